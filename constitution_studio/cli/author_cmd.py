@@ -1,0 +1,37 @@
+"""`cstudio new` and `cstudio move`: authoring edits through the round-trip layer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from constitution_studio.cli.common import add_root, root_of
+from constitution_studio.core.authoring import move_principle, new_principle
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    n = subparsers.add_parser("new", help="scaffold principles/ID.yaml and add it to the priority order")
+    n.add_argument("id", metavar="ID")
+    n.add_argument("--title", required=True)
+    n.add_argument("--after", metavar="ID", default=None, help="place it right after this principle (default: last)")
+    add_root(n)
+    n.set_defaults(func=run_new)
+
+    m = subparsers.add_parser("move", help="move a principle in the priority order (1 = highest)")
+    m.add_argument("id", metavar="ID")
+    m.add_argument("--to", type=int, required=True, metavar="RANK")
+    add_root(m)
+    m.set_defaults(func=run_move)
+
+
+def run_new(args: argparse.Namespace) -> int:
+    root = root_of(args)
+    path = new_principle(root, args.id, args.title, args.after)
+    sys.stdout.write(f"created {path.relative_to(root)} (status: draft); edit its statement and link cases to it\n")
+    return 0
+
+
+def run_move(args: argparse.Namespace) -> int:
+    old, new = move_principle(root_of(args), args.id, args.to)
+    sys.stdout.write(f"{args.id}: rank {old} -> {new}\n" if old != new else f"{args.id} is already at rank {new}\n")
+    return 0

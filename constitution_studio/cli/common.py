@@ -1,0 +1,37 @@
+"""Helpers every command shares: --root, --format, loading a constitution that must be valid."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from constitution_studio.core.workspace import Workspace, load_root, resolve_root
+from constitution_studio.errors import InvalidConstitutionError
+
+
+def add_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=None, metavar="DIR",
+                        help="constitution folder (holds principles/ and eval_cases/); default: nearest above cwd")
+
+
+def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json")) -> None:
+    parser.add_argument("--format", choices=choices, default="text", help="output format (default: text)")
+
+
+def root_of(args: argparse.Namespace) -> Path:
+    return resolve_root(args.root)
+
+
+def load_valid(root: Path) -> Workspace:
+    """The work-tree constitution, refusing (exit 2, the same lines as validate) when invalid."""
+    ws = load_root(root)
+    if ws.errors:
+        raise InvalidConstitutionError(ws.errors)  # type: ignore[arg-type]
+    return ws
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,58 @@
+"""`cstudio validate` and `cstudio schema`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from constitution_studio.cli.common import add_format, add_root, print_json, root_of
+from constitution_studio.core.findings import Severity
+from constitution_studio.core.schema import schema_documents
+from constitution_studio.core.workspace import load_root
+from constitution_studio.errors import ExitCode
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("validate", help="check the constitution's files; exit 1 on errors")
+    add_root(p)
+    add_format(p)
+    p.set_defaults(func=run_validate)
+
+    s = subparsers.add_parser("schema", help="print or write the JSON Schemas of the three file kinds")
+    s.add_argument("--out", type=Path, default=None, metavar="DIR", help="write the schema files into DIR")
+    s.set_defaults(func=run_schema)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    ws = load_root(root_of(args))
+    errors = sum(f.severity is Severity.ERROR for f in ws.findings)
+    warnings = len(ws.findings) - errors
+    if args.format == "json":
+        print_json({
+            "ok": errors == 0,
+            "errors": errors,
+            "warnings": warnings,
+            "principles": len(ws.principles),
+            "cases": len(ws.cases),
+            "findings": [f.model_dump(mode="json") for f in ws.findings],
+        })
+    else:
+        for finding in ws.findings:
+            sys.stdout.write(finding.format() + "\n")
+        summary = f"{len(ws.principles)} principles, {len(ws.cases)} cases: {errors} error(s), {warnings} warning(s)"
+        sys.stderr.write(("ok: " if errors == 0 else "failed: ") + summary + "\n")
+    return int(ExitCode.CHECK_FAILED if errors else ExitCode.OK)
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    docs = schema_documents()
+    if args.out is None:
+        for name, text in docs.items():
+            sys.stdout.write(f"# {name}\n{text}")
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, text in docs.items():
+        (args.out / name).write_text(text, encoding="utf-8")
+        sys.stderr.write(f"wrote {args.out / name}\n")
+    return 0

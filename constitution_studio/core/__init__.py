@@ -1,0 +1,1 @@
+"""The library: models, storage, git, critic and shift analysis. Never imports a UI."""

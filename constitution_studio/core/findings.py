@@ -1,0 +1,57 @@
+"""Validation findings: one problem, one place, one line of text."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Finding(BaseModel):
+    """A problem at `path:line:col`, paths relative to the constitution root."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    line: int
+    col: int
+    severity: Severity
+    code: str
+    message: str
+    principle_id: str | None = None
+    case_id: str | None = None
+
+    def format(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.severity.value}: {self.code} {self.message}"
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.col, self.code)
+
+
+# Every code a finding can carry; docs/validation.md explains each.
+CODES: dict[str, str] = {
+    "yaml-syntax": "the file is not valid YAML",
+    "not-utf8": "the file is not UTF-8 text",
+    "file-too-large": "the file is larger than 1 MiB",
+    "schema": "a value or key does not fit the format",
+    "empty-statement": "a principle's statement is empty",
+    "id-pattern": "a principle ID does not match ^[A-Z]+-[0-9]{2,}$",
+    "id-filename-mismatch": "a principle's id differs from its file name",
+    "duplicate-principle-id": "two principle files declare the same id",
+    "duplicate-case-id": "two cases share an id",
+    "missing-constitution": "principles/constitution.yaml is missing",
+    "priority-unknown-id": "the priority list names a principle that does not exist",
+    "priority-duplicate": "the priority list names a principle twice",
+    "priority-missing": "an active or draft principle is not in the priority list",
+    "priority-deprecated": "a deprecated principle is still in the priority list",
+    "unknown-principle-link": "a case is linked to a principle that does not exist",
+    "case-kind": "a case has both `response` and `a`/`b`, or neither",
+    "gold-kind": "a gold label does not fit the case kind",
+    "prompt-turns": "a multi-turn prompt is empty or does not end with the user",
+    "unlinked-principle": "a principle has no linked eval case",
+}

@@ -1,0 +1,218 @@
+"""The typed read model of a constitution: what the YAML files mean.
+
+These models are the boundary between files people write and the rest of the code.
+They are frozen; edits go through `yamldoc` (which keeps the author's formatting) and
+the files are loaded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+PRINCIPLE_ID_PATTERN = r"^[A-Z]+-[0-9]{2,}$"
+CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+PrincipleId = Annotated[
+    str,
+    Field(pattern=PRINCIPLE_ID_PATTERN, description="Stable ID: upper-case prefix, dash, 2+ digits, e.g. HARM-01."),
+]
+CaseId = Annotated[
+    str,
+    Field(pattern=CASE_ID_PATTERN, description="Stable case ID, unique across all case files."),
+]
+NonEmptyText = Annotated[str, Field(min_length=1)]
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are an error, never silently ignored; values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"
+
+
+class PrincipleCalibration(StrictModel):
+    """Per-principle decision rule fitted by `cstudio calibrate` from gold labels."""
+
+    threshold: float = Field(ge=0.0, le=1.0, description="P(violates) at or above which the label is 'violates'.")
+    platt_a: float | None = Field(default=None, description="Platt scale slope applied to the logit before thresholding.")
+    platt_b: float | None = Field(default=None, description="Platt scale intercept.")
+    n: int = Field(default=0, ge=0, description="Gold cases the fit used.")
+
+
+class CriticSettings(StrictModel):
+    """How the critic model is loaded and how its probabilities become labels."""
+
+    model: str = Field(
+        default="builtin:smollm2-135m",
+        description="Hugging Face model id, local path, or builtin:smollm2-135m (works offline).",
+    )
+    revision: str | None = Field(default=None, description="Model revision (branch, tag or commit) for hub ids.")
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Where the critic runs.")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        default="auto", description="auto = float32 on CPU, bfloat16 on CUDA."
+    )
+    batch_tokens: int = Field(default=8192, ge=64, description="Token budget of one forward batch (padded).")
+    method: str = Field(default="plain", description="Scoring method (see docs/critic.md).")
+    templates: str = Field(default="default", description="Judge prompt template set id.")
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="Default P(violates) threshold for a label.")
+    calibration: dict[str, PrincipleCalibration] = Field(
+        default_factory=dict, description="Per-principle thresholds written by `cstudio calibrate`."
+    )
+
+
+class CheckSettings(StrictModel):
+    """Gate rules of the pre-merge check (`cstudio check`)."""
+
+    fail_on_gold_regression: bool = Field(default=True, description="Fail when a gold case right at base is wrong at head.")
+    max_over_refusal_increase: float = Field(
+        default=0.05, ge=0.0, le=1.0, description="Fail when the benign-case refusal rate rises by more than this."
+    )
+    max_stable_flips_per_principle: int | None = Field(
+        default=None, ge=0, description="Fail when a principle has more stable flips than this (off when unset)."
+    )
+    fail_on_validation_errors: bool = Field(default=True, description="Fail when the head does not validate.")
+    min_kappa: float | None = Field(
+        default=None, ge=-1.0, le=1.0, description="Fail when the head critic's Cohen's kappa on gold is below this."
+    )
+
+
+class Constitution(StrictModel):
+    """`principles/constitution.yaml`: name, version, priority order and settings."""
+
+    name: NonEmptyText = Field(description="Human name of the constitution.")
+    version: NonEmptyText = Field(description="Release version; quote it in YAML (\"1.0\").")
+    description: str | None = Field(default=None, description="Optional longer description.")
+    priority: list[PrincipleId] = Field(
+        description="Principle IDs, highest priority first; decides conflicts between principles."
+    )
+    critic: CriticSettings = Field(default_factory=CriticSettings)
+    check: CheckSettings = Field(default_factory=CheckSettings)
+
+    def rank(self, principle_id: str) -> int | None:
+        """1-based priority rank, or None when the ID is not in the order."""
+        try:
+            return self.priority.index(principle_id) + 1
+        except ValueError:
+            return None
+
+
+class Principle(StrictModel):
+    """`principles/<ID>.yaml`: one principle; `statement` is the wording the critic sees."""
+
+    id: PrincipleId
+    title: NonEmptyText = Field(description="Short human title.")
+    statement: str = Field(description="The principle's wording, as the critic reads it.")
+    critique: str | None = Field(default=None, description="CAI-style critique request.")
+    revision: str | None = Field(default=None, description="CAI-style revision request.")
+    status: Status = Field(default=Status.ACTIVE, description="draft | active | deprecated.")
+    owner: str | None = Field(default=None, description="Team or person responsible.")
+    tags: list[str] = Field(default_factory=list)
+    locales: dict[str, str] = Field(default_factory=dict, description="Locale code -> addendum text.")
+
+    @field_validator("statement")
+    @classmethod
+    def _statement_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise PydanticCustomError("empty-statement", "statement is empty")
+        return value
+
+
+class Turn(StrictModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+SINGLE_GOLD = ("violates", "complies")
+PAIR_GOLD = ("a", "b")
+
+
+class EvalCase(StrictModel):
+    """One eval case: a conversation and either one response or a pair to compare."""
+
+    id: CaseId
+    principles: list[PrincipleId] = Field(min_length=1, description="Principle IDs this case is linked to.")
+    prompt: str | list[Turn] = Field(description="User request, or turns ending with the user.")
+    response: str | None = Field(default=None, description="The single response to judge.")
+    a: str | None = Field(default=None, description="First response of a pair.")
+    b: str | None = Field(default=None, description="Second response of a pair.")
+    gold: Literal["violates", "complies", "a", "b"] | None = Field(
+        default=None, description="Human label: violates|complies (single) or a|b (pair)."
+    )
+    benign: bool = Field(default=False, description="A benign request that should not be refused.")
+    tags: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+    @field_validator("prompt")
+    @classmethod
+    def _turns_end_with_user(cls, value: str | list[Turn]) -> str | list[Turn]:
+        if isinstance(value, list):
+            if not value:
+                raise PydanticCustomError("prompt-turns", "prompt has no turns")
+            if value[-1].role != "user":
+                raise PydanticCustomError("prompt-turns", "a multi-turn prompt must end with a user turn")
+        return value
+
+    @field_validator("gold")
+    @classmethod
+    def _gold_fits_kind(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        is_pair = info.data.get("a") is not None or info.data.get("b") is not None
+        allowed = PAIR_GOLD if is_pair else SINGLE_GOLD
+        if value not in allowed:
+            kind = "pair" if is_pair else "single-response"
+            raise PydanticCustomError(
+                "gold-kind",
+                "gold '{gold}' does not fit a {kind} case (use {allowed})",
+                {"gold": value, "kind": kind, "allowed": " or ".join(allowed)},
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> EvalCase:
+        has_pair = self.a is not None or self.b is not None
+        if self.response is not None and has_pair:
+            raise PydanticCustomError("case-kind", "case has both `response` and `a`/`b`; keep one kind")
+        if self.response is None and not has_pair:
+            raise PydanticCustomError("case-kind", "case has neither `response` nor `a` and `b`")
+        if has_pair and (self.a is None or self.b is None):
+            raise PydanticCustomError("case-kind", "a pair case needs both `a` and `b`")
+        return self
+
+    @property
+    def kind(self) -> Literal["single", "pair"]:
+        return "single" if self.response is not None else "pair"
+
+    @property
+    def turns(self) -> list[Turn]:
+        """The prompt as a list of turns (a plain string is one user turn)."""
+        if isinstance(self.prompt, str):
+            return [Turn(role="user", content=self.prompt)]
+        return list(self.prompt)
+
+    def content_hash(self) -> str:
+        """Hash of what the critic reads (conversation and responses), not labels or notes."""
+        payload = {
+            "prompt": [t.model_dump() for t in self.turns],
+            "response": self.response,
+            "a": self.a,
+            "b": self.b,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class CaseFile(StrictModel):
+    """`eval_cases/*.yaml`: a top-level `cases:` list."""
+
+    cases: list[EvalCase]

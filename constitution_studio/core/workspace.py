@@ -1,0 +1,303 @@
+"""Load one version of a constitution into typed models plus findings.
+
+Loading never raises for bad input: every problem becomes a `Finding` with file and line,
+and whatever did load is still returned, so the TUI can open a broken constitution and
+`validate` can report every problem at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from constitution_studio.core.findings import CODES, Finding, Severity
+from constitution_studio.core.models import CaseFile, Constitution, EvalCase, Principle, Status
+from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCIPLES_DIR, DirSource, Source
+from constitution_studio.core.yamldoc import Locator, YamlSyntaxError, decode, load_fast
+from constitution_studio.errors import BadInputError, NoConstitutionError
+
+LocateFn = Callable[[Sequence[str | int]], tuple[int, int]]
+
+
+@dataclass
+class Workspace:
+    """One loaded version: models keyed by ID, where each came from, and the findings."""
+
+    label: str
+    constitution: Constitution | None
+    principles: dict[str, Principle] = field(default_factory=dict)
+    principle_paths: dict[str, str] = field(default_factory=dict)
+    cases: dict[str, EvalCase] = field(default_factory=dict)
+    case_paths: dict[str, str] = field(default_factory=dict)
+    case_indexes: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict, repr=False)
+    _locators: dict[str, Locator] = field(default_factory=dict, repr=False)
+    _links: dict[str, list[str]] | None = field(default=None, repr=False)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def priority(self) -> list[str]:
+        return list(self.constitution.priority) if self.constitution else []
+
+    def ordered_principle_ids(self) -> list[str]:
+        """Loaded principles in priority order; those outside the order come last, by ID."""
+        seen: set[str] = set()
+        ordered = []
+        for pid in self.priority:
+            if pid in self.principles and pid not in seen:
+                ordered.append(pid)
+                seen.add(pid)
+        ordered += sorted(pid for pid in self.principles if pid not in seen)
+        return ordered
+
+    def rank(self, principle_id: str) -> int | None:
+        return self.constitution.rank(principle_id) if self.constitution else None
+
+    @property
+    def links(self) -> dict[str, list[str]]:
+        """Principle ID -> IDs of the cases linked to it, in file order."""
+        if self._links is None:
+            links: dict[str, list[str]] = {pid: [] for pid in self.principles}
+            for case in self.cases.values():
+                for pid in dict.fromkeys(case.principles):
+                    links.setdefault(pid, []).append(case.id)
+            self._links = links
+        return self._links
+
+    def cases_for(self, principle_id: str) -> list[EvalCase]:
+        return [self.cases[cid] for cid in self.links.get(principle_id, [])]
+
+    def locate(self, relpath: str, loc: Sequence[str | int]) -> tuple[int, int]:
+        """Line and column of `loc` in one of this version's files (parsed lazily)."""
+        if relpath not in self._locators:
+            self._locators[relpath] = Locator(self.texts.get(relpath, ""))
+        return self._locators[relpath](loc)
+
+    def case_location(self, case_id: str) -> tuple[str, int]:
+        """File and line of a case's list item."""
+        path = self.case_paths[case_id]
+        return path, self.locate(path, ("cases", self.case_indexes[case_id]))[0]
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _dotted(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _finding_from_error(err: Any, relpath: str, locate: LocateFn, prefix: Sequence[str | int] = ()) -> Finding:
+    loc = tuple(prefix) + tuple(err["loc"])
+    etype = err["type"]
+    code = etype if etype in CODES else "schema"
+    if etype == "string_pattern_mismatch" and loc and loc[-1] == "id" and relpath.startswith(PRINCIPLES_DIR):
+        code = "id-pattern"
+    where = _dotted(loc)
+    if etype == "extra_forbidden":
+        message = f"unknown key '{loc[-1]}'"
+    elif etype == "missing":
+        message = f"missing required key '{loc[-1]}'"
+    elif code == "id-pattern":
+        message = f"id {err['input']!r} does not match ^[A-Z]+-[0-9]{{2,}}$ (e.g. HARM-01)"
+    elif code != "schema":
+        message = err["msg"]
+    else:
+        message = f"{where}: {err['msg']}" if where else err["msg"]
+    line, col = locate(loc)
+    return Finding(path=relpath, line=line, col=col, severity=Severity.ERROR, code=code, message=message)
+
+
+def _read_yaml(source: Source, relpath: str, ws: Workspace) -> Any:
+    """Bytes -> text -> data, turning each failure into a finding; None when unusable."""
+    raw = source.read(relpath)
+    if raw is None:
+        return None
+    try:
+        text = decode(raw, relpath)
+    except BadInputError as exc:
+        code = "file-too-large" if "limit" in exc.message else "not-utf8"
+        ws.findings.append(Finding(path=relpath, line=exc.line or 1, col=1, severity=Severity.ERROR, code=code, message=exc.message))
+        return None
+    ws.texts[relpath] = text
+    try:
+        return load_fast(text, relpath)
+    except YamlSyntaxError as exc:
+        ws.findings.append(
+            Finding(path=relpath, line=exc.line or 1, col=exc.col, severity=Severity.ERROR, code="yaml-syntax", message=exc.message)
+        )
+        return None
+
+
+def _validate(model: type[BaseModel], data: Any, relpath: str, ws: Workspace, prefix: Sequence[str | int] = ()) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        def locate(loc: Sequence[str | int]) -> tuple[int, int]:
+            return ws.locate(relpath, loc)
+
+        for err in exc.errors():
+            ws.findings.append(_finding_from_error(err, relpath, locate, prefix))
+        return None
+
+
+def _error(ws: Workspace, relpath: str, loc: Sequence[str | int], code: str, message: str, **ids: str) -> None:
+    line, col = ws.locate(relpath, loc)
+    ws.findings.append(Finding(path=relpath, line=line, col=col, severity=Severity.ERROR, code=code, message=message, **ids))
+
+
+def _warning(ws: Workspace, relpath: str, loc: Sequence[str | int], code: str, message: str, **ids: str) -> None:
+    line, col = ws.locate(relpath, loc)
+    ws.findings.append(Finding(path=relpath, line=line, col=col, severity=Severity.WARNING, code=code, message=message, **ids))
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+def _load_constitution(source: Source, ws: Workspace) -> None:
+    data = _read_yaml(source, CONSTITUTION_FILE, ws)
+    if data is None:
+        if source.read(CONSTITUTION_FILE) is None:
+            ws.findings.append(
+                Finding(path=CONSTITUTION_FILE, line=1, col=1, severity=Severity.ERROR, code="missing-constitution",
+                        message="principles/constitution.yaml is missing")
+            )
+        return
+    ws.constitution = _validate(Constitution, data, CONSTITUTION_FILE, ws)
+
+
+def _load_principles(source: Source, ws: Workspace) -> None:
+    for relpath in source.list_yaml(PRINCIPLES_DIR):
+        if relpath == CONSTITUTION_FILE:
+            continue
+        data = _read_yaml(source, relpath, ws)
+        if data is None:
+            continue
+        principle = _validate(Principle, data, relpath, ws)
+        if principle is None:
+            continue
+        stem = PurePosixPath(relpath).stem
+        if principle.id != stem:
+            _error(ws, relpath, ("id",), "id-filename-mismatch",
+                   f"id {principle.id} does not match the file name {PurePosixPath(relpath).name} (rename the file to {principle.id}.yaml)",
+                   principle_id=principle.id)
+        if principle.id in ws.principles:
+            first = ws.principle_paths[principle.id]
+            first_line = ws.locate(first, ("id",))[0]
+            _error(ws, relpath, ("id",), "duplicate-principle-id",
+                   f"principle id {principle.id} is also declared at {first}:{first_line}", principle_id=principle.id)
+            continue
+        ws.principles[principle.id] = principle
+        ws.principle_paths[principle.id] = relpath
+
+
+def _load_cases(source: Source, ws: Workspace) -> None:
+    for relpath in source.list_yaml(CASES_DIR):
+        data = _read_yaml(source, relpath, ws)
+        if data is None:
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+            _validate(CaseFile, data, relpath, ws)  # reports the shape problem with its line
+            continue
+        extra = [k for k in data if k != "cases"]
+        for key in extra:
+            _error(ws, relpath, (key,), "schema", f"unknown key '{key}' (a case file has only `cases:`)")
+        try:  # fast path: the whole file at once
+            cases = CaseFile.model_validate({"cases": data["cases"]}).cases
+            loaded = list(enumerate(cases))
+        except ValidationError:
+            loaded = []
+            for index, item in enumerate(data["cases"]):
+                case = _validate(EvalCase, item, relpath, ws, prefix=("cases", index))
+                if case is not None:
+                    loaded.append((index, case))
+        for index, case in loaded:
+            if case.id in ws.cases:
+                first = ws.case_paths[case.id]
+                _, first_line = ws.case_location(case.id)
+                _error(ws, relpath, ("cases", index, "id"), "duplicate-case-id",
+                       f"case id {case.id} is also used at {first}:{first_line}", case_id=case.id)
+                continue
+            ws.cases[case.id] = case
+            ws.case_paths[case.id] = relpath
+            ws.case_indexes[case.id] = index
+
+
+def _cross_checks(ws: Workspace) -> None:
+    if ws.constitution is not None:
+        seen: dict[str, int] = {}
+        for index, pid in enumerate(ws.constitution.priority):
+            if pid in seen:
+                _error(ws, CONSTITUTION_FILE, ("priority", index), "priority-duplicate",
+                       f"{pid} is listed twice in priority (first at rank {seen[pid] + 1})", principle_id=pid)
+                continue
+            seen[pid] = index
+            principle = ws.principles.get(pid)
+            if principle is None:
+                _error(ws, CONSTITUTION_FILE, ("priority", index), "priority-unknown-id",
+                       f"priority names {pid}, but there is no principles/{pid}.yaml", principle_id=pid)
+            elif principle.status is Status.DEPRECATED:
+                _warning(ws, CONSTITUTION_FILE, ("priority", index), "priority-deprecated",
+                         f"{pid} is deprecated but still in the priority order", principle_id=pid)
+        for pid, principle in ws.principles.items():
+            if pid not in seen and principle.status is not Status.DEPRECATED:
+                _error(ws, CONSTITUTION_FILE, ("priority",), "priority-missing",
+                       f"{principle.status.value} principle {pid} is missing from priority", principle_id=pid)
+    for cid, path in ws.case_paths.items():
+        index = ws.case_indexes[cid]
+        for j, pid in enumerate(ws.cases[cid].principles):
+            if pid not in ws.principles:
+                _error(ws, path, ("cases", index, "principles", j), "unknown-principle-link",
+                       f"case {cid} is linked to unknown principle {pid}", case_id=cid, principle_id=pid)
+    for pid in ws.principles:
+        if ws.principles[pid].status is not Status.DEPRECATED and not ws.links.get(pid):
+            _warning(ws, ws.principle_paths[pid], ("id",), "unlinked-principle",
+                     f"{pid} has no linked eval case; its wording is untested", principle_id=pid)
+
+
+def load_workspace(source: Source) -> Workspace:
+    """Load and validate one version; problems become findings, never exceptions."""
+    ws = Workspace(label=source.label, constitution=None)
+    _load_constitution(source, ws)
+    _load_principles(source, ws)
+    _load_cases(source, ws)
+    _cross_checks(ws)
+    ws.findings.sort(key=Finding.sort_key)
+    return ws
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding principles/constitution.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONSTITUTION_FILE).is_file():
+            return folder
+    raise NoConstitutionError(
+        f"no {CONSTITUTION_FILE} in {start} or its parents; run inside a constitution folder or pass --root DIR"
+    )
+
+
+def resolve_root(root: Path | None) -> Path:
+    """`--root` as given (must exist), or the nearest constitution above the current folder."""
+    if root is None:
+        return find_root(Path.cwd())
+    root = Path(root)
+    if not root.is_dir():
+        raise NoConstitutionError(f"--root {root} is not a folder")
+    if not (root / PRINCIPLES_DIR).is_dir():
+        raise NoConstitutionError(f"{root} has no {PRINCIPLES_DIR}/ folder; expected {CONSTITUTION_FILE}")
+    return root.resolve()
+
+
+def load_root(root: Path) -> Workspace:
+    return load_workspace(DirSource(root))

@@ -1,0 +1,1 @@
+"""The Textual studio: a thin layer over constitution_studio.core."""
