@@ -25,8 +25,11 @@ class _Parser(argparse.ArgumentParser):
     """argparse that exits 2 with one line (its default is also 2, but prints usage too)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"cstudio: usage: {message} (see `cstudio {self.prog.split()[-1]} --help`)\n"
-                         if " " in self.prog else f"cstudio: usage: {message} (see `cstudio --help`)\n")
+        sys.stderr.write(
+            f"cstudio: usage: {message} (see `cstudio {self.prog.split()[-1]} --help`)\n"
+            if " " in self.prog
+            else f"cstudio: usage: {message} (see `cstudio --help`)\n"
+        )
         raise SystemExit(ExitCode.BAD_INPUT)
 
 

@@ -13,8 +13,13 @@ from constitution_studio.errors import InvalidConstitutionError
 
 
 def add_root(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--root", type=Path, default=None, metavar="DIR",
-                        help="constitution folder (holds principles/ and eval_cases/); default: nearest above cwd")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="constitution folder (holds principles/ and eval_cases/); default: nearest above cwd",
+    )
 
 
 def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json")) -> None:

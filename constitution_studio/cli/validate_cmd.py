@@ -29,14 +29,16 @@ def run_validate(args: argparse.Namespace) -> int:
     errors = sum(f.severity is Severity.ERROR for f in ws.findings)
     warnings = len(ws.findings) - errors
     if args.format == "json":
-        print_json({
-            "ok": errors == 0,
-            "errors": errors,
-            "warnings": warnings,
-            "principles": len(ws.principles),
-            "cases": len(ws.cases),
-            "findings": [f.model_dump(mode="json") for f in ws.findings],
-        })
+        print_json(
+            {
+                "ok": errors == 0,
+                "errors": errors,
+                "warnings": warnings,
+                "principles": len(ws.principles),
+                "cases": len(ws.cases),
+                "findings": [f.model_dump(mode="json") for f in ws.findings],
+            }
+        )
     else:
         for finding in ws.findings:
             sys.stdout.write(finding.format() + "\n")

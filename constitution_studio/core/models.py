@@ -45,7 +45,9 @@ class PrincipleCalibration(StrictModel):
     """Per-principle decision rule fitted by `cstudio calibrate` from gold labels."""
 
     threshold: float = Field(ge=0.0, le=1.0, description="P(violates) at or above which the label is 'violates'.")
-    platt_a: float | None = Field(default=None, description="Platt scale slope applied to the logit before thresholding.")
+    platt_a: float | None = Field(
+        default=None, description="Platt scale slope applied to the logit before thresholding."
+    )
     platt_b: float | None = Field(default=None, description="Platt scale intercept.")
     n: int = Field(default=0, ge=0, description="Gold cases the fit used.")
 
@@ -74,7 +76,9 @@ class CriticSettings(StrictModel):
 class CheckSettings(StrictModel):
     """Gate rules of the pre-merge check (`cstudio check`)."""
 
-    fail_on_gold_regression: bool = Field(default=True, description="Fail when a gold case right at base is wrong at head.")
+    fail_on_gold_regression: bool = Field(
+        default=True, description="Fail when a gold case right at base is wrong at head."
+    )
     max_over_refusal_increase: float = Field(
         default=0.05, ge=0.0, le=1.0, description="Fail when the benign-case refusal rate rises by more than this."
     )
@@ -91,7 +95,7 @@ class Constitution(StrictModel):
     """`principles/constitution.yaml`: name, version, priority order and settings."""
 
     name: NonEmptyText = Field(description="Human name of the constitution.")
-    version: NonEmptyText = Field(description="Release version; quote it in YAML (\"1.0\").")
+    version: NonEmptyText = Field(description='Release version; quote it in YAML ("1.0").')
     description: str | None = Field(default=None, description="Optional longer description.")
     priority: list[PrincipleId] = Field(
         description="Principle IDs, highest priority first; decides conflicts between principles."

@@ -127,14 +127,23 @@ def _read_yaml(source: Source, relpath: str, ws: Workspace) -> Any:
         text = decode(raw, relpath)
     except BadInputError as exc:
         code = "file-too-large" if "limit" in exc.message else "not-utf8"
-        ws.findings.append(Finding(path=relpath, line=exc.line or 1, col=1, severity=Severity.ERROR, code=code, message=exc.message))
+        ws.findings.append(
+            Finding(path=relpath, line=exc.line or 1, col=1, severity=Severity.ERROR, code=code, message=exc.message)
+        )
         return None
     ws.texts[relpath] = text
     try:
         return load_fast(text, relpath)
     except YamlSyntaxError as exc:
         ws.findings.append(
-            Finding(path=relpath, line=exc.line or 1, col=exc.col, severity=Severity.ERROR, code="yaml-syntax", message=exc.message)
+            Finding(
+                path=relpath,
+                line=exc.line or 1,
+                col=exc.col,
+                severity=Severity.ERROR,
+                code="yaml-syntax",
+                message=exc.message,
+            )
         )
         return None
 
@@ -143,6 +152,7 @@ def _validate(model: type[BaseModel], data: Any, relpath: str, ws: Workspace, pr
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+
         def locate(loc: Sequence[str | int]) -> tuple[int, int]:
             return ws.locate(relpath, loc)
 
@@ -153,12 +163,16 @@ def _validate(model: type[BaseModel], data: Any, relpath: str, ws: Workspace, pr
 
 def _error(ws: Workspace, relpath: str, loc: Sequence[str | int], code: str, message: str, **ids: str) -> None:
     line, col = ws.locate(relpath, loc)
-    ws.findings.append(Finding(path=relpath, line=line, col=col, severity=Severity.ERROR, code=code, message=message, **ids))
+    ws.findings.append(
+        Finding(path=relpath, line=line, col=col, severity=Severity.ERROR, code=code, message=message, **ids)
+    )
 
 
 def _warning(ws: Workspace, relpath: str, loc: Sequence[str | int], code: str, message: str, **ids: str) -> None:
     line, col = ws.locate(relpath, loc)
-    ws.findings.append(Finding(path=relpath, line=line, col=col, severity=Severity.WARNING, code=code, message=message, **ids))
+    ws.findings.append(
+        Finding(path=relpath, line=line, col=col, severity=Severity.WARNING, code=code, message=message, **ids)
+    )
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -169,8 +183,14 @@ def _load_constitution(source: Source, ws: Workspace) -> None:
     if data is None:
         if source.read(CONSTITUTION_FILE) is None:
             ws.findings.append(
-                Finding(path=CONSTITUTION_FILE, line=1, col=1, severity=Severity.ERROR, code="missing-constitution",
-                        message="principles/constitution.yaml is missing")
+                Finding(
+                    path=CONSTITUTION_FILE,
+                    line=1,
+                    col=1,
+                    severity=Severity.ERROR,
+                    code="missing-constitution",
+                    message="principles/constitution.yaml is missing",
+                )
             )
         return
     ws.constitution = _validate(Constitution, data, CONSTITUTION_FILE, ws)
@@ -188,14 +208,26 @@ def _load_principles(source: Source, ws: Workspace) -> None:
             continue
         stem = PurePosixPath(relpath).stem
         if principle.id != stem:
-            _error(ws, relpath, ("id",), "id-filename-mismatch",
-                   f"id {principle.id} does not match the file name {PurePosixPath(relpath).name} (rename the file to {principle.id}.yaml)",
-                   principle_id=principle.id)
+            _error(
+                ws,
+                relpath,
+                ("id",),
+                "id-filename-mismatch",
+                f"id {principle.id} does not match the file name {PurePosixPath(relpath).name}"
+                f" (rename the file to {principle.id}.yaml)",
+                principle_id=principle.id,
+            )
         if principle.id in ws.principles:
             first = ws.principle_paths[principle.id]
             first_line = ws.locate(first, ("id",))[0]
-            _error(ws, relpath, ("id",), "duplicate-principle-id",
-                   f"principle id {principle.id} is also declared at {first}:{first_line}", principle_id=principle.id)
+            _error(
+                ws,
+                relpath,
+                ("id",),
+                "duplicate-principle-id",
+                f"principle id {principle.id} is also declared at {first}:{first_line}",
+                principle_id=principle.id,
+            )
             continue
         ws.principles[principle.id] = principle
         ws.principle_paths[principle.id] = relpath
@@ -225,8 +257,14 @@ def _load_cases(source: Source, ws: Workspace) -> None:
             if case.id in ws.cases:
                 first = ws.case_paths[case.id]
                 _, first_line = ws.case_location(case.id)
-                _error(ws, relpath, ("cases", index, "id"), "duplicate-case-id",
-                       f"case id {case.id} is also used at {first}:{first_line}", case_id=case.id)
+                _error(
+                    ws,
+                    relpath,
+                    ("cases", index, "id"),
+                    "duplicate-case-id",
+                    f"case id {case.id} is also used at {first}:{first_line}",
+                    case_id=case.id,
+                )
                 continue
             ws.cases[case.id] = case
             ws.case_paths[case.id] = relpath
@@ -238,31 +276,68 @@ def _cross_checks(ws: Workspace) -> None:
         seen: dict[str, int] = {}
         for index, pid in enumerate(ws.constitution.priority):
             if pid in seen:
-                _error(ws, CONSTITUTION_FILE, ("priority", index), "priority-duplicate",
-                       f"{pid} is listed twice in priority (first at rank {seen[pid] + 1})", principle_id=pid)
+                _error(
+                    ws,
+                    CONSTITUTION_FILE,
+                    ("priority", index),
+                    "priority-duplicate",
+                    f"{pid} is listed twice in priority (first at rank {seen[pid] + 1})",
+                    principle_id=pid,
+                )
                 continue
             seen[pid] = index
             principle = ws.principles.get(pid)
             if principle is None:
-                _error(ws, CONSTITUTION_FILE, ("priority", index), "priority-unknown-id",
-                       f"priority names {pid}, but there is no principles/{pid}.yaml", principle_id=pid)
+                _error(
+                    ws,
+                    CONSTITUTION_FILE,
+                    ("priority", index),
+                    "priority-unknown-id",
+                    f"priority names {pid}, but there is no principles/{pid}.yaml",
+                    principle_id=pid,
+                )
             elif principle.status is Status.DEPRECATED:
-                _warning(ws, CONSTITUTION_FILE, ("priority", index), "priority-deprecated",
-                         f"{pid} is deprecated but still in the priority order", principle_id=pid)
+                _warning(
+                    ws,
+                    CONSTITUTION_FILE,
+                    ("priority", index),
+                    "priority-deprecated",
+                    f"{pid} is deprecated but still in the priority order",
+                    principle_id=pid,
+                )
         for pid, principle in ws.principles.items():
             if pid not in seen and principle.status is not Status.DEPRECATED:
-                _error(ws, CONSTITUTION_FILE, ("priority",), "priority-missing",
-                       f"{principle.status.value} principle {pid} is missing from priority", principle_id=pid)
+                _error(
+                    ws,
+                    CONSTITUTION_FILE,
+                    ("priority",),
+                    "priority-missing",
+                    f"{principle.status.value} principle {pid} is missing from priority",
+                    principle_id=pid,
+                )
     for cid, path in ws.case_paths.items():
         index = ws.case_indexes[cid]
         for j, pid in enumerate(ws.cases[cid].principles):
             if pid not in ws.principles:
-                _error(ws, path, ("cases", index, "principles", j), "unknown-principle-link",
-                       f"case {cid} is linked to unknown principle {pid}", case_id=cid, principle_id=pid)
+                _error(
+                    ws,
+                    path,
+                    ("cases", index, "principles", j),
+                    "unknown-principle-link",
+                    f"case {cid} is linked to unknown principle {pid}",
+                    case_id=cid,
+                    principle_id=pid,
+                )
     for pid in ws.principles:
         if ws.principles[pid].status is not Status.DEPRECATED and not ws.links.get(pid):
-            _warning(ws, ws.principle_paths[pid], ("id",), "unlinked-principle",
-                     f"{pid} has no linked eval case; its wording is untested", principle_id=pid)
+            _warning(
+                ws,
+                ws.principle_paths[pid],
+                ("id",),
+                "unlinked-principle",
+                f"{pid} has no linked eval case; its wording is untested",
+                principle_id=pid,
+            )
 
 
 def load_workspace(source: Source) -> Workspace:

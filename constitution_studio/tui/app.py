@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Footer, Header
@@ -12,7 +13,7 @@ from constitution_studio.core.workspace import load_root
 
 class StudioApp(App[int]):
     TITLE = "Constitution Studio"
-    BINDINGS = [("ctrl+q", "quit", "Quit")]
+    BINDINGS: ClassVar = [("ctrl+q", "quit", "Quit")]
 
     def __init__(self, root: Path) -> None:
         super().__init__()
