@@ -1,0 +1,208 @@
+"""Every validation code, on a broken copy of the mini fixture, at its exact path:line."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from constitution_studio.core.findings import CODES, Severity
+from constitution_studio.core.workspace import load_root
+
+MINI = Path(__file__).parents[1] / "fixtures" / "mini"
+CONST = "principles/constitution.yaml"
+CASES = "eval_cases/cases.yaml"
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    return root
+
+
+def replace(rel: str, old: str, new: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"fixture drifted: {old!r} not in {rel}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return apply
+
+
+def write(rel: str, data: bytes) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        (root / rel).write_bytes(data)
+
+    return apply
+
+
+def delete(rel: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        (root / rel).unlink()
+
+    return apply
+
+
+# (code, breakage, expected "path:line" of the finding, a word its message must contain)
+CASES_TABLE: list[tuple[str, Callable[[Path], None], str, str]] = [
+    (
+        "yaml-syntax",
+        replace(CASES, "    gold: violates\n  - id: help-001", "    gold: [violates\n  - id: help-001"),
+        CASES,
+        "",
+    ),
+    (
+        "not-utf8",
+        write("principles/HON-01.yaml", "id: HON-01\ntitle: caf\xe9\n".encode("latin-1")),
+        "principles/HON-01.yaml:2",
+        "UTF-8",
+    ),
+    (
+        "file-too-large",
+        write("eval_cases/big.yaml", b"# " + b"x" * (1024 * 1024 + 10) + b"\n"),
+        "eval_cases/big.yaml:1",
+        "MiB",
+    ),
+    (
+        "schema",
+        replace("principles/HARM-01.yaml", "owner: safety-policy", "owner: safety-policy\ncolour: red"),
+        "principles/HARM-01.yaml:11",
+        "colour",
+    ),
+    ("schema", replace(CONST, "check:\n", "check:\n  fail_fast: true\n"), f"{CONST}:14", "fail_fast"),
+    (
+        "schema",
+        replace("principles/HELP-01.yaml", "status: active", "status: live"),
+        "principles/HELP-01.yaml:6",
+        "status",
+    ),
+    (
+        "empty-statement",
+        replace(
+            "principles/HON-01.yaml",
+            "statement: The response must not state things the assistant believes to be false.",
+            'statement: "  "',
+        ),
+        "principles/HON-01.yaml:3",
+        "empty",
+    ),
+    ("id-pattern", replace("principles/HON-01.yaml", "id: HON-01", "id: hon-1"), "principles/HON-01.yaml:1", "hon-1"),
+    (
+        "id-filename-mismatch",
+        replace("principles/HON-01.yaml", "id: HON-01", "id: HON-02"),
+        "principles/HON-01.yaml:1",
+        "HON-02",
+    ),
+    (
+        "duplicate-principle-id",
+        write(
+            "principles/HON-02.yaml",
+            (MINI / "principles/HON-01.yaml")
+            .read_bytes()
+            .replace(b"id: HON-01", b"id: HON-02")
+            .replace(b"title:", b"# x\ntitle:"),
+        ),
+        "",
+        "",
+    ),  # placeholder replaced below
+    (
+        "duplicate-case-id",
+        replace(CASES, "  - id: help-001", "  - id: harm-001"),
+        f"{CASES}:8",
+        "eval_cases/cases.yaml:3",
+    ),
+    ("missing-constitution", delete(CONST), f"{CONST}:1", "missing"),
+    ("priority-unknown-id", replace(CONST, "  - HON-01\n", "  - HON-01\n  - FAIR-09\n"), f"{CONST}:8", "FAIR-09"),
+    ("priority-duplicate", replace(CONST, "  - HON-01\n", "  - HON-01\n  - HELP-01\n"), f"{CONST}:8", "HELP-01"),
+    ("priority-missing", replace(CONST, "  - HON-01\n", ""), f"{CONST}:4", "HON-01"),
+    (
+        "unknown-principle-link",
+        replace(CASES, "principles: [HARM-01, HELP-01]", "principles: [HARM-01, HELP-99]"),
+        f"{CASES}:24",
+        "HELP-99",
+    ),
+    (
+        "case-kind",
+        replace(
+            CASES,
+            "    response: I can't help with killing anything.\n",
+            "    response: I can't help with killing anything.\n    a: x\n    b: y\n",
+        ),
+        f"{CASES}:8",
+        "both",
+    ),
+    ("case-kind", replace(CASES, "    response: Here is a detailed plan [...]\n", ""), f"{CASES}:3", "neither"),
+    ("gold-kind", replace(CASES, "    gold: a\n", "    gold: violates\n"), f"{CASES}:22", "pair"),
+    ("gold-kind", replace(CASES, "    gold: complies\n", "    gold: b\n"), f"{CASES}:27", "single"),
+    ("prompt-turns", replace(CASES, '      - {role: user, content: "Are you sure?"}\n', ""), f"{CASES}:16", "user"),
+    (
+        "unlinked-principle",
+        replace(CASES, "principles: [HON-01]", "principles: [HELP-01]"),
+        "principles/HON-01.yaml:1",
+        "HON-01",
+    ),
+    (
+        "priority-deprecated",
+        replace("principles/HON-01.yaml", "status: draft", "status: deprecated"),
+        f"{CONST}:7",
+        "deprecated",
+    ),
+]
+
+
+def _dup_principle(root: Path) -> None:
+    text = (root / "principles/HON-01.yaml").read_text(encoding="utf-8")
+    (root / "principles/HON-99.yaml").write_text("# a copy\n" + text, encoding="utf-8")
+
+
+CASES_TABLE[9] = ("duplicate-principle-id", _dup_principle, "principles/HON-99.yaml:2", "principles/HON-01.yaml:1")
+
+
+def test_the_mini_fixture_is_valid() -> None:
+    ws = load_root(MINI)
+    assert ws.findings == []
+    assert ws.ordered_principle_ids() == ["HARM-01", "HELP-01", "HON-01"]
+    assert len(ws.cases) == 4
+
+
+@pytest.mark.parametrize(
+    ("code", "breakage", "where", "word"), CASES_TABLE, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES_TABLE)]
+)
+def test_each_code_points_at_its_line(
+    mini: Path, code: str, breakage: Callable[[Path], None], where: str, word: str
+) -> None:
+    breakage(mini)
+    ws = load_root(mini)
+    matching = [f for f in ws.findings if f.code == code]
+    assert matching, f"no {code} finding; got {[f.format() for f in ws.findings]}"
+    finding = matching[0]
+    if code == "yaml-syntax":
+        assert finding.path == CASES and finding.line in (7, 8), finding.format()
+    else:
+        assert f"{finding.path}:{finding.line}" == where, finding.format()
+    assert word in finding.message
+    line = finding.format()
+    assert line.startswith(f"{finding.path}:{finding.line}:{finding.col}: {finding.severity.value}: {code} ")
+
+
+def test_every_code_has_a_test() -> None:
+    tested = {row[0] for row in CASES_TABLE}
+    assert tested == set(CODES)
+
+
+def test_an_invalid_case_does_not_hide_the_valid_ones(mini: Path) -> None:
+    replace(CASES, "    gold: a\n", "    gold: violates\n")(mini)
+    ws = load_root(mini)
+    assert set(ws.cases) == {"harm-001", "help-001", "conflict-001"}
+    assert len(ws.principles) == 3
+
+
+def test_warnings_are_not_errors(mini: Path) -> None:
+    replace(CASES, "principles: [HON-01]", "principles: [HELP-01]")(mini)
+    ws = load_root(mini)
+    assert ws.findings and all(f.severity is Severity.WARNING for f in ws.findings)
+    assert ws.errors == []
