@@ -27,8 +27,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from constitution_studio.core.models import EvalCase, Principle
-from constitution_studio.core.workspace import Workspace
 from constitution_studio.core.worddiff import WordOp, word_diff
+from constitution_studio.core.workspace import Workspace
 
 PrincipleKind = Literal["added", "removed", "reworded", "fields", "moved", "links"]
 CaseKind = Literal["added", "removed", "changed", "relinked"]

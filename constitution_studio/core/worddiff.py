@@ -45,7 +45,7 @@ def word_diff(old: str, new: str) -> list[WordOp]:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             # A lone whitespace run between two changes reads better inside the change.
-            if i2 - i1 == 1 and a[i1].isspace() and 0 < i1 and i2 < len(a) and ops and ops[-1].op != "equal":
+            if i2 - i1 == 1 and a[i1].isspace() and i1 > 0 and i2 < len(a) and ops and ops[-1].op != "equal":
                 emit("delete", a[i1:i2])
                 emit("insert", b[j1:j2])
             else:
