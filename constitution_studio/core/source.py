@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from constitution_studio.core.parsecache import ParseCache
+
 PRINCIPLES_DIR = "principles"
 CASES_DIR = "eval_cases"
 CONSTITUTION_FILE = f"{PRINCIPLES_DIR}/constitution.yaml"
@@ -39,9 +41,10 @@ class Source(Protocol):
 class DirSource:
     """The constitution in a folder on disk (the work tree)."""
 
-    def __init__(self, root: Path, label: str = WORKTREE) -> None:
+    def __init__(self, root: Path, label: str = WORKTREE, *, parse_cache: bool = True) -> None:
         self.root = Path(root)
         self._label = label
+        self.parse_cache = ParseCache(self.root / ".cstudio" / "parsed") if parse_cache else None
 
     @property
     def label(self) -> str:

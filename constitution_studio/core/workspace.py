@@ -36,6 +36,7 @@ class Workspace:
     case_indexes: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict, repr=False)
+    source: Source | None = field(default=None, repr=False)
     _locators: dict[str, Locator] = field(default_factory=dict, repr=False)
     _links: dict[str, list[str]] | None = field(default=None, repr=False)
 
@@ -78,6 +79,9 @@ class Workspace:
     def locate(self, relpath: str, loc: Sequence[str | int]) -> tuple[int, int]:
         """Line and column of `loc` in one of this version's files (parsed lazily)."""
         if relpath not in self._locators:
+            if relpath not in self.texts and self.source is not None:
+                raw = self.source.read(relpath) or b""
+                self.texts[relpath] = raw.decode("utf-8", errors="replace")
             self._locators[relpath] = Locator(self.texts.get(relpath, ""))
         return self._locators[relpath](loc)
 
@@ -120,6 +124,12 @@ def _finding_from_error(err: Any, relpath: str, locate: LocateFn, prefix: Sequen
 
 def _read_yaml(source: Source, relpath: str, ws: Workspace) -> Any:
     """Bytes -> text -> data, turning each failure into a finding; None when unusable."""
+    cache = getattr(source, "parse_cache", None)
+    fingerprint = source.fingerprint(relpath) if cache is not None else None
+    if cache is not None and fingerprint is not None:
+        cached = cache.get(relpath, fingerprint)
+        if cached is not None:
+            return cached
     raw = source.read(relpath)
     if raw is None:
         return None
@@ -133,7 +143,7 @@ def _read_yaml(source: Source, relpath: str, ws: Workspace) -> Any:
         return None
     ws.texts[relpath] = text
     try:
-        return load_fast(text, relpath)
+        data = load_fast(text, relpath)
     except YamlSyntaxError as exc:
         ws.findings.append(
             Finding(
@@ -146,6 +156,9 @@ def _read_yaml(source: Source, relpath: str, ws: Workspace) -> Any:
             )
         )
         return None
+    if cache is not None and fingerprint is not None and data is not None:
+        cache.put(relpath, fingerprint, data)
+    return data
 
 
 def _validate(model: type[BaseModel], data: Any, relpath: str, ws: Workspace, prefix: Sequence[str | int] = ()) -> Any:
@@ -342,7 +355,7 @@ def _cross_checks(ws: Workspace) -> None:
 
 def load_workspace(source: Source) -> Workspace:
     """Load and validate one version; problems become findings, never exceptions."""
-    ws = Workspace(label=source.label, constitution=None)
+    ws = Workspace(label=source.label, constitution=None, source=source)
     _load_constitution(source, ws)
     _load_principles(source, ws)
     _load_cases(source, ws)
