@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "constitution_studio.cli.tui_cmd",
     "constitution_studio.cli.validate_cmd",
     "constitution_studio.cli.author_cmd",
+    "constitution_studio.cli.diff_cmd",
 ]
 
 

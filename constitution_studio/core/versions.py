@@ -9,11 +9,12 @@ never be read as an option, and no shell is ever involved.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 import git
 from gitdb.exc import BadName, BadObject
@@ -101,7 +102,8 @@ def _is_shallow(repo: git.Repo) -> bool:
     return (Path(repo.common_dir) / "shallow").is_file()
 
 
-def _resolve(loc: RepoLocation, ref: str) -> str:
+def resolve_ref_in(loc: RepoLocation, ref: str) -> str:
+    """`resolve_ref` with an open repository."""
     check_ref_syntax(ref)
     if ref == WORKTREE:
         raise RefError(f"{WORKTREE} is the work tree, not a commit")
@@ -124,7 +126,7 @@ def _resolve(loc: RepoLocation, ref: str) -> str:
 def resolve_ref(root: Path, ref: str) -> str:
     """Full commit sha of `ref` in the repository containing `root`; RefError otherwise."""
     with open_repo(root) as loc:
-        return _resolve(loc, ref)
+        return resolve_ref_in(loc, ref)
 
 
 # --- a version read from git objects ------------------------------------------------------
@@ -141,6 +143,7 @@ class GitSource:
         self._label = label
         self.commit = sha
         self._folders: dict[str, dict[str, bytes]] = {}
+        self.parse_cache = BLOB_PARSE_CACHE
         self._root_tree = loc.repo.commit(sha).tree
         if loc.prefix:
             try:
@@ -188,10 +191,42 @@ class GitSource:
         return binsha.hex() if binsha is not None else None
 
 
+class _BlobParseCache:
+    """Parsed YAML by blob sha, shared by every GitSource of this process (content-addressed, so never stale).
+
+    Comparing two commits parses each distinct blob once; bounded so a long TUI session cannot grow it forever.
+    """
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self._data: OrderedDict[str, Any] = OrderedDict()
+        self._max = max_entries
+
+    def get(self, relpath: str, fingerprint: str) -> Any | None:
+        data = self._data.get(fingerprint)
+        if data is not None:
+            self._data.move_to_end(fingerprint)
+        return data
+
+    def put(self, relpath: str, fingerprint: str, data: Any) -> None:
+        self._data[fingerprint] = data
+        if len(self._data) > self._max:
+            self._data.popitem(last=False)
+
+
+BLOB_PARSE_CACHE = _BlobParseCache()
+
+
+def worktree_source(root: Path) -> DirSource:
+    """The work tree; its on-disk parse cache is used only where `.cstudio/` already exists,
+    so that reading never adds an untracked folder to `git status`."""
+    root = Path(root)
+    return DirSource(root, parse_cache=(root / ".cstudio").is_dir())
+
+
 def source_at(loc: RepoLocation, root: Path, ref: str) -> Source:
     if ref == WORKTREE:
-        return DirSource(root)
-    return GitSource(loc, _resolve(loc, ref), ref)
+        return worktree_source(root)
+    return GitSource(loc, resolve_ref_in(loc, ref), ref)
 
 
 def load_version(root: Path, ref: str) -> Workspace:
@@ -200,7 +235,7 @@ def load_version(root: Path, ref: str) -> Workspace:
     Raises RefError only for refs that cannot be read at all.
     """
     if ref == WORKTREE:
-        return load_workspace(DirSource(Path(root)))
+        return load_workspace(worktree_source(root))
     with open_repo(root) as loc:
         return load_workspace(source_at(loc, root, ref))
 
@@ -208,7 +243,7 @@ def load_version(root: Path, ref: str) -> Workspace:
 def load_versions(root: Path, base: str, head: str) -> tuple[Workspace, Workspace, str | None, str | None]:
     """Two versions and their commit shas (None for WORKTREE), sharing one repository handle."""
     if base == WORKTREE and head == WORKTREE:
-        ws = load_workspace(DirSource(Path(root)))
+        ws = load_workspace(worktree_source(root))
         return ws, ws, None, None
     with open_repo(root) as loc:
         sources = [source_at(loc, root, ref) for ref in (base, head)]
@@ -220,7 +255,7 @@ def load_versions(root: Path, base: str, head: str) -> tuple[Workspace, Workspac
 def read_principle_at(root: Path, ref: str, principle_id: str) -> Principle | None:
     """One principle as it was at `ref`, or None when it did not exist (or did not parse) there."""
     if ref == WORKTREE:
-        return _find_principle(DirSource(Path(root)), principle_id)
+        return _find_principle(worktree_source(root), principle_id)
     with open_repo(root) as loc:
         return _find_principle(source_at(loc, root, ref), principle_id)
 

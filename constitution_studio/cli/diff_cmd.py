@@ -1,0 +1,89 @@
+"""`cstudio diff` (structural diff of two versions) and `cstudio log` (history of one principle)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from constitution_studio.cli.common import add_root, print_json, root_of
+from constitution_studio.core.history import principle_log
+from constitution_studio.core.report.diff_json import render_json
+from constitution_studio.core.report.diff_markdown import render_markdown
+from constitution_studio.core.report.diff_text import render_text
+from constitution_studio.core.source import WORKTREE
+from constitution_studio.core.versions import check_ref_syntax, diff_refs
+from constitution_studio.errors import ExitCode, InvalidConstitutionError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    d = subparsers.add_parser(
+        "diff",
+        help="what changed between two versions, by principle ID (default: HEAD against the work tree)",
+        description="Structural diff of the constitution between two git refs (or WORKTREE).",
+    )
+    d.add_argument("base", nargs="?", default="HEAD", metavar="BASE", help="base ref (default: HEAD)")
+    d.add_argument("head", nargs="?", default=WORKTREE, metavar="HEAD", help="head ref (default: WORKTREE)")
+    add_root(d)
+    d.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format")
+    d.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="colour text output (auto: TTY, NO_COLOR)"
+    )
+    d.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences (like git diff)")
+    d.set_defaults(func=run_diff)
+
+    lg = subparsers.add_parser("log", help="the commits that changed one principle, newest first")
+    lg.add_argument("id", metavar="ID")
+    lg.add_argument("--ref", default="HEAD", help="walk history from this ref (default: HEAD)")
+    lg.add_argument("-n", "--limit", type=int, default=None, metavar="N", help="show at most N commits")
+    add_root(lg)
+    lg.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    lg.set_defaults(func=run_log)
+
+
+def _use_color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    for ref in (args.base, args.head):
+        check_ref_syntax(ref)  # before anything reaches git
+    root = root_of(args)
+    diff, base_ws, head_ws = diff_refs(root, args.base, args.head)
+    if head_ws.errors:
+        raise InvalidConstitutionError(head_ws.errors)  # type: ignore[arg-type]
+    if base_ws.errors:
+        sys.stderr.write(
+            f"cstudio: warning: base {args.base} has {len(base_ws.errors)} validation error(s); "
+            "the diff shows what did load\n"
+        )
+    if args.format == "json":
+        sys.stdout.write(render_json(diff))
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(diff))
+    else:
+        sys.stdout.write(render_text(diff, color=_use_color(args.color)))
+    return int(ExitCode.CHECK_FAILED if args.exit_code and not diff.empty else ExitCode.OK)
+
+
+def run_log(args: argparse.Namespace) -> int:
+    check_ref_syntax(args.ref)
+    entries = principle_log(root_of(args), args.id, limit=args.limit, ref=args.ref)
+    if args.format == "json":
+        print_json({"id": args.id, "commits": [e.model_dump(mode="json") for e in entries]})
+        return 0
+    if not entries:
+        sys.stderr.write(f"cstudio: no commit reachable from {args.ref} changed {args.id}\n")
+        return 0
+    for e in entries:
+        kinds = ", ".join(e.changes) or "edited (comments or layout)"
+        if e.fields:
+            kinds = kinds.replace("fields", "fields: " + "/".join(e.fields))
+        if "moved" in e.changes:
+            kinds += f" (rank {e.rank_before or '-'} -> {e.rank_after or '-'})"
+        sys.stdout.write(f"{e.short}  {e.date[:10]}  {e.author}  {e.subject}\n    {kinds}  [{e.path}]\n")
+    return 0
