@@ -111,7 +111,11 @@ def test_example_constitution_validates() -> None:
     ws = load_root(REPO)
     assert ws.errors == [], [f.format() for f in ws.errors]
     assert len(ws.principles) >= 16 and len(ws.cases) > 100
-    assert all(len(ws.links[pid]) >= 6 for pid in ws.principles)
+    live = [pid for pid, p in ws.principles.items() if p.status.value != "deprecated"]
+    assert all(len(ws.links[pid]) >= 6 for pid in live)
+    assert sum(c.benign for c in ws.cases.values()) >= 10
+    assert sum(c.kind == "pair" for c in ws.cases.values()) >= 10
+    assert sum(len(c.principles) > 1 for c in ws.cases.values()) >= 5
 
 
 def test_validate_starts_without_torch_textual_or_rich() -> None:
