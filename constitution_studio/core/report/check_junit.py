@@ -1,0 +1,52 @@
+"""`cstudio check --junit FILE`: one test per changed principle, plus one per global gate.
+
+A principle's test fails when one of its cases regressed against gold or it has more
+stable flips than the gate allows; global gates (validation, over-refusal, critic kappa)
+are tests of their own in the `gates` class.
+"""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+from constitution_studio.core.check import CheckResult
+from constitution_studio.core.report.shift_common import flips
+
+
+def check_junit(result: CheckResult) -> str:
+    suite = ET.Element("testsuite", name="cstudio check", hostname="cstudio")
+    tests = failures = 0
+
+    def case(classname: str, name: str, failure: str | None, detail: str, out: str = "") -> None:
+        nonlocal tests, failures
+        tests += 1
+        tc = ET.SubElement(suite, "testcase", classname=classname, name=name, time="0")
+        if failure is not None:
+            failures += 1
+            f = ET.SubElement(tc, "failure", message=failure)
+            f.text = detail
+        if out:
+            ET.SubElement(tc, "system-out").text = out
+
+    principle_gates = {g.principle_id: g for g in result.gates if g.principle_id and not g.passed}
+    for g in result.gates:
+        if g.principle_id is None:
+            case("gates", g.rule, None if g.passed else g.message, g.message)
+    if result.shift is not None:
+        for ps in result.shift.principles:
+            s = ps.stats
+            problems = []
+            if result.settings.fail_on_gold_regression and s.gold_regressions:
+                problems.append(f"gold regression(s): {', '.join(s.gold_regressions)}")
+            if ps.principle_id in principle_gates:
+                problems.append(principle_gates[ps.principle_id].message)
+            summary = (
+                f"{', '.join(ps.changes)}; {s.scored} case(s); stable flips {flips(s.flips_stable)}; "
+                f"unstable flips {flips(s.flips_unstable)}"
+            )
+            case(f"principles.{ps.principle_id}", ps.title, "; ".join(problems) if problems else None, summary, summary)
+    suite.set("tests", str(tests))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"

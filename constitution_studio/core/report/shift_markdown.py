@@ -1,0 +1,168 @@
+"""Label shift as Markdown for a pull request: critic and trust first, a summary table, then details.
+
+Output is deterministic (stable ordering, no timestamps) so it can be golden-tested and a
+CI job can update one PR comment without noise.
+"""
+
+from __future__ import annotations
+
+from constitution_studio.core.report.shift_common import (
+    delta,
+    flips,
+    gold_acc,
+    over_refusal,
+    rank,
+    side_label,
+    side_prob,
+)
+from constitution_studio.core.shift import CaseShift, PrincipleShift, ShiftReport, Side
+from constitution_studio.core.trust import ADVICE, TrustLevel, TrustReport
+
+FOLD_OVER = 5  # lists longer than this go inside <details>
+
+
+def esc(text: str) -> str:
+    """Escape what would break a Markdown table cell or start markup."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def critic_section(report: ShiftReport) -> str:
+    """The critic behind the labels and how far it agrees with people; warns plainly when it cannot be trusted."""
+    c = report.critic
+    t: TrustReport = report.trust
+    a = t.overall
+    lines = [
+        f"**Critic:** `{c.get('model', '?')}` · method `{c.get('method', '?')}` · templates "
+        f"`{c.get('template_set', '?')}` (`{str(c.get('template_hash', '?'))[:12]}`) · variants "
+        f"{', '.join(f'`{v}`' for v in report.variants)}",
+        "",
+        f"**Critic trust: {a.level.value.upper()}** — agreement with human gold labels at `{t.version}` on {a.n} "
+        f"case(s) ({a.n_pair} pair): Cohen's kappa {a.kappa.text()}, AUC {a.auc.text()}, "
+        f"balanced accuracy {a.balanced_accuracy.text()}, accuracy {a.accuracy.text()} (95% bootstrap intervals, "
+        f"seed {t.seed}).",
+    ]
+    if a.level is TrustLevel.UNTRUSTED:
+        lines += [
+            "",
+            "> [!WARNING]",
+            "> **This critic's agreement with people is indistinguishable from chance.** The label flips below may be "
+            f"noise rather than the effect of this change. To get a better critic: {ADVICE}.",
+        ]
+    elif a.level is TrustLevel.UNKNOWN:
+        lines += [
+            "",
+            "> [!WARNING]",
+            f"> **Too few gold labels ({a.n}) to know whether this critic can be trusted.** The label flips below may "
+            f"be noise. {ADVICE[0].upper()}{ADVICE[1:]}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def summary_table(report: ShiftReport) -> str:
+    lines = [
+        "| Principle | Change | Rank | Cases | Stable flips | Unstable flips | mean / max \\|Δp\\| | Gold accuracy "
+        "| Over-refusal | Trust |",
+        "|---|---|---|---:|---|---|---|---|---|---|",
+    ]
+    for ps in report.principles:
+        s = ps.stats
+        agreement = report.trust.principle(ps.principle_id)
+        trust = f"{agreement.level.value} (n={agreement.n})" if agreement else "unknown (n=0)"
+        lines.append(
+            f"| `{ps.principle_id}` {esc(ps.title)} | {', '.join(ps.changes)} | {rank(ps.rank_base, ps.rank_head)} "
+            f"| {s.scored} | {flips(s.flips_stable)} | {flips(s.flips_unstable)} | {delta(s)} | {gold_acc(s)} "
+            f"| {over_refusal(s)} | {trust} |"
+        )
+    o = report.overall
+    lines.append(
+        f"| **All affected cases** (overall label) | | | {o.scored} | {flips(o.flips_stable)} | "
+        f"{flips(o.flips_unstable)} | {delta(o)} | {gold_acc(o)} | {over_refusal(o)} (all benign) | "
+        f"{report.trust.level.value} |"
+    )
+    lines.append("")
+    lines.append(
+        f"Conflicts resolved by priority: {o.conflicts_base} at base → {o.conflicts_head} at head. "
+        f"Gold regressions: {len(o.gold_regressions)}; gold fixes: {len(o.gold_fixes)}. "
+        f"Scored {report.requests} request(s), {report.cached} from the cache."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _rewording(ps: PrincipleShift) -> str:
+    if ps.words:
+        parts = []
+        for op in ps.words:
+            text = esc(op.text)
+            if op.op == "equal":
+                parts.append(text)
+            elif text.strip():
+                parts.append(f"~~{text.strip()}~~ " if op.op == "delete" else f"**{text.strip()}** ")
+        return "> " + "".join(parts).replace("\n", " ").strip()
+    if ps.statement_base is None and ps.statement_head is not None:
+        return "> **(new)** " + esc(" ".join(ps.statement_head.split()))
+    if ps.statement_head is None and ps.statement_base is not None:
+        return "> **(removed)** ~~" + esc(" ".join(ps.statement_base.split())) + "~~"
+    return ""
+
+
+def _case_block(c: CaseShift, base: Side | None, head: Side | None, *, principle_id: str | None = None) -> str:
+    """One flipped case: labels and P(...) of `base`/`head` (a principle's own or the overall), gold, excerpts."""
+    gold = f"gold `{c.gold}`" if c.gold else "no gold"
+    verdict = " — **gold regression**" if c.gold_regression else (" — gold fixed" if c.gold_fix else "")
+    unstable = "" if c.stable else " — _unstable: the base label already differed across template variants_"
+    where = f" by `{principle_id}`" if principle_id else ""
+    return (
+        f"- **`{c.case_id}`**{where}: {side_label(base)} → {side_label(head)}, P {side_prob(base)} → "
+        f"{side_prob(head)}, {gold}{verdict}{unstable}\n"
+        f"  - prompt: {esc(c.prompt)}\n"
+        f"  - response: {esc(c.response)}\n"
+    )
+
+
+def _fold(summary: str, body: str, count: int) -> str:
+    if count > FOLD_OVER:
+        return f"<details><summary>{summary}</summary>\n\n{body}\n</details>\n"
+    return f"{summary}:\n\n{body}"
+
+
+def principle_sections(report: ShiftReport) -> str:
+    cases = {c.case_id: c for c in report.cases}
+    out = []
+    for ps in report.principles:
+        head = f"### `{ps.principle_id}` {esc(ps.title)} — {', '.join(ps.changes)}"
+        if "moved" in ps.changes:
+            head += f" (rank {rank(ps.rank_base, ps.rank_head)})"
+        out.append(head + "\n")
+        rewording = _rewording(ps)
+        if rewording:
+            out.append("\n" + rewording + "\n")
+        flipped = [r for r in ps.rows if r.flipped]
+        if flipped:
+            body = "".join(_case_block(cases[r.case_id], r.base, r.head) for r in flipped)
+            stable = sum(r.stable for r in flipped)
+            out.append(
+                "\n"
+                + _fold(f"{len(flipped)} flipped case(s) ({stable} stable) under this principle", body, len(flipped))
+            )
+        else:
+            out.append(f"\nNo label of its {ps.stats.scored} case(s) flipped under this principle.\n")
+        out.append("\n")
+    overall = [c for c in report.cases if c.flipped]
+    if overall:
+        body = "".join(
+            _case_block(c, c.base, c.head, principle_id=c.head.deciding if c.head else None) for c in overall
+        )
+        out.append("### Overall labels that flipped\n\n")
+        out.append(_fold(f"{len(overall)} case(s) whose overall label flipped", body, len(overall)))
+    return "".join(out)
+
+
+def shift_markdown(report: ShiftReport) -> str:
+    return (
+        f"## Label shift `{report.base}` → `{report.head}`\n\n"
+        + critic_section(report)
+        + "\n"
+        + summary_table(report)
+        + "\n"
+        + principle_sections(report)
+    )

@@ -1,0 +1,57 @@
+"""`cstudio shift` as plain text for a terminal: trust first, then a table per principle and the flips."""
+
+from __future__ import annotations
+
+from constitution_studio.core.report.shift_common import (
+    delta,
+    flips,
+    gold_acc,
+    over_refusal,
+    rank,
+    side_label,
+    side_prob,
+)
+from constitution_studio.core.shift import ShiftReport
+from constitution_studio.core.trust import format_trust_text
+
+
+def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False) -> str:
+    out = [format_trust_text(report.trust, report.critic, per_principle=per_principle_trust)]
+    out.append(f"label shift {report.base} -> {report.head}: {report.overall.scored} case(s) affected")
+    if report.priority_changed:
+        out.append(" (priority order changed)")
+    out.append("\n")
+    if not report.principles and not report.cases:
+        out.append("nothing to score: no principle wording, link, case or priority change\n")
+        return "".join(out)
+    head = f"{'principle':<12} {'changes':<22} {'rank':<8} {'n':>4} {'stable':>6} {'unstbl':>6} {'|dp| mean/max':<15} "
+    head += f"{'gold acc':<12} {'over-refusal':<12}"
+    out.append(head.rstrip() + "\n")
+    for ps in report.principles:
+        s = ps.stats
+        row = (
+            f"{ps.principle_id:<12} {','.join(ps.changes):<22} {rank(ps.rank_base, ps.rank_head):<8} {s.scored:>4} "
+            f"{s.n_flips_stable:>6} {s.n_flips_unstable:>6} {delta(s):<15} {gold_acc(s):<12} {over_refusal(s):<12}"
+        )
+        out.append(row.rstrip() + "\n")
+    o = report.overall
+    out.append(
+        f"overall: {o.scored} case(s); flips stable {flips(o.flips_stable)}, unstable {flips(o.flips_unstable)}; "
+        f"|dp| {delta(o)}; gold accuracy {gold_acc(o)}; over-refusal on benign {over_refusal(o)}; "
+        f"conflicts resolved by priority {o.conflicts_base} -> {o.conflicts_head}\n"
+    )
+    flipped = [c for c in report.cases if c.flipped]
+    if flipped:
+        out.append("flipped cases (overall label):\n")
+        for c in flipped:
+            mark = "" if c.stable else "  [unstable: base label differs across template variants]"
+            gold = f" gold {c.gold}" if c.gold else ""
+            reg = "  REGRESSION" if c.gold_regression else ("  fixed" if c.gold_fix else "")
+            out.append(
+                f"  {c.case_id:<16} {side_label(c.base)} -> {side_label(c.head)}  "
+                f"p {side_prob(c.base)} -> {side_prob(c.head)}{gold}{reg}{mark}\n"
+            )
+    out.append(
+        f"scored {report.requests} request(s), {report.cached} from the cache, {report.model_calls} model call(s)\n"
+    )
+    return "".join(out)

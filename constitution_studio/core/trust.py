@@ -1,0 +1,258 @@
+"""Critic trust: how far the critic's labels agree with people, and a level derived from it.
+
+Gold is the human verdict on a case as a whole, so the critic is judged on each gold case's
+*overall* label (the verdict of the highest-priority linked principle). Per principle, a
+principle answers for the gold cases it decides. Pair cases count: gold `a` is the positive
+class of a pair (P(a preferred) is its score), `violates` that of a single response.
+
+Levels (docs/trust.md), from Cohen's kappa and its seeded bootstrap 95% interval:
+
+* `unknown`   fewer than MIN_GOLD gold cases: nothing can be said;
+* `untrusted` the kappa interval reaches 0 (agreement not distinguishable from chance);
+* `good`      kappa >= GOOD_KAPPA and the interval's lower end >= GOOD_KAPPA_LOW;
+* `weak`      anything in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from constitution_studio.core.workspace import Workspace
+
+MIN_GOLD = 10
+GOOD_KAPPA = 0.6
+GOOD_KAPPA_LOW = 0.4
+BOOTSTRAP = 1000
+POSITIVE = ("violates", "a")
+
+
+class TrustLevel(StrEnum):
+    UNKNOWN = "unknown"
+    UNTRUSTED = "untrusted"
+    WEAK = "weak"
+    GOOD = "good"
+
+
+class Estimate(BaseModel):
+    """A figure and its bootstrap 95% interval (None when undefined, e.g. one class only)."""
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+    def text(self, digits: int = 2) -> str:
+        if self.value is None:
+            return "n/a"
+        if self.low is None or self.high is None:
+            return f"{self.value:.{digits}f}"
+        return f"{self.value:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+
+
+class Agreement(BaseModel):
+    """Critic vs gold on a set of cases."""
+
+    n: int
+    n_pair: int = Field(default=0, description="How many of the n are pair cases.")
+    accuracy: Estimate
+    balanced_accuracy: Estimate
+    kappa: Estimate
+    auc: Estimate
+    level: TrustLevel
+
+
+class PrincipleTrust(BaseModel):
+    principle_id: str
+    agreement: Agreement
+
+
+class TrustReport(BaseModel):
+    """Agreement with gold overall and per principle, at one version, with the thresholds used."""
+
+    version: str
+    overall: Agreement
+    principles: list[PrincipleTrust] = Field(default_factory=list)
+    seed: int = 0
+    thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"min_gold": MIN_GOLD, "good_kappa": GOOD_KAPPA, "good_kappa_low": GOOD_KAPPA_LOW}
+    )
+
+    @property
+    def level(self) -> TrustLevel:
+        return self.overall.level
+
+    def principle(self, principle_id: str) -> Agreement | None:
+        return next((p.agreement for p in self.principles if p.principle_id == principle_id), None)
+
+
+def trust_level(n: int, kappa: Estimate) -> TrustLevel:
+    """The documented thresholds, in one place."""
+    if n < MIN_GOLD:
+        return TrustLevel.UNKNOWN
+    if kappa.value is None or kappa.low is None or kappa.low <= 0.0:
+        return TrustLevel.UNTRUSTED
+    if kappa.value >= GOOD_KAPPA and kappa.low >= GOOD_KAPPA_LOW:
+        return TrustLevel.GOOD
+    return TrustLevel.WEAK
+
+
+def agreement(
+    gold: Sequence[bool], predicted: Sequence[bool], scores: Sequence[float], *, n_pair: int = 0, seed: int = 0
+) -> Agreement:
+    """Accuracy, balanced accuracy, kappa and AUC with seeded bootstrap 95% intervals."""
+    y = [int(g) for g in gold]
+    p = [int(x) for x in predicted]
+    s = [float(x) for x in scores]
+    figures = _figures_with_intervals(y, p, s, n_boot=BOOTSTRAP, seed=seed)
+    est = {name: Estimate(value=v, low=lo, high=hi) for name, (v, lo, hi) in figures.items()}
+    return Agreement(
+        n=len(y),
+        n_pair=n_pair,
+        accuracy=est["accuracy"],
+        balanced_accuracy=est["balanced_accuracy"],
+        kappa=est["kappa"],
+        auc=est["auc"],
+        level=trust_level(len(y), est["kappa"]),
+    )
+
+
+def _point(y: Any, p: Any, s: Any) -> dict[str, float | None]:
+    """The four figures on one sample (numpy arrays of 0/1, 0/1, float)."""
+    import numpy as np
+
+    n = len(y)
+    if n == 0:
+        return {"accuracy": None, "balanced_accuracy": None, "kappa": None, "auc": None}
+    pos, neg = int(y.sum()), int(n - y.sum())
+    tp = int((y & p).sum())
+    tn = int(((1 - y) & (1 - p)).sum())
+    acc = (tp + tn) / n
+    bal = (tp / pos + tn / neg) / 2 if pos and neg else None
+    pred_pos = int(p.sum())
+    pe = (pos * pred_pos + neg * (n - pred_pos)) / (n * n)
+    kappa = (acc - pe) / (1 - pe) if pe < 1 else None
+    auc = None
+    if pos and neg:
+        # Mann-Whitney U with average ranks for ties
+        order = np.argsort(s, kind="mergesort")
+        ranks = np.empty(n)
+        sorted_s = s[order]
+        i = 0
+        while i < n:
+            j = i
+            while j + 1 < n and sorted_s[j + 1] == sorted_s[i]:
+                j += 1
+            ranks[order[i : j + 1]] = (i + j) / 2 + 1
+            i = j + 1
+        auc = (ranks[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg)
+    return {"accuracy": acc, "balanced_accuracy": bal, "kappa": kappa, "auc": None if auc is None else float(auc)}
+
+
+def _figures_with_intervals(
+    y: Sequence[int], p: Sequence[int], s: Sequence[float], *, n_boot: int, seed: int
+) -> dict[str, tuple[float | None, float | None, float | None]]:
+    """Point figures and percentile bootstrap 95% intervals (resampling cases, seeded numpy RNG)."""
+    import numpy as np
+
+    ya, pa, sa = np.asarray(y, dtype=np.int64), np.asarray(p, dtype=np.int64), np.asarray(s, dtype=np.float64)
+    point = _point(ya, pa, sa)
+    out: dict[str, tuple[float | None, float | None, float | None]] = {}
+    samples: dict[str, list[float]] = {k: [] for k in point}
+    n = len(ya)
+    if n >= 2:
+        rng = np.random.default_rng(seed)
+        for idx in rng.integers(0, n, size=(n_boot, n)):
+            for name, value in _point(ya[idx], pa[idx], sa[idx]).items():
+                if value is not None:
+                    samples[name].append(value)
+    for name, value in point.items():
+        vals = samples[name]
+        if value is None or len(vals) < n_boot // 2:  # interval undefined in most resamples
+            out[name] = (value, None, None)
+        else:
+            lo, hi = np.percentile(vals, [2.5, 97.5])
+            out[name] = (value, float(lo), float(hi))
+    return out
+
+
+def gold_rows(ws: Workspace, scores: Mapping[tuple[str, str], Any]) -> list[tuple[str, str, bool, bool, float, str]]:
+    """(case id, deciding principle, gold positive, predicted positive, score, kind) per scored gold case."""
+    from constitution_studio.core.labels import overall_label
+
+    rows = []
+    for cid, case in ws.cases.items():
+        if case.gold is None:
+            continue
+        linked = [pid for pid in dict.fromkeys(case.principles) if pid in ws.principles]
+        by_pid = {pid: scores[(pid, cid)] for pid in linked if (pid, cid) in scores}
+        if not linked or len(by_pid) != len(linked):
+            continue
+        label, deciding, _ = overall_label(case, by_pid, ws.priority)
+        if deciding is None or label is None:
+            continue
+        rows.append(
+            (cid, deciding, case.gold in POSITIVE, label in POSITIVE, float(by_pid[deciding].probability), case.kind)
+        )
+    return rows
+
+
+def trust_report(ws: Workspace, scores: Mapping[tuple[str, str], Any], *, seed: int = 0) -> TrustReport:
+    """Agreement of the critic's scores (keyed by (principle id, case id)) with the gold labels of `ws`."""
+    rows = gold_rows(ws, scores)
+
+    def agree(sel: list[tuple[str, str, bool, bool, float, str]]) -> Agreement:
+        return agreement(
+            [r[2] for r in sel],
+            [r[3] for r in sel],
+            [r[4] for r in sel],
+            n_pair=sum(r[5] == "pair" for r in sel),
+            seed=seed,
+        )
+
+    per = []
+    for pid in ws.ordered_principle_ids():
+        sel = [r for r in rows if r[1] == pid]
+        if sel:
+            per.append(PrincipleTrust(principle_id=pid, agreement=agree(sel)))
+    return TrustReport(version=ws.label, overall=agree(rows), principles=per, seed=seed)
+
+
+# --- text ------------------------------------------------------------------------------
+
+ADVICE = (
+    "the critic's labels may be noise: add gold labels to more cases, try another scoring method "
+    "(`cstudio critic compare`), or use a stronger critic model (docs/critic.md)"
+)
+
+
+def trust_headline(report: TrustReport, critic: Mapping[str, Any] | None = None) -> str:
+    """One line: the critic and its trust level with kappa and AUC."""
+    a = report.overall
+    who = ""
+    if critic:
+        method, templates = critic.get("method", "?"), critic.get("template_set", "?")
+        who = f"critic {critic.get('model', '?')} ({method}, templates {templates}): "
+    return (
+        f"{who}trust {a.level.value.upper()} on {a.n} gold case(s)"
+        f" — kappa {a.kappa.text()}, AUC {a.auc.text()}, balanced accuracy {a.balanced_accuracy.text()}"
+    )
+
+
+def format_trust_text(
+    report: TrustReport, critic: Mapping[str, Any] | None = None, *, per_principle: bool = True
+) -> str:
+    """Plain text block for terminals: headline, warning when untrusted/unknown, per-principle lines."""
+    lines = [trust_headline(report, critic)]
+    if report.level in (TrustLevel.UNTRUSTED, TrustLevel.UNKNOWN):
+        lines.append(f"warning: {ADVICE}")
+    if per_principle and report.principles:
+        lines.append(f"  {'principle':<12} {'n':>4}  {'trust':<9} {'kappa':<22} {'AUC':<22}")
+        for pt in report.principles:
+            a = pt.agreement
+            lines.append(
+                f"  {pt.principle_id:<12} {a.n:>4}  {a.level.value:<9} {a.kappa.text():<22} {a.auc.text():<22}"
+            )
+    return "\n".join(lines) + "\n"
