@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from constitution_studio.cli.common import add_root, root_of
+from constitution_studio.cli.common import add_root, load_valid, root_of
 from constitution_studio.core.authoring import move_principle, new_principle
 
 
@@ -26,12 +26,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run_new(args: argparse.Namespace) -> int:
     root = root_of(args)
+    load_valid(root)  # refuse to build on an invalid constitution (same lines as validate, exit 2)
     path = new_principle(root, args.id, args.title, args.after)
     sys.stdout.write(f"created {path.relative_to(root)} (status: draft); edit its statement and link cases to it\n")
     return 0
 
 
 def run_move(args: argparse.Namespace) -> int:
-    old, new = move_principle(root_of(args), args.id, args.to)
+    root = root_of(args)
+    load_valid(root)
+    old, new = move_principle(root, args.id, args.to)
     sys.stdout.write(f"{args.id}: rank {old} -> {new}\n" if old != new else f"{args.id} is already at rank {new}\n")
     return 0

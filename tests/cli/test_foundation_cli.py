@@ -127,3 +127,12 @@ def test_validate_starts_without_torch_textual_or_rich() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "0 []"
+
+
+def test_authoring_refuses_an_invalid_constitution(mini: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = mini / "eval_cases/cases.yaml"
+    path.write_text(path.read_text().replace("principles: [HARM-01]", "principles: [HARM-07]"))
+    before = (mini / "principles/constitution.yaml").read_bytes()
+    assert main(["move", "HON-01", "--to", "1", "--root", str(mini)]) == 2
+    assert capsys.readouterr().err.startswith("eval_cases/cases.yaml:4:18: error: unknown-principle-link")
+    assert (mini / "principles/constitution.yaml").read_bytes() == before
