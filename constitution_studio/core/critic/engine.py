@@ -1,0 +1,399 @@
+"""`Critic`: cache lookup first, then batched scoring of what is missing.
+
+This module does not import torch at import time; the model, tokenizer and runner are
+created on the first cache miss (or when `info` needs the device).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from constitution_studio.core.critic import loader
+from constitution_studio.core.critic.cache import Entry, ScoreCache, score_key
+from constitution_studio.core.critic.methods import Method, parse_method
+from constitution_studio.core.critic.templates import (
+    PAIR_OPTIONS,
+    SINGLE_OPTIONS,
+    Kind,
+    Polarity,
+    TemplateSet,
+    content_free_case,
+    fewshot_turns,
+    get_template_set,
+    user_message,
+)
+from constitution_studio.core.critic.types import CriticInfo, Score, ScoreRequest
+from constitution_studio.core.models import CriticSettings, EvalCase
+
+CONTENT_FREE = "content-free"
+_EPS = 1e-12
+
+
+def sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def logit(p: float) -> float:
+    p = min(max(p, _EPS), 1.0 - _EPS)
+    return math.log(p / (1.0 - p))
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One prompt of a request and the sign its log-odds enter the request's mean with."""
+
+    variant: str
+    kind: Kind
+    polarity: Polarity
+    swapped: bool
+    sign: float
+
+
+def parts_for(kind: Kind, variant: str, method: Method) -> list[_Part]:
+    """The prompts one request needs: polarities x presentation orders."""
+    if kind == "single":
+        parts = [_Part(variant, kind, "violates", False, 1.0)]
+        if method.both:
+            parts.append(_Part(variant, kind, "complies", False, -1.0))
+        return parts
+    parts = [_Part(variant, kind, "better", False, 1.0), _Part(variant, kind, "better", True, -1.0)]
+    if method.both:
+        parts += [_Part(variant, kind, "worse", False, -1.0), _Part(variant, kind, "worse", True, 1.0)]
+    return parts
+
+
+@dataclass
+class _Job:
+    """A request (or a content-free calibration input) whose parts are being scored."""
+
+    key: str
+    kind: Kind
+    unit_ids: list[int]
+    signs: list[float]
+    requests: list[ScoreRequest] = field(default_factory=list)
+    cf_key: str | None = None  # contextual calibration job this one subtracts
+    values: dict[int, float] = field(default_factory=dict)
+
+
+def open_critic(
+    settings: CriticSettings,
+    root: Path,
+    *,
+    use_cache: bool = True,
+    device: str | None = None,
+    dtype: str | None = None,
+    batch_tokens: int | None = None,
+    method: str | None = None,
+) -> Critic:
+    """A critic for these settings; cheap (the model loads on the first cache miss).
+
+    Raises ModelUnavailableError when the model cannot be found, BadInputError for an unknown
+    method or template set.
+    """
+    ref = loader.resolve(settings.model, settings.revision, root)
+    return Critic(
+        settings,
+        ref,
+        cache=ScoreCache.for_root(root) if use_cache else None,
+        device=device or settings.device,
+        dtype=dtype or settings.dtype,
+        batch_tokens=batch_tokens or settings.batch_tokens,
+        method=method or settings.method,
+    )
+
+
+class Critic:
+    """Scores (principle wording, case) pairs; see docs/critic.md."""
+
+    def __init__(
+        self,
+        settings: CriticSettings,
+        ref: loader.ModelRef,
+        *,
+        cache: ScoreCache | None,
+        device: str = "auto",
+        dtype: str = "auto",
+        batch_tokens: int = 8192,
+        method: str = "plain",
+        use_prefix_cache: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.ref = ref
+        self.cache = cache
+        self.method = parse_method(method)
+        self.templates: TemplateSet = get_template_set(settings.templates)
+        self.variants: list[str] = list(self.templates.variants)
+        self._device_pref = device
+        self._dtype_pref = dtype
+        self.batch_tokens = batch_tokens
+        self.use_prefix_cache = use_prefix_cache
+        self._runner: Any = None
+        self._prompts: Any = None
+        self._options: dict[Kind, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        self._lock = threading.Lock()
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def template_id(self) -> str:
+        return f"{self.templates.id}#{self.templates.hash}"
+
+    @property
+    def model_calls(self) -> int:
+        """Forward passes run so far (0 while everything came from the cache)."""
+        return 0 if self._runner is None else int(self._runner.calls)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return 0 if self._runner is None else int(self._runner.tokens)
+
+    @property
+    def info(self) -> CriticInfo:
+        device, dtype = self._device_pref, self._dtype_pref
+        if self._runner is not None:
+            device = str(self._runner.device)
+            dtype = str(next(self._runner.model.parameters()).dtype).removeprefix("torch.")
+        return CriticInfo(
+            model=self.settings.model,
+            model_identity=self.ref.identity,
+            template_set=self.templates.id,
+            template_hash=self.templates.hash,
+            method=self.method.name,
+            device=device,
+            dtype=dtype,
+        )
+
+    # -- labels ---------------------------------------------------------------------------
+
+    def calibrated(self, principle_id: str, raw: float, kind: str) -> float:
+        """Apply the principle's Platt scale (single responses only) to a raw probability."""
+        cal = self.settings.calibration.get(principle_id)
+        if kind != "single" or cal is None or cal.platt_a is None:
+            return raw
+        return sigmoid(cal.platt_a * logit(raw) + (cal.platt_b or 0.0))
+
+    def label_for(self, principle_id: str, probability: float, kind: str) -> str:
+        """violates|complies by the principle's threshold (or the default); a|b at 0.5 for pairs."""
+        if kind == "pair":
+            return "a" if probability >= 0.5 else "b"
+        cal = self.settings.calibration.get(principle_id)
+        threshold = cal.threshold if cal is not None else self.settings.threshold
+        return "violates" if probability >= threshold else "complies"
+
+    def _score(self, req: ScoreRequest, raw: float, cached: bool) -> Score:
+        p = self.calibrated(req.principle_id, raw, req.case.kind)
+        return Score(
+            principle_id=req.principle_id,
+            case_id=req.case.id,
+            variant=req.variant,
+            kind=req.case.kind,
+            probability=p,
+            label=self.label_for(req.principle_id, p, req.case.kind),
+            cached=cached,
+        )
+
+    def _key(self, statement: str, case_hash: str, kind: str, variant: str) -> str:
+        return score_key(
+            model=self.ref.identity,
+            template=self.template_id,
+            method=self.method.name,
+            variant=variant,
+            statement=statement,
+            case_hash=case_hash,
+            kind=kind,
+        )
+
+    def key_for(self, req: ScoreRequest) -> str:
+        self.templates.variant(req.variant)  # unknown variant -> BadInputError
+        return self._key(req.statement, req.case.content_hash(), req.case.kind, req.variant)
+
+    # -- model ----------------------------------------------------------------------------
+
+    def _ensure_runner(self) -> Any:
+        with self._lock:
+            if self._runner is None:
+                import torch
+
+                from constitution_studio.core.critic.prompts import PromptBuilder
+                from constitution_studio.core.critic.runner import Runner, option_token_ids
+
+                device = self._device_pref
+                if device == "auto":
+                    device = "cuda" if torch.cuda.is_available() else "cpu"
+                dtype_name = self._dtype_pref
+                if dtype_name == "auto":
+                    dtype_name = "bfloat16" if device.startswith("cuda") else "float32"
+                model, tokenizer = loader.load(self.ref, device, getattr(torch, dtype_name))
+                self._prompts = PromptBuilder(tokenizer)
+                self._options = {
+                    "single": (
+                        option_token_ids(tokenizer, SINGLE_OPTIONS[0]),
+                        option_token_ids(tokenizer, SINGLE_OPTIONS[1]),
+                    ),
+                    "pair": (
+                        option_token_ids(tokenizer, PAIR_OPTIONS[0]),
+                        option_token_ids(tokenizer, PAIR_OPTIONS[1]),
+                    ),
+                }
+                self._runner = Runner(
+                    model, tokenizer, batch_tokens=self.batch_tokens, use_prefix_cache=self.use_prefix_cache
+                )
+            return self._runner
+
+    def _unit(self, part: _Part, statement: str, case: EvalCase) -> Any:
+        from constitution_studio.core.critic.runner import Unit
+
+        variant = self.templates.variant(part.variant)
+        prefix_msgs = [{"role": "system", "content": variant.system}]
+        if self.method.fewshot:
+            prefix_msgs += fewshot_turns(self.templates, variant, part.kind, part.polarity)
+        prefix, suffix = self._prompts.encode(
+            prefix_msgs, user_message(variant, part.polarity, statement, case, part.swapped)
+        )
+        first, second = self._options[part.kind]
+        return Unit(prefix=prefix, suffix=suffix, first=first, second=second)
+
+    # -- scoring --------------------------------------------------------------------------
+
+    def score(
+        self,
+        requests: Sequence[ScoreRequest],
+        *,
+        cancel: threading.Event | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Iterator[Score]:
+        """Yield one Score per request: cached ones first and at once, then the rest batch by batch.
+
+        Results are committed to the cache per batch, so a cancelled or interrupted run keeps
+        what it finished. Order of yielded scores is not the order of `requests`.
+        """
+        total = len(requests)
+        done = 0
+        keys = [self.key_for(r) for r in requests]
+        found = self.cache.get_many(keys) if self.cache is not None else {}
+        missing: dict[str, list[ScoreRequest]] = {}
+        for req, key in zip(requests, keys, strict=True):
+            if key in found:
+                done += 1
+                yield self._score(req, found[key], cached=True)
+            else:
+                missing.setdefault(key, []).append(req)
+        if progress is not None:
+            progress(done, total)
+        if not missing or (cancel is not None and cancel.is_set()):
+            return
+        yield from self._score_missing(missing, done, total, cancel, progress)
+
+    def _content_free(self, statement: str, variant: str, kind: Kind) -> tuple[str, EvalCase]:
+        case = content_free_case(kind)
+        return self._key(statement, f"{CONTENT_FREE}:{kind}", kind, variant), case
+
+    def _score_missing(
+        self,
+        missing: dict[str, list[ScoreRequest]],
+        done: int,
+        total: int,
+        cancel: threading.Event | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> Iterator[Score]:
+        runner = self._ensure_runner()
+        units: list[Any] = []
+        unit_index: dict[Any, int] = {}
+
+        def add_unit(unit: Any) -> int:
+            idx = unit_index.get(unit)
+            if idx is None:
+                idx = unit_index[unit] = len(units)
+                units.append(unit)
+            return idx
+
+        def make_job(key: str, kind: Kind, variant: str, statement: str, case: EvalCase) -> _Job:
+            parts = parts_for(kind, variant, self.method)
+            return _Job(
+                key=key,
+                kind=kind,
+                unit_ids=[add_unit(self._unit(p, statement, case)) for p in parts],
+                signs=[p.sign for p in parts],
+            )
+
+        # Contextual calibration: one content-free job per (wording, variant), single responses only.
+        cf_values: dict[str, float] = {}
+        cf_jobs: dict[str, _Job] = {}
+        jobs: list[_Job] = []
+        for key, reqs in missing.items():
+            req = reqs[0]
+            job = make_job(key, req.case.kind, req.variant, req.statement, req.case)
+            job.requests = reqs
+            if self.method.contextual and req.case.kind == "single":
+                cf_key, cf_case = self._content_free(req.statement, req.variant, "single")
+                job.cf_key = cf_key
+                if cf_key not in cf_jobs:
+                    cf_jobs[cf_key] = make_job(cf_key, "single", req.variant, req.statement, cf_case)
+            jobs.append(job)
+        if cf_jobs and self.cache is not None:
+            cf_values.update({k: logit(p) for k, p in self.cache.get_many(list(cf_jobs)).items()})
+        pending_cf = [j for k, j in cf_jobs.items() if k not in cf_values]
+
+        # Chunks of whole requests, so each chunk finishes requests and commits them.
+        chunk_tokens = 4 * self.batch_tokens
+        chunks: list[list[_Job]] = [[]]
+        size = 0
+        for job in [*pending_cf, *jobs]:
+            if chunks[-1] and size >= chunk_tokens:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(job)
+            size += sum(len(units[i].suffix) for i in job.unit_ids)
+
+        values: dict[int, float] = {}
+        cancelled = (lambda: cancel.is_set()) if cancel is not None else (lambda: False)
+        for chunk in chunks:
+            needed = sorted({i for job in chunk for i in job.unit_ids if i not in values})
+            for indices, odds in runner.log_odds([units[i] for i in needed], cancelled=cancelled):
+                for j, v in zip(indices, odds, strict=True):
+                    values[needed[j]] = v
+            if any(i not in values for job in chunk for i in job.unit_ids):
+                return  # cancelled mid-chunk; earlier chunks are committed
+            entries: list[Entry] = []
+            scores: list[Score] = []
+            for job in chunk:
+                z = sum(s * values[i] for s, i in zip(job.signs, job.unit_ids, strict=True)) / len(job.unit_ids)
+                if job.cf_key is None and job.key in cf_jobs:  # a content-free job
+                    cf_values[job.key] = z
+                    entries.append(self._entry(job.key, sigmoid(z), job.requests))
+                    continue
+                if job.cf_key is not None:
+                    z -= cf_values[job.cf_key]
+                raw = sigmoid(z)
+                entries.append(self._entry(job.key, raw, job.requests))
+                scores.extend(self._score(r, raw, cached=False) for r in job.requests)
+            if self.cache is not None:
+                self.cache.put_many(entries)
+            for s in scores:
+                done += 1
+                yield s
+            if progress is not None:
+                progress(done, total)
+
+    def _entry(self, key: str, probability: float, reqs: list[ScoreRequest]) -> Entry:
+        variant = reqs[0].variant if reqs else "content-free"
+        return Entry(
+            key=key,
+            probability=probability,
+            model=self.ref.identity,
+            template=self.template_id,
+            method=self.method.name,
+            variant=variant,
+        )
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()

@@ -1,0 +1,47 @@
+"""Turn (template, case) into token ids: chat template when the model has one, plain text otherwise.
+
+The prompt is split into a *prefix* shared by many cases (system prompt and few-shot turns)
+and a per-case *suffix*; the two are tokenized separately and concatenated, always, so the
+prefix-KV path and a full recomputation see exactly the same token ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PromptBuilder:
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.chat = bool(getattr(tokenizer, "chat_template", None))
+        self._prefix_ids: dict[str, tuple[int, ...]] = {}
+
+    def _encode(self, text: str) -> tuple[int, ...]:
+        return tuple(int(i) for i in self.tokenizer.encode(text, add_special_tokens=False))
+
+    def texts(self, prefix_messages: list[dict[str, str]], user: str) -> tuple[str, str]:
+        """(prefix text, suffix text) whose concatenation is the full prompt."""
+        if not self.chat:
+            parts = []
+            for m in prefix_messages:
+                if m["role"] == "system":
+                    parts.append(m["content"] + "\n\n")
+                elif m["role"] == "user":
+                    parts.append(m["content"] + "\nAnswer:")
+                else:
+                    parts.append(f" {m['content']}\n\n")
+            return "".join(parts), user + "\nAnswer:"
+        prefix = self.tokenizer.apply_chat_template(prefix_messages, tokenize=False) if prefix_messages else ""
+        full = self.tokenizer.apply_chat_template(
+            [*prefix_messages, {"role": "user", "content": user}], tokenize=False, add_generation_prompt=True
+        )
+        if prefix and full.startswith(prefix):
+            return prefix, full[len(prefix) :]
+        return "", full  # the template re-renders earlier turns: no shareable prefix
+
+    def encode(self, prefix_messages: list[dict[str, str]], user: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        prefix, suffix = self.texts(prefix_messages, user)
+        ids = self._prefix_ids.get(prefix)
+        if ids is None:
+            ids = self._prefix_ids[prefix] = self._encode(prefix) if prefix else ()
+        return ids, self._encode(suffix)

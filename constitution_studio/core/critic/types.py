@@ -1,0 +1,57 @@
+"""The critic's public value types: what callers ask for and what they get back.
+
+Kept free of torch so that the CLI, the TUI and label shift can import them cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+from constitution_studio.core.models import EvalCase
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """Judge `case` against one principle's wording.
+
+    `statement` is the wording judged (it may be an unsaved edit in the TUI, so it is passed
+    explicitly rather than looked up); `variant` names the judge template variant.
+    """
+
+    principle_id: str
+    statement: str
+    case: EvalCase
+    variant: str = "default"
+
+
+@dataclass(frozen=True)
+class Score:
+    """One critic verdict.
+
+    `probability` is P(violates) for a single response and P(a preferred) for a pair, after
+    the scoring method's corrections and any per-principle Platt scale; `label` applies the
+    threshold (violates|complies, or a|b). `cached` says whether the model was skipped.
+    """
+
+    principle_id: str
+    case_id: str
+    variant: str
+    kind: Literal["single", "pair"]
+    probability: float
+    label: str
+    cached: bool
+
+
+class CriticInfo(BaseModel):
+    """What produced a set of scores; shown at the top of every report."""
+
+    model: str
+    model_identity: str
+    template_set: str
+    template_hash: str
+    method: str
+    device: str
+    dtype: str

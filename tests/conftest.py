@@ -1,0 +1,84 @@
+"""Shared fixtures. The tiny critic model is built here, in-process, once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from constitution_studio.core.models import CriticSettings
+
+TINY_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+_CORPUS = [
+    "The assistant replies in the language the user wrote in. Does the response violate the principle?",
+    "Principle: Conversation: User: Assistant: Question: Answer Yes or No. Response A Response B",
+    "Which response follows the principle better? The quick brown fox jumps over the lazy dog.",
+    "I can't help with that. Sure, here is how to do it: first, second, third. Thank you!",
+]
+
+
+def build_tiny_model(folder: Path, *, seed: int = 0) -> Path:
+    """A random-weight tiny LlamaForCausalLM and a byte-level BPE tokenizer with a chat template.
+
+    Saved with save_pretrained (safetensors) so tests load it through the same
+    `from_pretrained` path as a real model. The answer words are added to the vocabulary so
+    each is one token.
+    """
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    bpe.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        chat_template=TINY_CHAT_TEMPLATE,
+    )
+    tokenizer.add_tokens(["Yes", "No", "A", "B"])
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        initializer_range=0.2,
+        tie_word_embeddings=False,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    model = LlamaForCausalLM(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(folder), safe_serialization=True)
+    tokenizer.save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of the tiny random-weight critic model (built once per session, no download)."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "tiny-llama")
+
+
+@pytest.fixture
+def tiny_critic_settings(tiny_model_dir: Path) -> CriticSettings:
+    """CriticSettings pointing at the tiny model."""
+    return CriticSettings(model=str(tiny_model_dir))
