@@ -1,0 +1,97 @@
+"""`cstudio shift [BASE [HEAD]]`: which labels an edit moves, with the critic's trust first."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TextIO
+
+from constitution_studio.cli.common import add_root, print_json, root_of
+from constitution_studio.core.source import WORKTREE
+from constitution_studio.errors import ExitCode, InvalidConstitutionError
+
+
+class ProgressBar:
+    """Callable as `progress(done, total)`; draws `[####....] done/total  x cases/s  ETA`."""
+
+    def __init__(self, label: str = "scoring", stream: TextIO | None = None, width: int = 28) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.enabled = self.stream.isatty()
+        self.start = time.monotonic()
+        self.drawn = False
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        now = time.monotonic()
+        if done < total and now - self.last < 0.1:
+            return
+        self.last = now
+        elapsed = max(now - self.start, 1e-9)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else 0.0
+        filled = int(self.width * done / total)
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total}  {rate:.1f}/s  ETA {eta:.0f}s ")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "shift",
+        help="label shift between two versions: flips, |dp|, gold accuracy, over-refusal (default: HEAD vs work tree)",
+        description="Score the cases an edit can move under both versions' wording and report what flipped.",
+    )
+    p.add_argument("base", nargs="?", default="HEAD", metavar="BASE", help="base ref (default: HEAD)")
+    p.add_argument("head", nargs="?", default=WORKTREE, metavar="HEAD", help="head ref (default: WORKTREE)")
+    p.add_argument("--principle", action="append", default=None, metavar="ID", help="only this principle (repeatable)")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format")
+    p.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
+    add_root(p)
+    p.set_defaults(func=run_shift)
+
+
+def run_shift(args: argparse.Namespace) -> int:
+    from constitution_studio.core.check import critic_settings_for
+    from constitution_studio.core.critic import open_critic
+    from constitution_studio.core.report.shift_json import shift_json
+    from constitution_studio.core.report.shift_markdown import shift_markdown
+    from constitution_studio.core.report.shift_text import format_shift_text
+    from constitution_studio.core.shift import analyze_shift
+    from constitution_studio.core.versions import check_ref_syntax, diff_refs
+    from constitution_studio.errors import BadInputError
+
+    for ref in (args.base, args.head):
+        check_ref_syntax(ref)
+    root = root_of(args)
+    diff, base, head = diff_refs(root, args.base, args.head)
+    if head.errors:
+        raise InvalidConstitutionError(head.errors)  # type: ignore[arg-type]
+    if base.errors:
+        sys.stderr.write(f"cstudio: warning: base {args.base} has {len(base.errors)} validation error(s)\n")
+    for pid in args.principle or []:
+        if pid not in head.principles and pid not in base.principles:
+            raise BadInputError(f"--principle {pid}: no such principle in {args.base} or {args.head}")
+    critic = open_critic(critic_settings_for(base, head), root, use_cache=not args.no_cache)
+    bar = ProgressBar("scoring")
+    try:
+        report = analyze_shift(base, head, diff, critic, principles=args.principle, progress=bar)
+    finally:
+        bar.close()
+    if args.format == "json":
+        print_json(shift_json(report))
+    elif args.format == "markdown":
+        sys.stdout.write(shift_markdown(report))
+    else:
+        sys.stdout.write(format_shift_text(report, per_principle_trust=True))
+    return int(ExitCode.OK)
