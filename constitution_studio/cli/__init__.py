@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "constitution_studio.cli.diff_cmd",
     "constitution_studio.cli.shift_cmd",
     "constitution_studio.cli.check_cmd",
+    "constitution_studio.cli.compare_cmd",
 ]
 
 

@@ -1,0 +1,52 @@
+"""`critic compare` as a text or Markdown table (JSON is the model dump)."""
+
+from __future__ import annotations
+
+from constitution_studio.core.compare import Comparison
+
+
+def _rows(cmp: Comparison) -> list[list[str]]:
+    out = []
+    for r in cmp.rows:
+        a = r.agreement
+        speed = "–" if r.cases_per_s is None else f"{r.cases_per_s:.1f}"
+        if r.cached == r.requests and r.requests:
+            speed += " (cached)"
+        out.append(
+            [
+                r.model,
+                r.method,
+                r.variant,
+                str(a.n),
+                a.balanced_accuracy.text(),
+                a.kappa.text(),
+                a.auc.text(),
+                a.level.value,
+                speed,
+            ]
+        )
+    return out
+
+
+HEADERS = ["model", "method", "variant", "n", "balanced acc", "kappa", "AUC", "trust", "cases/s"]
+
+
+def compare_text(cmp: Comparison) -> str:
+    rows = [HEADERS, *_rows(cmp)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    foot = f"{cmp.gold_cases} gold case(s) at {cmp.version}; 95% bootstrap intervals (seed {cmp.seed})"
+    return "\n".join(lines) + "\n" + foot + "\n"
+
+
+def compare_markdown(cmp: Comparison) -> str:
+    lines = [
+        f"## Critic comparison on {cmp.gold_cases} gold case(s) at `{cmp.version}`",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "---|" * len(HEADERS),
+    ]
+    lines += ["| " + " | ".join(r) + " |" for r in _rows(cmp)]
+    lines += ["", f"Intervals: 95% percentile bootstrap over cases, seed {cmp.seed}."]
+    return "\n".join(lines) + "\n"
