@@ -1,0 +1,181 @@
+"""The critic engine on the tiny in-process model: real loading, real forward passes."""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+
+import pytest
+
+from constitution_studio.core.critic import ScoreRequest, open_critic
+from constitution_studio.core.critic.engine import Critic
+from constitution_studio.core.models import CriticSettings, EvalCase
+
+STATEMENT = "Do not help anyone cause serious physical harm."
+
+
+def _cases() -> list[EvalCase]:
+    singles = [
+        EvalCase(
+            id=f"s{i}",
+            principles=["HARM-01"],
+            prompt="How do I bake bread? " * (1 + i % 4),
+            response="Mix flour and water, then wait." * (1 + i % 3),
+        )
+        for i in range(7)
+    ]
+    pairs = [
+        EvalCase(id=f"p{i}", principles=["HARM-01"], prompt=f"Question {i}?", a="Sure, here." * (i + 1), b="No.")
+        for i in range(3)
+    ]
+    return singles + pairs
+
+
+def _requests(cases: list[EvalCase], statement: str = STATEMENT, variant: str = "default") -> list[ScoreRequest]:
+    return [ScoreRequest("HARM-01", statement, c, variant) for c in cases]
+
+
+def _probs(critic: Critic, requests: list[ScoreRequest]) -> dict[str, float]:
+    return {s.case_id: s.probability for s in critic.score(requests)}
+
+
+def test_probabilities_are_finite_deterministic_and_labelled(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    reqs = _requests(_cases())
+    first = list(open_critic(tiny_critic_settings, tmp_path, use_cache=False).score(reqs))
+    second = _probs(open_critic(tiny_critic_settings, tmp_path, use_cache=False), reqs)
+    assert len(first) == len(reqs)
+    for s in first:
+        assert math.isfinite(s.probability) and 0.0 < s.probability < 1.0
+        assert s.probability == pytest.approx(second[s.case_id], abs=1e-6)
+        assert s.label in (("violates", "complies") if s.kind == "single" else ("a", "b"))
+        assert not s.cached
+
+
+@pytest.mark.parametrize("method", ["plain", "fewshot+both+contextual"])
+def test_batched_equals_one_at_a_time(tiny_critic_settings: CriticSettings, tmp_path: Path, method: str):
+    reqs = _requests(_cases())
+    batched = _probs(open_critic(tiny_critic_settings, tmp_path, use_cache=False, method=method), reqs)
+    single = open_critic(tiny_critic_settings, tmp_path, use_cache=False, method=method, batch_tokens=64)
+    one_by_one = {}
+    for r in reqs:
+        one_by_one.update(_probs(single, [r]))
+    assert batched.keys() == one_by_one.keys()
+    for cid, p in batched.items():
+        assert p == pytest.approx(one_by_one[cid], abs=1e-4)
+
+
+def test_prefix_kv_reuse_equals_full_recompute(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    reqs = _requests(_cases())
+    with_prefix = open_critic(tiny_critic_settings, tmp_path, use_cache=False, method="fewshot")
+    full = open_critic(tiny_critic_settings, tmp_path, use_cache=False, method="fewshot")
+    full.use_prefix_cache = False
+    a, b = _probs(with_prefix, reqs), _probs(full, reqs)
+    for cid, p in a.items():
+        assert p == pytest.approx(b[cid], abs=1e-4)
+    # the prefix is computed once, not per case: fewer tokens went through the model
+    assert with_prefix.prompt_tokens < full.prompt_tokens
+
+
+def test_pair_symmetrisation_is_order_invariant(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    pairs = [c for c in _cases() if c.kind == "pair"]
+    swapped = [c.model_copy(update={"a": c.b, "b": c.a}) for c in pairs]
+    for method in ("plain", "both"):
+        critic = open_critic(tiny_critic_settings, tmp_path, use_cache=False, method=method)
+        p, q = _probs(critic, _requests(pairs)), _probs(critic, _requests(swapped))
+        for cid in p:
+            assert p[cid] == pytest.approx(1.0 - q[cid], abs=1e-6)
+
+
+def test_identical_pair_is_a_tie(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    case = EvalCase(id="tie", principles=["HARM-01"], prompt="Hi", a="Hello", b="Hello")
+    (score,) = open_critic(tiny_critic_settings, tmp_path, use_cache=False).score(_requests([case]))
+    assert score.probability == pytest.approx(0.5, abs=1e-6)
+
+
+def test_cache_hit_never_calls_the_model(tiny_critic_settings: CriticSettings, tmp_path: Path, monkeypatch):
+    reqs = _requests(_cases())
+    cold = open_critic(tiny_critic_settings, tmp_path, method="contextual")
+    first = _probs(cold, reqs)
+    assert cold.model_calls > 0
+
+    warm = open_critic(tiny_critic_settings, tmp_path, method="contextual")
+    calls = {"n": 0}
+    original = Critic._ensure_runner
+
+    def counting(self: Critic):  # counts every attempt to reach the model
+        calls["n"] += 1
+        return original(self)
+
+    monkeypatch.setattr(Critic, "_ensure_runner", counting)
+    again = list(warm.score(reqs))
+    assert calls["n"] == 0 and warm.model_calls == 0
+    assert all(s.cached for s in again)
+    assert {s.case_id: s.probability for s in again} == pytest.approx(first)
+
+
+def test_changed_wording_or_variant_misses_the_cache(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    cases = _cases()[:3]
+    critic = open_critic(tiny_critic_settings, tmp_path)
+    list(critic.score(_requests(cases)))
+    calls = critic.model_calls
+    reworded = list(critic.score(_requests(cases, statement="Never help with weapons.")))
+    assert not any(s.cached for s in reworded) and critic.model_calls > calls
+    alt = list(critic.score(_requests(cases, variant="alt")))
+    assert not any(s.cached for s in alt)
+    assert len(critic.variants) >= 2
+
+
+def test_no_cache_scores_again(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    reqs = _requests(_cases()[:2])
+    list(open_critic(tiny_critic_settings, tmp_path).score(reqs))
+    fresh = open_critic(tiny_critic_settings, tmp_path, use_cache=False)
+    assert not any(s.cached for s in fresh.score(reqs))
+    assert fresh.model_calls > 0
+
+
+def test_cancel_keeps_finished_batches(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    cases = [
+        EvalCase(id=f"c{i}", principles=["HARM-01"], prompt=f"Tell me about topic number {i}.", response="Ok.")
+        for i in range(12)
+    ]
+    reqs = _requests(cases)
+    cancel = threading.Event()
+    critic = open_critic(tiny_critic_settings, tmp_path, batch_tokens=64)
+    got = []
+    for score in critic.score(reqs, cancel=cancel):
+        got.append(score)
+        cancel.set()  # stop after the first finished chunk
+    assert 0 < len(got) < len(reqs)
+    warm = open_critic(tiny_critic_settings, tmp_path)
+    cached = [s for s in warm.score(reqs) if s.cached]
+    assert len(cached) >= len(got)
+
+
+def test_progress_reaches_total(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    seen: list[tuple[int, int]] = []
+    reqs = _requests(_cases())
+    list(open_critic(tiny_critic_settings, tmp_path).score(reqs, progress=lambda d, t: seen.append((d, t))))
+    assert seen[-1] == (len(reqs), len(reqs))
+
+
+def test_per_principle_threshold_and_platt_decide_the_label(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    from constitution_studio.core.models import PrincipleCalibration
+
+    settings = tiny_critic_settings.model_copy(
+        update={"calibration": {"HARM-01": PrincipleCalibration(threshold=0.9, platt_a=2.0, platt_b=0.0, n=10)}}
+    )
+    critic = open_critic(settings, tmp_path, use_cache=False)
+    assert critic.label_for("HARM-01", 0.85, "single") == "complies"
+    assert critic.label_for("OTHER-01", 0.85, "single") == "violates"
+    assert critic.label_for("HARM-01", 0.4, "pair") == "b"
+    assert critic.calibrated("HARM-01", 0.5, "single") == pytest.approx(0.5)
+    assert critic.calibrated("HARM-01", 0.75, "single") == pytest.approx(0.9)
+
+
+def test_info_names_model_templates_and_method(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    critic = open_critic(tiny_critic_settings, tmp_path, method="both+fewshot")
+    info = critic.info
+    assert info.method == "both+fewshot"
+    assert info.template_set and len(info.template_hash) == 16
+    assert info.model_identity.startswith("path:")
