@@ -15,12 +15,13 @@ Levels (docs/trust.md), from Cohen's kappa and its seeded bootstrap 95% interval
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core import metrics
 from constitution_studio.core.workspace import Workspace
 
 MIN_GOLD = 10
@@ -119,62 +120,25 @@ def agreement(
     )
 
 
-def _point(y: Any, p: Any, s: Any) -> dict[str, float | None]:
-    """The four figures on one sample (numpy arrays of 0/1, 0/1, float)."""
-    import numpy as np
-
-    n = len(y)
-    if n == 0:
-        return {"accuracy": None, "balanced_accuracy": None, "kappa": None, "auc": None}
-    pos, neg = int(y.sum()), int(n - y.sum())
-    tp = int((y & p).sum())
-    tn = int(((1 - y) & (1 - p)).sum())
-    acc = (tp + tn) / n
-    bal = (tp / pos + tn / neg) / 2 if pos and neg else None
-    pred_pos = int(p.sum())
-    pe = (pos * pred_pos + neg * (n - pred_pos)) / (n * n)
-    kappa = (acc - pe) / (1 - pe) if pe < 1 else None
-    auc = None
-    if pos and neg:
-        # Mann-Whitney U with average ranks for ties
-        order = np.argsort(s, kind="mergesort")
-        ranks = np.empty(n)
-        sorted_s = s[order]
-        i = 0
-        while i < n:
-            j = i
-            while j + 1 < n and sorted_s[j + 1] == sorted_s[i]:
-                j += 1
-            ranks[order[i : j + 1]] = (i + j) / 2 + 1
-            i = j + 1
-        auc = (ranks[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg)
-    return {"accuracy": acc, "balanced_accuracy": bal, "kappa": kappa, "auc": None if auc is None else float(auc)}
-
-
 def _figures_with_intervals(
     y: Sequence[int], p: Sequence[int], s: Sequence[float], *, n_boot: int, seed: int
 ) -> dict[str, tuple[float | None, float | None, float | None]]:
-    """Point figures and percentile bootstrap 95% intervals (resampling cases, seeded numpy RNG)."""
-    import numpy as np
+    """Point figures and seeded percentile bootstrap 95% intervals (core.metrics, resampling cases)."""
+    preds = [float(x) for x in p]
 
-    ya, pa, sa = np.asarray(y, dtype=np.int64), np.asarray(p, dtype=np.int64), np.asarray(s, dtype=np.float64)
-    point = _point(ya, pa, sa)
+    def on_labels(metric: Callable[[Sequence[int], Sequence[int]], float | None]) -> metrics.Metric:
+        return lambda t, q: metric(t, [int(x) for x in q])
+
     out: dict[str, tuple[float | None, float | None, float | None]] = {}
-    samples: dict[str, list[float]] = {k: [] for k in point}
-    n = len(ya)
-    if n >= 2:
-        rng = np.random.default_rng(seed)
-        for idx in rng.integers(0, n, size=(n_boot, n)):
-            for name, value in _point(ya[idx], pa[idx], sa[idx]).items():
-                if value is not None:
-                    samples[name].append(value)
-    for name, value in point.items():
-        vals = samples[name]
-        if value is None or len(vals) < n_boot // 2:  # interval undefined in most resamples
-            out[name] = (value, None, None)
-        else:
-            lo, hi = np.percentile(vals, [2.5, 97.5])
-            out[name] = (value, float(lo), float(hi))
+    for name, metric, values in (
+        ("accuracy", on_labels(metrics.accuracy), preds),
+        ("balanced_accuracy", on_labels(metrics.balanced_accuracy), preds),
+        ("kappa", on_labels(metrics.cohens_kappa), preds),
+        ("auc", metrics.auc, list(s)),
+    ):
+        point = metric(list(y), values)
+        interval = metrics.bootstrap(metric, list(y), values, n_boot, seed) if point is not None else None
+        out[name] = (point, *interval) if interval else (point, None, None)
     return out
 
 
