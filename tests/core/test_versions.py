@@ -13,7 +13,6 @@ from test_versions_gitrepo import (
     build_done_when,
     constitution_yaml,
     principle_yaml,
-    repo,  # noqa: F401 - fixture
 )
 
 from constitution_studio.core.source import WORKTREE
@@ -28,6 +27,11 @@ from constitution_studio.core.versions import (
     resolve_ref,
 )
 from constitution_studio.errors import RefError
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    return GitRepo(tmp_path / "repo")
 
 
 def test_load_any_ref_without_touching_the_work_tree(repo: GitRepo) -> None:
@@ -67,23 +71,23 @@ def test_tags_branches_and_list_refs(repo: GitRepo) -> None:
 
 
 def test_subfolder_layout(tmp_path: Path) -> None:
-    repo = GitRepo(tmp_path / "big", prefix="policy/constitution")
-    repo.write("../../README.md", "a bigger project\n")
-    shas = build_done_when(repo)
-    ws = load_version(repo.root, "HEAD~2")
+    big = GitRepo(tmp_path / "big", prefix="policy/constitution")
+    big.write("../../README.md", "a bigger project\n")
+    shas = build_done_when(big)
+    ws = load_version(big.root, "HEAD~2")
     assert set(ws.principles) == set(BASE_PRIORITY)
     assert ws.principle_paths["HARM-01"] == "principles/HARM-01.yaml"
-    assert resolve_ref(repo.root, "HEAD") == shas["head"]
-    with open_repo(repo.root) as loc:
+    assert resolve_ref(big.root, "HEAD") == shas["head"]
+    with open_repo(big.root) as loc:
         assert loc.prefix == "policy/constitution"
 
 
 def test_subfolder_missing_at_an_old_commit(tmp_path: Path) -> None:
-    repo = GitRepo(tmp_path / "big", prefix="sub")
-    repo.write("../other.txt", "x\n")
-    repo.commit("before the constitution existed")
-    build_done_when(repo)
-    ws = load_version(repo.root, "HEAD~3")
+    big = GitRepo(tmp_path / "big", prefix="sub")
+    big.write("../other.txt", "x\n")
+    big.commit("before the constitution existed")
+    build_done_when(big)
+    ws = load_version(big.root, "HEAD~3")
     assert ws.principles == {} and any(f.code == "missing-constitution" for f in ws.errors)
 
 
