@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -244,7 +245,7 @@ def test_load_version_matches_worktree_load(repo: GitRepo) -> None:
 def test_word_diff_round_trips(old: str, new: str) -> None:
     ops = word_diff(old, new)
     assert old_text(ops) == old and new_text(ops) == new
-    assert all(a.op != b.op for a, b in zip(ops, ops[1:], strict=False))
+    assert all(a.op != b.op for a, b in pairwise(ops))
 
 
 def test_word_diff_marks_whole_words() -> None:
