@@ -1,35 +1,119 @@
-"""The studio app (placeholder until the TUI issue lands: principles in priority order)."""
+"""The studio app: opens a constitution root on the main screen; global keys, quit guard, critic.
+
+`StudioApp(root, critic_settings=..., critic_factory=...)`: tests pass the tiny model's
+settings; the critic itself is created lazily, in the critic worker's thread, on first use.
+"""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Footer, Header
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.widgets import Input, TextArea
 
-from constitution_studio.core.workspace import load_root
+from constitution_studio.core.models import CriticSettings
+from constitution_studio.core.workspace import Workspace
+from constitution_studio.tui.commands import StudioCommands
+from constitution_studio.tui.critic_bridge import CriticFactory, default_factory
+from constitution_studio.tui.screens.help import HelpScreen, help_sections
+from constitution_studio.tui.screens.main import MainScreen
+from constitution_studio.tui.screens.modals import confirm_quit
+from constitution_studio.tui.state import Studio
+from constitution_studio.tui.trust_view import TrustView
 
 
 class StudioApp(App[int]):
     TITLE = "Constitution Studio"
-    BINDINGS: ClassVar = [("ctrl+q", "quit", "Quit")]
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {StudioCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("f1", "help", "Help", id="app.help", priority=True),
+        Binding("question_mark", "help_key", "Help", id="app.help_question", show=False),
+    ]
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        workspace: Workspace | None = None,
+        critic_settings: CriticSettings | None = None,
+        critic_factory: CriticFactory | None = None,
+    ) -> None:
         super().__init__()
-        self.root = root
-        self.workspace = load_root(root)
+        self.root = Path(root)
+        self.studio = Studio(self.root, workspace)
+        self._critic_settings = critic_settings
+        self._critic_factory = critic_factory or default_factory
+        self._critic: Any = None
+        self._critic_lock = threading.Lock()
+        self.trust = TrustView()
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield DataTable(id="principles", cursor_type="row")
-        yield Footer()
+    # --- screens ---------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Rank", "ID", "Title", "Status", "Cases")
-        for pid in self.workspace.ordered_principle_ids():
-            p = self.workspace.principles[pid]
-            rank = self.workspace.rank(pid)
-            table.add_row(str(rank or "-"), pid, p.title, p.status.value, str(len(self.workspace.links.get(pid, []))))
-        self.sub_title = f"{self.workspace.constitution.name if self.workspace.constitution else '?'} — {self.root}"
+        self.push_screen(MainScreen(self.studio))
+        self.update_subtitle()
+
+    @property
+    def main(self) -> MainScreen:
+        return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    def update_subtitle(self) -> None:
+        c = self.studio.ws.constitution
+        name = f"{c.name} v{c.version}" if c else "(constitution.yaml did not load)"
+        self.sub_title = f"{name} · {self.root.name} · {self.trust.headline()}"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `?` is text inside an input or the statement editor; F1 ("help") always works.
+        return not (action == "help_key" and isinstance(self.focused, Input | TextArea))
+
+    def action_help_key(self) -> None:
+        self.action_help()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(help_sections(self)))
+
+    # --- quitting --------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        studio = self.studio
+        if not studio.dirty:
+            self.exit(0)
+            return
+        dirty = [d.key for d in studio.drafts.values() if d.dirty]
+        if studio.order_dirty:
+            dirty.append("priority order")
+
+        def decided(choice: str | None) -> None:
+            if choice == "discard" or (choice == "save" and self.main.save()):
+                self.exit(0)
+
+        self.push_screen(confirm_quit(dirty), decided)
+
+    # --- critic ----------------------------------------------------------------------
+
+    def critic_settings(self) -> CriticSettings:
+        if self._critic_settings is not None:
+            return self._critic_settings
+        c = self.studio.ws.constitution
+        return c.critic if c is not None else CriticSettings()
+
+    def critic(self) -> Any:
+        """The critic, opened once (called from the worker thread: loading may take seconds)."""
+        with self._critic_lock:
+            if self._critic is None:
+                self._critic = self._critic_factory(self.critic_settings(), self.root)
+            return self._critic
+
+    def critic_finished(self, principle_id: str) -> None:
+        self.trust.update(self.studio)
+        self.update_subtitle()
+
+    def trust_note(self, principle_id: str) -> str:
+        return self.trust.principle_note(principle_id)

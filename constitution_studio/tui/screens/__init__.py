@@ -1,0 +1,1 @@
+"""Screens of the studio: main, case detail, versions, history, help, modals."""

@@ -1,0 +1,62 @@
+"""One eval case in full: the whole conversation, the response(s), gold, and the current labels."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from constitution_studio.core.models import EvalCase
+from constitution_studio.tui.state import Label
+from constitution_studio.tui.widgets.cases_panel import label_text
+
+
+def render_case(case: EvalCase, principles: list[str], saved: Label | None, edited: Label | None) -> RenderableType:
+    head = Text.assemble(
+        (case.id, "bold"),
+        f"  ·  {case.kind}  ·  linked to {', '.join(principles)}",
+        "  ·  benign" if case.benign else "",
+    )
+    gold = Text.assemble("Gold (human): ", (case.gold or "none", "bold"))
+    labels = Text.assemble("Critic, saved wording: ", label_text(saved), "   edited wording: ", label_text(edited))
+    parts: list[RenderableType] = [head, gold, labels]
+    for turn in case.turns:
+        parts.append(Panel(Text(turn.content), title=turn.role, title_align="left", border_style="blue"))
+    if case.response is not None:
+        parts.append(Panel(Text(case.response), title="assistant (judged)", title_align="left", border_style="green"))
+    else:
+        parts.append(Panel(Text(case.a or ""), title="response a", title_align="left", border_style="cyan"))
+        parts.append(Panel(Text(case.b or ""), title="response b", title_align="left", border_style="magenta"))
+    if case.tags:
+        parts.append(Text(f"tags: {', '.join(case.tags)}", style="dim"))
+    if case.note:
+        parts.append(Text(f"note: {case.note}", style="dim italic"))
+    return Group(*parts)
+
+
+class CaseScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="case.back"),
+    ]
+
+    def __init__(self, case: EvalCase, principles: list[str], saved: Label | None, edited: Label | None) -> None:
+        super().__init__(id="case-screen")
+        self.case = case
+        self.body = render_case(case, principles, saved, edited)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="case-body"):
+            yield Static(self.body)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"case {self.case.id}"
+        self.query_one("#case-body").focus()

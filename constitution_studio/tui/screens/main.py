@@ -1,0 +1,446 @@
+"""The main screen: principles (filter, reorder), editor, linked cases with labels, findings.
+
+The screen owns the `Studio` state; widgets post messages and the @on handlers here change
+state and widgets. The critic runs in a thread worker that only posts messages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from constitution_studio.core.models import EvalCase
+from constitution_studio.core.workspace import load_root
+from constitution_studio.errors import FileChangedError, StudioError
+from constitution_studio.tui.critic_bridge import score_wording
+from constitution_studio.tui.messages import CaseScored, CriticFinished, FieldEdited, JumpRequested, WorkspaceLoaded
+from constitution_studio.tui.screens.case_detail import CaseScreen
+from constitution_studio.tui.screens.modals import ErrorModal, disk_changed
+from constitution_studio.tui.state import Studio
+from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
+from constitution_studio.tui.widgets.editor import PrincipleEditor
+from constitution_studio.tui.widgets.findings_panel import FindingsPanel
+from constitution_studio.tui.widgets.principle_table import PrincipleTable
+
+if TYPE_CHECKING:
+    from constitution_studio.tui.app import StudioApp
+
+DISK_CHECK_SECONDS = 2.0
+
+
+class FilterInput(Input):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear", "Clear filter", id="filter.clear"),
+        Binding("down,enter", "to_table", "To list", id="filter.to_table"),
+    ]
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.screen.query_one(PrincipleTable).focus()
+
+    def action_to_table(self) -> None:
+        self.screen.query_one(PrincipleTable).focus()
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="studio.save", priority=True),
+        Binding("ctrl+r", "revert", "Revert to saved", id="studio.revert", priority=True),
+        Binding("ctrl+t", "run_critic", "Run critic", id="studio.run_critic", priority=True),
+        Binding("escape", "cancel_critic", "Cancel critic", id="studio.cancel_critic"),
+        Binding("ctrl+g", "versions", "Compare versions", id="studio.versions", priority=True),
+        Binding("ctrl+l", "history", "History", id="studio.history", priority=True),
+        Binding("ctrl+o", "findings", "Findings", id="studio.findings", priority=True),
+        Binding("slash", "focus_filter", "Filter", id="studio.filter"),
+    ]
+
+    def __init__(self, studio: Studio) -> None:
+        super().__init__(id="main")
+        self.studio = studio
+        self.current: str | None = None
+        self._unsaved_problems: list[tuple[str, str, str]] = []
+        self._prompted: set[tuple[str, int]] = set()
+
+    @property
+    def studio_app(self) -> StudioApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield FilterInput(placeholder="type to filter: ID, title or tag  (/)", id="filter", compact=True)
+                yield PrincipleTable(self.studio, id="principles")
+                yield FindingsPanel(id="findings")
+            with Vertical(id="right"):
+                yield PrincipleEditor(id="editor")
+                yield CasesPanel(id="cases-panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_findings()
+        table = self.query_one(PrincipleTable)
+        table.border_title = "Principles, highest priority first"
+        self.query_one(CasesPanel).border_title = "Linked cases"
+        self.query_one(PrincipleEditor).border_title = "Editor"
+        table.focus()
+        ids = self.studio.principle_ids()
+        if ids:
+            self.select(ids[0])
+        self.set_interval(DISK_CHECK_SECONDS, self.check_disk)
+
+    # --- selection -------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#principles")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None and event.row_key.value != self.current:
+            self.select(str(event.row_key.value))
+
+    def select(self, pid: str) -> None:
+        """Show one principle in the editor and its linked cases."""
+        if pid not in self.studio.ws.principles:
+            return
+        self.current = pid
+        studio = self.studio
+        draft = studio.draft(pid)
+        self.query_one(PrincipleEditor).show(pid, draft.edited, draft.dirty_fields, studio.problems(pid))
+        self.refresh_cases()
+
+    def cases(self, pid: str) -> list[EvalCase]:
+        return self.studio.ws.cases_for(pid)
+
+    def refresh_cases(self, note: str = "") -> None:
+        pid = self.current
+        if pid is None:
+            return
+        studio = self.studio
+        saved = studio.ws.principles[pid].statement
+        edited = studio.edited(pid)["statement"]
+        trust = self.studio_app.trust_note(pid)
+        self.query_one(CasesPanel).show(
+            self.cases(pid),
+            studio.labels_for(pid, saved),
+            studio.labels_for(pid, edited),
+            edited != saved,
+            note=" · ".join(x for x in (note, trust) if x),
+        )
+
+    def refresh_findings(self) -> None:
+        unsaved = []
+        for key, draft in self.studio.drafts.items():
+            if draft.dirty:
+                for name, message in self.studio.problems(key).items():
+                    unsaved.append((key, name, message))
+        self._unsaved_problems = unsaved
+        self.query_one(FindingsPanel).show(self.studio.ws.findings, unsaved)
+
+    # --- editing ---------------------------------------------------------------------
+
+    @on(FieldEdited)
+    def _edited(self, event: FieldEdited) -> None:
+        studio = self.studio
+        pid = event.principle_id
+        if pid not in studio.ws.principles or studio.edited(pid).get(event.name) == event.value:
+            return
+        studio.set_field(pid, event.name, event.value)
+        draft = studio.draft(pid)
+        problems = studio.problems(pid)
+        self.query_one(PrincipleEditor).mark(draft.dirty_fields, problems)
+        self.query_one(PrincipleTable).invalidate(pid)
+        if event.name == "statement":
+            self.refresh_cases()
+        unsaved = [(pid, n, m) for n, m in problems.items()]
+        others = [u for u in self._unsaved_problems if u[0] != pid]
+        if sorted(others + unsaved) != sorted(self._unsaved_problems):
+            self.refresh_findings()
+
+    @on(PrincipleTable.MoveRequested)
+    def _move(self, event: PrincipleTable.MoveRequested) -> None:
+        if not self.studio.move(event.principle_id, event.delta):
+            if self.studio.rank(event.principle_id) is None:
+                self.notify(f"{event.principle_id} is not in the priority order", severity="warning")
+            return
+        table = self.query_one(PrincipleTable)
+        table.invalidate()
+        table.rebuild(keep=event.principle_id)
+
+    @on(PrincipleTable.EditRequested)
+    def _edit(self) -> None:
+        self.query_one(PrincipleEditor).focus_field("statement")
+
+    def action_revert(self) -> None:
+        pid = self.current
+        if pid is None:
+            return
+        order_changed = self.studio.order_dirty
+        self.studio.revert(pid)
+        self.select(pid)
+        table = self.query_one(PrincipleTable)
+        table.invalidate()
+        if order_changed:
+            table.rebuild(keep=pid)
+        else:
+            table.invalidate(pid)
+        self.refresh_findings()
+        self.notify(f"{pid}: back to the saved version")
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.query_one(PrincipleTable).apply_filter(event.value)
+
+    def action_findings(self) -> None:
+        self.query_one(FindingsPanel).focus()
+
+    # --- saving ----------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        changed = self.studio.changed_on_disk()
+        if changed:
+            self.app.push_screen(disk_changed(changed), lambda choice: self._resolve_disk(changed, choice, True))
+            return
+        self.save()
+
+    def save(self) -> bool:
+        """Write every unsaved edit; False when nothing could be saved (problems or an error)."""
+        try:
+            outcome = self.studio.save_all()
+        except FileChangedError:
+            self.action_save()
+            return False
+        except (StudioError, OSError) as exc:
+            message = exc.one_line() if isinstance(exc, StudioError) else str(exc)
+            self.app.push_screen(ErrorModal("Save failed", message))
+            return False
+        if outcome.problems:
+            self.refresh_findings()
+            count = sum(len(p) for p in outcome.problems.values())
+            where = ", ".join(f"{pid}.{name}" for pid, probs in outcome.problems.items() for name in probs)
+            self.notify(f"Nothing saved: {count} problem(s) in unsaved edits ({where})", severity="error")
+            return False
+        if not outcome.saved:
+            self.notify("Nothing to save")
+            return True
+        self.after_save(outcome.saved)
+        return True
+
+    def after_save(self, saved: list[str]) -> None:
+        current = self.current
+        if current is not None and current not in self.studio.ws.principles:
+            renamed = [d.key for d in self.studio.drafts.values() if d.relpath in saved]
+            current = renamed[0] if renamed else None
+        table = self.query_one(PrincipleTable)
+        table.invalidate()
+        table.rebuild(keep=current)
+        if current is not None:
+            self.current = None
+            self.select(current)
+        self.refresh_findings()
+        self.notify("Saved " + ", ".join(saved))
+        self.revalidate()
+
+    @work(thread=True, exclusive=True, group="revalidate", exit_on_error=False)
+    def revalidate(self) -> None:
+        """Load the constitution again in the background to refresh the findings after a save."""
+        worker = get_current_worker()
+        ws = load_root(self.studio.root)
+        if not worker.is_cancelled:
+            self.post_message(WorkspaceLoaded(ws))
+
+    @on(WorkspaceLoaded)
+    def _reloaded(self, event: WorkspaceLoaded) -> None:
+        self.studio.adopt_workspace(event.workspace)
+        table = self.query_one(PrincipleTable)
+        table.invalidate()
+        table.rebuild(keep=self.current)
+        self.refresh_findings()
+        if self.current is not None and self.current in self.studio.ws.principles:
+            self.refresh_cases()
+
+    # --- files changed on disk ---------------------------------------------------------
+
+    def check_disk(self) -> None:
+        """Poll the loaded files: clean ones reload quietly; edited ones ask reload/keep once."""
+        if self.app.screen is not self:
+            return
+        changed = self.studio.changed_on_disk()
+        if not changed:
+            return
+        dirty_paths = {d.relpath for d in self.studio.drafts.values() if d.dirty}
+        ask: list[str] = []
+        for relpath in changed:
+            is_order = relpath.endswith("constitution.yaml") and self.studio.order_dirty
+            if relpath in dirty_paths or is_order:
+                stamp = (relpath, hash((self.studio.root / relpath).read_bytes()))
+                if stamp not in self._prompted:
+                    self._prompted.add(stamp)
+                    ask.append(relpath)
+            else:
+                self._reload([relpath], keep=False)
+        if ask:
+            self.app.push_screen(disk_changed(ask), lambda choice: self._resolve_disk(ask, choice, False))
+
+    def on_app_focus(self) -> None:
+        self.check_disk()
+
+    def _resolve_disk(self, paths: list[str], choice: str | None, then_save: bool) -> None:
+        if choice == "reload":
+            self._reload(paths, keep=False)
+        elif choice == "keep":
+            self._reload(paths, keep=True)
+            if then_save:
+                self.save()
+
+    def _reload(self, paths: list[str], keep: bool) -> None:
+        for relpath in paths:
+            try:
+                self.studio.reload_file(relpath, keep_edits=keep)
+            except StudioError as exc:
+                self.app.push_screen(ErrorModal("Could not reload", exc.one_line()))
+        table = self.query_one(PrincipleTable)
+        table.invalidate()
+        table.rebuild(keep=self.current)
+        if self.current is not None:
+            pid, self.current = self.current, None
+            self.select(pid)
+        self.refresh_findings()
+        self.notify(("Kept your edits over " if keep else "Reloaded ") + ", ".join(paths))
+
+    # --- critic ----------------------------------------------------------------------
+
+    def action_run_critic(self) -> None:
+        pid = self.current
+        if pid is None:
+            return
+        cases = self.cases(pid)
+        if not cases:
+            self.notify(f"{pid} has no linked cases to score", severity="warning")
+            return
+        saved = self.studio.ws.principles[pid].statement
+        edited = self.studio.edited(pid)["statement"]
+        wordings = [saved] if edited == saved or not edited.strip() else [saved, edited]
+        self.query_one(CasesPanel).progress(0, len(cases) * len(wordings))
+        self.refresh_cases(note="critic running… (escape cancels)")
+        self.run_critic(pid, wordings, cases)
+
+    @work(thread=True, exclusive=True, group="critic", exit_on_error=False)
+    def run_critic(self, pid: str, wordings: list[str], cases: list[EvalCase]) -> None:
+        worker = get_current_worker()
+        critic = self.studio_app.critic()
+        total = len(wordings) * len(cases)
+        done = 0
+        for statement in wordings:
+            for case_id, label in score_wording(critic, pid, statement, cases, worker.cancelled_event):
+                done += 1
+                self.post_message(CaseScored(pid, statement, case_id, label, done, total))
+            if worker.is_cancelled:
+                break
+        self.post_message(CriticFinished(pid, done, worker.is_cancelled))
+
+    @on(CaseScored)
+    def _scored(self, event: CaseScored) -> None:
+        self.studio.record(event.principle_id, event.statement, event.case_id, event.label)
+        self.query_one(CasesPanel).progress(event.done, event.total)
+        if event.principle_id == self.current and (event.done == event.total or event.done % 8 == 0):
+            self.refresh_cases(note=f"critic {event.done}/{event.total}")
+
+    @on(CriticFinished)
+    def _critic_done(self, event: CriticFinished) -> None:
+        self.query_one(CasesPanel).idle()
+        self.studio_app.critic_finished(event.principle_id)
+        self.query_one(PrincipleTable).invalidate(event.principle_id)
+        if event.principle_id == self.current:
+            self.refresh_cases(note="critic cancelled" if event.cancelled else "")
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "critic":
+            self.refresh_bindings()
+        if event.state is not WorkerState.ERROR:
+            return
+        self.query_one(CasesPanel).idle()
+        error = event.worker.error
+        message = error.one_line() if isinstance(error, StudioError) else f"{type(error).__name__}: {error}"
+        title = "The critic could not run" if event.worker.group == "critic" else "Background task failed"
+        self.app.push_screen(ErrorModal(title, message))
+        self.refresh_cases()
+
+    def critic_running(self) -> bool:
+        return any(w.group == "critic" and w.is_running for w in self.workers)
+
+    def action_cancel_critic(self) -> None:
+        self.workers.cancel_group(self, "critic")
+        self.notify("Critic run cancelled")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_critic":
+            return self.critic_running()
+        return True
+
+    # --- other screens ---------------------------------------------------------------
+
+    @on(CaseTable.OpenRequested)
+    def _open_case(self, event: CaseTable.OpenRequested) -> None:
+        case = self.studio.ws.cases.get(event.case_id)
+        pid = self.current
+        if case is None or pid is None:
+            return
+        saved = self.studio.labels_for(pid, self.studio.ws.principles[pid].statement).get(case.id)
+        edited = self.studio.labels_for(pid, self.studio.edited(pid)["statement"]).get(case.id)
+        self.app.push_screen(CaseScreen(case, list(case.principles), saved, edited))
+
+    def action_move_selected(self, delta: int) -> None:
+        if self.current is not None:
+            self._move(PrincipleTable.MoveRequested(self.current, delta))
+
+    def jump_to(self, pid: str) -> None:
+        self._jump(JumpRequested(pid))
+
+    @on(CaseTable.FlipsToggled)
+    def action_toggle_flips(self) -> None:
+        panel = self.query_one(CasesPanel)
+        panel.flips_only = not panel.flips_only
+        self.refresh_cases()
+
+    @on(JumpRequested)
+    def _jump(self, event: JumpRequested) -> None:
+        table = self.query_one(PrincipleTable)
+        pid = event.principle_id
+        if pid is None and event.case_id in self.studio.ws.cases:
+            pid = self.studio.ws.cases[event.case_id].principles[0]
+        if pid is None or pid not in self.studio.ws.principles:
+            self.notify("That finding is not about a loaded principle; open the file it names", severity="warning")
+            return
+        if pid not in table.rows:
+            self.query_one("#filter", Input).value = ""
+            table.apply_filter("")
+        table.select_id(pid)
+        self.select(pid)
+        if event.case_id is not None:
+            cases_table = self.query_one(CaseTable)
+            if event.case_id in cases_table.rows:
+                cases_table.move_cursor(row=cases_table.get_row_index(event.case_id))
+                cases_table.focus()
+                return
+        self.query_one(PrincipleEditor).focus_field("statement")
+
+    def action_versions(self) -> None:
+        from constitution_studio.tui.screens.versions import VersionsScreen
+
+        self.app.push_screen(VersionsScreen(self.studio, self.current))
+
+    def action_history(self) -> None:
+        if self.current is None:
+            return
+        from constitution_studio.tui.screens.versions import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(self.studio, self.current))

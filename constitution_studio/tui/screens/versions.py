@@ -1,0 +1,278 @@
+"""Versions: pick a git ref, see the structural diff against the work tree; and a principle's history.
+
+Git work (listing refs, loading a version, walking the log) runs in thread workers so a big
+history never freezes the screen; failures (not a git repo, a bad ref) show as one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from constitution_studio.core.source import WORKTREE
+from constitution_studio.errors import StudioError
+from constitution_studio.tui.state import Studio
+
+
+def word_diff_text(ops: list[Any], side: str = "both") -> Text:
+    """Word-level highlighting: deletions red and struck, insertions green; `side` picks old/new/both."""
+    text = Text()
+    for op in ops:
+        if op.op == "equal":
+            text.append(op.text)
+        elif op.op == "delete" and side in ("old", "both"):
+            text.append(op.text, style="bold red strike" if side == "both" else "bold red")
+        elif op.op == "insert" and side in ("new", "both"):
+            text.append(op.text, style="bold green underline" if side == "both" else "bold green")
+    return text
+
+
+def change_detail(change: Any) -> RenderableType:
+    """One principle's change: kinds, rank move, reworded statement, fields, links."""
+    parts: list[RenderableType] = [Text.assemble((change.id, "bold"), f"  {change.title}")]
+    parts.append(Text("changes: " + ", ".join(change.changes), style="yellow"))
+    if "moved" in change.changes:
+        parts.append(Text(f"priority: rank {change.rank_base} → {change.rank_head}", style="cyan"))
+    if change.words:
+        parts.append(Text("statement (red: removed, green: added):", style="dim"))
+        parts.append(word_diff_text(change.words))
+    elif change.statement_head or change.statement_base:
+        parts.append(Text(change.statement_head or change.statement_base or ""))
+    if change.fields:
+        parts.append(Text("fields changed: " + ", ".join(change.fields)))
+    if change.links_added:
+        parts.append(Text("cases linked: " + ", ".join(change.links_added), style="green"))
+    if change.links_removed:
+        parts.append(Text("cases unlinked: " + ", ".join(change.links_removed), style="red"))
+    return Group(*parts)
+
+
+class VersionsScreen(Screen[None]):
+    """Compare the work tree with a ref: one row per changed principle, details on the right."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="versions.back"),
+        Binding("ctrl+l", "history", "History of principle", id="versions.history"),
+    ]
+
+    def __init__(self, studio: Studio, principle_id: str | None) -> None:
+        super().__init__(id="versions")
+        self.studio = studio
+        self.principle_id = principle_id
+        self.diff: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="versions-body"):
+            with Vertical(id="refs-pane"):
+                yield Static("Compare the saved work tree with:", classes="pane-title")
+                yield OptionList(id="refs")
+            with Vertical(id="diff-pane"):
+                yield Static("", id="diff-summary")
+                yield DataTable(id="diff-table", cursor_type="row")
+                with VerticalScroll(id="diff-detail-scroll"):
+                    yield Static("", id="diff-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "versions"
+        table = self.query_one("#diff-table", DataTable)
+        for key, label in (("id", "ID"), ("changes", "Changes"), ("rank", "Rank"), ("title", "Title")):
+            table.add_column(label, key=key)
+        self.query_one("#diff-summary", Static).update("loading refs…")
+        self.load_refs()
+        self.compare("HEAD")
+
+    @work(thread=True, exclusive=True, group="refs", exit_on_error=False)
+    def load_refs(self) -> None:
+        from constitution_studio.core.versions import list_refs
+
+        try:
+            refs = list_refs(self.studio.root)
+        except StudioError as exc:
+            self.app.call_from_thread(self._refs_failed, exc.one_line())
+            return
+        self.app.call_from_thread(self._show_refs, refs)
+
+    def _refs_failed(self, message: str) -> None:
+        self.query_one("#diff-summary", Static).update(Text(message, style="red"))
+
+    def _show_refs(self, refs: list[Any]) -> None:
+        options = self.query_one("#refs", OptionList)
+        options.clear_options()
+        for ref in refs:
+            if ref.name == WORKTREE:
+                continue
+            label = Text.assemble((ref.name, "bold"), f"  {ref.kind}", (f"  {ref.subject[:40]}", "dim"))
+            options.add_option(Option(label, id=ref.name))
+        options.focus()
+
+    @on(OptionList.OptionSelected, "#refs")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.compare(event.option.id)
+
+    def compare(self, ref: str) -> None:
+        self.query_one("#diff-summary", Static).update(f"comparing {ref} → work tree…")
+        self._diff_worker(ref)
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    def _diff_worker(self, ref: str) -> None:
+        from constitution_studio.core.versions import diff_refs
+
+        try:
+            diff, _, _ = diff_refs(self.studio.root, ref, WORKTREE)
+        except StudioError as exc:
+            self.app.call_from_thread(self._refs_failed, exc.one_line())
+            return
+        self.app.call_from_thread(self._show_diff, diff)
+
+    def _show_diff(self, diff: Any) -> None:
+        self.diff = diff
+        table = self.query_one("#diff-table", DataTable)
+        table.clear()
+        for change in diff.principles:
+            rank = ""
+            if change.rank_base != change.rank_head:
+                rank = f"{change.rank_base or '–'} → {change.rank_head or '–'}"
+            else:
+                rank = str(change.rank_head or "")
+            table.add_row(change.id, ", ".join(change.changes), rank, change.title, key=change.id)
+        s = diff.summary
+        counts = ", ".join(f"{n} {k}" for k, n in s.principles.items() if n) or "no principle changes"
+        head = f"{diff.base} → work tree: {counts}"
+        if diff.priority_changed:
+            head += " · priority order changed"
+        if s.cases_changed:
+            head += f" · {s.cases_changed} case(s) changed"
+        self.query_one("#diff-summary", Static).update(head)
+        if diff.principles:
+            target = self.principle_id if self.principle_id in table.rows else diff.principles[0].id
+            table.move_cursor(row=table.get_row_index(target))
+            self._detail(target)
+        else:
+            self.query_one("#diff-detail", Static).update("")
+
+    @on(DataTable.RowHighlighted, "#diff-table")
+    def _row(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self._detail(str(event.row_key.value))
+
+    def _detail(self, pid: str) -> None:
+        change = self.diff.principle(pid) if self.diff is not None else None
+        if change is not None:
+            self.principle_id = pid
+            self.query_one("#diff-detail", Static).update(change_detail(change))
+
+    def action_history(self) -> None:
+        if self.principle_id and self.principle_id in self.studio.ws.principles:
+            self.app.push_screen(HistoryScreen(self.studio, self.principle_id))
+
+
+class HistoryScreen(Screen[None]):
+    """The commits that changed one principle; a past version side by side with today's wording."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="history.back"),
+    ]
+
+    def __init__(self, studio: Studio, principle_id: str) -> None:
+        super().__init__(id="history")
+        self.studio = studio
+        self.principle_id = principle_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="history-summary")
+        yield DataTable(id="log", cursor_type="row")
+        with Horizontal(id="side-by-side"):
+            with VerticalScroll(classes="side"):
+                yield Static("", id="past")
+            with VerticalScroll(classes="side"):
+                yield Static("", id="today")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"history of {self.principle_id}"
+        table = self.query_one("#log", DataTable)
+        for key, label in (
+            ("commit", "Commit"),
+            ("date", "Date"),
+            ("author", "Author"),
+            ("changes", "Changes"),
+            ("subject", "Subject"),
+        ):
+            table.add_column(label, key=key)
+        self.query_one("#history-summary", Static).update(f"loading the history of {self.principle_id}…")
+        self.load_log()
+        table.focus()
+
+    @work(thread=True, exclusive=True, group="log", exit_on_error=False)
+    def load_log(self) -> None:
+        from constitution_studio.core.history import principle_log
+
+        try:
+            entries = principle_log(self.studio.root, self.principle_id)
+        except StudioError as exc:
+            self.app.call_from_thread(self._failed, exc.one_line())
+            return
+        self.app.call_from_thread(self._show_log, entries)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#history-summary", Static).update(Text(message, style="red"))
+
+    def _show_log(self, entries: list[Any]) -> None:
+        table = self.query_one("#log", DataTable)
+        table.clear()
+        for e in entries:
+            table.add_row(e.short, e.date[:10], e.author, ", ".join(e.changes), e.subject, key=e.hash)
+        n = len(entries)
+        self.query_one("#history-summary", Static).update(
+            f"{self.principle_id}: {n} commit(s) changed it, newest first — enter/highlight shows that version"
+        )
+        if entries:
+            self.show_version(entries[0].hash)
+
+    @on(DataTable.RowHighlighted, "#log")
+    def _row(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.show_version(str(event.row_key.value))
+
+    def show_version(self, sha: str) -> None:
+        self._version_worker(sha)
+
+    @work(thread=True, exclusive=True, group="version", exit_on_error=False)
+    def _version_worker(self, sha: str) -> None:
+        from constitution_studio.core.versions import read_principle_at
+
+        try:
+            past = read_principle_at(self.studio.root, sha, self.principle_id)
+        except StudioError as exc:
+            self.app.call_from_thread(self._failed, exc.one_line())
+            return
+        self.app.call_from_thread(self._side_by_side, sha, past.statement if past is not None else None)
+
+    def _side_by_side(self, sha: str, past: str | None) -> None:
+        from constitution_studio.core.worddiff import word_diff
+
+        today = self.studio.edited(self.principle_id)["statement"]
+        edited = self.studio.is_dirty(self.principle_id)
+        today_title = Text("today" + (" (unsaved edit)" if edited else ""), style="bold")
+        if past is None:
+            self.query_one("#past", Static).update(
+                Text(f"at {sha[:7]}: {self.principle_id} did not exist", style="dim")
+            )
+            self.query_one("#today", Static).update(Group(today_title, Text(today)))
+            return
+        ops = word_diff(past, today)
+        self.query_one("#past", Static).update(Group(Text(f"at {sha[:7]}", style="bold"), word_diff_text(ops, "old")))
+        self.query_one("#today", Static).update(Group(today_title, word_diff_text(ops, "new")))

@@ -1,0 +1,269 @@
+"""What the studio holds between keystrokes: the loaded workspace, drafts, the pending order, labels.
+
+Plain Python (no Textual). Widgets read from it and call its methods; the file writes go
+through `drafts.write_draft` and the round-trip constitution document, all or nothing per save.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from constitution_studio.core.authoring import reorder
+from constitution_studio.core.models import Principle
+from constitution_studio.core.source import CONSTITUTION_FILE
+from constitution_studio.core.workspace import Workspace, load_root
+from constitution_studio.core.yamldoc import YamlDocument, load_roundtrip
+from constitution_studio.errors import BadInputError, FileChangedError
+from constitution_studio.tui.drafts import Draft, fields_of, model_data, read_fields, validate_fields, write_draft
+
+
+@dataclass(frozen=True)
+class Label:
+    """One critic verdict as the studio shows it."""
+
+    label: str
+    probability: float
+    cached: bool = False
+
+
+@dataclass
+class SaveOutcome:
+    saved: list[str] = field(default_factory=list)  # relpaths written
+    problems: dict[str, dict[str, str]] = field(default_factory=dict)  # pid -> field -> message
+
+
+class Studio:
+    """The constitution being edited: never writes anything until `save_all`."""
+
+    def __init__(self, root: Path, workspace: Workspace | None = None) -> None:
+        self.root = Path(root)
+        self.ws = workspace if workspace is not None else load_root(self.root)
+        self.drafts: dict[str, Draft] = {}
+        self.order: list[str] = list(self.ws.priority)
+        self.saved_order: list[str] = list(self.order)
+        self.constitution_text: str | None = self.ws.texts.get(CONSTITUTION_FILE)
+        # principle ID -> statement wording -> case ID -> label; keyed by wording so that the
+        # "saved" and "edited" columns both find their labels, and a save keeps them valid.
+        self.labels: dict[str, dict[str, dict[str, Label]]] = {}
+
+    # --- reading ---------------------------------------------------------------------
+
+    def principle_ids(self) -> list[str]:
+        """Loaded principles in the pending priority order; unranked ones last, by ID."""
+        seen: set[str] = set()
+        out: list[str] = []
+        for pid in self.order:
+            if pid in self.ws.principles and pid not in seen:
+                out.append(pid)
+                seen.add(pid)
+        out += sorted(pid for pid in self.ws.principles if pid not in seen)
+        return out
+
+    def rank(self, pid: str) -> int | None:
+        try:
+            return self.order.index(pid) + 1
+        except ValueError:
+            return None
+
+    def draft(self, pid: str) -> Draft:
+        """The draft of `pid`, created from the loaded model on first use."""
+        draft = self.drafts.get(pid)
+        if draft is None:
+            relpath = self.ws.principle_paths[pid]
+            draft = Draft(pid, relpath, self.ws.texts.get(relpath, ""), fields_of(self.ws.principles[pid]))
+            self.drafts[pid] = draft
+        return draft
+
+    def edited(self, pid: str) -> dict[str, str]:
+        draft = self.drafts.get(pid)
+        return draft.edited if draft is not None else fields_of(self.ws.principles[pid])
+
+    def is_dirty(self, pid: str) -> bool:
+        draft = self.drafts.get(pid)
+        return draft is not None and draft.dirty
+
+    @property
+    def order_dirty(self) -> bool:
+        return self.order != self.saved_order
+
+    @property
+    def dirty(self) -> bool:
+        return self.order_dirty or any(d.dirty for d in self.drafts.values())
+
+    def problems(self, pid: str) -> dict[str, str]:
+        if pid not in self.drafts:
+            return {}
+        taken = {p for p in self.ws.principles if p != pid}
+        taken |= {d.edited["id"] for k, d in self.drafts.items() if k != pid and d.dirty}
+        return validate_fields(self.drafts[pid].edited, taken)
+
+    def labels_for(self, pid: str, statement: str) -> dict[str, Label]:
+        return self.labels.get(pid, {}).get(statement, {})
+
+    def summary(self, pid: str) -> str:
+        """Label counts under the saved wording, e.g. '2✗ 5✓ a1'; '' before the critic ran."""
+        labels = self.labels_for(pid, self.ws.principles[pid].statement)
+        if not labels:
+            return ""
+        counts: dict[str, int] = {}
+        for lab in labels.values():
+            counts[lab.label] = counts.get(lab.label, 0) + 1
+        marks = {"violates": "✗", "complies": "✓"}
+        return " ".join(
+            f"{counts[name]}{marks[name]}" if name in marks else f"{name}{counts[name]}"
+            for name in ("violates", "complies", "a", "b")
+            if name in counts
+        )
+
+    # --- editing ---------------------------------------------------------------------
+
+    def set_field(self, pid: str, name: str, value: str) -> None:
+        self.draft(pid).edited[name] = value
+
+    def revert(self, pid: str) -> None:
+        if pid in self.drafts:
+            self.drafts[pid].revert()
+        self.order = list(self.saved_order)
+
+    def move(self, pid: str, delta: int) -> bool:
+        """Move `pid` one place up (-1) or down (+1) among the ranked principles."""
+        visible = [p for p in self.principle_ids() if p in self.order]
+        if pid not in visible:
+            return False
+        pos = visible.index(pid)
+        target = pos + delta
+        if not 0 <= target < len(visible):
+            return False
+        neighbour = visible[target]
+        i, j = self.order.index(pid), self.order.index(neighbour)
+        self.order[i], self.order[j] = self.order[j], self.order[i]
+        return True
+
+    def record(self, pid: str, statement: str, case_id: str, label: Label) -> None:
+        self.labels.setdefault(pid, {}).setdefault(statement, {})[case_id] = label
+
+    # --- disk ------------------------------------------------------------------------
+
+    def changed_on_disk(self) -> list[str]:
+        """Relpaths of loaded files (drafts, constitution) that someone else changed."""
+        changed: list[str] = []
+        for draft in self.drafts.values():
+            if _disk_text(self.root / draft.relpath) != draft.base_text:
+                changed.append(draft.relpath)
+        if self.constitution_text is not None and _disk_text(self.root / CONSTITUTION_FILE) != self.constitution_text:
+            changed.append(CONSTITUTION_FILE)
+        return changed
+
+    def reload_file(self, relpath: str, keep_edits: bool) -> None:
+        """Take the disk version of one file; with `keep_edits` the author's edits stay on top."""
+        if relpath == CONSTITUTION_FILE:
+            text = (self.root / CONSTITUTION_FILE).read_text(encoding="utf-8")
+            data = load_roundtrip(text, CONSTITUTION_FILE)
+            disk_order = [str(x) for x in (data.get("priority") or [])]
+            self.constitution_text = text
+            keep = keep_edits and self.order_dirty
+            self.saved_order = disk_order
+            if not keep:
+                self.order = list(disk_order)
+            return
+        for key, draft in list(self.drafts.items()):
+            if draft.relpath != relpath:
+                continue
+            if not (self.root / relpath).exists():
+                raise BadInputError("the file was deleted on disk", path=relpath)
+            text, saved = read_fields(self.root, relpath)
+            if keep_edits:
+                draft.rebase(text, saved)
+            else:
+                self.drafts[key] = Draft(key, relpath, text, saved)
+            self._adopt_principle(key, self.drafts[key], text)
+
+    def save_all(self) -> SaveOutcome:
+        """Write every dirty draft and the order; nothing at all when any draft has a problem.
+
+        Raises FileChangedError before writing anything when a file changed on disk.
+        """
+        outcome = SaveOutcome()
+        dirty = {k: d for k, d in self.drafts.items() if d.dirty}
+        for key in dirty:
+            problems = self.problems(key)
+            if problems:
+                outcome.problems[key] = problems
+        if outcome.problems:
+            return outcome
+        changed = [p for p in self.changed_on_disk() if p == CONSTITUTION_FILE or p in _paths(dirty)]
+        if changed:
+            raise FileChangedError("changed on disk since it was loaded", path=", ".join(changed))
+        renames = {k: d.edited["id"] for k, d in dirty.items() if d.edited["id"] != k}
+        for key, draft in dirty.items():
+            relpath = write_draft(self.root, draft)
+            outcome.saved.append(relpath)
+            text = (self.root / relpath).read_text(encoding="utf-8")
+            new_key = draft.edited["id"]
+            fresh = Draft(new_key, relpath, text, dict(draft.edited))
+            del self.drafts[key]
+            self.drafts[new_key] = fresh
+            self._adopt_principle(key, fresh, text)
+        if self.order_dirty or (renames and self.constitution_text is not None):
+            self._write_order(renames)
+            outcome.saved.append(CONSTITUTION_FILE)
+        return outcome
+
+    def _write_order(self, renames: dict[str, str]) -> None:
+        if self.constitution_text is None:
+            raise BadInputError("there is no constitution.yaml to write the order to", path=CONSTITUTION_FILE)
+        text = self.constitution_text
+        doc = YamlDocument(self.root / CONSTITUTION_FILE, text.encode("utf-8"), load_roundtrip(text), CONSTITUTION_FILE)
+        seq = doc.data.get("priority")
+        if seq is None:
+            raise BadInputError("constitution.yaml has no `priority:` list", path=CONSTITUTION_FILE)
+        for i, pid in enumerate(list(seq)):
+            if pid in renames:
+                seq[i] = renames[pid]
+        target = [renames.get(p, p) for p in self.order]
+        for i, pid in enumerate(target):
+            current = [str(x) for x in seq]
+            j = current.index(pid, i) if pid in current[i:] else -1
+            if j > i:
+                reorder(seq, j, i)
+        doc.save()
+        self.constitution_text = (self.root / CONSTITUTION_FILE).read_text(encoding="utf-8")
+        self.order = target
+        self.saved_order = list(target)
+        if self.ws.constitution is not None:
+            self.ws.constitution = self.ws.constitution.model_copy(update={"priority": list(target)})
+
+    def _adopt_principle(self, old_key: str, draft: Draft, text: str) -> None:
+        """Make the loaded model match what is now on disk for one principle."""
+        principle = Principle.model_validate(model_data(draft.saved))
+        if old_key != principle.id:
+            self.ws.principles.pop(old_key, None)
+            self.ws.principle_paths.pop(old_key, None)
+            links = self.ws.links.pop(old_key, [])
+            self.ws.links[principle.id] = links
+            if old_key in self.labels:
+                self.labels[principle.id] = self.labels.pop(old_key)
+        self.ws.principles[principle.id] = principle
+        self.ws.principle_paths[principle.id] = draft.relpath
+        self.ws.texts[draft.relpath] = text
+
+    def adopt_workspace(self, ws: Workspace) -> None:
+        """Swap in a freshly loaded workspace (after a save or reload), keeping dirty drafts."""
+        self.ws = ws
+        self.drafts = {k: d for k, d in self.drafts.items() if d.dirty and k in ws.principles}
+        self.constitution_text = ws.texts.get(CONSTITUTION_FILE)
+        if not self.order_dirty:
+            self.order = list(ws.priority)
+        self.saved_order = list(ws.priority)
+
+
+def _paths(drafts: dict[str, Draft]) -> set[str]:
+    return {d.relpath for d in drafts.values()}
+
+
+def _disk_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,113 @@
+"""The principle editor: statement in a soft-wrapping TextArea, other fields in compact inputs.
+
+Each field has its problem shown next to it as the author types and a dirty marker on its
+label; the widget only displays and reports (`FieldEdited`), the screen owns the state.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Select, Static, TextArea
+
+from constitution_studio.core.models import Status
+from constitution_studio.tui.drafts import FIELDS
+from constitution_studio.tui.messages import FieldEdited
+
+LABELS = {
+    "id": "ID",
+    "title": "Title",
+    "status": "Status",
+    "owner": "Owner",
+    "tags": "Tags",
+    "critique": "Critique",
+    "revision": "Revision",
+    "statement": "Statement",
+}
+LINE_FIELDS = tuple(f for f in FIELDS if f not in ("statement", "status"))
+
+
+class PrincipleEditor(Vertical):
+    """Shows one principle's edited values; posts FieldEdited for every change the author makes."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.principle_id: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="editor-heading")
+        with Vertical(id="fields"):
+            for name in ("id", "title", "status", "owner", "tags", "critique", "revision"):
+                with Horizontal(classes="field-row"):
+                    yield Label(LABELS[name], id=f"l-{name}", classes="field-label")
+                    if name == "status":
+                        yield Select(
+                            [(s.value, s.value) for s in Status],
+                            allow_blank=False,
+                            compact=True,
+                            id="f-status",
+                        )
+                    else:
+                        yield Input(compact=True, id=f"f-{name}", select_on_focus=False)
+                    yield Label("", id=f"e-{name}", classes="field-error")
+        with Horizontal(id="statement-bar"):
+            yield Label(LABELS["statement"], id="l-statement", classes="field-label")
+            yield Label("", id="e-statement", classes="field-error")
+        yield TextArea(id="f-statement", soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+
+    # --- showing ---------------------------------------------------------------------
+
+    def show(self, principle_id: str, values: dict[str, str], dirty: list[str], problems: dict[str, str]) -> None:
+        """Load a principle's edited values without reporting them as edits."""
+        self.principle_id = principle_id
+        with self.prevent(Input.Changed, Select.Changed, TextArea.Changed):
+            for name in LINE_FIELDS:
+                box = self.query_one(f"#f-{name}", Input)
+                if box.value != values[name]:
+                    box.value = values[name]
+                    box.cursor_position = len(values[name])
+            select = self.query_one("#f-status", Select)
+            if select.value != values["status"]:
+                select.value = values["status"]
+            area = self.query_one("#f-statement", TextArea)
+            if area.text != values["statement"]:
+                area.load_text(values["statement"])
+        self.mark(dirty, problems)
+
+    def mark(self, dirty: list[str], problems: dict[str, str]) -> None:
+        """Dirty markers on labels and problems next to fields."""
+        for name in FIELDS:
+            label = self.query_one(f"#l-{name}", Label)
+            label.update(("● " if name in dirty else "") + LABELS[name])
+            label.set_class(name in dirty, "dirty")
+            error = self.query_one(f"#e-{name}", Label)
+            error.update(problems.get(name, ""))
+            self.query_one(f"#f-{name}").set_class(name in problems, "invalid")
+        heading = self.principle_id or ""
+        if dirty:
+            heading += f"  ● unsaved: {', '.join(dirty)}  (ctrl+s save, ctrl+r revert)"
+        self.query_one("#editor-heading", Static).update(heading)
+
+    # --- reporting -------------------------------------------------------------------
+
+    def _report(self, name: str, value: str) -> None:
+        if self.principle_id is None:
+            return
+        self.post_message(FieldEdited(self.principle_id, name, value))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if event.input.id and event.input.id.startswith("f-"):
+            self._report(event.input.id[2:], event.value)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if isinstance(event.value, str):
+            self._report("status", event.value)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        self._report("statement", event.text_area.text)
+
+    def focus_field(self, name: str) -> None:
+        self.query_one(f"#f-{name}").focus()
