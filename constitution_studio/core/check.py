@@ -114,7 +114,7 @@ def evaluate_gates(settings: CheckSettings, findings: list[Finding], shift: Shif
             message=(
                 "no benign cases to measure over-refusal"
                 if rise is None
-                else f"over-refusal on benign cases {shift.overall.over_refusal_base:.1%} -> "
+                else f"over-refusal on benign cases {shift.overall.over_refusal_base:.1%} → "
                 f"{shift.overall.over_refusal_head:.1%} ({rise:+.1%}; tolerance +{limit:.1%})"
             ),
         )

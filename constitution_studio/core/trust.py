@@ -48,9 +48,13 @@ class Estimate(BaseModel):
     def text(self, digits: int = 2) -> str:
         if self.value is None:
             return "n/a"
+
+        def fmt(x: float) -> str:
+            return f"{round(x, digits) + 0.0:.{digits}f}"  # + 0.0 turns -0.0 into 0.0
+
         if self.low is None or self.high is None:
-            return f"{self.value:.{digits}f}"
-        return f"{self.value:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+            return fmt(self.value)
+        return f"{fmt(self.value)} [{fmt(self.low)}, {fmt(self.high)}]"
 
 
 class Agreement(BaseModel):
@@ -187,8 +191,8 @@ def trust_report(ws: Workspace, scores: Mapping[tuple[str, str], Any], *, seed: 
 # --- text ------------------------------------------------------------------------------
 
 ADVICE = (
-    "the critic's labels may be noise: add gold labels to more cases, try another scoring method "
-    "(`cstudio critic compare`), or use a stronger critic model (docs/critic.md)"
+    "To get a critic you can believe: add gold labels to more cases, compare scoring methods with "
+    "`cstudio critic compare`, or use a stronger critic model (docs/critic.md)"
 )
 
 
@@ -211,7 +215,7 @@ def format_trust_text(
     """Plain text block for terminals: headline, warning when untrusted/unknown, per-principle lines."""
     lines = [trust_headline(report, critic)]
     if report.level in (TrustLevel.UNTRUSTED, TrustLevel.UNKNOWN):
-        lines.append(f"warning: {ADVICE}")
+        lines.append(f"warning: the critic's labels may be noise. {ADVICE}.")
     if per_principle and report.principles:
         lines.append(f"  {'principle':<12} {'n':>4}  {'trust':<9} {'kappa':<22} {'AUC':<22}")
         for pt in report.principles:

@@ -46,14 +46,14 @@ def critic_section(report: ShiftReport) -> str:
             "",
             "> [!WARNING]",
             "> **This critic's agreement with people is indistinguishable from chance.** The label flips below may be "
-            f"noise rather than the effect of this change. To get a better critic: {ADVICE}.",
+            f"noise rather than the effect of this change. {ADVICE}.",
         ]
     elif a.level is TrustLevel.UNKNOWN:
         lines += [
             "",
             "> [!WARNING]",
             f"> **Too few gold labels ({a.n}) to know whether this critic can be trusted.** The label flips below may "
-            f"be noise. {ADVICE[0].upper()}{ADVICE[1:]}.",
+            f"be noise. {ADVICE}.",
         ]
     return "\n".join(lines) + "\n"
 
@@ -88,16 +88,26 @@ def summary_table(report: ShiftReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _mark(text: str, marker: str) -> str:
+    """Wrap the words of `text` in `marker`, keeping its surrounding whitespace outside."""
+    core = text.strip()
+    if not core:
+        return text
+    lead = text[: len(text) - len(text.lstrip())]
+    trail = text[len(text.rstrip()) :]
+    return f"{lead}{marker}{core}{marker}{trail}"
+
+
 def _rewording(ps: PrincipleShift) -> str:
     if ps.words:
-        parts = []
+        parts: list[str] = []
         for op in ps.words:
-            text = esc(op.text)
-            if op.op == "equal":
-                parts.append(text)
-            elif text.strip():
-                parts.append(f"~~{text.strip()}~~ " if op.op == "delete" else f"**{text.strip()}** ")
-        return "> " + "".join(parts).replace("\n", " ").strip()
+            text = esc(op.text.replace("\n", " "))
+            piece = text if op.op == "equal" else _mark(text, "~~" if op.op == "delete" else "**")
+            if parts and op.op == "insert" and parts[-1].endswith("~~") and not piece[:1].isspace():
+                piece = " " + piece
+            parts.append(piece)
+        return "> " + "".join(parts).strip()
     if ps.statement_base is None and ps.statement_head is not None:
         return "> **(new)** " + esc(" ".join(ps.statement_head.split()))
     if ps.statement_head is None and ps.statement_base is not None:
@@ -110,7 +120,10 @@ def _case_block(c: CaseShift, base: Side | None, head: Side | None, *, principle
     gold = f"gold `{c.gold}`" if c.gold else "no gold"
     verdict = " — **gold regression**" if c.gold_regression else (" — gold fixed" if c.gold_fix else "")
     unstable = "" if c.stable else " — _unstable: the base label already differed across template variants_"
-    where = f" by `{principle_id}`" if principle_id else ""
+    where = ""
+    if principle_id is not None:
+        before = base.deciding if base else None
+        where = f" by `{principle_id}`" if before in (None, principle_id) else f" by `{before}` → `{principle_id}`"
     return (
         f"- **`{c.case_id}`**{where}: {side_label(base)} → {side_label(head)}, P {side_prob(base)} → "
         f"{side_prob(head)}, {gold}{verdict}{unstable}\n"
