@@ -33,12 +33,15 @@ def _wrap(text: str, marker: str) -> str:
 
 def markdown_words(words: list[WordOp]) -> str:
     out = []
-    for op in words:
+    for i, op in enumerate(words):
         if op.op == "equal":
             out.append(md_escape(op.text))
         elif op.op == "delete":
             out.append(_wrap(op.text, "~~"))
         else:
+            after_delete = i > 0 and words[i - 1].op == "delete"
+            if after_delete and not words[i - 1].text[-1:].isspace() and not op.text[:1].isspace():
+                out.append(" ")  # ~~old~~ **new**, not ~~old~~**new**
             out.append(_wrap(op.text, "**"))
     return "".join(out)
 
