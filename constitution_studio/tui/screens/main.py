@@ -76,7 +76,9 @@ class MainScreen(Screen[None]):
         yield Header()
         with Horizontal(id="body"):
             with Vertical(id="left"):
-                yield FilterInput(placeholder="type to filter: ID, title or tag  (/)", id="filter", compact=True)
+                yield FilterInput(
+                    placeholder="type to filter: ID, title or tag  (/)", id="filter", compact=True, select_on_focus=False
+                )
                 yield PrincipleTable(self.studio, id="principles")
                 yield FindingsPanel(id="findings")
             with Vertical(id="right"):
