@@ -1,0 +1,119 @@
+"""Critic trust: figures against hand-computed values, seeded intervals, levels at their edges."""
+
+from __future__ import annotations
+
+import pytest
+
+from constitution_studio.core.critic.types import Score
+from constitution_studio.core.models import Constitution, EvalCase, Principle
+from constitution_studio.core.trust import (
+    GOOD_KAPPA,
+    GOOD_KAPPA_LOW,
+    MIN_GOLD,
+    Estimate,
+    TrustLevel,
+    agreement,
+    format_trust_text,
+    trust_level,
+    trust_report,
+)
+from constitution_studio.core.workspace import Workspace
+
+GOLD = [1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0]
+PRED = [1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 1, 0]
+SCORE = [0.9, 0.8, 0.7, 0.4, 0.2, 0.1, 0.3, 0.6, 0.95, 0.05, 0.85, 0.15]
+
+
+def test_figures_match_hand_computed_values() -> None:
+    a = agreement([bool(g) for g in GOLD], [bool(p) for p in PRED], SCORE)
+    # 5 TP, 1 FN, 5 TN, 1 FP: accuracy 10/12; both recalls 5/6; chance agreement 0.5
+    assert a.n == 12
+    assert a.accuracy.value == pytest.approx(10 / 12)
+    assert a.balanced_accuracy.value == pytest.approx(5 / 6)
+    assert a.kappa.value == pytest.approx((10 / 12 - 0.5) / 0.5)
+    # 35 of 36 (positive, negative) pairs ordered right: 0.4 loses to 0.6 only
+    assert a.auc.value == pytest.approx(35 / 36)
+    for est in (a.accuracy, a.balanced_accuracy, a.kappa, a.auc):
+        assert est.low is not None and est.high is not None
+        assert est.low <= est.value <= est.high
+
+
+def test_bootstrap_is_seeded_and_reproducible() -> None:
+    args = ([bool(g) for g in GOLD], [bool(p) for p in PRED], SCORE)
+    first, again, other = agreement(*args, seed=0), agreement(*args, seed=0), agreement(*args, seed=7)
+    assert first == again
+    assert (first.kappa.low, first.kappa.high) != (other.kappa.low, other.kappa.high)
+
+
+def test_perfect_and_chance_agreement() -> None:
+    y = [True, False] * 10
+    perfect = agreement(y, y, [1.0 if v else 0.0 for v in y])
+    assert perfect.kappa.value == pytest.approx(1.0)
+    assert perfect.auc.value == pytest.approx(1.0)
+    assert perfect.level is TrustLevel.GOOD
+    constant = agreement(y, [True] * 20, [0.5] * 20)  # says "violates" to everything
+    assert constant.kappa.value == pytest.approx(0.0)
+    assert constant.auc.value == pytest.approx(0.5)
+    assert constant.level is TrustLevel.UNTRUSTED
+
+
+@pytest.mark.parametrize(
+    ("n", "kappa", "level"),
+    [
+        (MIN_GOLD - 1, Estimate(value=0.9, low=0.8, high=1.0), TrustLevel.UNKNOWN),
+        (MIN_GOLD, Estimate(value=0.9, low=0.8, high=1.0), TrustLevel.GOOD),
+        (MIN_GOLD, Estimate(value=0.3, low=0.0, high=0.6), TrustLevel.UNTRUSTED),  # interval touches 0
+        (MIN_GOLD, Estimate(value=0.3, low=-0.1, high=0.6), TrustLevel.UNTRUSTED),
+        (MIN_GOLD, Estimate(value=0.3, low=0.01, high=0.6), TrustLevel.WEAK),
+        (MIN_GOLD, Estimate(value=GOOD_KAPPA, low=GOOD_KAPPA_LOW, high=0.9), TrustLevel.GOOD),
+        (MIN_GOLD, Estimate(value=GOOD_KAPPA - 0.01, low=GOOD_KAPPA_LOW, high=0.9), TrustLevel.WEAK),
+        (MIN_GOLD, Estimate(value=GOOD_KAPPA, low=GOOD_KAPPA_LOW - 0.01, high=0.9), TrustLevel.WEAK),
+        (MIN_GOLD, Estimate(value=None), TrustLevel.UNTRUSTED),
+        (50, Estimate(value=0.5, low=None, high=None), TrustLevel.UNTRUSTED),
+    ],
+)
+def test_trust_levels_at_their_edges(n: int, kappa: Estimate, level: TrustLevel) -> None:
+    assert trust_level(n, kappa) is level
+
+
+def _ws(cases: list[EvalCase], priority: list[str]) -> Workspace:
+    ws = Workspace(label="test", constitution=Constitution(name="t", version="1", priority=priority))
+    for pid in priority:
+        ws.principles[pid] = Principle(id=pid, title=pid, statement=f"statement of {pid}")
+    for c in cases:
+        ws.cases[c.id] = c
+    return ws
+
+
+def _score(pid: str, case: EvalCase, p: float) -> Score:
+    label = ("a" if p >= 0.5 else "b") if case.kind == "pair" else ("violates" if p >= 0.5 else "complies")
+    return Score(pid, case.id, "default", case.kind, p, label, False)
+
+
+def test_report_uses_overall_label_and_counts_pairs() -> None:
+    cases = [
+        EvalCase(id="s1", principles=["HARM-01", "HELP-01"], prompt="x", response="y", gold="violates"),
+        EvalCase(id="s2", principles=["HELP-01"], prompt="x", response="y", gold="complies"),
+        EvalCase(id="p1", principles=["HELP-01"], prompt="x", a="1", b="2", gold="a"),
+        EvalCase(id="nogold", principles=["HELP-01"], prompt="x", response="y"),
+    ]
+    ws = _ws(cases, ["HARM-01", "HELP-01"])
+    by_id = {c.id: c for c in cases}
+    scores = {
+        ("HARM-01", "s1"): _score("HARM-01", by_id["s1"], 0.9),  # decides s1 (higher priority): right
+        ("HELP-01", "s1"): _score("HELP-01", by_id["s1"], 0.1),  # would be wrong, but does not decide
+        ("HELP-01", "s2"): _score("HELP-01", by_id["s2"], 0.8),  # wrong
+        ("HELP-01", "p1"): _score("HELP-01", by_id["p1"], 0.7),  # right (a)
+        ("HELP-01", "nogold"): _score("HELP-01", by_id["nogold"], 0.7),
+    }
+    report = trust_report(ws, scores)
+    assert report.overall.n == 3
+    assert report.overall.n_pair == 1
+    assert report.overall.accuracy.value == pytest.approx(2 / 3)
+    assert report.overall.level is TrustLevel.UNKNOWN
+    assert [p.principle_id for p in report.principles] == ["HARM-01", "HELP-01"]
+    assert report.principle("HARM-01").n == 1  # type: ignore[union-attr]
+    assert report.principle("HELP-01").n == 2  # type: ignore[union-attr]
+    text = format_trust_text(report, {"model": "m", "method": "plain", "template_set": "t"})
+    assert text.startswith("critic m (plain, templates t): trust UNKNOWN on 3 gold case(s)")
+    assert "warning: the critic's labels may be noise" in text
