@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "constitution_studio.cli.shift_cmd",
     "constitution_studio.cli.check_cmd",
     "constitution_studio.cli.compare_cmd",
+    "constitution_studio.cli.critic_cmd",
 ]
 
 

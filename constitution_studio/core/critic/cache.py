@@ -66,6 +66,9 @@ class ScoreCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        ignore = path.parent / ".gitignore"
+        if not ignore.exists():  # keep the cache out of the user's git repo, whatever their .gitignore says
+            ignore.write_text("# written by cstudio: the critic's score cache\n*\n", encoding="utf-8")
         self._db = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
