@@ -7,15 +7,6 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-
-from constitution_studio.core.check import CheckResult, check_versions, effective_settings
-from constitution_studio.core.models import CheckSettings
-from constitution_studio.core.report.check_json import check_json
-from constitution_studio.core.report.check_junit import check_junit
-from constitution_studio.core.report.check_markdown import MARKER, check_markdown
-from constitution_studio.core.report.check_text import check_text
-from constitution_studio.core.trust import TrustLevel
-from constitution_studio.core.versions import diff_refs
 from fixtures.shift_support import (
     ADDED_CASE,
     CASES,
@@ -27,6 +18,15 @@ from fixtures.shift_support import (
     reword_move_add,
     stable_noise,
 )
+
+from constitution_studio.core.check import CheckResult, check_versions, effective_settings
+from constitution_studio.core.models import CheckSettings
+from constitution_studio.core.report.check_json import check_json
+from constitution_studio.core.report.check_junit import check_junit
+from constitution_studio.core.report.check_markdown import MARKER, check_markdown
+from constitution_studio.core.report.check_text import check_text
+from constitution_studio.core.trust import TrustLevel
+from constitution_studio.core.versions import diff_refs
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden"
 GOLD = {cid: v[3] for cid, v in CASES.items()} | {PAIR["id"]: PAIR["gold"], ADDED_CASE[0]: ADDED_CASE[4]}
@@ -92,9 +92,11 @@ def test_fail_with_an_untrusted_critic(tmp_path: Path) -> None:
     assert "harm-1" in result.shift.overall.gold_regressions
     harm3 = next(c for c in result.shift.cases if c.case_id == "harm-3")
     assert harm3.flipped and not harm3.stable
-    assert result.shift.overall.flips_unstable.get("complies->violates", 0) + result.shift.overall.flips_unstable.get(
-        "violates->complies", 0
-    ) >= 1
+    assert (
+        result.shift.overall.flips_unstable.get("complies->violates", 0)
+        + result.shift.overall.flips_unstable.get("violates->complies", 0)
+        >= 1
+    )
     md = check_markdown(result)
     if result.shift.trust.level is TrustLevel.UNTRUSTED:
         assert "indistinguishable from chance" in md
@@ -109,7 +111,8 @@ def test_junit_has_one_test_per_principle(tmp_path: Path) -> None:
     suite = ET.fromstring(check_junit(result))
     principles = [tc for tc in suite.iter("testcase") if tc.get("classname", "").startswith("principles.")]
     assert [tc.get("classname") for tc in principles] == [
-        f"principles.{p.principle_id}" for p in result.shift.principles  # type: ignore[union-attr]
+        f"principles.{p.principle_id}"
+        for p in result.shift.principles  # type: ignore[union-attr]
     ]
     harm = next(tc for tc in principles if tc.get("classname") == "principles.HARM-01")
     assert harm.find("failure") is not None

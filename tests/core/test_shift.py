@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fixtures.shift_support import REWORDED, Version, build_repo, reword_move_add, thresholds
 
 from constitution_studio.core.critic import open_critic
 from constitution_studio.core.report.shift_markdown import shift_markdown
 from constitution_studio.core.report.shift_text import format_shift_text
 from constitution_studio.core.shift import ShiftReport, analyze_shift
 from constitution_studio.core.versions import diff_refs
-from fixtures.shift_support import REWORDED, Version, build_repo, reword_move_add, thresholds
 
 
 def _shift(root: Path, base: str = "main", head: str = "head", **kw: object) -> tuple[ShiftReport, object]:

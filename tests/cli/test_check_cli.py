@@ -1,0 +1,146 @@
+"""`cstudio check` end to end on temp repos with the tiny real critic: exit codes, reports, the cache."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from fixtures.shift_support import REWORDED, STATEMENTS, Version, build_repo, git, reword_move_add, thresholds
+
+from constitution_studio.cli import main
+from constitution_studio.core.critic import ScoreRequest, open_critic
+from constitution_studio.core.models import CriticSettings
+from constitution_studio.core.versions import load_version
+
+
+def _probabilities(root: Path, model: str, case_id: str) -> tuple[float, float]:
+    """HARM-01's P(violates) for one case under the base and the head wording (warms the cache too)."""
+    ws = load_version(root, "main")
+    critic = open_critic(CriticSettings(model=model), root)
+    reqs = [ScoreRequest("HARM-01", s, ws.cases[case_id]) for s in (STATEMENTS["HARM-01"], REWORDED)]
+    by_statement = {}
+    for req, score in zip(reqs, [next(iter(critic.score([r]))) for r in reqs], strict=True):
+        by_statement[req.statement] = score.probability
+    return by_statement[STATEMENTS["HARM-01"]], by_statement[REWORDED]
+
+
+def _repo(tmp_path: Path, model: str, *, regress: bool) -> Path:
+    """Reword HARM-01 (and move, add a case) so harm-1 flips; its gold is the base label (regression) or the head's."""
+    probe = build_repo(tmp_path / "probe", model, head_edit=reword_move_add)
+    p_base, p_head = _probabilities(probe, model, "harm-1")
+    assert p_base != p_head
+    mid = (p_base + p_head) / 2
+    base_label = "violates" if p_base >= mid else "complies"
+    head_label = "violates" if p_head >= mid else "complies"
+
+    def setup(v: Version) -> None:
+        v.critic_extra = thresholds(HARM_01=round(mid, 12), HELP_01=1.0, HON_01=1.0)
+        v.check = "  max_over_refusal_increase: 1.0\n"
+        gold = base_label if regress else head_label
+        for cid in list(v.cases):
+            pids, prompt, response, _, benign = v.cases[cid]
+            # only harm-1 carries gold, so no other case can regress by chance
+            v.cases[cid] = (pids, prompt, response, gold if cid == "harm-1" else None, benign)
+
+    def head(v: Version) -> None:
+        reword_move_add(v)
+        pids, prompt, response, _, benign = v.cases["hon-4"]
+        v.cases["hon-4"] = (pids, prompt, response, "complies", benign)  # HON-01 at 1.0 says complies
+
+    return build_repo(tmp_path / "repo", model, base_edit=setup, head_edit=head)
+
+
+def _check(root: Path, out: Path, *extra: str) -> int:
+    return main(
+        [
+            "check",
+            "--base",
+            "main",
+            "--head",
+            "head",
+            "--root",
+            str(root),
+            "--markdown",
+            str(out / "report.md"),
+            "--json",
+            str(out / "report.json"),
+            "--junit",
+            str(out / "report.xml"),
+            *extra,
+        ]
+    )
+
+
+def test_regression_exits_1_after_writing_reports(tmp_path: Path, tiny_model_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    root = _repo(tmp_path, str(tiny_model_dir), regress=True)
+    assert _check(root, tmp_path) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("critic ")  # trust first
+    assert "harm-1" in out and "REGRESSION" in out and "FAILED" in out
+    md = (tmp_path / "report.md").read_text()
+    assert "harm-1" in md and "gold regression" in md
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["passed"] is False and data["failures"] == ["gold_regression"]
+    suite = ET.parse(tmp_path / "report.xml").getroot()
+    assert suite.get("failures") != "0"
+
+
+def test_no_regression_exits_0_and_second_run_scores_nothing(tmp_path: Path, tiny_model_dir: Path) -> None:
+    root = _repo(tmp_path, str(tiny_model_dir), regress=False)
+    assert _check(root, tmp_path) == 0
+    first = json.loads((tmp_path / "report.json").read_text())
+    assert first["passed"] is True
+    assert first["shift"]["overall"]["gold_fixes"] == ["harm-1"]
+    assert first["shift"]["model_calls"] > 0
+    md_first = (tmp_path / "report.md").read_text()
+    assert _check(root, tmp_path) == 0
+    second = json.loads((tmp_path / "report.json").read_text())
+    assert second["shift"]["model_calls"] == 0
+    assert second["shift"]["cached"] == second["shift"]["requests"]
+    # the PR comment does not change between runs except the cache line
+    assert md_first.split("Scored")[0] == (tmp_path / "report.md").read_text().split("Scored")[0]
+
+
+def test_check_worktree_head_and_git_status_untouched(tmp_path: Path, tiny_model_dir: Path) -> None:
+    root = _repo(tmp_path, str(tiny_model_dir), regress=False)
+    before = git(root, "status", "--porcelain")
+    assert main(["check", "--base", "main", "--root", str(root), "--quiet"]) == 0  # head defaults to WORKTREE
+    assert git(root, "status", "--porcelain") == before
+
+
+@pytest.mark.parametrize("ref", ["nope-branch", "--upload-pack=evil"])
+def test_bad_base_ref_exits_2(tmp_path: Path, tiny_model_dir: Path, ref: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    root = build_repo(tmp_path / "repo", str(tiny_model_dir))
+    assert main(["check", f"--base={ref}", "--root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_missing_base_option_is_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--root", str(tmp_path)])
+    assert exc.value.code == 2
+
+
+def test_min_kappa_above_measured_exits_1_and_report_explains(tmp_path: Path, tiny_model_dir: Path) -> None:
+    def setup(v: Version) -> None:
+        v.check = "  min_kappa: 1.0\n  max_over_refusal_increase: 1.0\n  fail_on_gold_regression: false\n"
+
+    root = build_repo(tmp_path / "repo", str(tiny_model_dir), base_edit=setup, head_edit=reword_move_add)
+    assert _check(root, tmp_path) == 1
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["failures"] == ["min_kappa"]
+    md = (tmp_path / "report.md").read_text()
+    assert "**Why it failed:**" in md and "at least 1.00 required" in md
+    assert md.index("Critic trust") < md.index("| Gate |")
+
+
+def test_unwritable_report_path_exits_2(tmp_path: Path, tiny_model_dir: Path) -> None:
+    root = build_repo(tmp_path / "repo", str(tiny_model_dir))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["check", "--base", "main", "--root", str(root), "--markdown", str(blocker / "r.md")]) == 2
+    assert os.path.isfile(blocker)

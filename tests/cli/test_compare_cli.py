@@ -1,0 +1,41 @@
+"""`cstudio critic compare` on the tiny real critic."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fixtures.shift_support import Version
+
+from constitution_studio.cli import main
+
+
+def test_compare_methods_and_variants(tmp_path: Path, tiny_model_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    Version(str(tiny_model_dir)).write(tmp_path)
+    args = ["critic", "compare", "--root", str(tmp_path), "--method", "plain", "--method", "both"]
+    assert main([*args, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    rows = data["rows"]
+    assert {r["method"] for r in rows} == {"plain", "both"}
+    assert len({r["variant"] for r in rows}) >= 2
+    assert len(rows) == 2 * len({r["variant"] for r in rows})
+    assert data["gold_cases"] == 10
+    for r in rows:
+        assert r["agreement"]["n"] == 10
+        assert r["requests"] > 0
+        assert {"value", "low", "high"} <= set(r["agreement"]["kappa"])
+    # second run: everything from the cache, same figures
+    assert main([*args, "--format", "json"]) == 0
+    again = json.loads(capsys.readouterr().out)["rows"]
+    assert all(r["cached"] == r["requests"] for r in again)
+    assert [r["agreement"] for r in again] == [r["agreement"] for r in rows]
+    assert main([*args, "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("## Critic comparison") and "| plain |" in md
+    assert main([*args]) == 0
+    assert "balanced acc" in capsys.readouterr().out
+
+
+def test_compare_unknown_method_exits_2(tmp_path: Path, tiny_model_dir: Path) -> None:
+    Version(str(tiny_model_dir)).write(tmp_path)
+    assert main(["critic", "compare", "--root", str(tmp_path), "--method", "magic"]) == 2
