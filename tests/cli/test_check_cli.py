@@ -144,3 +144,15 @@ def test_unwritable_report_path_exits_2(tmp_path: Path, tiny_model_dir: Path) ->
     blocker.write_text("x")
     assert main(["check", "--base", "main", "--root", str(root), "--markdown", str(blocker / "r.md")]) == 2
     assert os.path.isfile(blocker)
+
+
+def test_ci_workflow_commands_on_a_clone(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """What docs/ci.md's workflow runs: a full clone, base origin/main, head HEAD, reports, exit code."""
+    origin = _repo(tmp_path / "origin", str(tiny_model_dir), regress=True)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--branch", "head", str(origin), str(clone))
+    code = main(
+        ["check", "--base", "origin/main", "--head", "HEAD", "--root", str(clone), "--markdown", str(tmp_path / "c.md")]
+    )
+    assert code == 1
+    assert (tmp_path / "c.md").read_text().startswith("<!-- cstudio-check -->")
