@@ -77,7 +77,10 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield FilterInput(
-                    placeholder="type to filter: ID, title or tag  (/)", id="filter", compact=True, select_on_focus=False
+                    placeholder="type to filter: ID, title or tag  (/)",
+                    id="filter",
+                    compact=True,
+                    select_on_focus=False,
                 )
                 yield PrincipleTable(self.studio, id="principles")
                 yield FindingsPanel(id="findings")
@@ -417,8 +420,9 @@ class MainScreen(Screen[None]):
     def _jump(self, event: JumpRequested) -> None:
         table = self.query_one(PrincipleTable)
         pid = event.principle_id
-        if pid is None and event.case_id in self.studio.ws.cases:
-            pid = self.studio.ws.cases[event.case_id].principles[0]
+        loaded = self.studio.ws.principles
+        if (pid is None or pid not in loaded) and event.case_id in self.studio.ws.cases:
+            pid = next((p for p in self.studio.ws.cases[event.case_id].principles if p in loaded), None)
         if pid is None or pid not in self.studio.ws.principles:
             self.notify("That finding is not about a loaded principle; open the file it names", severity="warning")
             return
