@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from constitution_studio.core.diff import PRINCIPLE_FIELDS, PrincipleKind, moved_ids
+from constitution_studio.core.gitobjects import read_blobs
 from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCIPLES_DIR
 from constitution_studio.core.versions import RepoLocation, check_ref_syntax, open_repo, resolve_ref_in
 from constitution_studio.core.yamldoc import load_fast
@@ -70,6 +71,10 @@ class _Blobs:
         self._raw: dict[str, bytes] = {}
         self._data: dict[str, Any] = {}
 
+    def prefetch(self, shas: list[str]) -> None:
+        """Read these blobs in one batch (one git process) instead of one round trip each."""
+        self._raw.update(read_blobs(self._loc.repo, [s for s in shas if s != _NULL_SHA and s not in self._raw]))
+
     def raw(self, sha: str) -> bytes:
         if sha not in self._raw:
             self._raw[sha] = self._loc.repo.odb.stream(bytes.fromhex(sha)).read()
@@ -114,9 +119,38 @@ def _git_log(loc: RepoLocation, sha: str, limit: int | None) -> list[_Commit]:
     return commits
 
 
+_PRIORITY_KEY = re.compile(rb"^priority:[ \t]*(#.*)?$", re.MULTILINE)
+_PRIORITY_ITEM = re.compile(rb"^[ \t]*-[ \t]+([A-Za-z0-9_-]+)[ \t]*(?:#.*)?$")
+_SKIP_LINE = re.compile(rb"^[ \t]*(#.*)?$")
+
+
+def _priority_fast(raw: bytes) -> list[str] | None:
+    """The block list under `priority:` read line by line (100x faster than building the YAML
+    tree of a 1,000-item list); None when the file is written some other way."""
+    if len(_PRIORITY_KEY.findall(raw)) != 1:
+        return None
+    match = _PRIORITY_KEY.search(raw)
+    assert match is not None
+    ids: list[str] = []
+    for line in raw[match.end() :].splitlines()[1:]:
+        item = _PRIORITY_ITEM.match(line)
+        if item:
+            ids.append(item.group(1).decode())
+        elif _SKIP_LINE.match(line):
+            continue
+        elif line[:1] in (b" ", b"\t"):
+            return None  # something nested we do not understand
+        else:
+            break  # the next top-level key
+    return ids
+
+
 def _priority(blobs: _Blobs, sha: str) -> list[str]:
     if sha == _NULL_SHA:
         return []
+    fast = _priority_fast(blobs.raw(sha))
+    if fast is not None:
+        return fast
     data = blobs.data(sha)
     prio = data.get("priority") if isinstance(data, dict) else None
     return [str(p) for p in prio] if isinstance(prio, list) else []
@@ -229,7 +263,9 @@ def principle_log(root: Path, principle_id: str, limit: int | None = None, ref: 
         path = _path_at(loc, sha, blobs, principle_id)
         exists = path is not None
         entries: list[LogEntry] = []
-        for commit in _git_log(loc, sha, None):
+        commits = _git_log(loc, sha, None)
+        blobs.prefetch([s for c in commits for ch in c.changes for s in (ch.old, ch.new)])
+        for commit in commits:
             entry, exists = _entry(commit, blobs, principle_id, exists)
             if entry is not None:
                 if entry.path is None:

@@ -9,18 +9,18 @@ never be read as an option, and no shell is ever involved.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Literal
 
 import git
 from gitdb.exc import BadName, BadObject
 from pydantic import BaseModel, ValidationError
 
 from constitution_studio.core.diff import ConstitutionDiff, structural_diff
+from constitution_studio.core.gitobjects import parse_cache_for, read_blobs
 from constitution_studio.core.models import Principle
 from constitution_studio.core.source import PRINCIPLES_DIR, WORKTREE, DirSource, Source
 from constitution_studio.core.workspace import Workspace, load_workspace
@@ -143,7 +143,8 @@ class GitSource:
         self._label = label
         self.commit = sha
         self._folders: dict[str, dict[str, bytes]] = {}
-        self.parse_cache = BLOB_PARSE_CACHE
+        self._raw: dict[str, bytes] = {}
+        self.parse_cache = parse_cache_for(loc.repo)
         self._root_tree = loc.repo.commit(sha).tree
         if loc.prefix:
             try:
@@ -177,43 +178,23 @@ class GitSource:
         return self._folder(str(path.parent)).get(path.name)
 
     def list_yaml(self, folder: str) -> list[str]:
-        names = sorted(n for n in self._folder(folder) if n.endswith((".yaml", ".yml")))
+        entries = self._folder(folder)
+        names = sorted(n for n in entries if n.endswith((".yaml", ".yml")))
+        # The loader will read every file whose parse is not cached: fetch those in one batch.
+        missing = [entries[n].hex() for n in names if self.parse_cache.get(None, entries[n].hex()) is None]
+        self._raw.update(read_blobs(self._loc.repo, missing))
         return [f"{folder}/{name}" for name in names]
 
     def read(self, relpath: str) -> bytes | None:
         binsha = self._blob(relpath)
         if binsha is None:
             return None
-        return self._loc.repo.odb.stream(binsha).read()
+        raw = self._raw.get(binsha.hex())
+        return raw if raw is not None else self._loc.repo.odb.stream(binsha).read()
 
     def fingerprint(self, relpath: str) -> str | None:
         binsha = self._blob(relpath)
         return binsha.hex() if binsha is not None else None
-
-
-class _BlobParseCache:
-    """Parsed YAML by blob sha, shared by every GitSource of this process (content-addressed, so never stale).
-
-    Comparing two commits parses each distinct blob once; bounded so a long TUI session cannot grow it forever.
-    """
-
-    def __init__(self, max_entries: int = 20_000) -> None:
-        self._data: OrderedDict[str, Any] = OrderedDict()
-        self._max = max_entries
-
-    def get(self, relpath: str, fingerprint: str) -> Any | None:
-        data = self._data.get(fingerprint)
-        if data is not None:
-            self._data.move_to_end(fingerprint)
-        return data
-
-    def put(self, relpath: str, fingerprint: str, data: Any) -> None:
-        self._data[fingerprint] = data
-        if len(self._data) > self._max:
-            self._data.popitem(last=False)
-
-
-BLOB_PARSE_CACHE = _BlobParseCache()
 
 
 def worktree_source(root: Path) -> DirSource:
