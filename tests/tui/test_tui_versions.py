@@ -1,0 +1,86 @@
+"""Versions in the studio on a real temporary git repository: compare with HEAD, history of a principle."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import DataTable, Input
+
+from constitution_studio.tui.app import StudioApp
+from constitution_studio.tui.screens.versions import HistoryScreen, VersionsScreen
+
+SIZE = (120, 40)
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=t@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def commit_all(root: Path, message: str) -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
+async def test_compare_with_head_and_read_history(mini_root: Path, screen_text: Any) -> None:
+    git(mini_root, "init", "-q", "-b", "main")
+    commit_all(mini_root, "first version")
+    path = mini_root / "principles" / "HON-01.yaml"
+    path.write_text(path.read_text().replace("invented facts", "made-up facts"))
+    commit_all(mini_root, "reword HON-01")
+    app = StudioApp(mini_root)
+    async with app.run_test(size=SIZE) as pilot:
+        # edit in the studio, save, then compare the work tree with HEAD
+        await pilot.press("down")
+        title = app.screen.query_one("#f-title", Input)
+        title.focus()
+        await pilot.press("ctrl+e", "!")
+        await pilot.press("ctrl+s", "ctrl+g")
+        await pilot.pause()
+        assert isinstance(app.screen, VersionsScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one("#diff-table", DataTable)
+        assert [str(k.value) for k in table.rows] == ["HON-01"]
+        assert "fields" in str(table.get_row("HON-01")[1])
+        assert "HEAD → work tree" in screen_text(app)
+        # compare with the first commit: the rewording shows word by word
+        app.screen.compare("HEAD~1")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "reworded" in str(table.get_row("HON-01")[1])
+        diff = app.screen.diff
+        change = diff.principle("HON-01")
+        assert {op.text.strip() for op in change.words if op.op != "equal"} == {"invented", "made-up"}
+        # history of the principle, past version side by side with today's
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        log = app.screen.query_one("#log", DataTable)
+        assert log.row_count == 2  # created, reworded (the title edit is not committed)
+        log.move_cursor(row=1)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "invented facts" in text and "made-up facts" in text
+        assert "today" in text
+
+
+async def test_versions_outside_git_says_so(mini_root: Path, screen_text: Any) -> None:
+    app = StudioApp(mini_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, VersionsScreen)
+        assert "git" in screen_text(app).lower()
+        await pilot.press("escape")
