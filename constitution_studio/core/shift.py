@@ -257,7 +257,7 @@ def _overall(side: _SideScores, cid: str, variants: Sequence[str]) -> Side | Non
     linked = [pid for pid in dict.fromkeys(case.principles) if pid in side.ws.principles]
     if not linked:
         return None
-    per_variant: dict[str, tuple[str, str | None, bool]] = {}
+    per_variant: dict[str, tuple[str | None, str | None, bool]] = {}
     for variant in variants:
         by_pid = {pid: side.scores[(pid, cid, variant)] for pid in linked if (pid, cid, variant) in side.scores}
         if len(by_pid) != len(linked):
@@ -267,7 +267,7 @@ def _overall(side: _SideScores, cid: str, variants: Sequence[str]) -> Side | Non
         return None
     label, deciding, conflict = per_variant[variants[0]]
     probability = side.scores[(deciding, cid, variants[0])].probability if deciding else None
-    labels = {v: lab for v, (lab, _, _) in per_variant.items()}
+    labels = {v: lab for v, (lab, _, _) in per_variant.items() if lab is not None}
     return Side(
         probability=probability,
         label=label,
@@ -508,7 +508,7 @@ def analyze_shift(
         seed=0,
     )
     info = getattr(critic, "info", None)
-    critic_info = info.model_dump(mode="json") if hasattr(info, "model_dump") else dict(vars(info)) if info else {}
+    critic_info: dict[str, Any] = info.model_dump(mode="json") if info is not None else {}
     return ShiftReport(
         base=base.label,
         head=head.label,
@@ -568,9 +568,9 @@ def _principle_rows(
     return rows
 
 
-def _deciding_sides(ws: Workspace, cases: dict[str, CaseShift], pid: str, side: str) -> list[tuple[str, Side | None]]:
+def _deciding_sides(ws: Workspace, cases: dict[str, CaseShift], pid: str, side: str) -> list[tuple[str, Side]]:
     """Cases whose overall label this principle decided at that version (its gold share)."""
-    out = []
+    out: list[tuple[str, Side]] = []
     for cid, cs in cases.items():
         s = cs.base if side == "base" else cs.head
         if s is not None and s.deciding == pid and cid in ws.cases:

@@ -150,7 +150,7 @@ def gold_rows(ws: Workspace, scores: Mapping[tuple[str, str], Any]) -> list[tupl
     """(case id, deciding principle, gold positive, predicted positive, score, kind) per scored gold case."""
     from constitution_studio.core.labels import overall_label
 
-    rows = []
+    rows: list[tuple[str, str, bool, bool, float, str]] = []
     for cid, case in ws.cases.items():
         if case.gold is None:
             continue
