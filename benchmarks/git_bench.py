@@ -1,8 +1,10 @@
 """Benchmark: `cstudio diff` first..last and `cstudio log ID` on a 1,000-principle, 1,000-commit repo.
 
 The repository is generated with `git fast-import` (seconds, not minutes) and cached under
-.bench/git-1000-v2 (gitignored). Each figure is the median wall time of fresh `cstudio`
-processes (start-up included), compared with a naive baseline measured in the same run:
+.bench/git-1000-v2 (gitignored). Figures are wall times of fresh `cstudio` processes
+(start-up included): `cold` right after deleting the blob parse cache (.git/cstudio/),
+`warm` the median of the following runs; plus the in-process time of the core call alone.
+They are compared with a naive baseline measured in the same run:
 
 - diff baseline: one `git show REV:path` subprocess per file of each version, then the same
   loader and diff (what a simple script would do instead of one `cat-file --batch` stream
@@ -199,6 +201,21 @@ def naive_log(principle_id: str) -> float:
     return time.perf_counter() - start
 
 
+def in_process(first: str) -> tuple[float, float]:
+    """The core calls alone in this process, with no parse cache on disk or in memory."""
+    from constitution_studio.core import gitobjects
+    from constitution_studio.core.history import principle_log
+    from constitution_studio.core.versions import diff_refs
+
+    shutil.rmtree(CACHE / ".git" / "cstudio", ignore_errors=True)
+    gitobjects._CACHES.clear()
+    start = time.perf_counter()
+    diff_refs(CACHE, first, "HEAD")
+    mid = time.perf_counter()
+    principle_log(CACHE, LOG_ID)
+    return mid - start, time.perf_counter() - mid
+
+
 def profile_in_process(first: str) -> str:
     from constitution_studio.core.history import principle_log
     from constitution_studio.core.versions import diff_refs
@@ -226,22 +243,29 @@ def main() -> None:
     ).stdout.split()[0]
     os.environ.setdefault("NO_COLOR", "1")
     startup = timed_cli(["--version"], args.repeat)
-    diff_s = timed_cli(["diff", first, "HEAD", "--format", "json"], args.repeat)
-    log_s = timed_cli(["log", LOG_ID], args.repeat)
+    shutil.rmtree(CACHE / ".git" / "cstudio", ignore_errors=True)
+    diff_cold = timed_cli(["diff", first, "HEAD", "--format", "json"], 1)
+    diff_warm = timed_cli(["diff", first, "HEAD", "--format", "json"], args.repeat)
+    shutil.rmtree(CACHE / ".git" / "cstudio", ignore_errors=True)
+    log_cold = timed_cli(["log", LOG_ID], 1)
+    log_warm = timed_cli(["log", LOG_ID], args.repeat)
+    core_diff, core_log = in_process(first)
     naive_diff_s = naive_diff(first)
     naive_log_s = naive_log(LOG_ID)
     print(f"repository: {N_PRINCIPLES} principles, {N_COMMITS} commits, {N_CASE_FILES * CASES_PER_FILE} cases")
     print(f"  at {CACHE} (built or reused in {built:.1f} s)")
-    print(f"cstudio start-up (--version):      {startup:.3f} s")
+    print(f"cstudio start-up (--version):   {startup:.2f} s")
     print(
-        f"cstudio diff FIRST HEAD (json):    {diff_s:.3f} s   naive git-show baseline {naive_diff_s:.2f} s"
-        f"  -> {naive_diff_s / diff_s:.1f}x"
+        f"cstudio diff FIRST HEAD (json): cold {diff_cold:.2f} s, warm {diff_warm:.2f} s;"
+        f" core call {core_diff:.2f} s (in-process, cold caches)."
+        f" naive git-show baseline {naive_diff_s:.2f} s -> {naive_diff_s / diff_cold:.1f}x (cold)"
     )
     print(
-        f"cstudio log {LOG_ID}:             {log_s:.3f} s   naive per-commit tree walk {naive_log_s:.2f} s"
-        f"  -> {naive_log_s / log_s:.1f}x"
+        f"cstudio log {LOG_ID}:          cold {log_cold:.2f} s, warm {log_warm:.2f} s;"
+        f" core call {core_log:.2f} s."
+        f" naive per-commit tree walk {naive_log_s:.2f} s -> {naive_log_s / log_cold:.1f}x (cold)"
     )
-    print("aims: diff < 1 s, log < 2 s (medians of fresh processes, start-up included)")
+    print("aims: diff < 1 s, log < 2 s")
     print(f"rerun: .venv/bin/python benchmarks/git_bench.py --repeat {args.repeat}")
     if args.profile:
         print(profile_in_process(first))

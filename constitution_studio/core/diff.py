@@ -118,6 +118,20 @@ def moved_ids(base_order: list[str], head_order: list[str]) -> set[str]:
     positions read in head order: O(n log n), fine for thousands of principles.
     """
     base_order, head_order = _dedupe(base_order), _dedupe(head_order)
+    if base_order == head_order:
+        return set()
+    common = set(base_order) & set(head_order)
+    base_order = [p for p in base_order if p in common]
+    head_order = [p for p in head_order if p in common]
+    # A common prefix and suffix always belong to some longest common subsequence: only the
+    # middle needs the search (a single move touches just the stretch it crossed).
+    start = 0
+    while start < len(base_order) and base_order[start] == head_order[start]:
+        start += 1
+    end = len(base_order)
+    while end > start and base_order[end - 1] == head_order[end - 1]:
+        end -= 1
+    base_order, head_order = base_order[start:end], head_order[start:end]
     base_pos = {pid: i for i, pid in enumerate(base_order)}
     seq = [(base_pos[pid], pid) for pid in head_order if pid in base_pos]
     tails: list[int] = []  # smallest tail value of an increasing run of each length

@@ -120,29 +120,26 @@ def _git_log(loc: RepoLocation, sha: str, limit: int | None) -> list[_Commit]:
 
 
 _PRIORITY_KEY = re.compile(rb"^priority:[ \t]*(#.*)?$", re.MULTILINE)
-_PRIORITY_ITEM = re.compile(rb"^[ \t]*-[ \t]+([A-Za-z0-9_-]+)[ \t]*(?:#.*)?$")
-_SKIP_LINE = re.compile(rb"^[ \t]*(#.*)?$")
+_PRIORITY_ITEMS = re.compile(rb"^[ \t]*-[ \t]+([A-Za-z0-9_-]+)[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+_COMMENT_LINES = re.compile(rb"^[ \t]*#[^\n]*$", re.MULTILINE)
+_TOP_LEVEL = re.compile(rb"^[^\s#-]", re.MULTILINE)
 
 
 def _priority_fast(raw: bytes) -> list[str] | None:
-    """The block list under `priority:` read line by line (100x faster than building the YAML
-    tree of a 1,000-item list); None when the file is written some other way."""
-    if len(_PRIORITY_KEY.findall(raw)) != 1:
+    """The block list under `priority:` read with two regexes (100x faster than building the
+    YAML tree of a 1,000-item list); None when the file is written some other way."""
+    keys = _PRIORITY_KEY.findall(raw)
+    if len(keys) != 1:
         return None
     match = _PRIORITY_KEY.search(raw)
     assert match is not None
-    ids: list[str] = []
-    for line in raw[match.end() :].splitlines()[1:]:
-        item = _PRIORITY_ITEM.match(line)
-        if item:
-            ids.append(item.group(1).decode())
-        elif _SKIP_LINE.match(line):
-            continue
-        elif line[:1] in (b" ", b"\t"):
-            return None  # something nested we do not understand
-        else:
-            break  # the next top-level key
-    return ids
+    block = raw[match.end() :]
+    top = _TOP_LEVEL.search(block)
+    if top is not None:
+        block = block[: top.start()]
+    items = _PRIORITY_ITEMS.findall(block)
+    rest = _COMMENT_LINES.sub(b"", _PRIORITY_ITEMS.sub(b"", block))
+    return [i.decode() for i in items] if not rest.strip() else None
 
 
 def _priority(blobs: _Blobs, sha: str) -> list[str]:

@@ -144,6 +144,7 @@ class GitSource:
         self.commit = sha
         self._folders: dict[str, dict[str, bytes]] = {}
         self._raw: dict[str, bytes] = {}
+        self._trees: dict[str, str] = {}
         self.parse_cache = parse_cache_for(loc.repo)
         self._root_tree = loc.repo.commit(sha).tree
         if loc.prefix:
@@ -167,11 +168,18 @@ class GitSource:
             except KeyError:
                 tree = None
             if tree is not None and getattr(tree, "type", None) == "tree":
+                self._trees[folder] = tree.hexsha
                 for binsha, mode, name in tree._cache:  # (binsha, mode, name), no object per entry
                     if mode & 0o170000 not in (_TREE_MODE, _SUBMODULE_MODE, _LINK_MODE):
                         entries[name] = binsha
             self._folders[folder] = entries
         return self._folders[folder]
+
+    def save_parse_cache(self) -> None:
+        """After loading: keep the parses of each folder read, for the next process."""
+        for folder, tree_sha in self._trees.items():
+            names = [n for n in self._folders[folder] if n.endswith((".yaml", ".yml"))]
+            self.parse_cache.save_tree(tree_sha, [self._folders[folder][n].hex() for n in names])
 
     def _blob(self, relpath: str) -> bytes | None:
         path = PurePosixPath(relpath)
@@ -179,6 +187,8 @@ class GitSource:
 
     def list_yaml(self, folder: str) -> list[str]:
         entries = self._folder(folder)
+        if folder in self._trees:
+            self.parse_cache.load_tree(self._trees[folder])
         names = sorted(n for n in entries if n.endswith((".yaml", ".yml")))
         # The loader will read every file whose parse is not cached: fetch those in one batch.
         missing = [entries[n].hex() for n in names if self.parse_cache.get(None, entries[n].hex()) is None]
@@ -210,6 +220,13 @@ def source_at(loc: RepoLocation, root: Path, ref: str) -> Source:
     return GitSource(loc, resolve_ref_in(loc, ref), ref)
 
 
+def _load(source: Source) -> Workspace:
+    ws = load_workspace(source)
+    if isinstance(source, GitSource):
+        source.save_parse_cache()
+    return ws
+
+
 def load_version(root: Path, ref: str) -> Workspace:
     """The constitution at `ref` (WORKTREE or any git rev), validated; bad content becomes findings.
 
@@ -218,7 +235,7 @@ def load_version(root: Path, ref: str) -> Workspace:
     if ref == WORKTREE:
         return load_workspace(worktree_source(root))
     with open_repo(root) as loc:
-        return load_workspace(source_at(loc, root, ref))
+        return _load(source_at(loc, root, ref))
 
 
 def load_versions(root: Path, base: str, head: str) -> tuple[Workspace, Workspace, str | None, str | None]:
@@ -228,7 +245,7 @@ def load_versions(root: Path, base: str, head: str) -> tuple[Workspace, Workspac
         return ws, ws, None, None
     with open_repo(root) as loc:
         sources = [source_at(loc, root, ref) for ref in (base, head)]
-        base_ws, head_ws = (load_workspace(src) for src in sources)
+        base_ws, head_ws = (_load(src) for src in sources)
         shas = [src.commit if isinstance(src, GitSource) else None for src in sources]
     return base_ws, head_ws, shas[0], shas[1]
 

@@ -147,3 +147,25 @@ def test_priority_only_commit_before_the_principle_existed_is_not_a_move(repo: G
     repo.write("principles/NEW-01.yaml", principle_yaml("NEW-01"))
     repo.commit("then add the file")
     assert summary(principle_log(repo.root, "NEW-01")) == [("then add the file", ["added"])]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: x\npriority:\n  - A-01\n  - B-02  # why\n\n  # tier 2\n  - C-03\ncritic:\n  model: m\n",
+        "priority:\n- A-01\n- B-02\n",
+        'name: x\npriority: [A-01, B-02]\nversion: "1"\n',
+        "priority:\n  - A-01\n  - {odd: 1}\n",
+        "priority: []\n",
+        "critic:\n  priority: 3\npriority:\n  - Z-09\n",
+    ],
+)
+def test_fast_priority_scan_agrees_with_yaml(text: str) -> None:
+    from constitution_studio.core.history import _priority_fast
+    from constitution_studio.core.yamldoc import load_fast
+
+    fast = _priority_fast(text.encode())
+    expected = load_fast(text)["priority"]
+    assert fast is None or fast == expected  # None: falls back to the YAML parse
+    if "[" not in text and "{" not in text:
+        assert fast == expected
