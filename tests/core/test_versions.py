@@ -213,3 +213,22 @@ def test_merge_commit_is_a_version(repo: GitRepo) -> None:
     assert ws.principles["HARM-01"].statement == "Side branch wording."
     assert "PRIV-01" in ws.principles
     assert load_version(repo.root, "HEAD^2").principles.keys() >= {"HON-01"}
+
+
+def test_parse_cache_lives_in_the_git_dir_and_survives_corruption(repo: GitRepo) -> None:
+    from constitution_studio.core import gitobjects
+
+    build_done_when(repo)
+    before = repo.snapshot()
+    first = load_version(repo.root, "HEAD~2")
+    packs = sorted((repo.path / ".git" / "cstudio" / "trees").glob("*.marshal"))
+    assert len(packs) == 2  # principles/ and eval_cases/ trees of that commit
+    gitobjects._CACHES.clear()  # as a new process would start
+    again = load_version(repo.root, "HEAD~2")
+    assert again.principles == first.principles and again.cases == first.cases
+    for pack in packs:
+        pack.write_bytes(b"not marshal")
+    gitobjects._CACHES.clear()
+    third = load_version(repo.root, "HEAD~2")
+    assert third.principles == first.principles
+    assert repo.snapshot() == before
