@@ -27,7 +27,7 @@ from constitution_studio.tui.trust_view import TrustView
 
 class StudioApp(App[int]):
     TITLE = "Constitution Studio"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute, so subclasses elsewhere find it
     COMMANDS = App.COMMANDS | {StudioCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
@@ -55,8 +55,11 @@ class StudioApp(App[int]):
     # --- screens ---------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.push_screen(MainScreen(self.studio))
+        self.push_screen(self.make_main_screen())
         self.update_subtitle()
+
+    def make_main_screen(self) -> MainScreen:
+        return MainScreen(self.studio)
 
     @property
     def main(self) -> MainScreen:

@@ -26,7 +26,7 @@ async def test_opens_in_priority_order_with_counts(mini_root: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         table = app.screen.query_one(PrincipleTable)
-        ids = [str(key.value) for key in table.rows]
+        ids = table.ids
         assert ids == ["HARM-01", "HON-01", "PRIV-01", "HELP-01"]
         assert table.get_row("HARM-01")[4] == "2"  # linked cases
         assert main_of(app).current == "HARM-01"
@@ -83,10 +83,10 @@ async def test_reorder_written_to_constitution_on_save(mini_root: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "down", "shift+up")  # PRIV-01 above HON-01
         table = app.screen.query_one(PrincipleTable)
-        assert [str(k.value) for k in table.rows][:3] == ["HARM-01", "PRIV-01", "HON-01"]
+        assert table.ids[:3] == ["HARM-01", "PRIV-01", "HON-01"]
         assert table.current_id() == "PRIV-01"
         await pilot.press("shift+down", "shift+down", "shift+down")  # to the bottom; extra press is a no-op
-        assert [str(k.value) for k in table.rows] == ["HARM-01", "HON-01", "HELP-01", "PRIV-01"]
+        assert table.ids == ["HARM-01", "HON-01", "HELP-01", "PRIV-01"]
         assert path.read_text() == before
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -134,10 +134,10 @@ async def test_type_to_filter_by_id_title_or_tag(mini_root: Path) -> None:
         table = app.screen.query_one(PrincipleTable)
         await pilot.press(*"priv")  # typed on the table: goes to the filter box
         assert app.screen.query_one("#filter", Input).value == "priv"
-        assert [str(k.value) for k in table.rows] == ["PRIV-01"]
+        assert table.ids == ["PRIV-01"]
         await pilot.press("escape")
         assert table.row_count == 4
         await pilot.press(*"over-refusal")  # a tag
-        assert [str(k.value) for k in table.rows] == ["HELP-01"]
+        assert table.ids == ["HELP-01"]
         await pilot.press("enter")  # back to the list
         assert app.focused is table

@@ -152,7 +152,7 @@ async def test_invalid_constitution_opens_with_findings_and_jump(mini_root: Path
     app = StudioApp(mini_root)
     async with app.run_test(size=SIZE) as pilot:
         table = app.screen.query_one(PrincipleTable)
-        assert "PRIV-01" not in table.rows
+        assert "PRIV-01" not in table.ids
         findings = app.screen.query_one(FindingsPanel)
         assert findings.row_count >= 2
         codes = str([findings.get_row_at(i)[2] for i in range(findings.row_count)])

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from constitution_studio.core.models import EvalCase
@@ -103,10 +103,10 @@ class MainScreen(Screen[None]):
 
     # --- selection -------------------------------------------------------------------
 
-    @on(DataTable.RowHighlighted, "#principles")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None and event.row_key.value != self.current:
-            self.select(str(event.row_key.value))
+    @on(PrincipleTable.Highlighted)
+    def _highlighted(self, event: PrincipleTable.Highlighted) -> None:
+        if event.principle_id != self.current:
+            self.select(event.principle_id)
 
     def select(self, pid: str) -> None:
         """Show one principle in the editor and its linked cases."""
@@ -426,7 +426,7 @@ class MainScreen(Screen[None]):
         if pid is None or pid not in self.studio.ws.principles:
             self.notify("That finding is not about a loaded principle; open the file it names", severity="warning")
             return
-        if pid not in table.rows:
+        if pid not in table.ids:
             self.query_one("#filter", Input).value = ""
             table.apply_filter("")
         table.select_id(pid)

@@ -1,31 +1,39 @@
 """The principles in priority order, with type-to-filter and reorder keys.
 
-Filtering is the hot path (a keystroke with 1,000 principles): each principle's search text
-and row cells are computed once and cached; a keystroke only matches strings and re-adds
-the matching rows (narrowing a query filters the previous matches, not everything).
+Filtering is the hot path (a keystroke with 1,000 principles). A DataTable measures every
+cell of every row it is given (about 1/3 s per keystroke at 1,000 rows, see
+docs/performance.md), so this is a Line API widget: it keeps a list of visible IDs and
+renders only the lines on screen. Each principle's search text and row text are computed
+once and cached; narrowing a query filters the previous matches, not everything.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import DataTable, Input
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Input
 
 from constitution_studio.tui.state import Studio
 
 COLUMNS = (
-    ("rank", "Rank"),
-    ("id", "ID"),
-    ("title", "Title"),
-    ("status", "Status"),
-    ("cases", "Cases"),
-    ("labels", "Labels"),
+    ("rank", "Rank", 4),
+    ("id", "ID", 11),
+    ("title", "Title", 24),
+    ("status", "Status", 10),
+    ("cases", "Cases", 5),
+    ("labels", "Labels", 12),
 )
-TITLE_WIDTH = 22
+TITLE_WIDTH = 24
 
 
 def search_text(studio: Studio, pid: str) -> str:
@@ -33,14 +41,49 @@ def search_text(studio: Studio, pid: str) -> str:
     return f"{pid}\t{p.title}\t{' '.join(p.tags)}".lower()
 
 
-class PrincipleTable(DataTable[str | Text]):
-    """Rows keyed by principle ID (the ID when loaded)."""
+def _fit(text: str, width: int, right: bool = False) -> str:
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.rjust(width) if right else text.ljust(width)
 
+
+class PrincipleTable(ScrollView, can_focus=True):
+    """One line per principle (header on top); `ids` are the visible principle IDs in order."""
+
+    DEFAULT_CSS = """
+    PrincipleTable { background: $surface; }
+    PrincipleTable > .principles--header { text-style: bold; color: $primary; }
+    PrincipleTable > .principles--cursor { background: $accent 40%; }
+    PrincipleTable:focus > .principles--cursor { background: $accent; color: $text; text-style: bold; }
+    PrincipleTable > .principles--odd { background: $surface-lighten-1; }
+    PrincipleTable > .principles--dirty { color: $warning; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "principles--header",
+        "principles--cursor",
+        "principles--odd",
+        "principles--dirty",
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("shift+up", "move(-1)", "Move up", id="principles.move_up"),
         Binding("shift+down", "move(1)", "Move down", id="principles.move_down"),
         Binding("enter", "edit", "Edit", id="principles.edit"),
+        Binding("up", "cursor(-1)", "Previous", show=False, id="principles.up"),
+        Binding("down", "cursor(1)", "Next", show=False, id="principles.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="principles.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="principles.page_down"),
+        Binding("home", "jump(0)", "First", show=False, id="principles.first"),
+        Binding("end", "jump(-1)", "Last", show=False, id="principles.last"),
     ]
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    class Highlighted(Message):
+        """The cursor is on another principle."""
+
+        def __init__(self, principle_id: str) -> None:
+            super().__init__()
+            self.principle_id = principle_id
 
     class MoveRequested(Message):
         def __init__(self, principle_id: str, delta: int) -> None:
@@ -52,60 +95,61 @@ class PrincipleTable(DataTable[str | Text]):
         pass
 
     def __init__(self, studio: Studio, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self.studio = studio
+        self.ids: list[str] = []
         self._search: dict[str, str] = {}
-        self._cells: dict[str, tuple[str | Text, ...]] = {}
+        self._cells: dict[str, tuple[str, ...]] = {}
         self._query = ""
-        self._matches: list[str] = []
+        self._last_highlight: str | None = None
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
         self.rebuild()
 
     # --- rows ------------------------------------------------------------------------
 
-    def cells(self, pid: str) -> tuple[str | Text, ...]:
+    @property
+    def row_count(self) -> int:
+        return len(self.ids)
+
+    def cells(self, pid: str) -> tuple[str, ...]:
+        """Rank, ID (● when edited), title, status, linked cases, label summary."""
         cached = self._cells.get(pid)
         if cached is None:
             studio = self.studio
             p = studio.ws.principles[pid]
             rank = studio.rank(pid)
             dirty = studio.is_dirty(pid)
-            shown_id = studio.edited(pid)["id"] if dirty else pid
-            title = studio.edited(pid)["title"] if dirty else p.title
-            if len(title) > TITLE_WIDTH:
-                title = title[: TITLE_WIDTH - 1] + "…"
-            ident = Text.assemble(("● " if dirty else "  ", "bold yellow"), shown_id)
+            edited = studio.edited(pid) if dirty else None
             cached = (
                 str(rank) if rank else "–",
-                ident,
-                title,
-                studio.edited(pid)["status"] if dirty else p.status.value,
+                ("● " if dirty else "  ") + (edited["id"] if edited else pid),
+                edited["title"] if edited else p.title,
+                edited["status"] if edited else p.status.value,
                 str(len(studio.ws.links.get(pid, []))),
                 studio.summary(pid),
             )
             self._cells[pid] = cached
         return cached
 
+    def get_row(self, pid: str) -> tuple[str, ...]:
+        return self.cells(pid)
+
     def invalidate(self, *pids: str) -> None:
-        """Forget cached cells (all when no ID is given) and update visible rows in place."""
+        """Forget cached row text (all rows when no ID is given) and repaint."""
         if not pids:
             self._cells.clear()
             self._search.clear()
-            return
         for pid in pids:
             self._cells.pop(pid, None)
-            if pid in self.rows:
-                for (key, _), value in zip(COLUMNS, self.cells(pid), strict=True):
-                    self.update_cell(pid, key, value)
+            self._search.pop(pid, None)
+        self.refresh()
 
     def matching(self, query: str) -> list[str]:
         """IDs whose ID, title or tags contain every word of `query` (case-insensitive)."""
         words = query.lower().split()
-        narrowing = bool(self._query) and query.lower().startswith(self._query.lower())
-        pool = self._matches if narrowing else self.studio.principle_ids()
+        narrowing = bool(self._query.strip()) and query.lower().startswith(self._query.lower())
+        pool = self.ids if narrowing else self.studio.principle_ids()
         if not words:
             return list(pool)
         search = self._search
@@ -119,17 +163,25 @@ class PrincipleTable(DataTable[str | Text]):
         return out
 
     def apply_filter(self, query: str) -> None:
-        self._matches = self.matching(query)
+        current = self.current_id()
+        self.ids = self.matching(query)
         self._query = query
-        self._show(self._matches)
+        self._after_change(current)
 
     def rebuild(self, keep: str | None = None) -> None:
-        """Re-add the rows (order changed or workspace reloaded), keeping the cursor on `keep`."""
+        """Recompute the visible rows (order changed, workspace reloaded), keeping the cursor on `keep`."""
         current = keep or self.current_id()
-        self._query, self._matches = "", []
-        self.apply_filter(self._query_text())
-        if current is not None and current in self.rows:
-            self.move_cursor(row=self.get_row_index(current), animate=False)
+        self._query = ""
+        query = self._query_text()
+        self.ids = self.matching(query)
+        self._query = query
+        self._after_change(current)
+
+    def _after_change(self, current: str | None) -> None:
+        self.virtual_size = Size(sum(w + 1 for _, _, w in COLUMNS), len(self.ids) + 1)
+        index = self.ids.index(current) if current in self.ids else 0
+        self.cursor = min(index, max(len(self.ids) - 1, 0))
+        self.refresh()
 
     def _query_text(self) -> str:
         try:
@@ -137,30 +189,72 @@ class PrincipleTable(DataTable[str | Text]):
         except Exception:
             return ""
 
-    def _show(self, pids: list[str]) -> None:
-        current = self.current_id()
-        self.clear()
-        for pid in pids:
-            self.add_row(*self.cells(pid), key=pid)
-        if current is not None and current in self.rows:
-            self.move_cursor(row=self.get_row_index(current), animate=False)
-
     def current_id(self) -> str | None:
-        if not self.row_count:
+        if not self.ids:
             return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return str(key.value) if key.value is not None else None
+        return self.ids[min(self.cursor, len(self.ids) - 1)]
 
     def select_id(self, pid: str) -> bool:
-        if pid not in self.rows:
+        if pid not in self.ids:
             return False
-        self.move_cursor(row=self.get_row_index(pid), animate=False)
+        self.cursor = self.ids.index(pid)
         return True
 
-    # --- keys ------------------------------------------------------------------------
+    def watch_cursor(self, cursor: int) -> None:
+        height = max(self.scrollable_content_region.height - 1, 1)
+        if cursor < self.scroll_y:
+            self.scroll_to(y=cursor, animate=False)
+        elif cursor >= self.scroll_y + height:
+            self.scroll_to(y=cursor - height + 1, animate=False)
+        self.refresh()
+        pid = self.current_id()
+        if pid is not None and pid != self._last_highlight:
+            self._last_highlight = pid
+            self.post_message(self.Highlighted(pid))
+
+    # --- rendering -------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            header = " ".join(_fit(label, w) for _, label, w in COLUMNS)
+            style = self.get_component_rich_style("principles--header")
+            return Strip([Segment(header, style)]).crop_extend(
+                int(self.scroll_x), int(self.scroll_x) + width, self.rich_style
+            )
+        index = int(self.scroll_y) + y - 1
+        if index >= len(self.ids):
+            return Strip.blank(width, self.rich_style)
+        pid = self.ids[index]
+        cells = self.cells(pid)
+        text = " ".join(
+            _fit(value, w, right=(key in ("rank", "cases"))) for (key, _, w), value in zip(COLUMNS, cells, strict=True)
+        )
+        style = self.rich_style
+        if index == self.cursor:
+            style += self.get_component_rich_style("principles--cursor")
+        elif index % 2:
+            style += self.get_component_rich_style("principles--odd")
+        segments = list(Text(text, style=style, end="").render(self.app.console))
+        if cells[1].startswith("●"):
+            dirty = self.get_component_rich_style("principles--dirty")
+            offset = COLUMNS[0][2] + 1
+            line = Strip(segments)
+            segments = list(line.crop(0, offset)) + [Segment("●", style + dirty)] + list(line.crop(offset + 1))
+        return Strip(segments).crop_extend(int(self.scroll_x), int(self.scroll_x) + width, style)
+
+    # --- keys and mouse --------------------------------------------------------------
+
+    def action_cursor(self, delta: int) -> None:
+        if self.ids:
+            self.cursor = max(0, min(len(self.ids) - 1, self.cursor + delta))
+
+    def action_page(self, direction: int) -> None:
+        self.action_cursor(direction * max(self.scrollable_content_region.height - 2, 1))
+
+    def action_jump(self, index: int) -> None:
+        if self.ids:
+            self.cursor = index % len(self.ids)
 
     def action_move(self, delta: int) -> None:
         pid = self.current_id()
@@ -170,8 +264,13 @@ class PrincipleTable(DataTable[str | Text]):
     def action_edit(self) -> None:
         self.post_message(self.EditRequested())
 
+    def on_click(self, event: events.Click) -> None:
+        index = int(self.scroll_y) + event.y - 1
+        if event.y >= 1 and 0 <= index < len(self.ids):
+            self.cursor = index
+
     def on_key(self, event: events.Key) -> None:
-        """Type-to-filter: a printable key on the table goes to the filter box."""
+        """Type-to-filter: a printable key on the list goes to the filter box."""
         if event.character and event.is_printable and event.character not in "?/ ":
             event.stop()
             event.prevent_default()
