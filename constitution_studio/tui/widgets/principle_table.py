@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -33,7 +32,7 @@ COLUMNS = (
     ("cases", "Cases", 5),
     ("labels", "Labels", 12),
 )
-TITLE_WIDTH = 24
+TITLE_WIDTH = 19
 
 
 def search_text(studio: Studio, pid: str) -> str:
@@ -240,7 +239,7 @@ class PrincipleTable(ScrollView, can_focus=True):
             dirty = self.get_component_rich_style("principles--dirty")
             offset = COLUMNS[0][2] + 1
             line = Strip(segments)
-            segments = list(line.crop(0, offset)) + [Segment("●", style + dirty)] + list(line.crop(offset + 1))
+            segments = [*line.crop(0, offset), Segment("●", style + dirty), *line.crop(offset + 1)]
         return Strip(segments).crop_extend(int(self.scroll_x), int(self.scroll_x) + width, style)
 
     # --- keys and mouse --------------------------------------------------------------
