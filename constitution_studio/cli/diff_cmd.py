@@ -1,19 +1,27 @@
-"""`cstudio diff` (structural diff of two versions) and `cstudio log` (history of one principle)."""
+"""`cstudio diff` (structural diff of two versions) and `cstudio log` (history of one principle).
+
+Core modules are imported inside the run functions: GitPython alone takes ~0.2 s to import,
+and every other `cstudio` command builds this parser too.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from constitution_studio.cli.common import add_root, print_json, root_of
-from constitution_studio.core.history import principle_log
-from constitution_studio.core.report.diff_json import render_json
-from constitution_studio.core.report.diff_markdown import render_markdown
-from constitution_studio.core.report.diff_text import render_text
+from constitution_studio.core.models import PRINCIPLE_ID_PATTERN
 from constitution_studio.core.source import WORKTREE
-from constitution_studio.core.versions import check_ref_syntax, diff_refs
-from constitution_studio.errors import ExitCode, InvalidConstitutionError
+from constitution_studio.errors import BadInputError, ExitCode, InvalidConstitutionError
+
+
+def check_ref_syntax(ref: str) -> None:
+    """Same check as core.versions.check_ref_syntax, without importing GitPython first."""
+    from constitution_studio.core.versions import check_ref_syntax as check
+
+    check(ref)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -50,6 +58,11 @@ def _use_color(choice: str) -> bool:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    from constitution_studio.core.report.diff_json import render_json
+    from constitution_studio.core.report.diff_markdown import render_markdown
+    from constitution_studio.core.report.diff_text import render_text
+    from constitution_studio.core.versions import diff_refs
+
     for ref in (args.base, args.head):
         check_ref_syntax(ref)  # before anything reaches git
     root = root_of(args)
@@ -71,7 +84,11 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def run_log(args: argparse.Namespace) -> int:
+    from constitution_studio.core.history import principle_log
+
     check_ref_syntax(args.ref)
+    if not re.fullmatch(PRINCIPLE_ID_PATTERN, args.id):
+        raise BadInputError(f"{args.id!r} is not a principle ID (upper-case prefix, dash, 2+ digits, e.g. HARM-01)")
     entries = principle_log(root_of(args), args.id, limit=args.limit, ref=args.ref)
     if args.format == "json":
         print_json({"id": args.id, "commits": [e.model_dump(mode="json") for e in entries]})

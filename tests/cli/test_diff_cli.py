@@ -112,6 +112,7 @@ def test_root_in_a_subfolder_and_markdown(tmp_path: Path, capsys: pytest.Capture
         (["diff", "--", "-c"], "starts with '-'"),
         (["diff", "HEAD~99", "HEAD"], "unknown ref 'HEAD~99'"),
         (["log", "HARM-01", "--ref=-p"], "starts with '-'"),
+        (["log", "harm_1"], "is not a principle ID"),
     ],
 )
 def test_bad_refs_exit_2_with_one_line(
@@ -199,6 +200,12 @@ def test_log_json_and_text(repo: GitRepo, capsys: pytest.CaptureFixture[str], mo
     assert "moved (rank 4 -> 1)" in out
     code, out, err = run(capsys, "log", "NOPE-01")
     assert code == 0 and out == "" and "no commit" in err
+
+
+def test_other_commands_do_not_import_gitpython() -> None:
+    code = "import sys; from constitution_studio.cli import build_parser; build_parser(); print('git' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 def test_subprocess_never_prints_a_traceback(repo: GitRepo) -> None:
