@@ -69,6 +69,10 @@ class MainScreen(Screen[None]):
         self._prompted: set[tuple[str, int]] = set()
 
     @property
+    def principle_table(self) -> PrincipleTable:
+        return self.query_one("#principles")  # type: ignore[return-value]
+
+    @property
     def studio_app(self) -> StudioApp:
         return self.app  # type: ignore[return-value]
 
@@ -91,7 +95,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_findings()
-        table = self.query_one(PrincipleTable)
+        table = self.principle_table
         table.border_title = "Principles, highest priority first"
         self.query_one(CasesPanel).border_title = "Linked cases"
         self.query_one(PrincipleEditor).border_title = "Editor"
@@ -158,7 +162,7 @@ class MainScreen(Screen[None]):
         draft = studio.draft(pid)
         problems = studio.problems(pid)
         self.query_one(PrincipleEditor).mark(draft.dirty_fields, problems)
-        self.query_one(PrincipleTable).invalidate(pid)
+        self.principle_table.invalidate(pid)
         if event.name == "statement":
             self.refresh_cases()
         unsaved = [(pid, n, m) for n, m in problems.items()]
@@ -172,7 +176,7 @@ class MainScreen(Screen[None]):
             if self.studio.rank(event.principle_id) is None:
                 self.notify(f"{event.principle_id} is not in the priority order", severity="warning")
             return
-        table = self.query_one(PrincipleTable)
+        table = self.principle_table
         table.invalidate()
         table.rebuild(keep=event.principle_id)
 
@@ -187,7 +191,7 @@ class MainScreen(Screen[None]):
         order_changed = self.studio.order_dirty
         self.studio.revert(pid)
         self.select(pid)
-        table = self.query_one(PrincipleTable)
+        table = self.principle_table
         table.invalidate()
         if order_changed:
             table.rebuild(keep=pid)
@@ -201,7 +205,7 @@ class MainScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
-        self.query_one(PrincipleTable).apply_filter(event.value)
+        self.principle_table.apply_filter(event.value)
 
     def action_findings(self) -> None:
         self.query_one(FindingsPanel).focus()
@@ -243,7 +247,7 @@ class MainScreen(Screen[None]):
         if current is not None and current not in self.studio.ws.principles:
             renamed = [d.key for d in self.studio.drafts.values() if d.relpath in saved]
             current = renamed[0] if renamed else None
-        table = self.query_one(PrincipleTable)
+        table = self.principle_table
         table.invalidate()
         table.rebuild(keep=current)
         if current is not None:
@@ -264,7 +268,7 @@ class MainScreen(Screen[None]):
     @on(WorkspaceLoaded)
     def _reloaded(self, event: WorkspaceLoaded) -> None:
         self.studio.adopt_workspace(event.workspace)
-        table = self.query_one(PrincipleTable)
+        table = self.principle_table
         table.invalidate()
         table.rebuild(keep=self.current)
         self.refresh_findings()
@@ -311,7 +315,7 @@ class MainScreen(Screen[None]):
                 self.studio.reload_file(relpath, keep_edits=keep)
             except StudioError as exc:
                 self.app.push_screen(ErrorModal("Could not reload", exc.one_line()))
-        table = self.query_one(PrincipleTable)
+        table = self.principle_table
         table.invalidate()
         table.rebuild(keep=self.current)
         if self.current is not None:
@@ -362,7 +366,7 @@ class MainScreen(Screen[None]):
     def _critic_done(self, event: CriticFinished) -> None:
         self.query_one(CasesPanel).idle()
         self.studio_app.critic_finished(event.principle_id)
-        self.query_one(PrincipleTable).invalidate(event.principle_id)
+        self.principle_table.invalidate(event.principle_id)
         if event.principle_id == self.current:
             self.refresh_cases(note="critic cancelled" if event.cancelled else "")
         self.refresh_bindings()
@@ -418,7 +422,7 @@ class MainScreen(Screen[None]):
 
     @on(JumpRequested)
     def _jump(self, event: JumpRequested) -> None:
-        table = self.query_one(PrincipleTable)
+        table = self.principle_table
         pid = event.principle_id
         loaded = self.studio.ws.principles
         if (pid is None or pid not in loaded) and event.case_id in self.studio.ws.cases:
