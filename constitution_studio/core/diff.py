@@ -266,7 +266,7 @@ def structural_diff(
     order = head.ordered_principle_ids() + [p for p in base.ordered_principle_ids() if p not in head.principles]
     principles = [c for pid in order if (c := _principle_change(pid, base, head, moved, ranks)) is not None]
     case_order = list(head.cases) + [c for c in base.cases if c not in head.cases]
-    cases = [c for cid in case_order if (c := _case_change(cid, base, head)) is not None]
+    cases = [cc for cid in case_order if (cc := _case_change(cid, base, head)) is not None]
     return ConstitutionDiff(
         base=base.label,
         head=head.label,

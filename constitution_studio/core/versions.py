@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 import git
 from gitdb.exc import BadName, BadObject
@@ -146,7 +146,7 @@ class GitSource:
         self._raw: dict[str, bytes] = {}
         self._trees: dict[str, str] = {}
         self.parse_cache = parse_cache_for(loc.repo)
-        self._root_tree = loc.repo.commit(sha).tree
+        self._root_tree: Any = loc.repo.commit(sha).tree
         if loc.prefix:
             try:
                 self._root_tree = self._root_tree / loc.prefix
@@ -161,12 +161,15 @@ class GitSource:
         """File name -> binary blob sha of the regular files directly in `folder`."""
         if folder not in self._folders:
             entries: dict[str, bytes] = {}
-            tree = self._root_tree
-            try:
-                for part in PurePosixPath(folder).parts:
-                    tree = None if tree is None else tree / part
-            except KeyError:
-                tree = None
+            tree: Any = self._root_tree
+            for part in PurePosixPath(folder).parts:
+                if tree is None or getattr(tree, "type", None) != "tree":
+                    tree = None
+                    break
+                try:
+                    tree = tree / part
+                except KeyError:
+                    tree = None
             if tree is not None and getattr(tree, "type", None) == "tree":
                 self._trees[folder] = tree.hexsha
                 for binsha, mode, name in tree._cache:  # (binsha, mode, name), no object per entry
