@@ -109,7 +109,15 @@ def resolve_ref_in(loc: RepoLocation, ref: str) -> str:
         raise RefError(f"{WORKTREE} is the work tree, not a commit")
     try:
         out = loc.repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
-    except git.GitCommandError:
+    except git.GitCommandError as exc:
+        # --quiet keeps git silent for an unknown ref; anything it says is another problem
+        # (e.g. "detected dubious ownership" in CI containers): pass its first line on.
+        fatal = [line.strip() for line in str(exc.stderr or "").splitlines() if "fatal:" in line]
+        if fatal:
+            message = fatal[0].split("fatal:", 1)[1].strip()
+            if "dubious ownership" in message:
+                message += f"; trust it with: git config --global --add safe.directory {loc.repo.working_tree_dir}"
+            raise RefError(f"git could not read {ref!r}: {message}") from None
         out = ""
     sha = out.strip()
     if len(sha) != 40:
