@@ -302,6 +302,14 @@ def _find_principle(source: Source, principle_id: str) -> Principle | None:
 
 def list_refs(root: Path, limit: int = 50) -> list[RefInfo]:
     """WORKTREE, local branches, tags, remote branches, then up to `limit` recent commits of HEAD."""
+    try:
+        return _list_refs(root, limit)
+    except git.GitCommandError as exc:
+        first = next((ln.strip() for ln in str(exc.stderr or "").splitlines() if ln.strip()), "git failed")
+        raise RefError(f"cannot list refs: {first}") from None
+
+
+def _list_refs(root: Path, limit: int) -> list[RefInfo]:
     refs = [RefInfo(name=WORKTREE, kind="worktree", sha=None, short=None, subject="uncommitted work tree")]
     with open_repo(root) as loc:
         fmt = "%(refname)%00%(objectname)%00%(*objectname)%00%(subject)%00%(committerdate:iso-strict)"
