@@ -25,7 +25,7 @@ from constitution_studio.core.critic.templates import (
     content_free_case,
     fewshot_turns,
     get_template_set,
-    user_message,
+    user_parts,
 )
 from constitution_studio.core.critic.types import CriticInfo, Score, ScoreRequest
 from constitution_studio.core.models import CriticSettings, EvalCase
@@ -255,9 +255,8 @@ class Critic:
         prefix_msgs = [{"role": "system", "content": variant.system}]
         if self.method.fewshot:
             prefix_msgs += fewshot_turns(self.templates, variant, part.kind, part.polarity)
-        prefix, suffix = self._prompts.encode(
-            prefix_msgs, user_message(variant, part.polarity, statement, case, part.swapped)
-        )
+        head, tail = user_parts(variant, part.polarity, statement, case, part.swapped)
+        prefix, suffix = self._prompts.encode(prefix_msgs, head, tail)
         first, second = self._options[part.kind]
         return Unit(prefix=prefix, suffix=suffix, first=first, second=second)
 

@@ -1,8 +1,9 @@
 """Turn (template, case) into token ids: chat template when the model has one, plain text otherwise.
 
-The prompt is split into a *prefix* shared by many cases (system prompt and few-shot turns)
-and a per-case *suffix*; the two are tokenized separately and concatenated, always, so the
-prefix-KV path and a full recomputation see exactly the same token ids.
+The prompt is split into a *prefix* shared by many cases (system prompt, few-shot turns and
+the start of the judge question up to the principle's wording) and a per-case *suffix*; the
+two are tokenized separately and concatenated, always, so the prefix-KV path and a full
+recomputation see exactly the same token ids.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ class PromptBuilder:
     def _encode(self, text: str) -> tuple[int, ...]:
         return tuple(int(i) for i in self.tokenizer.encode(text, add_special_tokens=False))
 
-    def texts(self, prefix_messages: list[dict[str, str]], user: str) -> tuple[str, str]:
-        """(prefix text, suffix text) whose concatenation is the full prompt."""
+    def texts(self, prefix_messages: list[dict[str, str]], head: str, tail: str) -> tuple[str, str]:
+        """(prefix text, suffix text) whose concatenation is the full prompt.
+
+        The user message is `head + tail`; the prefix ends where `tail` begins.
+        """
+        user = head + tail
         if not self.chat:
             parts = []
             for m in prefix_messages:
@@ -30,17 +35,22 @@ class PromptBuilder:
                     parts.append(m["content"] + "\nAnswer:")
                 else:
                     parts.append(f" {m['content']}\n\n")
-            return "".join(parts), user + "\nAnswer:"
-        prefix = self.tokenizer.apply_chat_template(prefix_messages, tokenize=False) if prefix_messages else ""
+            return "".join(parts) + head, tail + "\nAnswer:"
         full = self.tokenizer.apply_chat_template(
             [*prefix_messages, {"role": "user", "content": user}], tokenize=False, add_generation_prompt=True
         )
+        at = full.rfind(tail) if tail else -1
+        if at > 0:
+            return full[:at], full[at:]
+        prefix = self.tokenizer.apply_chat_template(prefix_messages, tokenize=False) if prefix_messages else ""
         if prefix and full.startswith(prefix):
             return prefix, full[len(prefix) :]
         return "", full  # the template re-renders earlier turns: no shareable prefix
 
-    def encode(self, prefix_messages: list[dict[str, str]], user: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        prefix, suffix = self.texts(prefix_messages, user)
+    def encode(
+        self, prefix_messages: list[dict[str, str]], head: str, tail: str
+    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        prefix, suffix = self.texts(prefix_messages, head, tail)
         ids = self._prefix_ids.get(prefix)
         if ids is None:
             ids = self._prefix_ids[prefix] = self._encode(prefix) if prefix else ()

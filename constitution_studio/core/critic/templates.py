@@ -172,21 +172,38 @@ def conversation_text(case: EvalCase, response: str | None) -> str:
     return "\n".join(lines)
 
 
-def user_message(variant: Variant, polarity: Polarity, statement: str, case: EvalCase, swapped: bool = False) -> str:
-    """The judge question for one case; `swapped` shows b as A and a as B."""
+_SPLIT = "\x00conversation\x00"
+
+
+def user_parts(
+    variant: Variant, polarity: Polarity, statement: str, case: EvalCase, swapped: bool = False
+) -> tuple[str, str]:
+    """The judge question for one case as (head, tail): the head (instructions and principle)
+    is shared by every case of the principle, so its KV cache can be reused; the tail holds the
+    conversation and the question. `swapped` shows b as A and a as B.
+    """
     question = variant.questions[polarity]
     if case.kind == "single":
-        return variant.single.format(
-            principle=statement.strip(), conversation=conversation_text(case, case.response), question=question
+        text = variant.single.format(principle=statement.strip(), conversation=_SPLIT, question=question)
+        conversation = conversation_text(case, case.response)
+    else:
+        first, second = (case.b, case.a) if swapped else (case.a, case.b)
+        text = variant.pair.format(
+            principle=statement.strip(),
+            conversation=_SPLIT,
+            a=(first or "").strip(),
+            b=(second or "").strip(),
+            question=question,
         )
-    first, second = (case.b, case.a) if swapped else (case.a, case.b)
-    return variant.pair.format(
-        principle=statement.strip(),
-        conversation=conversation_text(case, None),
-        a=(first or "").strip(),
-        b=(second or "").strip(),
-        question=question,
-    )
+        conversation = conversation_text(case, None)
+    head, tail = text.split(_SPLIT, 1)
+    return head, conversation + tail
+
+
+def user_message(variant: Variant, polarity: Polarity, statement: str, case: EvalCase, swapped: bool = False) -> str:
+    """The whole judge question for one case."""
+    head, tail = user_parts(variant, polarity, statement, case, swapped)
+    return head + tail
 
 
 def fewshot_turns(tset: TemplateSet, variant: Variant, kind: Kind, polarity: Polarity) -> list[dict[str, str]]:
