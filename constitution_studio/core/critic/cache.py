@@ -19,7 +19,7 @@ from pathlib import Path
 
 CACHE_DIR = ".cstudio"
 CACHE_FILE = "critic.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # bump when prompt assembly or tokenization changes (ids, not only text)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scores (
