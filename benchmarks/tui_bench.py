@@ -28,7 +28,23 @@ from constitution_studio.tui.widgets.principle_table import COLUMNS, PrincipleTa
 
 SIZE = (120, 40)
 PREFIXES = ("HARM", "HON", "PRIV", "FAIR", "AUTO", "HELP", "SAFE", "LAW")
-WORDS = ["assistant", "response", "must", "not", "should", "help", "refuse", "people", "harm", "private", "honest", "fair", "safe", "legal", "advice"]
+WORDS = [
+    "assistant",
+    "response",
+    "must",
+    "not",
+    "should",
+    "help",
+    "refuse",
+    "people",
+    "harm",
+    "private",
+    "honest",
+    "fair",
+    "safe",
+    "legal",
+    "advice",
+]
 
 
 def generate(root: Path, n_principles: int, n_cases: int, seed: int = 0) -> list[str]:

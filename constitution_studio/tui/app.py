@@ -32,7 +32,7 @@ class StudioApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("f1", "help", "Help", id="app.help", priority=True),
-        Binding("question_mark", "help_key", "Help", id="app.help_question", show=False),
+        Binding("question_mark", "help_key", "Help", id="app.help_question", show=False, key_display="?"),
     ]
 
     def __init__(

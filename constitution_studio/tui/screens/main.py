@@ -58,7 +58,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+g", "versions", "Compare versions", id="studio.versions", priority=True),
         Binding("ctrl+l", "history", "History", id="studio.history", priority=True),
         Binding("ctrl+o", "findings", "Findings", id="studio.findings", priority=True),
-        Binding("slash", "focus_filter", "Filter", id="studio.filter"),
+        Binding("slash", "focus_filter", "Filter", id="studio.filter", key_display="/"),
     ]
 
     def __init__(self, studio: Studio) -> None:

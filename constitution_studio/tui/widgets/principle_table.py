@@ -27,12 +27,11 @@ from constitution_studio.tui.state import Studio
 COLUMNS = (
     ("rank", "Rank", 4),
     ("id", "ID", 11),
-    ("title", "Title", 24),
-    ("status", "Status", 10),
+    ("title", "Title", 19),
+    ("status", "Status", 8),
     ("cases", "Cases", 5),
-    ("labels", "Labels", 12),
+    ("labels", "Labels", 9),
 )
-TITLE_WIDTH = 19
 
 
 def search_text(studio: Studio, pid: str) -> str:
