@@ -68,7 +68,7 @@ class StudioApp(App[int]):
     def update_subtitle(self) -> None:
         c = self.studio.ws.constitution
         name = f"{c.name} v{c.version}" if c else "(constitution.yaml did not load)"
-        self.sub_title = f"{name} · {self.root.name} · {self.trust.headline()}"
+        self.sub_title = f"{name} · {self.root.resolve().name} · {self.trust.headline()}"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # `?` is text inside an input or the statement editor; F1 ("help") always works.

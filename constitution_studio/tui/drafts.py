@@ -187,4 +187,4 @@ def _apply(doc: YamlDocument, name: str, value: str) -> None:
         return
     doc.set([name], value)
     if name == "statement" and isinstance(data["statement"], FoldedScalarString):
-        data["statement"].fold_pos = fold_positions(value)
+        data["statement"].fold_pos = fold_positions(value)  # type: ignore[attr-defined]

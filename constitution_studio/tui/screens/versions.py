@@ -156,7 +156,7 @@ class VersionsScreen(Screen[None]):
             head += f" · {s.cases_changed} case(s) changed"
         self.query_one("#diff-summary", Static).update(head)
         if diff.principles:
-            target = self.principle_id if self.principle_id in table.rows else diff.principles[0].id
+            target = str(self.principle_id) if self.principle_id in table.rows else str(diff.principles[0].id)
             table.move_cursor(row=table.get_row_index(target))
             self._detail(target)
         else:
