@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -80,5 +81,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def tiny_critic_settings(tiny_model_dir: Path) -> CriticSettings:
-    """CriticSettings pointing at the tiny model."""
-    return CriticSettings(model=str(tiny_model_dir))
+    """CriticSettings pointing at the tiny model, float32 on CPU (CSTUDIO_TEST_DEVICE=cuda to run on a GPU)."""
+    return CriticSettings(
+        model=str(tiny_model_dir), device=os.environ.get("CSTUDIO_TEST_DEVICE", "cpu"), dtype="float32"
+    )
