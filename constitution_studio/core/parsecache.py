@@ -15,12 +15,15 @@ import os
 from pathlib import Path
 from typing import Any
 
+from constitution_studio.core.statedir import STATE_DIR, ensure_state_dir
+
 _FORMAT = 1
 
 
 class ParseCache:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.folder = root / STATE_DIR / "parsed"
 
     def _entry(self, relpath: str) -> Path:
         return self.folder / (hashlib.sha1(relpath.encode()).hexdigest()[:20] + ".marshal")
@@ -38,6 +41,7 @@ class ParseCache:
         except ValueError:
             return  # data marshal cannot hold (should not happen for YAML plain data)
         try:
+            ensure_state_dir(self.root)
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self._entry(relpath).with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(blob)

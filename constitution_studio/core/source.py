@@ -44,7 +44,7 @@ class DirSource:
     def __init__(self, root: Path, label: str = WORKTREE, *, parse_cache: bool = True) -> None:
         self.root = Path(root)
         self._label = label
-        self.parse_cache = ParseCache(self.root / ".cstudio" / "parsed") if parse_cache else None
+        self.parse_cache = ParseCache(self.root) if parse_cache else None
 
     @property
     def label(self) -> str:

@@ -219,10 +219,8 @@ class GitSource:
 
 
 def worktree_source(root: Path) -> DirSource:
-    """The work tree; its on-disk parse cache is used only where `.cstudio/` already exists,
-    so that reading never adds an untracked folder to `git status`."""
-    root = Path(root)
-    return DirSource(root, parse_cache=(root / ".cstudio").is_dir())
+    """The work tree, with its on-disk parse cache (`.cstudio/` ignores itself, so git status stays clean)."""
+    return DirSource(Path(root))
 
 
 def source_at(loc: RepoLocation, root: Path, ref: str) -> Source:

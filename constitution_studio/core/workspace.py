@@ -104,6 +104,8 @@ def _dotted(loc: Iterable[str | int]) -> str:
 def _finding_from_error(err: Any, relpath: str, locate: LocateFn, prefix: Sequence[str | int] = ()) -> Finding:
     loc = tuple(prefix) + tuple(err["loc"])
     etype = err["type"]
+    if etype == "gold-kind":
+        loc += ("gold",)  # raised by the case's model validator; point at the key
     code = etype if etype in CODES else "schema"
     if etype == "string_pattern_mismatch" and loc and loc[-1] == "id" and relpath.startswith(PRINCIPLES_DIR):
         code = "id-pattern"

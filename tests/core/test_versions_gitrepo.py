@@ -110,6 +110,8 @@ class GitRepo:
             capture_output=True,
             text=True,
         ).stdout
+        # Our own caches live in `.cstudio/`, which ignores itself: allowed, and never shown by plain `git status`.
+        status = "".join(ln + "\n" for ln in status.splitlines() if not (ln.startswith("!! ") and ".cstudio/" in ln))
         return status, digest
 
     def index_digest(self) -> str:

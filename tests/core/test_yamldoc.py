@@ -14,9 +14,7 @@ from constitution_studio.errors import FileChangedError
 
 REPO = Path(__file__).parents[2]
 MINI = Path(__file__).parents[1] / "fixtures" / "mini"
-COMMITTED = sorted(
-    [*REPO.glob("principles/*.yaml"), *REPO.glob("eval_cases/*.yaml"), *MINI.glob("*/*.yaml")]
-)
+COMMITTED = sorted([*REPO.glob("principles/*.yaml"), *REPO.glob("eval_cases/*.yaml"), *MINI.glob("*/*.yaml")])
 
 PRINCIPLE = """\
 # Harm avoidance: our top rule.
@@ -122,3 +120,22 @@ def test_random_field_edits_round_trip(tmp_path: Path, field: str, value: str) -
     for comment in ("# Harm avoidance: our top rule.", "# stable forever", "# flow style kept"):
         assert comment in text
     assert dump_roundtrip(load_roundtrip(text)) == text  # the written file round-trips too
+
+
+def test_the_parse_cache_folder_ignores_itself(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from constitution_studio.core.workspace import load_root
+
+    root = tmp_path / "repo"
+    shutil.copytree(MINI, root, ignore=shutil.ignore_patterns(".cstudio"))
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    first = load_root(root)
+    assert (root / ".cstudio" / "parsed").is_dir()
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert ".cstudio" not in status
+    again = load_root(root)  # from the cache: same result
+    assert again.cases == first.cases and again.principles == first.principles
