@@ -76,13 +76,23 @@ class Workspace:
     def cases_for(self, principle_id: str) -> list[EvalCase]:
         return [self.cases[cid] for cid in self.links.get(principle_id, [])]
 
+    def text(self, relpath: str) -> str:
+        """A file's text. Read lazily: files that came from the parse cache were never decoded."""
+        if relpath not in self.texts:
+            raw = self.source.read(relpath) if self.source is not None else None
+            if raw is None:
+                raise FileNotFoundError(relpath)
+            self.texts[relpath] = raw.decode("utf-8", errors="replace")
+        return self.texts[relpath]
+
     def locate(self, relpath: str, loc: Sequence[str | int]) -> tuple[int, int]:
         """Line and column of `loc` in one of this version's files (parsed lazily)."""
         if relpath not in self._locators:
-            if relpath not in self.texts and self.source is not None:
-                raw = self.source.read(relpath) or b""
-                self.texts[relpath] = raw.decode("utf-8", errors="replace")
-            self._locators[relpath] = Locator(self.texts.get(relpath, ""))
+            try:
+                text = self.text(relpath)
+            except FileNotFoundError:
+                text = ""
+            self._locators[relpath] = Locator(text)
         return self._locators[relpath](loc)
 
     def case_location(self, case_id: str) -> tuple[str, int]:

@@ -42,7 +42,7 @@ class Studio:
         self.drafts: dict[str, Draft] = {}
         self.order: list[str] = list(self.ws.priority)
         self.saved_order: list[str] = list(self.order)
-        self.constitution_text: str | None = self.ws.texts.get(CONSTITUTION_FILE)
+        self.constitution_text: str | None = _text_or_none(self.ws, CONSTITUTION_FILE)
         # principle ID -> statement wording -> case ID -> label; keyed by wording so that the
         # "saved" and "edited" columns both find their labels, and a save keeps them valid.
         self.labels: dict[str, dict[str, dict[str, Label]]] = {}
@@ -71,7 +71,7 @@ class Studio:
         draft = self.drafts.get(pid)
         if draft is None:
             relpath = self.ws.principle_paths[pid]
-            draft = Draft(pid, relpath, self.ws.texts.get(relpath, ""), fields_of(self.ws.principles[pid]))
+            draft = Draft(pid, relpath, self.ws.text(relpath), fields_of(self.ws.principles[pid]))
             self.drafts[pid] = draft
         return draft
 
@@ -252,7 +252,7 @@ class Studio:
         """Swap in a freshly loaded workspace (after a save or reload), keeping dirty drafts."""
         self.ws = ws
         self.drafts = {k: d for k, d in self.drafts.items() if d.dirty and k in ws.principles}
-        self.constitution_text = ws.texts.get(CONSTITUTION_FILE)
+        self.constitution_text = _text_or_none(ws, CONSTITUTION_FILE)
         if not self.order_dirty:
             self.order = list(ws.priority)
         self.saved_order = list(ws.priority)
@@ -266,4 +266,12 @@ def _disk_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except (FileNotFoundError, UnicodeDecodeError):
+        return None
+
+
+def _text_or_none(ws: Workspace, relpath: str) -> str | None:
+    """The file's text as loaded (read lazily by the workspace), or None when it is missing."""
+    try:
+        return ws.text(relpath)
+    except FileNotFoundError:
         return None

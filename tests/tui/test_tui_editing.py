@@ -141,3 +141,25 @@ async def test_type_to_filter_by_id_title_or_tag(mini_root: Path) -> None:
         assert table.ids == ["HELP-01"]
         await pilot.press("enter")  # back to the list
         assert app.focused is table
+
+
+async def test_edit_and_save_when_files_come_from_the_parse_cache(mini_root: Path) -> None:
+    """A second opening reads parsed data from .cstudio/parsed; texts are read lazily, never assumed empty."""
+    load_root(mini_root)  # warms the parse cache for these exact files (same size and mtime)
+    path = mini_root / "principles" / "HARM-01.yaml"
+    before = path.read_text()
+    app = StudioApp(mini_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert main_of(app).studio.changed_on_disk() == []
+        await pilot.press("enter")
+        area = app.screen.query_one("#f-statement", TextArea)
+        area.move_cursor(area.document.end)
+        await pilot.press(*" Fiction is fine.")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not app.studio.dirty
+    text = path.read_text()
+    assert text.startswith(before.split("\n", 1)[0])  # the file was edited, not replaced
+    assert load_fast(text)["statement"].endswith("Fiction is fine.")
+    assert load_fast(text)["tags"] == ["harm", "weapons"]
