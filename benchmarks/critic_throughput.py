@@ -161,6 +161,7 @@ def main() -> None:
     ap.add_argument("--suffix-tokens", type=int, default=400, help="synthetic: mean per-case length")
     ap.add_argument("--prefixes", type=int, default=8, help="synthetic: distinct prefixes (principles)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument("--profile", action="store_true", help="print the top kernels of one optimised pass")
     args = ap.parse_args()
 
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
@@ -182,6 +183,14 @@ def main() -> None:
     # warm-up (kernels, allocator) on a few prompts, not timed
     optimised(runner, units[:4], device)
     naive(model, units[:2], device)
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+
+        acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+        with profile(activities=acts) as prof:
+            optimised(runner, units[:256], device)
+        key = "self_cuda_time_total" if cuda else "self_cpu_time_total"
+        print(prof.key_averages().table(sort_by=key, row_limit=18, max_name_column_width=60))
     runner._prefix_kv.clear()
     runner.tokens = runner.calls = 0
     if cuda:

@@ -113,11 +113,9 @@ class Runner:
         use_prefix = self.use_prefix_cache and bool(batch[0].prefix)
         rows = [u.suffix if use_prefix else u.prefix + u.suffix for u in batch]
         width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for r, row in enumerate(rows):
-            ids[r, width - len(row) :] = torch.tensor(row, dtype=torch.long)
-            mask[r, width - len(row) :] = 1
+        # one host tensor, one copy to the device (left padding)
+        ids = torch.tensor([[self.pad_id] * (width - len(r)) + list(r) for r in rows], dtype=torch.long)
+        mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], dtype=torch.long)
         ids, mask = ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         kwargs: dict[str, Any] = {"use_cache": False}
@@ -148,9 +146,17 @@ class Runner:
                     return
                 batch = [units[i] for i in indices]
                 logits = self._forward(batch).float()
-                values = []
-                for row, unit in zip(logits, batch, strict=True):
-                    first = torch.logsumexp(row[list(unit.first)], dim=0)
-                    second = torch.logsumexp(row[list(unit.second)], dim=0)
-                    values.append(float(first - second))
-                yield indices, values
+                yield indices, self._option_log_odds(logits, batch)
+
+    def _option_log_odds(self, logits: torch.Tensor, batch: Sequence[Unit]) -> list[float]:
+        """logsumexp over each option's token variants, first minus second, in one device sync."""
+        width = max(max(len(u.first), len(u.second)) for u in batch)
+
+        def gather(groups: list[tuple[int, ...]]) -> torch.Tensor:
+            idx = torch.tensor([list(g) + [g[0]] * (width - len(g)) for g in groups], device=logits.device)
+            keep = torch.tensor([[True] * len(g) + [False] * (width - len(g)) for g in groups], device=logits.device)
+            picked = logits.gather(1, idx).masked_fill(~keep, float("-inf"))
+            return torch.logsumexp(picked, dim=1)
+
+        odds = gather([u.first for u in batch]) - gather([u.second for u in batch])
+        return [float(v) for v in odds.tolist()]
