@@ -9,6 +9,7 @@ computed once and expanded over the batch instead of being recomputed per case.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,19 @@ def option_token_ids(tokenizer: Any, word: str) -> tuple[int, ...]:
             "the critic cannot read its probability (use another model or template set)"
         )
     return tuple(ids)
+
+
+@contextlib.contextmanager
+def _attention_backends(device: torch.device) -> Iterator[None]:
+    """On CUDA, keep SDPA off the cuDNN backend: it builds a graph per new shape, and every
+    length-sorted batch has a new shape (measured: a third of CPU time went there)."""
+    if device.type != "cuda":
+        yield
+        return
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]):
+        yield
 
 
 class Runner:
@@ -140,7 +154,7 @@ class Runner:
         cancelled: Callable[[], bool] = lambda: False,
     ) -> Iterator[tuple[list[int], list[float]]]:
         """Yield (unit indices, log-odds of first vs second option) per batch, until cancelled."""
-        with torch.inference_mode():
+        with torch.inference_mode(), _attention_backends(self.device):
             for indices in self.batches(units):
                 if cancelled():
                     return
