@@ -13,7 +13,8 @@ from constitution_studio.core.models import EvalCase
 
 
 class _Labelled(Protocol):
-    label: str
+    @property
+    def label(self) -> str: ...
 
 
 def _label_of(value: Any) -> str:

@@ -83,7 +83,7 @@ def ensure_converted(name: str, notify: Callable[[str], None] = _notify_stderr) 
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
         # The dequantised weights are plain float32 now; drop the GGUF marker so they can be saved.
-        model.hf_quantizer = None
+        setattr(model, "hf_quantizer", None)  # noqa: B010 - a plain attribute on the model
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
         tmp.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ the principle's benign (`benign: true`) single-response cases it labels `violate
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from threading import Event
 
 from pydantic import BaseModel, Field
@@ -32,7 +32,7 @@ def requests_for(
         unknown = [p for p in wanted if p not in ws.principles]
         if unknown:
             raise BadInputError(f"unknown principle id(s): {', '.join(unknown)}")
-    out = []
+    out: list[ScoreRequest] = []
     for pid in ws.ordered_principle_ids():
         if wanted and pid not in wanted:
             continue
@@ -96,7 +96,7 @@ def run_scores(
     return {(s.principle_id, s.case_id): s for s in critic.score(requests, cancel=cancel, progress=progress)}
 
 
-def _agreement(pairs: list[tuple[str, str]]) -> tuple[float | None, float | None]:
+def _agreement(pairs: Sequence[tuple[str, str]]) -> tuple[float | None, float | None]:
     y = [int(g in POSITIVE) for g, _ in pairs]
     p = [int(label in POSITIVE) for _, label in pairs]
     return metrics.accuracy(y, p), metrics.cohens_kappa(y, p)
@@ -197,10 +197,10 @@ def gold_data(
         case = ws.cases[cid]
         if case.gold is None or case.kind != kind:
             continue
-        pid = deciding_principle(case, ws.priority, per)
-        if pid is None:
+        decider = deciding_principle(case, ws.priority, per)
+        if decider is None:
             continue
-        ys, ps = out.setdefault(pid, ([], []))
+        ys, ps = out.setdefault(decider, ([], []))
         ys.append(int(case.gold in POSITIVE))
-        ps.append(per[pid].probability)
+        ps.append(per[decider].probability)
     return out

@@ -90,7 +90,9 @@ def resolve(spec: str, revision: str | None = None, root: Path | None = None) ->
 def load(ref: ModelRef, device: str, dtype: Any) -> tuple[Any, Any]:
     """(model, tokenizer) in eval mode on `device`; a missing model is one clear line."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # stderr belongs to our own progress bar
     if ref.builtin is not None:
         source: str = str(builtin.ensure_converted(ref.builtin))
     else:
@@ -108,7 +110,7 @@ def load(ref: ModelRef, device: str, dtype: Any) -> tuple[Any, Any]:
             f"(`huggingface-cli download {ref.spec}`), point critic.model at a local folder, "
             "or use builtin:smollm2-135m"
         ) from exc
-    model.to(device)
+    model.to(device)  # type: ignore[arg-type]
     model.eval()
     return model, tokenizer
 
