@@ -36,9 +36,18 @@ class PromptBuilder:
                 else:
                     parts.append(f" {m['content']}\n\n")
             return "".join(parts) + head, tail + "\nAnswer:"
-        full = self.tokenizer.apply_chat_template(
-            [*prefix_messages, {"role": "user", "content": user}], tokenize=False, add_generation_prompt=True
-        )
+        try:
+            full = self.tokenizer.apply_chat_template(
+                [*prefix_messages, {"role": "user", "content": user}], tokenize=False, add_generation_prompt=True
+            )
+        except Exception:  # e.g. "System role not supported" (Gemma): fold the system text into the first turn
+            if not prefix_messages or prefix_messages[0]["role"] != "system":
+                raise
+            system, rest = prefix_messages[0]["content"], prefix_messages[1:]
+            if rest:
+                rest = [{"role": rest[0]["role"], "content": f"{system}\n\n{rest[0]['content']}"}, *rest[1:]]
+                return self.texts(rest, head, tail)
+            return self.texts([], f"{system}\n\n{head}", tail)
         at = full.rfind(tail) if tail else -1
         if at > 0:
             return full[:at], full[at:]

@@ -179,3 +179,22 @@ def test_info_names_model_templates_and_method(tiny_critic_settings: CriticSetti
     assert info.method == "both+fewshot"
     assert info.template_set and len(info.template_hash) == 16
     assert info.model_identity.startswith("path:")
+
+
+def test_template_without_system_role_folds_the_system_prompt(tiny_model_dir: Path, tmp_path: Path):
+    import shutil
+
+    from constitution_studio.core.critic.prompts import PromptBuilder
+
+    folder = tmp_path / "no-system"
+    shutil.copytree(tiny_model_dir, folder)
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    tok.chat_template = (
+        "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('System role not supported') }}"
+        "{% endif %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    prefix, suffix = PromptBuilder(tok).texts([{"role": "system", "content": "SYS"}], "Principle: X\n", "Case")
+    assert prefix.startswith("<|im_start|>user\nSYS\n\nPrinciple: X\n") and suffix.startswith("Case")
