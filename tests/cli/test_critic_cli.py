@@ -125,3 +125,17 @@ def test_importing_the_critic_does_not_import_torch() -> None:
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_eval_at_a_git_ref(mini: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=mini, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "base")
+    (mini / "principles" / "HARM-01.yaml").unlink()  # the work tree changes; the ref does not
+    assert main(["eval", "--root", str(mini), "--ref", "HEAD", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "HARM-01" in {p["principle_id"] for p in report["principles"]}
+    assert main(["eval", "--root", str(mini), "--ref", "no-such-ref"]) == 2
