@@ -41,6 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     c.add_argument("--platt", action="store_true", help="also fit a Platt scale per principle")
     c.add_argument("--folds", type=int, default=5, help="cross-validation folds for the before/after figures")
     c.add_argument("--dry-run", action="store_true", help="report only; do not write constitution.yaml")
+    c.add_argument(
+        "--all",
+        action="store_true",
+        help="write every fit, also those not better than the default when cross-validated",
+    )
     c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     add_root(c)
     _add_critic_options(c)
@@ -119,7 +124,7 @@ class Progress:
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+    return "—" if value is None else f"{value + 0.0:.{digits}f}".replace("-0.00", "0.00")
 
 
 # -- eval --------------------------------------------------------------------------------
@@ -247,7 +252,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
         calibrate_principle(pid, ys, ps, platt=args.platt, default=default, folds=args.folds)
         for pid, (ys, ps) in sorted(gold_data(ws, scores).items(), key=lambda kv: ws.rank(kv[0]) or 10**6)
     ]
-    written = None if args.dry_run else _write_calibration(ws, root, fits)
+    keep = [f for f in fits if f.fit is not None and (args.all or _gains(f))]
+    written = None if args.dry_run else _write_calibration(ws, root, keep)
     if args.format == "json":
         print_json(
             {
@@ -263,14 +269,21 @@ def run_calibrate(args: argparse.Namespace) -> int:
                         "platt_b": None if f.fit is None else f.fit.platt_b,
                         "before": f.before,
                         "after_cv": f.after,
+                        "kept": f in keep,
                     }
                     for f in fits
                 ],
             }
         )
     else:
-        sys.stdout.write(_calibrate_text(critic.info, fits, written, args.folds))
+        sys.stdout.write(_calibrate_text(critic.info, fits, keep, written, args.folds))
     return int(ExitCode.OK)
+
+
+def _gains(f: Any) -> bool:
+    """A fit is kept when its cross-validated balanced accuracy beats the default threshold's."""
+    before, after = f.before.get("balanced_accuracy"), f.after.get("balanced_accuracy")
+    return before is not None and after is not None and after > before
 
 
 def _write_calibration(ws: Workspace, root: Path, fits: list[Any]) -> str | None:
@@ -301,12 +314,13 @@ def _write_calibration(ws: Workspace, root: Path, fits: list[Any]) -> str | None
     return CONSTITUTION_FILE
 
 
-def _calibrate_text(info: Any, fits: list[Any], written: str | None, folds: int) -> str:
+def _calibrate_text(info: Any, fits: list[Any], keep: list[Any], written: str | None, folds: int) -> str:
     lines = [
         f"critic: {info.model}, method {info.method}, templates {info.template_set}#{info.template_hash}",
         f"gold single-response cases per deciding principle; 'after' is {folds}-fold cross-validated",
         "",
-        f"{'principle':<10} {'n':>3} {'viol':>4} {'threshold':>9}   {'accuracy':<13} {'bal. acc':<13} {'kappa':<13}",
+        f"{'principle':<10} {'n':>3} {'viol':>4} {'threshold':>9}   {'accuracy':<13} {'bal. acc':<13} {'kappa':<13} "
+        "kept",
     ]
     for f in fits:
         t = "too few" if f.fit is None else f"{f.fit.threshold:.3f}"
@@ -317,7 +331,8 @@ def _calibrate_text(info: Any, fits: list[Any], written: str | None, folds: int)
 
         lines.append(
             f"{f.principle_id:<10} {f.n:>3} {f.positives:>4} {t:>9}   "
-            f"{pair('accuracy'):<13} {pair('balanced_accuracy'):<13} {pair('kappa'):<13}"
+            f"{pair('accuracy'):<13} {pair('balanced_accuracy'):<13} {pair('kappa'):<13} "
+            f"{'yes' if f in keep else 'no (no cross-validated gain)' if f.fit else '-'}"
         )
     lines.append("")
     lines.append(f"wrote critic.calibration to {written}" if written else "nothing written")

@@ -105,10 +105,10 @@ def test_calibrate_writes_thresholds_and_keeps_comments(
         )
     (root / "eval_cases" / "cal.yaml").write_text(CASES.format(items="".join(items)))
     before = (root / "principles" / "constitution.yaml").read_text()
-    assert main(["calibrate", "--root", str(root), "--format", "json"]) == 0
+    assert main(["calibrate", "--root", str(root), "--format", "json", "--all"]) == 0
     report = json.loads(capsys.readouterr().out)
     help01 = next(p for p in report["principles"] if p["principle_id"] == "HELP-01")
-    assert help01["n"] >= 10 and help01["threshold"] is not None
+    assert help01["n"] >= 10 and help01["threshold"] is not None and help01["kept"]
     assert set(help01["after_cv"]) == {"accuracy", "balanced_accuracy", "kappa"}
     after = (root / "principles" / "constitution.yaml").read_text()
     assert "# serious harm first" in after and "# Critic and gate settings." in after
