@@ -356,9 +356,14 @@ class Critic:
         cancelled = (lambda: cancel.is_set()) if cancel is not None else (lambda: False)
         for chunk in chunks:
             needed = sorted({i for job in chunk for i in job.unit_ids if i not in values})
+            finished = 0
+            in_chunk = sum(len(job.requests) for job in chunk)
             for indices, odds in runner.log_odds([units[i] for i in needed], cancelled=cancelled):
                 for j, v in zip(indices, odds, strict=True):
                     values[needed[j]] = v
+                finished += len(indices)
+                if progress is not None and finished < len(needed):  # smooth bar between chunk ends
+                    progress(done + in_chunk * finished // len(needed), total)
             if any(i not in values for job in chunk for i in job.unit_ids):
                 return  # cancelled mid-chunk; earlier chunks are committed
             entries: list[Entry] = []
