@@ -16,6 +16,7 @@ from constitution_studio.core.workspace import Workspace, load_root
 from constitution_studio.core.yamldoc import YamlDocument, load_roundtrip
 from constitution_studio.errors import BadInputError, FileChangedError
 from constitution_studio.tui.drafts import Draft, fields_of, model_data, read_fields, validate_fields, write_draft
+from constitution_studio.tui.heap import bulk_load
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,10 @@ class Studio:
 
     def __init__(self, root: Path, workspace: Workspace | None = None) -> None:
         self.root = Path(root)
-        self.ws = workspace if workspace is not None else load_root(self.root)
+        if workspace is None:
+            with bulk_load():
+                workspace = load_root(self.root)
+        self.ws = workspace
         self.drafts: dict[str, Draft] = {}
         self.order: list[str] = list(self.ws.priority)
         self.saved_order: list[str] = list(self.order)

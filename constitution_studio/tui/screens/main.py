@@ -6,6 +6,7 @@ state and widgets. The critic runs in a thread worker that only posts messages.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -13,6 +14,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.signal import Signal
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -20,6 +23,7 @@ from constitution_studio.core.models import EvalCase
 from constitution_studio.core.workspace import load_root
 from constitution_studio.errors import FileChangedError, StudioError
 from constitution_studio.tui.critic_bridge import score_wording
+from constitution_studio.tui.heap import bulk_load
 from constitution_studio.tui.messages import CaseScored, CriticFinished, FieldEdited, JumpRequested, WorkspaceLoaded
 from constitution_studio.tui.screens.case_detail import CaseScreen
 from constitution_studio.tui.screens.modals import ErrorModal, disk_changed
@@ -28,18 +32,31 @@ from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
 from constitution_studio.tui.widgets.editor import PrincipleEditor
 from constitution_studio.tui.widgets.findings_panel import FindingsPanel
 from constitution_studio.tui.widgets.principle_table import PrincipleTable
+from constitution_studio.tui.widgets.quiet import FieldInput
 
 if TYPE_CHECKING:
     from constitution_studio.tui.app import StudioApp
 
 DISK_CHECK_SECONDS = 2.0
+# A held arrow key repeats every ~30-50 ms: while highlights come closer together than this,
+# the editor and the linked cases wait until the keys pause (the list cursor moves at once).
+REPEAT_SECONDS = 0.06
 
 
-class FilterInput(Input):
+class FilterInput(FieldInput):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear filter", id="filter.clear"),
         Binding("down,enter", "to_table", "To list", id="filter.to_table"),
     ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        # Published as the value changes, before the Changed message: an immediate subscriber
+        # filters the list in the same frame as the typed character appears.
+        self.changed_signal: Signal[str] = Signal(self, "changed")
+
+    def watch_value(self, value: str) -> None:
+        self.changed_signal.publish(value)
 
     def action_clear(self) -> None:
         self.value = ""
@@ -64,9 +81,23 @@ class MainScreen(Screen[None]):
     def __init__(self, studio: Studio) -> None:
         super().__init__(id="main")
         self.studio = studio
-        self.current: str | None = None
+        self._current: str | None = None
+        self._pending: str | None = None  # highlighted while keys repeat; shown when they pause
+        self._pending_timer: Timer | None = None
+        self._last_highlight = 0.0
         self._unsaved_problems: list[tuple[str, str, str]] = []
         self._prompted: set[tuple[str, int]] = set()
+
+    @property
+    def current(self) -> str | None:
+        """The principle shown in the editor (a highlight still waiting for a key pause is shown first)."""
+        if self._pending is not None:
+            self._show_pending()
+        return self._current
+
+    @current.setter
+    def current(self, pid: str | None) -> None:
+        self._current = pid
 
     @property
     def principle_table(self) -> PrincipleTable:
@@ -100,6 +131,8 @@ class MainScreen(Screen[None]):
         self.query_one(CasesPanel).border_title = "Linked cases"
         self.query_one(PrincipleEditor).border_title = "Editor"
         table.focus()
+        table.highlighted_signal.subscribe(self, self._highlighted_now, immediate=True)
+        self.query_one(FilterInput).changed_signal.subscribe(self, self._filter_now, immediate=True)
         ids = self.studio.principle_ids()
         if ids:
             self.select(ids[0])
@@ -107,13 +140,35 @@ class MainScreen(Screen[None]):
 
     # --- selection -------------------------------------------------------------------
 
+    def _highlighted_now(self, pid: str) -> None:
+        """The list cursor moved (called at once, see PrincipleTable.highlighted_signal)."""
+        now = time.monotonic()
+        repeating = now - self._last_highlight < REPEAT_SECONDS
+        self._last_highlight = now
+        if not repeating:
+            self.select(pid)
+            return
+        self._pending = pid
+        if self._pending_timer is not None:
+            self._pending_timer.stop()
+        self._pending_timer = self.set_timer(REPEAT_SECONDS, self._show_pending)
+
+    def _show_pending(self) -> None:
+        if self._pending is not None:
+            self.select(self._pending)
+
     @on(PrincipleTable.Highlighted)
     def _highlighted(self, event: PrincipleTable.Highlighted) -> None:
-        if event.principle_id != self.current:
+        # Normally handled already by _highlighted_now; this catches a list without the signal.
+        if event.principle_id not in (self._current, self._pending):
             self.select(event.principle_id)
 
     def select(self, pid: str) -> None:
         """Show one principle in the editor and its linked cases."""
+        self._pending = None
+        if self._pending_timer is not None:
+            self._pending_timer.stop()
+            self._pending_timer = None
         if pid not in self.studio.ws.principles:
             return
         self.current = pid
@@ -203,9 +258,15 @@ class MainScreen(Screen[None]):
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
+    def _filter_now(self, query: str) -> None:
+        """The filter box changed (called at once, see FilterInput.changed_signal)."""
+        table = self.principle_table
+        if query != table.filter_text:
+            table.apply_filter(query)
+
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
-        self.principle_table.apply_filter(event.value)
+        self._filter_now(event.value)  # normally done already
 
     def action_findings(self) -> None:
         self.query_one(FindingsPanel).focus()
@@ -261,7 +322,8 @@ class MainScreen(Screen[None]):
     def revalidate(self) -> None:
         """Load the constitution again in the background to refresh the findings after a save."""
         worker = get_current_worker()
-        ws = load_root(self.studio.root)
+        with bulk_load():
+            ws = load_root(self.studio.root)
         if not worker.is_cancelled:
             self.post_message(WorkspaceLoaded(ws))
 
@@ -437,8 +499,7 @@ class MainScreen(Screen[None]):
         self.select(pid)
         if event.case_id is not None:
             cases_table = self.query_one(CaseTable)
-            if event.case_id in cases_table.rows:
-                cases_table.move_cursor(row=cases_table.get_row_index(event.case_id))
+            if cases_table.select_id(event.case_id):
                 cases_table.focus()
                 return
         self.query_one(PrincipleEditor).focus_field("statement")

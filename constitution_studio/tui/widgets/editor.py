@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from constitution_studio.core.models import Status
 from constitution_studio.tui.drafts import FIELDS
 from constitution_studio.tui.messages import FieldEdited
+from constitution_studio.tui.widgets.quiet import FieldInput, StatementArea
 
 LABELS = {
     "id": "ID",
@@ -33,6 +34,7 @@ class PrincipleEditor(Vertical):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.principle_id: str | None = None
+        self._shown: dict[str, str] = {}  # widget id -> text it shows, to skip updates that change nothing
 
     def compose(self) -> ComposeResult:
         yield Static("", id="editor-heading")
@@ -48,12 +50,12 @@ class PrincipleEditor(Vertical):
                             id="f-status",
                         )
                     else:
-                        yield Input(compact=True, id=f"f-{name}", select_on_focus=False)
+                        yield FieldInput(compact=True, id=f"f-{name}", select_on_focus=False)
                     yield Label("", id=f"e-{name}", classes="field-error")
         with Horizontal(id="statement-bar"):
             yield Label(LABELS["statement"], id="l-statement", classes="field-label")
             yield Label("", id="e-statement", classes="field-error")
-        yield TextArea(id="f-statement", soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        yield StatementArea(id="f-statement", soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
 
     # --- showing ---------------------------------------------------------------------
 
@@ -75,18 +77,29 @@ class PrincipleEditor(Vertical):
         self.mark(dirty, problems)
 
     def mark(self, dirty: list[str], problems: dict[str, str]) -> None:
-        """Dirty markers on labels and problems next to fields."""
+        """Dirty markers on labels and problems next to fields.
+
+        Only what changed is updated: a label update lays out the whole screen, which is most of
+        the cost of moving to another principle.
+        """
         for name in FIELDS:
-            label = self.query_one(f"#l-{name}", Label)
-            label.update(("● " if name in dirty else "") + LABELS[name])
-            label.set_class(name in dirty, "dirty")
-            error = self.query_one(f"#e-{name}", Label)
-            error.update(problems.get(name, ""))
-            self.query_one(f"#f-{name}").set_class(name in problems, "invalid")
+            label_text = ("● " if name in dirty else "") + LABELS[name]
+            if self._shown.get(f"l-{name}") != label_text:
+                self._shown[f"l-{name}"] = label_text
+                label = self.query_one(f"#l-{name}", Label)
+                label.update(label_text, layout=False)  # fixed width in app.tcss
+                label.set_class(name in dirty, "dirty")
+            problem = problems.get(name, "")
+            if self._shown.get(f"e-{name}") != problem:
+                self._shown[f"e-{name}"] = problem
+                self.query_one(f"#e-{name}", Label).update(problem)  # width: auto, so this one lays out
+                self.query_one(f"#f-{name}").set_class(name in problems, "invalid")
         heading = self.principle_id or ""
         if dirty:
             heading += f"  ● unsaved: {', '.join(dirty)}  (ctrl+s save, ctrl+r revert)"
-        self.query_one("#editor-heading", Static).update(heading)
+        if self._shown.get("heading") != heading:
+            self._shown["heading"] = heading
+            self.query_one("#editor-heading", Static).update(heading, layout=False)  # height 1
 
     # --- reporting -------------------------------------------------------------------
 

@@ -12,17 +12,19 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.segment import Segment
-from rich.text import Text
+from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.signal import Signal
 from textual.strip import Strip
 from textual.widgets import Input
 
 from constitution_studio.tui.state import Studio
+from constitution_studio.tui.widgets.quiet import quiet_virtual_size, update_scrollbars
 
 COLUMNS = (
     ("rank", "Rank", 4),
@@ -74,7 +76,8 @@ class PrincipleTable(ScrollView, can_focus=True):
         Binding("end", "jump(-1)", "Last", show=False, id="principles.last"),
     ]
 
-    cursor: reactive[int] = reactive(0, always_update=True)
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)  # watch_cursor repaints two lines
+    virtual_size = quiet_virtual_size()  # the row count changes; nothing else moves (see quiet.py)
 
     class Highlighted(Message):
         """The cursor is on another principle."""
@@ -100,11 +103,21 @@ class PrincipleTable(ScrollView, can_focus=True):
         self._cells: dict[str, tuple[str, ...]] = {}
         self._query = ""
         self._last_highlight: str | None = None
+        self._styles: dict[str, Style] | None = None
+        # Published at once when the cursor lands on another principle: a subscriber with
+        # immediate=True updates its panes before the next frame, so the list and the editor
+        # change in one paint (the Highlighted message arrives a frame, ~17 ms, later).
+        self.highlighted_signal: Signal[str] = Signal(self, "highlighted")
 
     def on_mount(self) -> None:
         self.rebuild()
 
     # --- rows ------------------------------------------------------------------------
+
+    @property
+    def filter_text(self) -> str:
+        """The filter the visible rows match."""
+        return self._query
 
     @property
     def row_count(self) -> int:
@@ -198,47 +211,72 @@ class PrincipleTable(ScrollView, can_focus=True):
         self.cursor = self.ids.index(pid)
         return True
 
-    def watch_cursor(self, cursor: int) -> None:
+    def watch_virtual_size(self, size: Size) -> None:
+        update_scrollbars(self, size)
+
+    def watch_cursor(self, old: int, cursor: int) -> None:
         height = max(self.scrollable_content_region.height - 1, 1)
-        if cursor < self.scroll_y:
+        scroll_y = int(self.scroll_y)
+        if cursor < scroll_y:
             self.scroll_to(y=cursor, animate=False)
-        elif cursor >= self.scroll_y + height:
+        elif cursor >= scroll_y + height:
             self.scroll_to(y=cursor - height + 1, animate=False)
-        self.refresh()
+        if int(self.scroll_y) == scroll_y:  # only the two cursor lines change
+            self.refresh_lines(old, cursor)
+        else:
+            self.refresh()
         pid = self.current_id()
         if pid is not None and pid != self._last_highlight:
             self._last_highlight = pid
+            self.highlighted_signal.publish(pid)
             self.post_message(self.Highlighted(pid))
+
+    def refresh_lines(self, *indices: int) -> None:
+        """Repaint the lines of these rows (a repaint of the whole list costs ~5-10 ms)."""
+        width = self.scrollable_content_region.width
+        top = int(self.scroll_y)
+        self.refresh(*(Region(0, 1 + i - top, width, 1) for i in indices if top <= i < top + self.size.height))
 
     # --- rendering -------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._styles = None  # looked up once per paint: `rich_style` walks every ancestor
+        return super().render_lines(crop)
+
+    def line_styles(self) -> dict[str, Style]:
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = {"base": base, "dirty": self.get_component_rich_style("principles--dirty")} | {
+                name: base + self.get_component_rich_style(f"principles--{name}")
+                for name in ("header", "cursor", "odd")
+            }
+        return self._styles
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        styles = self.line_styles()
         if y == 0:
             header = " ".join(_fit(label, w) for _, label, w in COLUMNS)
-            style = self.get_component_rich_style("principles--header")
-            return Strip([Segment(header, style)]).crop_extend(
-                int(self.scroll_x), int(self.scroll_x) + width, self.rich_style
+            return Strip([Segment(header, styles["header"])]).crop_extend(
+                int(self.scroll_x), int(self.scroll_x) + width, styles["base"]
             )
         index = int(self.scroll_y) + y - 1
         if index >= len(self.ids):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, styles["base"])
         pid = self.ids[index]
         cells = self.cells(pid)
         text = " ".join(
             _fit(value, w, right=(key in ("rank", "cases"))) for (key, _, w), value in zip(COLUMNS, cells, strict=True)
         )
-        style = self.rich_style
-        if index == self.cursor:
-            style += self.get_component_rich_style("principles--cursor")
-        elif index % 2:
-            style += self.get_component_rich_style("principles--odd")
-        segments = list(Text(text, style=style, end="").render(self.app.console))
+        style = styles["cursor"] if index == self.cursor else styles["odd"] if index % 2 else styles["base"]
+        segments = [Segment(text, style)]
         if cells[1].startswith("●"):
-            dirty = self.get_component_rich_style("principles--dirty")
             offset = COLUMNS[0][2] + 1
-            line = Strip(segments)
-            segments = [*line.crop(0, offset), Segment("●", style + dirty), *line.crop(offset + 1)]
+            segments = [
+                Segment(text[:offset], style),
+                Segment("●", style + styles["dirty"]),
+                Segment(text[offset + 1 :], style),
+            ]
         return Strip(segments).crop_extend(int(self.scroll_x), int(self.scroll_x) + width, style)
 
     # --- keys and mouse --------------------------------------------------------------

@@ -1,0 +1,49 @@
+"""Scrolling widgets whose content changes without laying out the whole screen.
+
+Textual's `virtual_size` reactive asks for a layout of the whole screen whenever it changes:
+an input's text got longer, the statement wraps to another number of lines, a list got
+shorter. The layout then re-renders every widget overlapping the changed one, containers
+included; on a selection change that was most of the time the screen took (see
+docs/performance.md). The widgets below have fixed sizes set in app.tcss, so their content
+never moves anything else: only their own scrollbars depend on it, and those are updated here
+directly. A scrollbar that appears or disappears still lays the screen out (its own reactive
+asks for that), which is rare and correct.
+
+Pinned to the behaviour of Textual 8 (`Widget._scroll_update` is what a layout would call).
+"""
+
+from __future__ import annotations
+
+from textual.geometry import Size
+from textual.reactive import Reactive
+from textual.scroll_view import ScrollView
+from textual.widgets import Input, TextArea
+
+
+def quiet_virtual_size() -> Reactive[Size]:
+    """A `virtual_size` that repaints the widget but does not lay out the screen."""
+    return Reactive(Size(0, 0), layout=False)
+
+
+def update_scrollbars(widget: ScrollView, size: Size) -> None:
+    """What a layout would do for the widget's new virtual size: scrollbar sizes and scroll limits."""
+    if widget.size.area:  # before the first layout the compositor does it
+        widget._scroll_update(size)
+
+
+class FieldInput(Input):
+    """A one-line field of fixed width (set in app.tcss)."""
+
+    virtual_size = quiet_virtual_size()
+
+    def watch_virtual_size(self, size: Size) -> None:
+        update_scrollbars(self, size)
+
+
+class StatementArea(TextArea):
+    """The statement editor, of fixed size (set in app.tcss)."""
+
+    virtual_size = quiet_virtual_size()
+
+    def watch_virtual_size(self, size: Size) -> None:
+        update_scrollbars(self, size)
