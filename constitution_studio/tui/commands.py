@@ -17,6 +17,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Revert to saved", "Drop the unsaved edits of the selected principle (ctrl+r)", "revert"),
     ("Run critic", "Label the linked cases under the saved and the edited wording (ctrl+t)", "run_critic"),
     ("Cancel critic", "Stop the running critic (escape)", "cancel_critic"),
+    ("Auto-run critic on/off", "With a GPU, run the critic when you pause typing (f5)", "toggle_auto_run"),
     ("Compare versions", "Structural diff of the work tree against a git ref (ctrl+g)", "versions"),
     ("History of principle", "Commits that changed the selected principle (ctrl+l)", "history"),
     ("Findings", "Focus the validation findings (ctrl+o)", "findings"),

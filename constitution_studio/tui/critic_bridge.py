@@ -38,3 +38,45 @@ def score_wording(
         yield score.case_id, Label(label=score.label, probability=float(score.probability), cached=bool(score.cached))
         if cancel.is_set():
             return
+
+
+def score_cache_exists(root: Path) -> bool:
+    """Whether the critic has a score cache under `root` (looking never creates one)."""
+    from constitution_studio.core.critic.cache import CACHE_DIR, CACHE_FILE
+
+    return (root / CACHE_DIR / CACHE_FILE).is_file()
+
+
+def cached_labels(critic: Any, principle_id: str, statement: str, cases: list[EvalCase]) -> dict[str, Label]:
+    """The labels already in the critic's cache for `statement`; never loads the model.
+
+    `Critic.score` answers cached requests first and stops before loading the model when its
+    cancel event is set, so a run that is cancelled before it starts is a cache-only lookup.
+    """
+    from constitution_studio.core.critic import ScoreRequest
+
+    cache_only = threading.Event()
+    cache_only.set()
+    requests = [ScoreRequest(principle_id=principle_id, statement=statement, case=case) for case in cases]
+    return {
+        score.case_id: Label(label=score.label, probability=float(score.probability), cached=True)
+        for score in critic.score(requests, cancel=cache_only)
+        if score.cached
+    }
+
+
+def critic_uses_gpu(settings: CriticSettings) -> bool:
+    """Whether the critic would run on a GPU: its `device` names CUDA, or is `auto` and CUDA is there.
+
+    Imports torch for `auto` (a second or more): call it from a worker thread, never at start-up.
+    """
+    device = settings.device
+    if device.startswith("cuda"):
+        return True
+    if device != "auto":
+        return False
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())

@@ -56,3 +56,21 @@ class WorkspaceLoaded(Message):
     def __init__(self, workspace: Workspace) -> None:
         super().__init__()
         self.workspace = workspace
+
+
+class CachedLabelsFound(Message):
+    """Labels for one wording found in the critic's cache without running the model."""
+
+    def __init__(self, principle_id: str, statement: str, labels: dict[str, Label]) -> None:
+        super().__init__()
+        self.principle_id = principle_id
+        self.statement = statement
+        self.labels = labels
+
+
+class GpuProbed(Message):
+    """Whether the critic would run on a GPU (decides auto-run on typing pauses)."""
+
+    def __init__(self, available: bool) -> None:
+        super().__init__()
+        self.available = available

@@ -7,7 +7,7 @@ state and widgets. The critic runs in a thread worker that only posts messages.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,9 +22,17 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.workspace import load_root
 from constitution_studio.errors import FileChangedError, StudioError
-from constitution_studio.tui.critic_bridge import score_wording
+from constitution_studio.tui.critic_bridge import cached_labels, critic_uses_gpu, score_cache_exists, score_wording
 from constitution_studio.tui.heap import bulk_load
-from constitution_studio.tui.messages import CaseScored, CriticFinished, FieldEdited, JumpRequested, WorkspaceLoaded
+from constitution_studio.tui.messages import (
+    CachedLabelsFound,
+    CaseScored,
+    CriticFinished,
+    FieldEdited,
+    GpuProbed,
+    JumpRequested,
+    WorkspaceLoaded,
+)
 from constitution_studio.tui.screens.case_detail import CaseScreen
 from constitution_studio.tui.screens.modals import ErrorModal, disk_changed
 from constitution_studio.tui.state import Studio
@@ -41,6 +49,8 @@ DISK_CHECK_SECONDS = 2.0
 # A held arrow key repeats every ~30-50 ms: while highlights come closer together than this,
 # the editor and the linked cases wait until the keys pause (the list cursor moves at once).
 REPEAT_SECONDS = 0.06
+LOOKUP_SECONDS = 0.3  # typing pause after which the edited wording is looked up in the score cache
+AUTO_RUN_SECONDS = 0.8  # typing pause after which the critic runs on the edited wording (GPU only)
 
 
 class FilterInput(FieldInput):
@@ -72,6 +82,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+r", "revert", "Revert to saved", id="studio.revert", priority=True),
         Binding("ctrl+t", "run_critic", "Run critic", id="studio.run_critic", priority=True),
         Binding("escape", "cancel_critic", "Cancel critic", id="studio.cancel_critic"),
+        Binding("f5", "toggle_auto_run", "Auto-run critic on typing pauses (GPU)", id="studio.auto_run", show=False),
         Binding("ctrl+g", "versions", "Compare versions", id="studio.versions", priority=True),
         Binding("ctrl+l", "history", "History", id="studio.history", priority=True),
         Binding("ctrl+o", "findings", "Findings", id="studio.findings", priority=True),
@@ -85,6 +96,11 @@ class MainScreen(Screen[None]):
         self._pending: str | None = None  # highlighted while keys repeat; shown when they pause
         self._pending_timer: Timer | None = None
         self._last_highlight = 0.0
+        self._looked_up: set[tuple[str, str]] = set()  # (principle, wording) already asked of the cache
+        self._typing_timers: list[Timer] = []
+        # Auto-run on typing pauses: only with a GPU (probed on the first pause), and f5 turns it off.
+        self.gpu: bool | None = None
+        self.auto_run = True
         self._unsaved_problems: list[tuple[str, str, str]] = []
         self._prompted: set[tuple[str, int]] = set()
 
@@ -137,6 +153,7 @@ class MainScreen(Screen[None]):
         if ids:
             self.select(ids[0])
         self.set_interval(DISK_CHECK_SECONDS, self.check_disk)
+        self.call_after_refresh(self.lookup_all_saved)  # label summaries from the cache, after first paint
 
     # --- selection -------------------------------------------------------------------
 
@@ -176,6 +193,7 @@ class MainScreen(Screen[None]):
         draft = studio.draft(pid)
         self.query_one(PrincipleEditor).show(pid, draft.edited, draft.dirty_fields, studio.problems(pid))
         self.refresh_cases()
+        self.request_cached(pid)
 
     def cases(self, pid: str) -> list[EvalCase]:
         return self.studio.ws.cases_for(pid)
@@ -220,6 +238,7 @@ class MainScreen(Screen[None]):
         self.principle_table.invalidate(pid)
         if event.name == "statement":
             self.refresh_cases()
+            self._statement_typed()
         unsaved = [(pid, n, m) for n, m in problems.items()]
         others = [u for u in self._unsaved_problems if u[0] != pid]
         if sorted(others + unsaved) != sorted(self._unsaved_problems):
@@ -388,13 +407,14 @@ class MainScreen(Screen[None]):
 
     # --- critic ----------------------------------------------------------------------
 
-    def action_run_critic(self) -> None:
+    def action_run_critic(self, quiet: bool = False) -> None:
         pid = self.current
         if pid is None:
             return
         cases = self.cases(pid)
         if not cases:
-            self.notify(f"{pid} has no linked cases to score", severity="warning")
+            if not quiet:
+                self.notify(f"{pid} has no linked cases to score", severity="warning")
             return
         saved = self.studio.ws.principles[pid].statement
         edited = self.studio.edited(pid)["statement"]
@@ -456,6 +476,109 @@ class MainScreen(Screen[None]):
         if action == "cancel_critic":
             return self.critic_running()
         return True
+
+    # --- cached labels (no model) and auto-run -----------------------------------------
+
+    def request_cached(self, pid: str) -> None:
+        """Show labels already in the critic's cache for `pid` under its saved and edited wording."""
+        if pid not in self.studio.ws.principles or self.critic_running():
+            return
+        if not score_cache_exists(self.studio.root):
+            return
+        saved = self.studio.ws.principles[pid].statement
+        edited = self.studio.edited(pid)["statement"]
+        wordings = [w for w in dict.fromkeys((saved, edited)) if w.strip() and (pid, w) not in self._looked_up]
+        cases = self.cases(pid)
+        if wordings and cases:
+            self.lookup_cached(pid, wordings, cases)
+
+    @work(thread=True, exclusive=True, group="cache-lookup", exit_on_error=False)
+    def lookup_cached(self, pid: str, wordings: list[str], cases: list[EvalCase]) -> None:
+        worker = get_current_worker()
+        critic = self._lookup_critic()
+        for statement in wordings:
+            if critic is None or worker.is_cancelled:
+                return
+            self.post_message(CachedLabelsFound(pid, statement, cached_labels(critic, pid, statement, cases)))
+
+    @work(thread=True, exclusive=True, group="cache-summary", exit_on_error=False)
+    def lookup_all_saved(self) -> None:
+        """Label summaries for the principle list from the cache, principle by principle, after start-up."""
+        if not score_cache_exists(self.studio.root):
+            return
+        worker = get_current_worker()
+        critic = self._lookup_critic()
+        ws = self.studio.ws
+        for pid in self.studio.principle_ids():
+            if critic is None or worker.is_cancelled or self.studio.ws is not ws:
+                return
+            statement = ws.principles[pid].statement
+            cases = ws.cases_for(pid)
+            if cases and (pid, statement) not in self._looked_up:
+                self.post_message(CachedLabelsFound(pid, statement, cached_labels(critic, pid, statement, cases)))
+            time.sleep(0)  # let the UI thread have the interpreter between principles
+
+    def _lookup_critic(self) -> Any:
+        """The critic for cache lookups, or None when it cannot be opened (that shows on ctrl+t)."""
+        try:
+            return self.studio_app.critic()
+        except (StudioError, OSError, ValueError):
+            return None
+
+    @on(CachedLabelsFound)
+    def _cached_found(self, event: CachedLabelsFound) -> None:
+        pid, statement = event.principle_id, event.statement
+        self._looked_up.add((pid, statement))
+        if not event.labels or pid not in self.studio.ws.principles:
+            return
+        known = self.studio.labels_for(pid, statement)
+        for case_id, label in event.labels.items():
+            if case_id not in known:  # a live run's result wins
+                self.studio.record(pid, statement, case_id, label)
+        self.principle_table.invalidate(pid)
+        if pid == self._current:
+            self.refresh_cases()
+            self.studio_app.critic_finished(pid)
+
+    def _statement_typed(self) -> None:
+        """After a typing pause: look the edited wording up in the cache; with a GPU, run the critic."""
+        for timer in self._typing_timers:
+            timer.stop()
+        self._typing_timers = [self.set_timer(LOOKUP_SECONDS, self._lookup_edited)]
+        if self.auto_run and self.gpu is not False:
+            self._typing_timers.append(self.set_timer(AUTO_RUN_SECONDS, self._auto_run))
+
+    def _lookup_edited(self) -> None:
+        if self._current is not None:
+            self.request_cached(self._current)
+
+    def _auto_run(self) -> None:
+        if self.gpu is None:
+            self.probe_gpu()
+        elif self.gpu and self.auto_run and self._current is not None and not self.critic_running():
+            self.action_run_critic(quiet=True)
+
+    @work(thread=True, exclusive=True, group="gpu-probe", exit_on_error=False)
+    def probe_gpu(self) -> None:
+        """Whether the critic runs on a GPU: asked once, in a thread (it may import torch; never at start-up)."""
+        self.post_message(GpuProbed(critic_uses_gpu(self.studio_app.critic_settings())))
+
+    @on(GpuProbed)
+    def _gpu_probed(self, event: GpuProbed) -> None:
+        first = self.gpu is None
+        self.gpu = event.available
+        if first and self.gpu and self.auto_run:
+            self.notify("GPU found: the critic runs on your edited wording when you pause typing (f5: off)")
+            self._auto_run()
+
+    def action_toggle_auto_run(self) -> None:
+        if self.gpu is False:
+            self.notify("Auto-run needs a GPU; on the CPU, run the critic with ctrl+t", severity="warning")
+            return
+        self.auto_run = not self.auto_run
+        self.notify("Auto-run on: the critic runs when you pause typing" if self.auto_run else "Auto-run off")
+        if self.auto_run and self.gpu is None:
+            self.probe_gpu()
 
     # --- other screens ---------------------------------------------------------------
 

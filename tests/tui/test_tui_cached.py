@@ -1,0 +1,127 @@
+"""Labels already in the critic's cache appear without running the model; auto-run on typing pauses.
+
+The cache is filled beforehand by the real critic on the tiny random-weight model, through
+the same `open_critic` the studio uses; the studio's own critic must then answer from the
+cache alone (`model_calls == 0`, the model never loaded).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import TextArea
+
+from constitution_studio.core.critic import ScoreRequest, open_critic
+from constitution_studio.core.models import CriticSettings
+from constitution_studio.core.workspace import load_root
+from constitution_studio.tui.app import StudioApp
+from constitution_studio.tui.screens.main import AUTO_RUN_SECONDS, LOOKUP_SECONDS, MainScreen
+from constitution_studio.tui.widgets.cases_panel import CaseTable
+from constitution_studio.tui.widgets.principle_table import PrincipleTable
+
+SIZE = (120, 40)
+EDIT = " Always."
+
+
+def fill_cache(root: Path, settings: CriticSettings, pid: str, statements: list[str]) -> None:
+    """Score `pid`'s linked cases under each wording with a separate critic (writes the cache)."""
+    ws = load_root(root)
+    critic = open_critic(settings, root)
+    requests = [ScoreRequest(principle_id=pid, statement=s, case=c) for s in statements for c in ws.cases_for(pid)]
+    assert len(list(critic.score(requests))) == len(requests)
+    critic.close()
+
+
+def studio_critic(app: StudioApp) -> Any:
+    return app._critic
+
+
+async def test_cached_labels_appear_on_selection_without_the_model(
+    mini_root: Path, tiny_critic_settings: CriticSettings, screen_text: Any
+) -> None:
+    saved = load_root(mini_root).principles["HON-01"].statement
+    fill_cache(mini_root, tiny_critic_settings, "HON-01", [saved])
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # the list's label summary is filled at start-up, from the cache
+        assert any(mark in app.screen.query_one(PrincipleTable).get_row("HON-01")[5] for mark in ("a", "b"))
+        await pilot.press("down")  # HARM-01 -> HON-01
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        main = app.screen
+        assert isinstance(main, MainScreen) and main.current == "HON-01"
+        labels = app.studio.labels_for("HON-01", saved)
+        assert set(labels) == {"mini-004"} and all(label.cached for label in labels.values())
+        assert str(app.screen.query_one(CaseTable).get_row("mini-004")[2]).split()[0] in ("a", "b")
+        critic = studio_critic(app)
+        assert critic is not None and critic.model_calls == 0 and critic._runner is None
+        # HARM-01 has nothing cached: nothing shown, still no model
+        await pilot.press("up")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.studio.labels_for("HARM-01", app.studio.ws.principles["HARM-01"].statement) == {}
+        assert critic.model_calls == 0
+
+
+async def test_cached_labels_for_the_edited_wording_after_a_typing_pause(
+    mini_root: Path, tiny_critic_settings: CriticSettings
+) -> None:
+    saved = load_root(mini_root).principles["HARM-01"].statement
+    edited = saved.rstrip("\n") + EDIT
+    fill_cache(mini_root, tiny_critic_settings, "HARM-01", [saved, edited])
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        area = app.screen.query_one("#f-statement", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+        await pilot.press(*EDIT)
+        assert app.studio.edited("HARM-01")["statement"] == edited
+        await pilot.pause(LOOKUP_SECONDS + 0.2)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert set(app.studio.labels_for("HARM-01", edited)) == {"mini-001", "mini-002"}
+        assert set(app.studio.labels_for("HARM-01", saved)) == {"mini-001", "mini-002"}
+        assert studio_critic(app).model_calls == 0
+
+
+async def test_auto_run_scores_the_edited_wording_when_typing_pauses(
+    mini_root: Path, tiny_critic_settings: CriticSettings
+) -> None:
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        main.gpu = True  # as on a GPU machine (the run itself stays on the tiny model's CPU)
+        area = main.query_one("#f-statement", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+        await pilot.press(*EDIT)
+        assert app._critic is None or app._critic.model_calls == 0  # nothing while typing
+        await pilot.pause(AUTO_RUN_SECONDS + 0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        edited = app.studio.edited("HARM-01")["statement"]
+        assert set(app.studio.labels_for("HARM-01", edited)) == {"mini-001", "mini-002"}
+        assert studio_critic(app).model_calls > 0
+        await pilot.press("f5")  # off
+        assert main.auto_run is False
+
+
+async def test_auto_run_stays_off_on_the_cpu(mini_root: Path, tiny_critic_settings: CriticSettings) -> None:
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        area = app.screen.query_one("#f-statement", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+        await pilot.press(*EDIT)
+        await pilot.pause(AUTO_RUN_SECONDS + 0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        main = app.screen
+        assert isinstance(main, MainScreen) and main.gpu is False
+        assert app._critic is None or app._critic.model_calls == 0
+        await pilot.press("f5")
+        assert main.auto_run is True  # refused: needs a GPU
