@@ -16,7 +16,8 @@ from constitution_studio.core.critic import ScoreRequest, open_critic
 from constitution_studio.core.models import CriticSettings
 from constitution_studio.core.workspace import load_root
 from constitution_studio.tui.app import StudioApp
-from constitution_studio.tui.screens.main import AUTO_RUN_SECONDS, LOOKUP_SECONDS, MainScreen
+from constitution_studio.tui.screens.critic_panes import AUTO_RUN_SECONDS, LOOKUP_SECONDS
+from constitution_studio.tui.screens.main import MainScreen
 from constitution_studio.tui.widgets.cases_panel import CaseTable
 from constitution_studio.tui.widgets.principle_table import PrincipleTable
 

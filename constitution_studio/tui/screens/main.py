@@ -1,39 +1,38 @@
 """The main screen: principles (filter, reorder), editor, linked cases with labels, findings.
 
 The screen owns the `Studio` state; widgets post messages and the @on handlers here change
-state and widgets. The critic runs in a thread worker that only posts messages.
+state and widgets. The critic's side (runs, cache lookups, auto-run) lives in the base class,
+screens/critic_panes.py; its workers only post messages.
+
+Hot paths (see docs/performance.md): the list and the filter box publish signals that this
+screen handles at once, so a key's effect on the list and on the panes lands in one frame.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.workspace import load_root
 from constitution_studio.errors import FileChangedError, StudioError
-from constitution_studio.tui.critic_bridge import cached_labels, critic_uses_gpu, score_cache_exists, score_wording
 from constitution_studio.tui.heap import bulk_load
 from constitution_studio.tui.messages import (
-    CachedLabelsFound,
-    CaseScored,
-    CriticFinished,
     FieldEdited,
-    GpuProbed,
     JumpRequested,
     WorkspaceLoaded,
 )
 from constitution_studio.tui.screens.case_detail import CaseScreen
+from constitution_studio.tui.screens.critic_panes import CriticPanes
 from constitution_studio.tui.screens.modals import ErrorModal, disk_changed
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
@@ -43,14 +42,12 @@ from constitution_studio.tui.widgets.principle_table import PrincipleTable
 from constitution_studio.tui.widgets.quiet import FieldInput
 
 if TYPE_CHECKING:
-    from constitution_studio.tui.app import StudioApp
+    pass
 
 DISK_CHECK_SECONDS = 2.0
 # A held arrow key repeats every ~30-50 ms: while highlights come closer together than this,
 # the editor and the linked cases wait until the keys pause (the list cursor moves at once).
 REPEAT_SECONDS = 0.06
-LOOKUP_SECONDS = 0.3  # typing pause after which the edited wording is looked up in the score cache
-AUTO_RUN_SECONDS = 0.8  # typing pause after which the critic runs on the edited wording (GPU only)
 
 
 class FilterInput(FieldInput):
@@ -76,7 +73,7 @@ class FilterInput(FieldInput):
         self.screen.query_one(PrincipleTable).focus()
 
 
-class MainScreen(Screen[None]):
+class MainScreen(CriticPanes):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="studio.save", priority=True),
         Binding("ctrl+r", "revert", "Revert to saved", id="studio.revert", priority=True),
@@ -96,11 +93,6 @@ class MainScreen(Screen[None]):
         self._pending: str | None = None  # highlighted while keys repeat; shown when they pause
         self._pending_timer: Timer | None = None
         self._last_highlight = 0.0
-        self._looked_up: set[tuple[str, str]] = set()  # (principle, wording) already asked of the cache
-        self._typing_timers: list[Timer] = []
-        # Auto-run on typing pauses: only with a GPU (probed on the first pause), and f5 turns it off.
-        self.gpu: bool | None = None
-        self.auto_run = True
         self._unsaved_problems: list[tuple[str, str, str]] = []
         self._prompted: set[tuple[str, int]] = set()
 
@@ -114,14 +106,6 @@ class MainScreen(Screen[None]):
     @current.setter
     def current(self, pid: str | None) -> None:
         self._current = pid
-
-    @property
-    def principle_table(self) -> PrincipleTable:
-        return self.query_one("#principles")  # type: ignore[return-value]
-
-    @property
-    def studio_app(self) -> StudioApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -404,181 +388,6 @@ class MainScreen(Screen[None]):
             self.select(pid)
         self.refresh_findings()
         self.notify(("Kept your edits over " if keep else "Reloaded ") + ", ".join(paths))
-
-    # --- critic ----------------------------------------------------------------------
-
-    def action_run_critic(self, quiet: bool = False) -> None:
-        pid = self.current
-        if pid is None:
-            return
-        cases = self.cases(pid)
-        if not cases:
-            if not quiet:
-                self.notify(f"{pid} has no linked cases to score", severity="warning")
-            return
-        saved = self.studio.ws.principles[pid].statement
-        edited = self.studio.edited(pid)["statement"]
-        wordings = [saved] if edited == saved or not edited.strip() else [saved, edited]
-        self.query_one(CasesPanel).progress(0, len(cases) * len(wordings))
-        self.refresh_cases(note="critic running… (escape cancels)")
-        self.run_critic(pid, wordings, cases)
-
-    @work(thread=True, exclusive=True, group="critic", exit_on_error=False)
-    def run_critic(self, pid: str, wordings: list[str], cases: list[EvalCase]) -> None:
-        worker = get_current_worker()
-        critic = self.studio_app.critic()
-        total = len(wordings) * len(cases)
-        done = 0
-        for statement in wordings:
-            for case_id, label in score_wording(critic, pid, statement, cases, worker.cancelled_event):
-                done += 1
-                self.post_message(CaseScored(pid, statement, case_id, label, done, total))
-            if worker.is_cancelled:
-                break
-        self.post_message(CriticFinished(pid, done, worker.is_cancelled))
-
-    @on(CaseScored)
-    def _scored(self, event: CaseScored) -> None:
-        self.studio.record(event.principle_id, event.statement, event.case_id, event.label)
-        self.query_one(CasesPanel).progress(event.done, event.total)
-        if event.principle_id == self.current and (event.done == event.total or event.done % 8 == 0):
-            self.refresh_cases(note=f"critic {event.done}/{event.total}")
-
-    @on(CriticFinished)
-    def _critic_done(self, event: CriticFinished) -> None:
-        self.query_one(CasesPanel).idle()
-        self.studio_app.critic_finished(event.principle_id)
-        self.principle_table.invalidate(event.principle_id)
-        if event.principle_id == self.current:
-            self.refresh_cases(note="critic cancelled" if event.cancelled else "")
-        self.refresh_bindings()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "critic":
-            self.refresh_bindings()
-        if event.state is not WorkerState.ERROR:
-            return
-        self.query_one(CasesPanel).idle()
-        error = event.worker.error
-        message = error.one_line() if isinstance(error, StudioError) else f"{type(error).__name__}: {error}"
-        title = "The critic could not run" if event.worker.group == "critic" else "Background task failed"
-        self.app.push_screen(ErrorModal(title, message))
-        self.refresh_cases()
-
-    def critic_running(self) -> bool:
-        return any(w.group == "critic" and w.is_running for w in self.workers)
-
-    def action_cancel_critic(self) -> None:
-        self.workers.cancel_group(self, "critic")
-        self.notify("Critic run cancelled")
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "cancel_critic":
-            return self.critic_running()
-        return True
-
-    # --- cached labels (no model) and auto-run -----------------------------------------
-
-    def request_cached(self, pid: str) -> None:
-        """Show labels already in the critic's cache for `pid` under its saved and edited wording."""
-        if pid not in self.studio.ws.principles or self.critic_running():
-            return
-        if not score_cache_exists(self.studio.root):
-            return
-        saved = self.studio.ws.principles[pid].statement
-        edited = self.studio.edited(pid)["statement"]
-        wordings = [w for w in dict.fromkeys((saved, edited)) if w.strip() and (pid, w) not in self._looked_up]
-        cases = self.cases(pid)
-        if wordings and cases:
-            self.lookup_cached(pid, wordings, cases)
-
-    @work(thread=True, exclusive=True, group="cache-lookup", exit_on_error=False)
-    def lookup_cached(self, pid: str, wordings: list[str], cases: list[EvalCase]) -> None:
-        worker = get_current_worker()
-        critic = self._lookup_critic()
-        for statement in wordings:
-            if critic is None or worker.is_cancelled:
-                return
-            self.post_message(CachedLabelsFound(pid, statement, cached_labels(critic, pid, statement, cases)))
-
-    @work(thread=True, exclusive=True, group="cache-summary", exit_on_error=False)
-    def lookup_all_saved(self) -> None:
-        """Label summaries for the principle list from the cache, principle by principle, after start-up."""
-        if not score_cache_exists(self.studio.root):
-            return
-        worker = get_current_worker()
-        critic = self._lookup_critic()
-        ws = self.studio.ws
-        for pid in self.studio.principle_ids():
-            if critic is None or worker.is_cancelled or self.studio.ws is not ws:
-                return
-            statement = ws.principles[pid].statement
-            cases = ws.cases_for(pid)
-            if cases and (pid, statement) not in self._looked_up:
-                self.post_message(CachedLabelsFound(pid, statement, cached_labels(critic, pid, statement, cases)))
-            time.sleep(0)  # let the UI thread have the interpreter between principles
-
-    def _lookup_critic(self) -> Any:
-        """The critic for cache lookups, or None when it cannot be opened (that shows on ctrl+t)."""
-        try:
-            return self.studio_app.critic()
-        except (StudioError, OSError, ValueError):
-            return None
-
-    @on(CachedLabelsFound)
-    def _cached_found(self, event: CachedLabelsFound) -> None:
-        pid, statement = event.principle_id, event.statement
-        self._looked_up.add((pid, statement))
-        if not event.labels or pid not in self.studio.ws.principles:
-            return
-        known = self.studio.labels_for(pid, statement)
-        for case_id, label in event.labels.items():
-            if case_id not in known:  # a live run's result wins
-                self.studio.record(pid, statement, case_id, label)
-        self.principle_table.invalidate(pid)
-        if pid == self._current:
-            self.refresh_cases()
-            self.studio_app.critic_finished(pid)
-
-    def _statement_typed(self) -> None:
-        """After a typing pause: look the edited wording up in the cache; with a GPU, run the critic."""
-        for timer in self._typing_timers:
-            timer.stop()
-        self._typing_timers = [self.set_timer(LOOKUP_SECONDS, self._lookup_edited)]
-        if self.auto_run and self.gpu is not False:
-            self._typing_timers.append(self.set_timer(AUTO_RUN_SECONDS, self._auto_run))
-
-    def _lookup_edited(self) -> None:
-        if self._current is not None:
-            self.request_cached(self._current)
-
-    def _auto_run(self) -> None:
-        if self.gpu is None:
-            self.probe_gpu()
-        elif self.gpu and self.auto_run and self._current is not None and not self.critic_running():
-            self.action_run_critic(quiet=True)
-
-    @work(thread=True, exclusive=True, group="gpu-probe", exit_on_error=False)
-    def probe_gpu(self) -> None:
-        """Whether the critic runs on a GPU: asked once, in a thread (it may import torch; never at start-up)."""
-        self.post_message(GpuProbed(critic_uses_gpu(self.studio_app.critic_settings())))
-
-    @on(GpuProbed)
-    def _gpu_probed(self, event: GpuProbed) -> None:
-        first = self.gpu is None
-        self.gpu = event.available
-        if first and self.gpu and self.auto_run:
-            self.notify("GPU found: the critic runs on your edited wording when you pause typing (f5: off)")
-            self._auto_run()
-
-    def action_toggle_auto_run(self) -> None:
-        if self.gpu is False:
-            self.notify("Auto-run needs a GPU; on the CPU, run the critic with ctrl+t", severity="warning")
-            return
-        self.auto_run = not self.auto_run
-        self.notify("Auto-run on: the critic runs when you pause typing" if self.auto_run else "Auto-run off")
-        if self.auto_run and self.gpu is None:
-            self.probe_gpu()
 
     # --- other screens ---------------------------------------------------------------
 
