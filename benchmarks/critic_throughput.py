@@ -4,6 +4,10 @@ Optimised = the critic's Runner: length-sorted token-budget batches, left paddin
 `logits_to_keep=1`, shared-prefix KV reuse, inference_mode. Naive = one prompt per forward
 pass, full logits over every position, no prefix reuse, no sorting (same dtype and device).
 
+On CUDA, `--compile on` compiles the forward with torch.compile (dynamic shapes) before the
+timed run; the compile (first compiled batch) and warm-up times are reported separately, and
+`--profile` splits GPU time into matmuls, attention, fused (Triton) and other kernels.
+
 Modes:
   --model builtin:smollm2-135m (or a local folder): the example constitution's real judge
       prompts (every principle x linked case), float32 on CPU / bfloat16 on CUDA.
@@ -15,6 +19,7 @@ Modes:
 Rerun:
   .venv/bin/python benchmarks/critic_throughput.py                       # CPU, builtin model
   python3 benchmarks/critic_throughput.py --model random:qwen2.5-1.5b --device cuda
+  python3 benchmarks/critic_throughput.py --model random:qwen2.5-1.5b --device cuda --compile on
 """
 
 from __future__ import annotations
@@ -99,7 +104,9 @@ def synthetic_units(n: int, prefixes: int, prefix_len: int, suffix_len: int, see
     return units
 
 
-def constitution_units(spec: str, root: Path, device: str, batch_tokens: int, method: str) -> tuple[Any, list[Unit]]:
+def constitution_units(
+    spec: str, root: Path, device: str, batch_tokens: int, method: str, compile_mode: str
+) -> tuple[Any, list[Unit]]:
     from constitution_studio.core.critic import open_critic
     from constitution_studio.core.critic.engine import parts_for
     from constitution_studio.core.critic.evaluation import requests_for
@@ -110,12 +117,43 @@ def constitution_units(spec: str, root: Path, device: str, batch_tokens: int, me
     settings = ws.constitution.critic.model_copy(update={"model": spec})
     critic = open_critic(settings, root, use_cache=False, device=device, batch_tokens=batch_tokens, method=method)
     runner = critic._ensure_runner()
+    runner.compile_mode = compile_mode
     units = [
         critic._unit(part, r.statement, r.case)
         for r in requests_for(ws)
         for part in parts_for(r.case.kind, r.variant, critic.method)
     ]
     return runner, units
+
+
+def compiled_graphs() -> int:
+    """Distinct graphs torch.compile built in this process (more than 1-2 means recompiles)."""
+    from torch._dynamo.utils import counters
+
+    return int(counters["stats"]["unique_graphs"])
+
+
+def gpu_time_split(prof: Any) -> str:
+    """Share of GPU kernel time by kind: matmul, attention, fused (Triton), other elementwise."""
+    from torch.autograd import DeviceType
+
+    kinds = {"matmul": 0.0, "attention": 0.0, "fused (triton)": 0.0, "other": 0.0}
+    for event in prof.key_averages():
+        if event.device_type != DeviceType.CUDA:
+            continue
+        name = event.key.lower()
+        if any(k in name for k in ("gemm", "nvjet", "cutlass", "xmma", "cublas", "matmul")):
+            kind = "matmul"
+        elif any(k in name for k in ("fmha", "flash", "attention", "attn")):
+            kind = "attention"
+        elif "triton" in name:
+            kind = "fused (triton)"
+        else:
+            kind = "other"
+        kinds[kind] += event.self_device_time_total
+    total = sum(kinds.values()) or 1.0
+    parts = ", ".join(f"{k} {v / total:.0%}" for k, v in kinds.items())
+    return f"GPU kernel time {total / 1e3:.1f} ms: {parts}"
 
 
 def sync(device: str) -> None:
@@ -162,6 +200,9 @@ def main() -> None:
     ap.add_argument("--prefixes", type=int, default=8, help="synthetic: distinct prefixes (principles)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument("--profile", action="store_true", help="print the top kernels of one optimised pass")
+    ap.add_argument(
+        "--compile", default="off", choices=("auto", "on", "off"), help="torch.compile the forward (runner's mode)"
+    )
     args = ap.parse_args()
 
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
@@ -169,10 +210,10 @@ def main() -> None:
     batch_tokens = args.batch_tokens or (32768 if cuda else 2048)
     if args.model.startswith("random:"):
         model, tok = random_model(args.model.removeprefix("random:"), device)
-        runner = Runner(model, tok, batch_tokens=batch_tokens)
+        runner = Runner(model, tok, batch_tokens=batch_tokens, compile=args.compile)
         units = synthetic_units(args.cases or 2048, args.prefixes, args.prefix_tokens, args.suffix_tokens)
     else:
-        runner, units = constitution_units(args.model, args.root, device, batch_tokens, args.method)
+        runner, units = constitution_units(args.model, args.root, device, batch_tokens, args.method, args.compile)
         if args.cases:
             units = units[: args.cases]
     model = runner.model
@@ -180,17 +221,20 @@ def main() -> None:
     params = sum(p.numel() for p in model.parameters())
     non_emb = params - emb
 
-    # warm-up (kernels, allocator) on a few prompts, not timed
-    optimised(runner, units[:4], device)
+    # warm-up (kernels, allocator; the compile with --compile on) on a few prompts, not timed
+    warmup, _ = optimised(runner, units[:64], device)
     naive(model, units[:2], device)
     if args.profile:
         from torch.profiler import ProfilerActivity, profile
 
         acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
         with profile(activities=acts) as prof:
-            optimised(runner, units[:256], device)
+            t_prof, _ = optimised(runner, units[:256], device)
+        print(f"profiled pass: 256 prompts, {t_prof * 1e3:.1f} ms wall (profiler overhead included)")
         key = "self_cuda_time_total" if cuda else "self_cpu_time_total"
         print(prof.key_averages().table(sort_by=key, row_limit=18, max_name_column_width=60))
+        if cuda:
+            print(gpu_time_split(prof))
     runner._prefix_kv.clear()
     runner.tokens = runner.calls = 0
     if cuda:
@@ -223,6 +267,10 @@ def main() -> None:
         "speedup_vs_naive": rate / naive_rate,
         "max_logodds_diff_vs_naive": max_diff,
         "forward_passes": runner.calls,
+        "compile": runner.compile_mode,
+        "compile_seconds": runner.compile_seconds,
+        "warmup_seconds": warmup,
+        "compiled_graphs": compiled_graphs(),
         "sample_logodds": [round(v, 4) for v in v_opt[:3]],
     }
     if cuda:

@@ -5,11 +5,18 @@ suffix (the judge question for one case). The runner sorts units by length, pack
 batches under a token budget, left-pads, and runs one forward per batch with
 `logits_to_keep=1` so the LM head runs only on the last position. A prefix's KV cache is
 computed once and expanded over the batch instead of being recomputed per case.
+
+On CUDA, long runs compile the model's forward (`torch.compile`, dynamic shapes: one graph
+serves every batch shape), which fuses the elementwise work between the matmuls; see
+`COMPILE_AFTER_PROMPTS`. Results are read back one batch late, so the host prepares and
+launches the next batch while the GPU is still busy with the current one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +24,13 @@ from typing import Any
 import torch
 
 from constitution_studio.errors import ModelUnavailableError
+
+COMPILE_AFTER_PROMPTS = 8192
+"""`compile="auto"` compiles once a runner has been asked for this many prompts (in one call or
+in total): compiling costs tens of seconds (docs/performance.md, "Critic throughput"), which
+pays off only over thousands of prompts, so short runs never wait for it."""
+
+COMPILE_ENV = "CSTUDIO_CRITIC_COMPILE"  # auto | on | off: overrides the default mode
 
 
 @dataclass(frozen=True)
@@ -63,11 +77,30 @@ def _attention_backends(device: torch.device) -> Iterator[None]:
         yield
 
 
+def _compile_mode(mode: str | None) -> str:
+    mode = (mode or os.environ.get(COMPILE_ENV) or "auto").strip().lower()
+    if mode not in ("auto", "on", "off"):
+        raise ValueError(f"compile mode must be auto, on or off, not {mode!r}")
+    return mode
+
+
 class Runner:
-    """Scores units on one model; counts forward passes in `calls`."""
+    """Scores units on one model; counts forward passes in `calls`.
+
+    `compile`: "auto" (default, or $CSTUDIO_CRITIC_COMPILE) compiles the forward on CUDA once
+    `COMPILE_AFTER_PROMPTS` prompts were asked for; "on" compiles at the first batch on any
+    device; "off" never does. `compile_seconds` is the time the first compiled call took.
+    """
 
     def __init__(
-        self, model: Any, tokenizer: Any, *, batch_tokens: int, use_prefix_cache: bool = True, max_batch: int = 512
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        batch_tokens: int,
+        use_prefix_cache: bool = True,
+        max_batch: int = 512,
+        compile: str | None = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -82,6 +115,10 @@ class Runner:
         self.calls = 0
         self.tokens = 0  # real (unpadded) prompt tokens processed, prefixes counted once
         self._prefix_kv: dict[tuple[int, ...], list[tuple[torch.Tensor, torch.Tensor]]] = {}
+        self.compile_mode = _compile_mode(compile)
+        self.compile_seconds: float | None = None
+        self._asked = 0  # prompts asked for so far (for compile="auto")
+        self._compiled: Any = None
 
     # -- batching -------------------------------------------------------------------------
 
@@ -126,11 +163,17 @@ class Runner:
 
         use_prefix = self.use_prefix_cache and bool(batch[0].prefix)
         rows = [u.suffix if use_prefix else u.prefix + u.suffix for u in batch]
+        n_real = len(rows)
         width = max(len(r) for r in rows)
+        if self._compiled is not None:
+            # dynamic shapes still specialise sizes 0 and 1: score a copy / one more pad column
+            # rather than compile another graph for a one-row or one-token batch
+            rows = rows * 2 if n_real == 1 else rows
+            width = max(width, 2)
         # one host tensor, one copy to the device (left padding)
         ids = torch.tensor([[self.pad_id] * (width - len(r)) + list(r) for r in rows], dtype=torch.long)
         mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], dtype=torch.long)
-        ids, mask = ids.to(self.device), mask.to(self.device)
+        ids, mask = self._to_device(ids), self._to_device(mask)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         kwargs: dict[str, Any] = {"use_cache": False}
         if use_prefix:
@@ -142,10 +185,16 @@ class Runner:
             mask = torch.cat([torch.ones((n, p), dtype=mask.dtype, device=self.device), mask], dim=1)
             positions = positions + p
             kwargs = {"use_cache": True, "past_key_values": cache}
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=1, **kwargs)
+        forward = self._compiled if self._compiled is not None else self.model
+        first_compiled = self._compiled is not None and self.compile_seconds is None
+        start = time.perf_counter()
+        out = forward(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=1, **kwargs)
+        if first_compiled:
+            self._sync()
+            self.compile_seconds = time.perf_counter() - start
         self.calls += 1
         self.tokens += sum(len(u.suffix) for u in batch) + (0 if use_prefix else sum(len(u.prefix) for u in batch))
-        return out.logits[:, -1, :]
+        return out.logits[:n_real, -1, :]
 
     def log_odds(
         self,
@@ -153,24 +202,56 @@ class Runner:
         *,
         cancelled: Callable[[], bool] = lambda: False,
     ) -> Iterator[tuple[list[int], list[float]]]:
-        """Yield (unit indices, log-odds of first vs second option) per batch, until cancelled."""
+        """Yield (unit indices, log-odds of first vs second option) per batch, until cancelled.
+
+        Each batch's values are read back (the one host sync) after the next batch has been
+        launched, so the GPU does not idle while the host builds the next batch.
+        """
+        self._asked += len(units)
+        self._maybe_compile()
+        pending: tuple[list[int], torch.Tensor] | None = None
         with torch.inference_mode(), _attention_backends(self.device):
             for indices in self.batches(units):
                 if cancelled():
-                    return
+                    break
                 batch = [units[i] for i in indices]
-                logits = self._forward(batch).float()
-                yield indices, self._option_log_odds(logits, batch)
+                odds = self._option_log_odds(self._forward(batch).float(), batch)
+                if pending is not None:
+                    yield pending[0], [float(v) for v in pending[1].tolist()]
+                pending = (indices, odds)
+            if pending is not None:
+                yield pending[0], [float(v) for v in pending[1].tolist()]
 
-    def _option_log_odds(self, logits: torch.Tensor, batch: Sequence[Unit]) -> list[float]:
-        """logsumexp over each option's token variants, first minus second, in one device sync."""
+    def _option_log_odds(self, logits: torch.Tensor, batch: Sequence[Unit]) -> torch.Tensor:
+        """logsumexp over each option's token variants, first minus second (on the device)."""
         width = max(max(len(u.first), len(u.second)) for u in batch)
 
         def gather(groups: list[tuple[int, ...]]) -> torch.Tensor:
-            idx = torch.tensor([list(g) + [g[0]] * (width - len(g)) for g in groups], device=logits.device)
-            keep = torch.tensor([[True] * len(g) + [False] * (width - len(g)) for g in groups], device=logits.device)
+            idx = self._to_device(torch.tensor([list(g) + [g[0]] * (width - len(g)) for g in groups]))
+            keep = self._to_device(torch.tensor([[True] * len(g) + [False] * (width - len(g)) for g in groups]))
             picked = logits.gather(1, idx).masked_fill(~keep, float("-inf"))
             return torch.logsumexp(picked, dim=1)
 
-        odds = gather([u.first for u in batch]) - gather([u.second for u in batch])
-        return [float(v) for v in odds.tolist()]
+        return gather([u.first for u in batch]) - gather([u.second for u in batch])
+
+    # -- device helpers -------------------------------------------------------------------
+
+    def _to_device(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Host tensor to the model's device; on CUDA via pinned memory, without blocking the host."""
+        if self.device.type != "cuda":
+            return tensor.to(self.device)
+        return tensor.pin_memory().to(self.device, non_blocking=True)
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def _maybe_compile(self) -> None:
+        """Compile the forward once when the mode (and, for auto, device and run length) says so."""
+        if self._compiled is not None or self.compile_mode == "off":
+            return
+        if self.compile_mode == "auto" and (self.device.type != "cuda" or self._asked < COMPILE_AFTER_PROMPTS):
+            return
+        # dynamic=True: batch size, suffix and prefix lengths are symbolic, so one graph serves
+        # every batch (a static graph per shape would recompile for almost every batch).
+        self._compiled = torch.compile(self.model, dynamic=True)
