@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import TextArea
 
 from constitution_studio.core.critic import ScoreRequest, open_critic
@@ -126,3 +127,29 @@ async def test_auto_run_stays_off_on_the_cpu(mini_root: Path, tiny_critic_settin
         assert app._critic is None or app._critic.model_calls == 0
         await pilot.press("f5")
         assert main.auto_run is True  # refused: needs a GPU
+
+
+async def test_auto_run_on_a_gpu(mini_root: Path, tiny_model_dir: Path) -> None:
+    """On a CUDA machine, `device: auto`: the first typing pause finds the GPU and runs the critic there."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    settings = CriticSettings(model=str(tiny_model_dir), device="auto", dtype="float32")
+    app = StudioApp(mini_root, critic_settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen) and main.gpu is None
+        area = main.query_one("#f-statement", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+        await pilot.press(*EDIT)
+        await pilot.pause(AUTO_RUN_SECONDS + 0.3)
+        await app.workers.wait_for_complete()  # the GPU probe
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # the run it started
+        await pilot.pause()
+        assert main.gpu is True
+        edited = app.studio.edited("HARM-01")["statement"]
+        assert set(app.studio.labels_for("HARM-01", edited)) == {"mini-001", "mini-002"}
+        critic = studio_critic(app)
+        assert critic.model_calls > 0 and critic.info.device.startswith("cuda")

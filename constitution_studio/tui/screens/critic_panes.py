@@ -116,6 +116,17 @@ class CriticPanes(Screen[None]):
         if event.principle_id == self.current:
             self.refresh_cases(note="critic cancelled" if event.cancelled else "")
         self.refresh_bindings()
+        if not event.cancelled and self.gpu and self.auto_run:
+            self.call_later(self._catch_up)
+
+    def _catch_up(self) -> None:
+        """Auto-run: the wording may have changed again while the last run was going; score it too."""
+        pid = self._current
+        if pid is None or self.critic_running():
+            return
+        edited = self.studio.edited(pid)["statement"]
+        if edited.strip() and set(self.studio.labels_for(pid, edited)) != {c.id for c in self.cases(pid)}:
+            self.action_run_critic(quiet=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "critic":
