@@ -8,7 +8,8 @@ class of a pair (P(a preferred) is its score), `violates` that of a single respo
 Levels (docs/trust.md), from Cohen's kappa and its seeded bootstrap 95% interval:
 
 * `unknown`   fewer than MIN_GOLD gold cases: nothing can be said;
-* `untrusted` the kappa interval reaches 0 (agreement not distinguishable from chance);
+* `untrusted` the kappa interval reaches 0, or the AUC interval reaches 0.5 (labels, or the
+              probabilities behind them, not distinguishable from chance);
 * `good`      kappa >= GOOD_KAPPA and the interval's lower end >= GOOD_KAPPA_LOW;
 * `weak`      anything in between.
 """
@@ -93,11 +94,17 @@ class TrustReport(BaseModel):
         return next((p.agreement for p in self.principles if p.principle_id == principle_id), None)
 
 
-def trust_level(n: int, kappa: Estimate) -> TrustLevel:
-    """The documented thresholds, in one place."""
+def trust_level(n: int, kappa: Estimate, auc: Estimate | None = None) -> TrustLevel:
+    """The documented thresholds, in one place.
+
+    The AUC rule catches a critic whose kappa edges above 0 by threshold luck while its
+    probabilities rank gold cases no better than a coin (seen with the builtin model).
+    """
     if n < MIN_GOLD:
         return TrustLevel.UNKNOWN
     if kappa.value is None or kappa.low is None or kappa.low <= 0.0:
+        return TrustLevel.UNTRUSTED
+    if auc is not None and auc.low is not None and auc.low <= 0.5:
         return TrustLevel.UNTRUSTED
     if kappa.value >= GOOD_KAPPA and kappa.low >= GOOD_KAPPA_LOW:
         return TrustLevel.GOOD
@@ -120,7 +127,7 @@ def agreement(
         balanced_accuracy=est["balanced_accuracy"],
         kappa=est["kappa"],
         auc=est["auc"],
-        level=trust_level(len(y), est["kappa"]),
+        level=trust_level(len(y), est["kappa"], est["auc"]),
     )
 
 

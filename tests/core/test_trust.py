@@ -76,6 +76,20 @@ def test_trust_levels_at_their_edges(n: int, kappa: Estimate, level: TrustLevel)
     assert trust_level(n, kappa) is level
 
 
+@pytest.mark.parametrize(
+    ("auc", "level"),
+    [
+        (Estimate(value=0.49, low=0.38, high=0.60), TrustLevel.UNTRUSTED),  # probabilities rank like a coin
+        (Estimate(value=0.62, low=0.50, high=0.74), TrustLevel.UNTRUSTED),  # interval touches 0.5
+        (Estimate(value=0.70, low=0.51, high=0.85), TrustLevel.WEAK),
+        (Estimate(value=None), TrustLevel.WEAK),  # undefined AUC leaves the kappa rule alone
+    ],
+)
+def test_auc_interval_reaching_chance_is_untrusted(auc: Estimate, level: TrustLevel) -> None:
+    kappa = Estimate(value=0.11, low=0.01, high=0.21)  # just above 0: what the builtin critic showed
+    assert trust_level(120, kappa, auc) is level
+
+
 def _ws(cases: list[EvalCase], priority: list[str]) -> Workspace:
     ws = Workspace(label="test", constitution=Constitution(name="t", version="1", priority=priority))
     for pid in priority:
