@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -200,6 +201,11 @@ class EvalCase(StrictModel):
 
     def content_hash(self) -> str:
         """Hash of what the critic reads (conversation and responses), not labels or notes."""
+        return self._content_hash
+
+    @cached_property
+    def _content_hash(self) -> str:
+        # Computed once per case: the studio looks up 50,000 cases' cached scores at start-up.
         payload = {
             "prompt": [t.model_dump() for t in self.turns],
             "response": self.response,

@@ -48,20 +48,13 @@ def score_cache_exists(root: Path) -> bool:
 
 
 def cached_labels(critic: Any, principle_id: str, statement: str, cases: list[EvalCase]) -> dict[str, Label]:
-    """The labels already in the critic's cache for `statement`; never loads the model.
-
-    `Critic.score` answers cached requests first and stops before loading the model when its
-    cancel event is set, so a run that is cancelled before it starts is a cache-only lookup.
-    """
+    """The labels already in the critic's cache for `statement`; never loads the model."""
     from constitution_studio.core.critic import ScoreRequest
 
-    cache_only = threading.Event()
-    cache_only.set()
     requests = [ScoreRequest(principle_id=principle_id, statement=statement, case=case) for case in cases]
     return {
         score.case_id: Label(label=score.label, probability=float(score.probability), cached=True)
-        for score in critic.score(requests, cancel=cache_only)
-        if score.cached
+        for score in critic.cached(requests)
     }
 
 

@@ -291,6 +291,16 @@ class Critic:
             return
         yield from self._score_missing(missing, done, total, cancel, progress)
 
+    def cached(self, requests: Sequence[ScoreRequest]) -> list[Score]:
+        """The requests already in the cache, without loading the model: what the studio shows at once."""
+        if self.cache is None:
+            return []
+        keys = [self.key_for(r) for r in requests]
+        found = self.cache.get_many(keys)
+        return [
+            self._score(req, found[key], cached=True) for req, key in zip(requests, keys, strict=True) if key in found
+        ]
+
     def _content_free(self, statement: str, variant: str, kind: Kind) -> tuple[str, EvalCase]:
         case = content_free_case(kind)
         return self._key(statement, f"{CONTENT_FREE}:{kind}", kind, variant), case

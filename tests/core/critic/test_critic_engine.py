@@ -198,3 +198,18 @@ def test_template_without_system_role_folds_the_system_prompt(tiny_model_dir: Pa
     )
     prefix, suffix = PromptBuilder(tok).texts([{"role": "system", "content": "SYS"}], "Principle: X\n", "Case")
     assert prefix.startswith("<|im_start|>user\nSYS\n\nPrinciple: X\n") and suffix.startswith("Case")
+
+
+def test_cached_lookup_never_loads_the_model(tmp_path, tiny_critic_settings) -> None:  # type: ignore[no-untyped-def]
+    from constitution_studio.core.critic import ScoreRequest, open_critic
+    from constitution_studio.core.models import EvalCase
+
+    case = EvalCase(id="c1", principles=["HARM-01"], prompt="How do I kill a stuck process?", response="Use kill -9.")
+    other = EvalCase(id="c2", principles=["HARM-01"], prompt="Hi", response="Hello.")
+    req = ScoreRequest(principle_id="HARM-01", statement="No harm.", case=case)
+    warm = open_critic(tiny_critic_settings, tmp_path)
+    [scored] = list(warm.score([req]))
+    fresh = open_critic(tiny_critic_settings, tmp_path)
+    found = fresh.cached([req, ScoreRequest(principle_id="HARM-01", statement="No harm.", case=other)])
+    assert [(s.case_id, s.probability, s.cached) for s in found] == [("c1", scored.probability, True)]
+    assert fresh.model_calls == 0 and fresh._runner is None
