@@ -6,9 +6,9 @@ batches under a token budget, left-pads, and runs one forward per batch with
 `logits_to_keep=1` so the LM head runs only on the last position. A prefix's KV cache is
 computed once and expanded over the batch instead of being recomputed per case.
 
-On CUDA, long runs compile the model's forward (`torch.compile`, dynamic shapes: one graph
-serves every batch shape), which fuses the elementwise work between the matmuls; see
-`COMPILE_AFTER_PROMPTS`. Results are read back one batch late, so the host prepares and
+On CUDA, very long runs (or `compile="on"`) compile the model's forward (`torch.compile`,
+dynamic shapes: one graph serves every batch shape), which fuses the elementwise work between
+the matmuls; see `COMPILE_AFTER_PROMPTS`. Results are read back one batch late, so the host prepares and
 launches the next batch while the GPU is still busy with the current one.
 """
 
@@ -25,10 +25,11 @@ import torch
 
 from constitution_studio.errors import ModelUnavailableError
 
-COMPILE_AFTER_PROMPTS = 8192
-"""`compile="auto"` compiles once a runner has been asked for this many prompts (in one call or
-in total): compiling costs tens of seconds (docs/performance.md, "Critic throughput"), which
-pays off only over thousands of prompts, so short runs never wait for it."""
+COMPILE_AFTER_PROMPTS = 150_000
+"""`compile="auto"` compiles on CUDA only for a run of at least this many prompts. Measured on an
+H100 with the Qwen2.5-1.5B shape (docs/performance.md, "Critic throughput"): compiling takes
+~126 s cold (~50 s with a warm inductor cache) and saves ~1 ms per ~600-token prompt, so it
+pays off only beyond ~130k prompts; shorter runs never wait for it."""
 
 COMPILE_ENV = "CSTUDIO_CRITIC_COMPILE"  # auto | on | off: overrides the default mode
 
@@ -87,9 +88,10 @@ def _compile_mode(mode: str | None) -> str:
 class Runner:
     """Scores units on one model; counts forward passes in `calls`.
 
-    `compile`: "auto" (default, or $CSTUDIO_CRITIC_COMPILE) compiles the forward on CUDA once
-    `COMPILE_AFTER_PROMPTS` prompts were asked for; "on" compiles at the first batch on any
-    device; "off" never does. `compile_seconds` is the time the first compiled call took.
+    `compile`: "auto" (default, or $CSTUDIO_CRITIC_COMPILE) compiles the forward on CUDA for a
+    run of `COMPILE_AFTER_PROMPTS` prompts or more; "on" compiles at the first batch on any
+    device (worth it when one process scores many runs); "off" never does. Once compiled, the
+    runner stays compiled. `compile_seconds` is the time the first compiled call took.
     """
 
     def __init__(
@@ -117,7 +119,6 @@ class Runner:
         self._prefix_kv: dict[tuple[int, ...], list[tuple[torch.Tensor, torch.Tensor]]] = {}
         self.compile_mode = _compile_mode(compile)
         self.compile_seconds: float | None = None
-        self._asked = 0  # prompts asked for so far (for compile="auto")
         self._compiled: Any = None
 
     # -- batching -------------------------------------------------------------------------
@@ -201,14 +202,15 @@ class Runner:
         units: Sequence[Unit],
         *,
         cancelled: Callable[[], bool] = lambda: False,
+        run_size: int | None = None,
     ) -> Iterator[tuple[list[int], list[float]]]:
         """Yield (unit indices, log-odds of first vs second option) per batch, until cancelled.
 
-        Each batch's values are read back (the one host sync) after the next batch has been
-        launched, so the GPU does not idle while the host builds the next batch.
+        `run_size`: prompts in the whole run this call is a chunk of (for compile="auto";
+        default: this call's). Each batch's values are read back (the one host sync) after the
+        next batch has been launched, so the GPU does not idle while the host builds the next.
         """
-        self._asked += len(units)
-        self._maybe_compile()
+        self._maybe_compile(run_size if run_size is not None else len(units))
         pending: tuple[list[int], torch.Tensor] | None = None
         with torch.inference_mode(), _attention_backends(self.device):
             for indices in self.batches(units):
@@ -246,11 +248,15 @@ class Runner:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
 
-    def _maybe_compile(self) -> None:
-        """Compile the forward once when the mode (and, for auto, device and run length) says so."""
-        if self._compiled is not None or self.compile_mode == "off":
-            return
-        if self.compile_mode == "auto" and (self.device.type != "cuda" or self._asked < COMPILE_AFTER_PROMPTS):
+    def wants_compile(self, run_size: int) -> bool:
+        """Whether a run of `run_size` prompts gets a compiled forward under this mode and device."""
+        if self.compile_mode == "auto":
+            return self.device.type == "cuda" and run_size >= COMPILE_AFTER_PROMPTS
+        return self.compile_mode == "on"
+
+    def _maybe_compile(self, run_size: int) -> None:
+        """Compile the forward once, when `wants_compile` says so (then it stays compiled)."""
+        if self._compiled is not None or not self.wants_compile(run_size):
             return
         # dynamic=True: batch size, suffix and prefix lengths are symbolic, so one graph serves
         # every batch (a static graph per shape would recompile for almost every batch).
