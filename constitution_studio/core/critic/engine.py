@@ -368,7 +368,8 @@ class Critic:
             needed = sorted({i for job in chunk for i in job.unit_ids if i not in values})
             finished = 0
             in_chunk = sum(len(job.requests) for job in chunk)
-            for indices, odds in runner.log_odds([units[i] for i in needed], cancelled=cancelled):
+            batches = runner.log_odds([units[i] for i in needed], cancelled=cancelled, run_size=len(units))
+            for indices, odds in batches:
                 for j, v in zip(indices, odds, strict=True):
                     values[needed[j]] = v
                 finished += len(indices)
