@@ -136,7 +136,9 @@ def test_stable_flip_cap_and_over_refusal(tmp_path: Path) -> None:
     result = run(
         tmp_path,
         noisy_table,
-        check="  fail_on_gold_regression: false\n  max_stable_flips_per_principle: 0\n  max_over_refusal_increase: 1.0\n",
+        check=(
+            "  fail_on_gold_regression: false\n  max_stable_flips_per_principle: 0\n  max_over_refusal_increase: 1.0\n"
+        ),
     )
     rules = {g.rule for g in result.failures}
     assert rules == {"stable_flips"}
