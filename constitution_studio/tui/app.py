@@ -86,6 +86,7 @@ class StudioApp(App[int]):
 
     async def action_quit(self) -> None:
         studio = self.studio
+        self.main.sync_editor()  # a keystroke whose message is still queued counts as an edit
         if not studio.dirty:
             self.exit(0)
             return

@@ -167,3 +167,22 @@ async def test_invalid_constitution_opens_with_findings_and_jump(mini_root: Path
         assert isinstance(main, MainScreen)
         assert main.current == "HON-01"
         assert app.focused is app.screen.query_one(CaseTable)
+
+
+async def test_an_edit_whose_message_is_still_queued_is_not_lost(mini_root: Path) -> None:
+    """ctrl+s / ctrl+q can overtake the FieldEdited message of the last keystroke; both read the fields."""
+    from constitution_studio.tui.widgets.editor import PrincipleEditor
+
+    app = StudioApp(mini_root)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = app.screen.query_one(PrincipleEditor)
+        area = app.screen.query_one("#f-statement", TextArea)
+        with editor.prevent(TextArea.Changed):  # the keystroke landed, its message has not
+            area.load_text(area.text.rstrip("\n") + " Queued words.")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, Choice) and app.screen.id == "confirm-quit"
+        await pilot.click("#save")
+        await pilot.pause()
+        assert not app.is_running
+    assert load_fast((mini_root / "principles" / "HARM-01.yaml").read_text())["statement"].endswith("Queued words.")

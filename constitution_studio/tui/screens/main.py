@@ -209,6 +209,20 @@ class MainScreen(CriticPanes):
 
     # --- editing ---------------------------------------------------------------------
 
+    def sync_editor(self) -> None:
+        """Fold what the editor shows into the draft before saving or quitting.
+
+        Edits reach the draft through FieldEdited messages; a ctrl+s or ctrl+q pressed right
+        after a keystroke can overtake them. Reading the fields directly loses nothing.
+        """
+        editor = self.query_one(PrincipleEditor)
+        pid = editor.principle_id
+        if pid is None or pid not in self.studio.ws.principles:
+            return
+        for name, value in editor.current_values().items():
+            if self.studio.edited(pid).get(name) != value:
+                self._edited(FieldEdited(pid, name, value))
+
     @on(FieldEdited)
     def _edited(self, event: FieldEdited) -> None:
         studio = self.studio
@@ -277,6 +291,7 @@ class MainScreen(CriticPanes):
     # --- saving ----------------------------------------------------------------------
 
     def action_save(self) -> None:
+        self.sync_editor()
         changed = self.studio.changed_on_disk()
         if changed:
             self.app.push_screen(disk_changed(changed), lambda choice: self._resolve_disk(changed, choice, True))

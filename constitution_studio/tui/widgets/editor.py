@@ -122,5 +122,14 @@ class PrincipleEditor(Vertical):
         event.stop()
         self._report("statement", event.text_area.text)
 
+    def current_values(self) -> dict[str, str]:
+        """What the fields show right now; their FieldEdited messages may still be queued."""
+        values = {name: self.query_one(f"#f-{name}", Input).value for name in LINE_FIELDS}
+        status = self.query_one("#f-status", Select).value
+        if isinstance(status, str):
+            values["status"] = status
+        values["statement"] = self.query_one("#f-statement", TextArea).text
+        return values
+
     def focus_field(self, name: str) -> None:
         self.query_one(f"#f-{name}").focus()
