@@ -16,20 +16,17 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import ProgressBar, Static
 
 from constitution_studio.core.models import EvalCase
 from constitution_studio.tui.state import Label
-from constitution_studio.tui.widgets.quiet import quiet_virtual_size, update_scrollbars
+from constitution_studio.tui.widgets.line_list import LineList
 
 PROMPT_WIDTH = 40
 LABEL_STYLE = {"violates": "red", "complies": "green", "a": "cyan", "b": "magenta"}
@@ -90,7 +87,7 @@ class CaseRow:
         return self._cells
 
 
-class CaseTable(ScrollView, can_focus=True):
+class CaseTable(LineList):
     """One line per linked case under a header line; `ids` are the shown case IDs in order."""
 
     DEFAULT_CSS = """
@@ -112,9 +109,6 @@ class CaseTable(ScrollView, can_focus=True):
         Binding("end", "jump(-1)", "Last", show=False, id="cases.last"),
     ]
 
-    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)  # watch_cursor repaints two lines
-    virtual_size = quiet_virtual_size()  # the row count changes; nothing else moves (see quiet.py)
-
     class OpenRequested(Message):
         def __init__(self, case_id: str) -> None:
             super().__init__()
@@ -126,9 +120,7 @@ class CaseTable(ScrollView, can_focus=True):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.rows: dict[str, CaseRow] = {}  # shown rows by case ID, in order
-        self.ids: list[str] = []
         self._widths: list[int] = [w for _, _, w in COLUMNS]
-        self._styles: dict[str, Style] | None = None
 
     # --- rows ------------------------------------------------------------------------
 
@@ -155,33 +147,6 @@ class CaseTable(ScrollView, can_focus=True):
     def get_row(self, case_id: str) -> tuple[Text, ...]:
         return self.rows[case_id].cells()
 
-    def current_id(self) -> str | None:
-        if not self.ids:
-            return None
-        return self.ids[min(self.cursor, len(self.ids) - 1)]
-
-    def select_id(self, case_id: str) -> bool:
-        if case_id not in self.rows:
-            return False
-        self.cursor = self.ids.index(case_id)
-        return True
-
-    def watch_virtual_size(self, size: Size) -> None:
-        update_scrollbars(self, size)
-
-    def watch_cursor(self, old: int, cursor: int) -> None:
-        height = max(self.scrollable_content_region.height - 1, 1)
-        scroll_y = int(self.scroll_y)
-        if cursor < scroll_y:
-            self.scroll_to(y=cursor, animate=False)
-        elif cursor >= scroll_y + height:
-            self.scroll_to(y=cursor - height + 1, animate=False)
-        if int(self.scroll_y) == scroll_y:  # only the two cursor lines change
-            width = self.scrollable_content_region.width
-            self.refresh(*(Region(0, 1 + i - scroll_y, width, 1) for i in (old, cursor) if i >= scroll_y))
-        else:
-            self.refresh()
-
     # --- rendering -------------------------------------------------------------------
 
     def _line(self, cells: tuple[Text, ...], style: Style) -> list[Segment]:
@@ -194,17 +159,8 @@ class CaseTable(ScrollView, can_focus=True):
             line.append(" ")
         return list(line.render(self.app.console))
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._styles = None  # looked up once per paint: `rich_style` walks every ancestor
-        return super().render_lines(crop)
-
     def line_styles(self) -> dict[str, Style]:
-        if self._styles is None:
-            base = self.rich_style
-            self._styles = {"base": base} | {
-                name: base + self.get_component_rich_style(f"cases--{name}") for name in ("header", "cursor", "odd")
-            }
-        return self._styles
+        return self.component_styles("cases")
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -216,27 +172,11 @@ class CaseTable(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y - 1
         if index >= len(self.ids):
             return Strip.blank(width, styles["base"])
-        style = styles["cursor"] if index == self.cursor else styles["odd"] if index % 2 else styles["base"]
+        style = self.row_style(index, styles)
         segments = self._line(self.rows[self.ids[index]].cells(), style)
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, style)
 
     # --- keys and mouse --------------------------------------------------------------
-
-    def action_cursor(self, delta: int) -> None:
-        if self.ids:
-            self.cursor = max(0, min(len(self.ids) - 1, self.cursor + delta))
-
-    def action_page(self, direction: int) -> None:
-        self.action_cursor(direction * max(self.scrollable_content_region.height - 2, 1))
-
-    def action_jump(self, index: int) -> None:
-        if self.ids:
-            self.cursor = index % len(self.ids)
-
-    def on_click(self, event: events.Click) -> None:
-        index = int(self.scroll_y) + event.y - 1
-        if event.y >= 1 and 0 <= index < len(self.ids):
-            self.cursor = index
 
     def action_open(self) -> None:
         case_id = self.current_id()

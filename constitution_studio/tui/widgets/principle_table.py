@@ -15,16 +15,14 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.signal import Signal
 from textual.strip import Strip
 from textual.widgets import Input
 
 from constitution_studio.tui.state import Studio
-from constitution_studio.tui.widgets.quiet import quiet_virtual_size, update_scrollbars
+from constitution_studio.tui.widgets.line_list import LineList
 
 COLUMNS = (
     ("rank", "Rank", 4),
@@ -47,7 +45,7 @@ def _fit(text: str, width: int, right: bool = False) -> str:
     return text.rjust(width) if right else text.ljust(width)
 
 
-class PrincipleTable(ScrollView, can_focus=True):
+class PrincipleTable(LineList):
     """One line per principle (header on top); `ids` are the visible principle IDs in order."""
 
     DEFAULT_CSS = """
@@ -76,9 +74,6 @@ class PrincipleTable(ScrollView, can_focus=True):
         Binding("end", "jump(-1)", "Last", show=False, id="principles.last"),
     ]
 
-    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)  # watch_cursor repaints two lines
-    virtual_size = quiet_virtual_size()  # the row count changes; nothing else moves (see quiet.py)
-
     class Highlighted(Message):
         """The cursor is on another principle."""
 
@@ -103,7 +98,6 @@ class PrincipleTable(ScrollView, can_focus=True):
         self._cells: dict[str, tuple[str, ...]] = {}
         self._query = ""
         self._last_highlight: str | None = None
-        self._styles: dict[str, Style] | None = None
         # Published at once when the cursor lands on another principle: a subscriber with
         # immediate=True updates its panes before the next frame, so the list and the editor
         # change in one paint (the Highlighted message arrives a frame, ~17 ms, later).
@@ -200,57 +194,15 @@ class PrincipleTable(ScrollView, can_focus=True):
         except Exception:
             return ""
 
-    def current_id(self) -> str | None:
-        if not self.ids:
-            return None
-        return self.ids[min(self.cursor, len(self.ids) - 1)]
-
-    def select_id(self, pid: str) -> bool:
-        if pid not in self.ids:
-            return False
-        self.cursor = self.ids.index(pid)
-        return True
-
-    def watch_virtual_size(self, size: Size) -> None:
-        update_scrollbars(self, size)
-
-    def watch_cursor(self, old: int, cursor: int) -> None:
-        height = max(self.scrollable_content_region.height - 1, 1)
-        scroll_y = int(self.scroll_y)
-        if cursor < scroll_y:
-            self.scroll_to(y=cursor, animate=False)
-        elif cursor >= scroll_y + height:
-            self.scroll_to(y=cursor - height + 1, animate=False)
-        if int(self.scroll_y) == scroll_y:  # only the two cursor lines change
-            self.refresh_lines(old, cursor)
-        else:
-            self.refresh()
+    def cursor_moved(self) -> None:
         pid = self.current_id()
         if pid is not None and pid != self._last_highlight:
             self._last_highlight = pid
             self.highlighted_signal.publish(pid)
             self.post_message(self.Highlighted(pid))
 
-    def refresh_lines(self, *indices: int) -> None:
-        """Repaint the lines of these rows (a repaint of the whole list costs ~5-10 ms)."""
-        width = self.scrollable_content_region.width
-        top = int(self.scroll_y)
-        self.refresh(*(Region(0, 1 + i - top, width, 1) for i in indices if top <= i < top + self.size.height))
-
-    # --- rendering -------------------------------------------------------------------
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._styles = None  # looked up once per paint: `rich_style` walks every ancestor
-        return super().render_lines(crop)
-
     def line_styles(self) -> dict[str, Style]:
-        if self._styles is None:
-            base = self.rich_style
-            self._styles = {"base": base, "dirty": self.get_component_rich_style("principles--dirty")} | {
-                name: base + self.get_component_rich_style(f"principles--{name}")
-                for name in ("header", "cursor", "odd")
-            }
-        return self._styles
+        return self.component_styles("principles", "dirty")
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -268,7 +220,7 @@ class PrincipleTable(ScrollView, can_focus=True):
         text = " ".join(
             _fit(value, w, right=(key in ("rank", "cases"))) for (key, _, w), value in zip(COLUMNS, cells, strict=True)
         )
-        style = styles["cursor"] if index == self.cursor else styles["odd"] if index % 2 else styles["base"]
+        style = self.row_style(index, styles)
         segments = [Segment(text, style)]
         if cells[1].startswith("●"):
             offset = COLUMNS[0][2] + 1
@@ -281,17 +233,6 @@ class PrincipleTable(ScrollView, can_focus=True):
 
     # --- keys and mouse --------------------------------------------------------------
 
-    def action_cursor(self, delta: int) -> None:
-        if self.ids:
-            self.cursor = max(0, min(len(self.ids) - 1, self.cursor + delta))
-
-    def action_page(self, direction: int) -> None:
-        self.action_cursor(direction * max(self.scrollable_content_region.height - 2, 1))
-
-    def action_jump(self, index: int) -> None:
-        if self.ids:
-            self.cursor = index % len(self.ids)
-
     def action_move(self, delta: int) -> None:
         pid = self.current_id()
         if pid is not None:
@@ -299,11 +240,6 @@ class PrincipleTable(ScrollView, can_focus=True):
 
     def action_edit(self) -> None:
         self.post_message(self.EditRequested())
-
-    def on_click(self, event: events.Click) -> None:
-        index = int(self.scroll_y) + event.y - 1
-        if event.y >= 1 and 0 <= index < len(self.ids):
-            self.cursor = index
 
     def on_key(self, event: events.Key) -> None:
         """Type-to-filter: a printable key on the list goes to the filter box."""

@@ -1,0 +1,105 @@
+"""A keyboard list that draws only the lines on screen: the base of the principle and case lists.
+
+A DataTable measures and renders every cell of every row when its rows change, which at
+1,000 principles or thousands of cases is most of a keystroke's cost. A Line API widget
+draws a row's text only when its line is painted, and moving the cursor repaints two lines.
+Subclasses keep `ids` (row keys, in order), set `virtual_size`, and implement `render_line`.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from textual import events
+from textual.geometry import Region, Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from constitution_studio.tui.widgets.quiet import quiet_virtual_size, update_scrollbars
+
+
+class LineList(ScrollView, can_focus=True):
+    """Rows keyed by ID under a one-line header, with a cursor."""
+
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)  # watch_cursor repaints two lines
+    virtual_size = quiet_virtual_size()  # the row count changes; nothing else moves (see quiet.py)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.ids: list[str] = []
+        self._styles: dict[str, Style] | None = None
+
+    def current_id(self) -> str | None:
+        if not self.ids:
+            return None
+        return self.ids[min(self.cursor, len(self.ids) - 1)]
+
+    def select_id(self, key: str) -> bool:
+        if key not in self.ids:
+            return False
+        self.cursor = self.ids.index(key)
+        return True
+
+    def watch_virtual_size(self, size: Size) -> None:
+        update_scrollbars(self, size)
+
+    def watch_cursor(self, old: int, cursor: int) -> None:
+        """Keep the cursor in view; repaint only the two lines it left and entered when nothing scrolled."""
+        height = max(self.scrollable_content_region.height - 1, 1)
+        scroll_y = int(self.scroll_y)
+        if cursor < scroll_y:
+            self.scroll_to(y=cursor, animate=False)
+        elif cursor >= scroll_y + height:
+            self.scroll_to(y=cursor - height + 1, animate=False)
+        if int(self.scroll_y) == scroll_y:
+            self.refresh_lines(old, cursor)
+        else:
+            self.refresh()
+        self.cursor_moved()
+
+    def cursor_moved(self) -> None:
+        """Hook for subclasses: the cursor is on a new row (or the same row again)."""
+
+    def refresh_lines(self, *indices: int) -> None:
+        """Repaint the lines of these rows (a repaint of the whole list costs ~5-10 ms)."""
+        width = self.scrollable_content_region.width
+        top = int(self.scroll_y)
+        self.refresh(*(Region(0, 1 + i - top, width, 1) for i in indices if top <= i < top + self.size.height))
+
+    # --- rendering -------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._styles = None  # looked up once per paint: `rich_style` walks every ancestor
+        return super().render_lines(crop)
+
+    def component_styles(self, prefix: str, *extra: str) -> dict[str, Style]:
+        """Base style plus `prefix--header/cursor/odd` (and `extra` components, unmixed), once per paint."""
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = {"base": base}
+            for name in ("header", "cursor", "odd"):
+                self._styles[name] = base + self.get_component_rich_style(f"{prefix}--{name}")
+            for name in extra:
+                self._styles[name] = self.get_component_rich_style(f"{prefix}--{name}")
+        return self._styles
+
+    def row_style(self, index: int, styles: dict[str, Style]) -> Style:
+        return styles["cursor"] if index == self.cursor else styles["odd"] if index % 2 else styles["base"]
+
+    # --- keys and mouse --------------------------------------------------------------
+
+    def action_cursor(self, delta: int) -> None:
+        if self.ids:
+            self.cursor = max(0, min(len(self.ids) - 1, self.cursor + delta))
+
+    def action_page(self, direction: int) -> None:
+        self.action_cursor(direction * max(self.scrollable_content_region.height - 2, 1))
+
+    def action_jump(self, index: int) -> None:
+        if self.ids:
+            self.cursor = index % len(self.ids)
+
+    def on_click(self, event: events.Click) -> None:
+        index = int(self.scroll_y) + event.y - 1
+        if event.y >= 1 and 0 <= index < len(self.ids):
+            self.cursor = index
