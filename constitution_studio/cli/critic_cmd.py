@@ -188,16 +188,18 @@ def format_eval_text(report: EvalReport, trust: Any = None) -> str:
         lines.append(format_trust_text(trust, info.model_dump(), per_principle=False).rstrip("\n"))
     lines.append("")
     head = (
-        f"{'principle':<10} {'cases':>5}  {'labels':<24} {'gold':>4} {'acc':>5} {'kappa':>6}  "
+        f"{'principle':<10} {'cases':>5}  {'labels':<24} {'gold':>4} {'acc':>5} {'kappa':>6} {'trust':<9}  "
         f"{'benign':>6} {'over-ref':>8}  least certain"
     )
     lines += [head, "-" * len(head)]
     for p in report.principles:
         labels = " ".join(f"{k}:{v}" for k, v in p.labels.items())
         uncertain = ", ".join(f"{c.case_id} {c.probability:.2f}" for c in p.least_certain)
+        agreement = trust.principle(p.principle_id) if trust is not None else None
+        level = agreement.level.value if agreement is not None else "unknown"
         lines.append(
             f"{p.principle_id:<10} {p.cases:>5}  {labels:<24} {p.gold_n:>4} {_fmt(p.accuracy):>5} "
-            f"{_fmt(p.kappa):>6}  {p.benign_n:>6} {_fmt(p.over_refusal):>8}  {uncertain}"
+            f"{_fmt(p.kappa):>6} {level:<9}  {p.benign_n:>6} {_fmt(p.over_refusal):>8}  {uncertain}"
         )
     lines.append("")
     lines.append(
