@@ -13,7 +13,7 @@ import sys
 
 from constitution_studio.cli.common import add_root, print_json, root_of
 from constitution_studio.core.models import PRINCIPLE_ID_PATTERN
-from constitution_studio.core.source import WORKTREE
+from constitution_studio.core.source import PRINCIPLES_DIR, WORKTREE
 from constitution_studio.errors import BadInputError, ExitCode, InvalidConstitutionError
 
 
@@ -89,7 +89,12 @@ def run_log(args: argparse.Namespace) -> int:
     check_ref_syntax(args.ref)
     if not re.fullmatch(PRINCIPLE_ID_PATTERN, args.id):
         raise BadInputError(f"{args.id!r} is not a principle ID (upper-case prefix, dash, 2+ digits, e.g. HARM-01)")
-    entries = principle_log(root_of(args), args.id, limit=args.limit, ref=args.ref)
+    root = root_of(args)
+    entries = principle_log(root, args.id, limit=args.limit, ref=args.ref)
+    if not entries and not (root / PRINCIPLES_DIR / f"{args.id}.yaml").exists():
+        raise BadInputError(
+            f"no principle {args.id}: not in the work tree, and no commit reachable from {args.ref} has it"
+        )
     if args.format == "json":
         print_json({"id": args.id, "commits": [e.model_dump(mode="json") for e in entries]})
         return 0

@@ -198,7 +198,10 @@ def test_log_json_and_text(repo: GitRepo, capsys: pytest.CaptureFixture[str], mo
     assert data["commits"][0]["rank_before"] == 4 and data["commits"][0]["rank_after"] == 1
     code, out, _ = run(capsys, "log", "HELP-01")
     assert "moved (rank 4 -> 1)" in out
-    code, out, err = run(capsys, "log", "NOPE-01")
+    code, out, err = run(capsys, "log", "NOPE-01")  # exists nowhere: bad input
+    assert code == 2 and out == "" and err.count("\n") == 1 and "no principle NOPE-01" in err
+    repo.write("principles/NEW-01.yaml", "id: NEW-01\ntitle: New\nstatement: Not committed yet.\n")
+    code, out, err = run(capsys, "log", "NEW-01")  # only in the work tree: nothing to list, not an error
     assert code == 0 and out == "" and "no commit" in err
 
 
