@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from constitution_studio.cli.common import add_root, load_valid, root_of
-from constitution_studio.core.authoring import move_principle, new_principle
+from constitution_studio.core.authoring import move_principle, new_principle, rename_principle
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,6 +23,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_root(m)
     m.set_defaults(func=run_move)
 
+    r = subparsers.add_parser(
+        "rename", help="give a principle a new ID: its file, the priority order and every case link"
+    )
+    r.add_argument("id", metavar="ID")
+    r.add_argument("new_id", metavar="NEW_ID")
+    add_root(r)
+    r.set_defaults(func=run_rename)
+
 
 def run_new(args: argparse.Namespace) -> int:
     root = root_of(args)
@@ -37,4 +45,12 @@ def run_move(args: argparse.Namespace) -> int:
     load_valid(root)
     old, new = move_principle(root, args.id, args.to)
     sys.stdout.write(f"{args.id}: rank {old} -> {new}\n" if old != new else f"{args.id} is already at rank {new}\n")
+    return 0
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    root = root_of(args)
+    load_valid(root)
+    written = rename_principle(root, args.id, args.new_id)
+    sys.stdout.write(f"{args.id} -> {args.new_id}: wrote {', '.join(written)}\n")
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedSeq
 
 from constitution_studio.core.models import PRINCIPLE_ID_PATTERN
-from constitution_studio.core.source import CONSTITUTION_FILE, PRINCIPLES_DIR
+from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCIPLES_DIR
 from constitution_studio.core.yamldoc import YamlDocument, atomic_write
 from constitution_studio.errors import BadInputError
 
@@ -133,3 +133,62 @@ def _attach_tail(seq: CommentedSeq, last: int, trailing: str) -> None:
     else:
         token = CommentToken("\n" + trailing, CommentMark(0), None)
         seq.ca.items[last] = [token, None]
+
+
+def relink_cases(root: Path, old_id: str, new_id: str) -> list[str]:
+    """Point every case linked to `old_id` at `new_id`; returns the case files rewritten.
+
+    Each file is edited round-trip and saved atomically on its own; a file that changed on
+    disk since it was read is refused (FileChangedError) and the files before it stay written.
+    """
+    written: list[str] = []
+    for path in sorted((root / CASES_DIR).glob("*.y*ml")):
+        if old_id.encode() not in path.read_bytes():
+            continue  # cheap skip: most files never mention the ID
+        relpath = f"{CASES_DIR}/{path.name}"
+        doc = YamlDocument.load(path, relpath)
+        cases = doc.data.get("cases") if hasattr(doc.data, "get") else None
+        changed = False
+        for case in cases if isinstance(cases, list) else []:
+            links = case.get("principles") if hasattr(case, "get") else None
+            if not isinstance(links, list):
+                continue
+            for i, pid in enumerate(links):
+                if pid == old_id:
+                    links[i] = new_id
+                    changed = True
+        if changed:
+            doc.save()
+            written.append(relpath)
+    return written
+
+
+def rename_principle(root: Path, old_id: str, new_id: str) -> list[str]:
+    """Give a principle a new ID: its file and `id`, its place in the priority order, every case link.
+
+    Returns the files written, in order. The new ID must be free. `diff` and `log` key
+    principles by ID, so across the commit that renames it, the old and new IDs read as a
+    removal and an addition.
+    """
+    if not re.fullmatch(PRINCIPLE_ID_PATTERN, new_id):
+        raise BadInputError(f"id {new_id!r} does not match ^[A-Z]+-[0-9]{{2,}}$ (e.g. HARM-01)")
+    old_rel, new_rel = f"{PRINCIPLES_DIR}/{old_id}.yaml", f"{PRINCIPLES_DIR}/{new_id}.yaml"
+    if not (root / old_rel).is_file():
+        raise BadInputError(f"no principle {old_id} (expected {old_rel})")
+    if (root / new_rel).exists():
+        raise BadInputError(f"principle {new_id} already exists", path=new_rel)
+    const = YamlDocument.load(root / CONSTITUTION_FILE, CONSTITUTION_FILE)
+    priority = _priority(const)
+    if new_id in priority:
+        raise BadInputError(f"{new_id} is already in the priority list", path=CONSTITUTION_FILE)
+    doc = YamlDocument.load(root / old_rel, old_rel)
+    doc.set(["id"], new_id)
+    moved = YamlDocument(root / new_rel, b"", doc.data, new_rel)
+    moved.save()
+    (root / old_rel).unlink()
+    written = [new_rel]
+    if old_id in priority:
+        priority[list(priority).index(old_id)] = new_id
+        const.save()
+        written.append(CONSTITUTION_FILE)
+    return written + relink_cases(root, old_id, new_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from constitution_studio.core.authoring import reorder
+from constitution_studio.core.authoring import relink_cases, reorder
 from constitution_studio.core.models import Principle
 from constitution_studio.core.source import CONSTITUTION_FILE
 from constitution_studio.core.workspace import Workspace, load_root
@@ -212,6 +212,14 @@ class Studio:
         if self.order_dirty or (renames and self.constitution_text is not None):
             self._write_order(renames)
             outcome.saved.append(CONSTITUTION_FILE)
+        for old_id, new_id in renames.items():  # cases follow the principle to its new ID
+            for relpath in relink_cases(self.root, old_id, new_id):
+                if relpath not in outcome.saved:
+                    outcome.saved.append(relpath)
+            for cid in self.ws.links.get(new_id, []):
+                case = self.ws.cases[cid]
+                links = [new_id if p == old_id else p for p in case.principles]
+                self.ws.cases[cid] = case.model_copy(update={"principles": links})
         return outcome
 
     def _write_order(self, renames: dict[str, str]) -> None:

@@ -136,3 +136,25 @@ def test_authoring_refuses_an_invalid_constitution(mini: Path, capsys: pytest.Ca
     assert main(["move", "HON-01", "--to", "1", "--root", str(mini)]) == 2
     assert capsys.readouterr().err.startswith("eval_cases/cases.yaml:4:18: error: unknown-principle-link")
     assert (mini / "principles/constitution.yaml").read_bytes() == before
+
+
+def test_rename_moves_file_priority_and_links_keeping_comments(mini: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rename", "HELP-01", "HELP-02", "--root", str(mini)]) == 0
+    out = capsys.readouterr().out
+    assert "principles/HELP-02.yaml" in out and "eval_cases/cases.yaml" in out
+    ws = load_root(mini)
+    assert ws.errors == [] and not (mini / "principles/HELP-01.yaml").exists()
+    assert ws.priority == ["HARM-01", "HELP-02", "HON-01"]
+    assert ws.cases["help-001"].principles == ["HELP-02"]
+    assert ws.cases["conflict-001"].principles == ["HARM-01", "HELP-02"]
+    cases_text = (mini / "eval_cases/cases.yaml").read_text()
+    assert "principles: [HARM-01, HELP-02]" in cases_text and "# Mini eval cases." in cases_text
+    assert "  - HARM-01   # serious harm first" in (mini / "principles/constitution.yaml").read_text()
+    assert (mini / "principles/HELP-02.yaml").read_text().startswith("id: HELP-02\n")
+
+
+def test_rename_refuses_a_taken_id(mini: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = {p: p.read_bytes() for p in mini.rglob("*.yaml")}
+    assert main(["rename", "HELP-01", "HON-01", "--root", str(mini)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in mini.rglob("*.yaml")} == before

@@ -163,3 +163,22 @@ async def test_edit_and_save_when_files_come_from_the_parse_cache(mini_root: Pat
     assert text.startswith(before.split("\n", 1)[0])  # the file was edited, not replaced
     assert load_fast(text)["statement"].endswith("Fiction is fine.")
     assert load_fast(text)["tags"] == ["harm", "weapons"]
+
+
+async def test_renaming_an_id_moves_file_order_and_case_links(mini_root: Path) -> None:
+    app = StudioApp(mini_root)
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.query_one("#f-id", Input).focus()
+        await pilot.press("ctrl+e", "backspace", "9")  # HARM-01 -> HARM-09
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.studio.dirty
+        assert main_of(app).current == "HARM-09"
+    ws = load_root(mini_root)
+    assert ws.errors == [], [f.format() for f in ws.errors]
+    assert not (mini_root / "principles" / "HARM-01.yaml").exists()
+    assert ws.priority[0] == "HARM-09"
+    assert len(ws.links["HARM-09"]) == 2  # both linked cases followed the rename
+    assert "principles: [HARM-09, HELP-01]" in next((mini_root / "eval_cases").glob("*.yaml")).read_text()
