@@ -102,6 +102,17 @@ class Studio:
         taken |= {d.edited["id"] for k, d in self.drafts.items() if k != pid and d.dirty}
         return validate_fields(self.drafts[pid].edited, taken)
 
+    def unsaved_version(self) -> tuple[dict[str, Principle], list[str] | None]:
+        """The valid unsaved edits as models (renames left out) and the unsaved order, if any.
+
+        Lets the versions screen compare a ref with what the author sees, not only with disk.
+        """
+        principles = {}
+        for pid, draft in self.drafts.items():
+            if draft.dirty and draft.edited["id"] == pid and pid in self.ws.principles and not self.problems(pid):
+                principles[pid] = self.ws.principles[pid].model_copy(update=model_data(draft.edited))
+        return principles, (list(self.order) if self.order_dirty else None)
+
     def labels_for(self, pid: str, statement: str) -> dict[str, Label]:
         return self.labels.get(pid, {}).get(statement, {})
 

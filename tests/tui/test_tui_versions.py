@@ -84,3 +84,25 @@ async def test_versions_outside_git_says_so(mini_root: Path, screen_text: Any) -
         assert isinstance(app.screen, VersionsScreen)
         assert "git" in screen_text(app).lower()
         await pilot.press("escape")
+
+
+async def test_compare_includes_unsaved_edits_and_writes_nothing(mini_root: Path, screen_text: Any) -> None:
+    git(mini_root, "init", "-q", "-b", "main")
+    commit_all(mini_root, "first version")
+    before = {p: p.read_bytes() for p in (mini_root / "principles").iterdir()}
+    app = StudioApp(mini_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down")  # HON-01
+        title = app.screen.query_one("#f-title", Input)
+        title.focus()
+        await pilot.press("ctrl+e", "!")  # unsaved
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one("#diff-table", DataTable)
+        assert [str(k.value) for k in table.rows] == ["HON-01"]
+        assert "fields" in str(table.get_row("HON-01")[1])
+        assert "including 1 unsaved edit" in screen_text(app)
+        assert app.studio.dirty  # comparing does not save
+    assert {p: p.read_bytes() for p in (mini_root / "principles").iterdir()} == before

@@ -6,6 +6,7 @@ history never freezes the screen; failures (not a git repo, a bad ref) show as o
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
@@ -63,6 +64,8 @@ class VersionsScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", id="versions.back"),
         Binding("ctrl+l", "history", "History of principle", id="versions.history"),
     ]
+
+    unsaved = 0
 
     def __init__(self, studio: Studio, principle_id: str | None) -> None:
         super().__init__(id="versions")
@@ -123,17 +126,24 @@ class VersionsScreen(Screen[None]):
 
     def compare(self, ref: str) -> None:
         self.query_one("#diff-summary", Static).update(f"comparing {ref} → work tree…")
-        self._diff_worker(ref)
+        principles, order = self.studio.unsaved_version()  # snapshot here, in the UI thread
+        self.unsaved = len(principles) + (order is not None)
+        self._diff_worker(ref, principles, order)
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
-    def _diff_worker(self, ref: str) -> None:
-        from constitution_studio.core.versions import diff_refs
+    def _diff_worker(self, ref: str, unsaved: dict[str, Any], order: list[str] | None) -> None:
+        from constitution_studio.core.diff import structural_diff
+        from constitution_studio.core.versions import load_versions
 
         try:
-            diff, _, _ = diff_refs(self.studio.root, ref, WORKTREE)
+            base, head, base_sha, _ = load_versions(self.studio.root, ref, WORKTREE)
         except StudioError as exc:
             self.app.call_from_thread(self._refs_failed, exc.one_line())
             return
+        head = dataclasses.replace(head, principles={**head.principles, **unsaved})  # never alias `base`
+        if order is not None and head.constitution is not None:
+            head.constitution = head.constitution.model_copy(update={"priority": order})
+        diff = structural_diff(base, head, base_commit=base_sha)
         self.app.call_from_thread(self._show_diff, diff)
 
     def _show_diff(self, diff: Any) -> None:
@@ -150,6 +160,8 @@ class VersionsScreen(Screen[None]):
         s = diff.summary
         counts = ", ".join(f"{n} {k}" for k, n in s.principles.items() if n) or "no principle changes"
         head = f"{diff.base} → work tree: {counts}"
+        if self.unsaved:
+            head += f" (including {self.unsaved} unsaved edit(s))"
         if diff.priority_changed:
             head += " · priority order changed"
         if s.cases_changed:
