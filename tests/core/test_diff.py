@@ -24,11 +24,6 @@ from constitution_studio.core.versions import diff_refs, load_version
 from constitution_studio.core.worddiff import new_text, old_text, word_diff
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> GitRepo:
-    return GitRepo(tmp_path / "repo")
-
-
 def kinds(diff: object) -> dict[str, list[str]]:
     return {p.id: p.changes for p in diff.principles}  # type: ignore[attr-defined]
 

@@ -19,11 +19,6 @@ from constitution_studio.core.history import principle_log
 from constitution_studio.errors import RefError
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> GitRepo:
-    return GitRepo(tmp_path / "repo")
-
-
 def summary(entries: list) -> list[tuple[str, list[str]]]:
     return [(e.subject, e.changes) for e in entries]
 

@@ -29,11 +29,6 @@ from constitution_studio.core.versions import (
 from constitution_studio.errors import RefError
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> GitRepo:
-    return GitRepo(tmp_path / "repo")
-
-
 def test_load_any_ref_without_touching_the_work_tree(repo: GitRepo) -> None:
     shas = build_done_when(repo)
     repo.write("principles/HARM-01.yaml", principle_yaml("HARM-01", "An uncommitted edit."))
