@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from constitution_studio.cli.common import add_root, root_of
-from constitution_studio.cli.shift_cmd import ProgressBar
+from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.source import WORKTREE
 from constitution_studio.errors import BadInputError, ExitCode
 
@@ -56,7 +56,7 @@ def run_check_cmd(args: argparse.Namespace) -> int:
     for ref in (args.base, args.head):
         check_ref_syntax(ref)
     root = root_of(args)
-    bar = ProgressBar("check: scoring")
+    bar = ScoringProgress("check: scoring")
     try:
         result = run_check(root, args.base, args.head, use_cache=not args.no_cache, progress=bar)
     finally:

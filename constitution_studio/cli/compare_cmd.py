@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from constitution_studio.cli.common import add_root, load_valid, print_json, root_of
-from constitution_studio.cli.shift_cmd import ProgressBar
+from constitution_studio.cli.progress import ScoringProgress
 
 DEFAULT_METHODS = ("plain", "both", "contextual", "fewshot")
 
@@ -49,14 +49,14 @@ def run_compare(args: argparse.Namespace) -> int:
     root = root_of(args)
     ws = load_valid(root)
     settings = ws.constitution.critic if ws.constitution else CriticSettings()
-    bars: dict[str, ProgressBar] = {}
+    bars: dict[str, ScoringProgress] = {}
 
     def progress(label: str, done: int, total: int) -> None:
         if label not in bars:
             for old in bars.values():
                 old.close()
             bars.clear()
-            bars[label] = ProgressBar(label)
+            bars[label] = ScoringProgress(label)
         bars[label](done, total)
 
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from constitution_studio.cli.common import add_root, print_json, root_of
+from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -82,47 +83,6 @@ def _open(args: argparse.Namespace, ws: Workspace, root: Path, *, uncalibrated: 
     )
 
 
-class Progress:
-    """A rich progress bar on stderr with cases/s and ETA; silent when nothing needs scoring."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self._bar: Any = None
-        self._task: Any = None
-        self._start = time.perf_counter()
-        self._first_done: int | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self._first_done is None:
-            self._first_done = done  # cached results arrive at once; the rate counts scored ones
-            if done >= total:
-                return
-        if self._bar is None:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}"),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=Console(file=sys.stderr),
-                transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task(self.label, total=total, completed=done, rate="")
-            self._start = time.perf_counter()
-        elapsed = max(time.perf_counter() - self._start, 1e-9)
-        rate = (done - (self._first_done or 0)) / elapsed
-        self._bar.update(self._task, completed=done, total=total, rate=f"{rate:.1f} cases/s")
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-
 def _fmt(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value + 0.0:.{digits}f}".replace("-0.00", "0.00")
 
@@ -146,7 +106,7 @@ def run_eval(args: argparse.Namespace) -> int:
         ws = load_valid(root)
     critic = _open(args, ws, root)
     requests = requests_for(ws, args.principle, args.variant)
-    bar = Progress("scoring")
+    bar = ScoringProgress("scoring")
     start = time.perf_counter()
     try:
         scores = run_scores(critic, requests, progress=bar)
@@ -243,7 +203,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         pid = deciding_principle(case, ws.priority, ws.principles)
         if pid is not None:
             requests.append(ScoreRequest(pid, ws.principles[pid].statement, case))
-    bar = Progress("scoring gold cases")
+    bar = ScoringProgress("scoring gold cases")
     try:
         scores = run_scores(critic, requests, progress=bar)
     finally:

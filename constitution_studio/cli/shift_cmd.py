@@ -4,46 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from typing import TextIO
 
 from constitution_studio.cli.common import add_root, print_json, root_of
+from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.source import WORKTREE
 from constitution_studio.errors import ExitCode, InvalidConstitutionError
-
-
-class ProgressBar:
-    """Callable as `progress(done, total)`; draws `[####....] done/total  x cases/s  ETA`."""
-
-    def __init__(self, label: str = "scoring", stream: TextIO | None = None, width: int = 28) -> None:
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.width = width
-        self.enabled = self.stream.isatty()
-        self.start = time.monotonic()
-        self.drawn = False
-        self.last = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total == 0:
-            return
-        now = time.monotonic()
-        if done < total and now - self.last < 0.1:
-            return
-        self.last = now
-        elapsed = max(now - self.start, 1e-9)
-        rate = done / elapsed
-        eta = (total - done) / rate if rate > 0 else 0.0
-        filled = int(self.width * done / total)
-        bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{total}  {rate:.1f}/s  ETA {eta:.0f}s ")
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -83,7 +48,7 @@ def run_shift(args: argparse.Namespace) -> int:
         if pid not in head.principles and pid not in base.principles:
             raise BadInputError(f"--principle {pid}: no such principle in {args.base} or {args.head}")
     critic = open_critic(critic_settings_for(base, head), root, use_cache=not args.no_cache)
-    bar = ProgressBar("scoring")
+    bar = ScoringProgress("scoring")
     try:
         report = analyze_shift(base, head, diff, critic, principles=args.principle, progress=bar)
     finally:
