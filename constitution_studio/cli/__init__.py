@@ -47,10 +47,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_terminal() -> bool:
+    """Whether both ends are a terminal: the studio is full-screen and would hang in a pipe."""
+    return all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))
+
+
+def _no_terminal_hint(parser: argparse.ArgumentParser) -> str:
+    """One line saying why the studio did not open, then the commands (for CI logs)."""
+    lines = ["cstudio: the studio needs a terminal (stdin and stdout are not one); run a command instead:"]
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        for choice in getattr(action, "_choices_actions", []):
+            lines.append(f"  {choice.dest:<10} {choice.help}")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if not args_list or (args_list[0].startswith("--root") and "tui" not in args_list):
+        if not _is_terminal():
+            sys.stderr.write(_no_terminal_hint(parser))
+            return int(ExitCode.BAD_INPUT)
         args_list = ["tui", *args_list]
     args = parser.parse_args(args_list)
     try:
