@@ -69,6 +69,14 @@ class CriticSettings(StrictModel):
     method: str = Field(default="plain", description="Scoring method (see docs/critic.md).")
     templates: str = Field(default="default", description="Judge prompt template set id.")
     threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="Default P(violates) threshold for a label.")
+    engagement: Literal["on", "off"] = Field(
+        default="on",
+        description="on: a case is decided by its highest-priority *engaged* linked principle (docs/critic.md); "
+        "off: by its highest-priority linked principle, whatever the conversation.",
+    )
+    engagement_threshold: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="P(engaged) at or above which a principle counts as engaged."
+    )
     calibration: dict[str, PrincipleCalibration] = Field(
         default_factory=dict, description="Per-principle thresholds written by `cstudio calibrate`."
     )
@@ -202,6 +210,15 @@ class EvalCase(StrictModel):
     def content_hash(self) -> str:
         """Hash of what the critic reads (conversation and responses), not labels or notes."""
         return self._content_hash
+
+    def prompt_hash(self) -> str:
+        """Hash of the conversation without the judged response(s): the engagement question's input."""
+        return self._prompt_hash
+
+    @cached_property
+    def _prompt_hash(self) -> str:
+        payload = {"prompt": [t.model_dump() for t in self.turns]}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     @cached_property
     def _content_hash(self) -> str:

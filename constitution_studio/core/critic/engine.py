@@ -19,11 +19,14 @@ from constitution_studio.core.critic.methods import Method, parse_method
 from constitution_studio.core.critic.templates import (
     PAIR_OPTIONS,
     SINGLE_OPTIONS,
+    EngagementSet,
     Kind,
     Polarity,
     TemplateSet,
     content_free_case,
+    engagement_parts,
     fewshot_turns,
+    get_engagement_set,
     get_template_set,
     user_parts,
 )
@@ -59,6 +62,8 @@ class _Part:
 
 def parts_for(kind: Kind, variant: str, method: Method) -> list[_Part]:
     """The prompts one request needs: polarities x presentation orders."""
+    if kind == "engagement":
+        return [_Part(variant, kind, "engaged", False, 1.0)]
     if kind == "single":
         parts = [_Part(variant, kind, "violates", False, 1.0)]
         if method.both:
@@ -81,6 +86,10 @@ class _Job:
     requests: list[ScoreRequest] = field(default_factory=list)
     cf_key: str | None = None  # contextual calibration job this one subtracts
     values: dict[int, float] = field(default_factory=dict)
+
+
+def _kind(req: ScoreRequest) -> Kind:
+    return "engagement" if req.question == "engagement" else req.case.kind
 
 
 def open_critic(
@@ -130,6 +139,7 @@ class Critic:
         self.cache = cache
         self.method = parse_method(method)
         self.templates: TemplateSet = get_template_set(settings.templates)
+        self.engagement: EngagementSet = get_engagement_set(self.templates.id)
         self.variants: list[str] = list(self.templates.variants)
         self._device_pref = device
         self._dtype_pref = dtype
@@ -145,6 +155,10 @@ class Critic:
     @property
     def template_id(self) -> str:
         return f"{self.templates.id}#{self.templates.hash}"
+
+    @property
+    def engagement_id(self) -> str:
+        return f"{self.engagement.id}#{self.engagement.hash}"
 
     @property
     def model_calls(self) -> int:
@@ -181,7 +195,10 @@ class Critic:
         return sigmoid(cal.platt_a * logit(raw) + (cal.platt_b or 0.0))
 
     def label_for(self, principle_id: str, probability: float, kind: str) -> str:
-        """violates|complies by the principle's threshold (or the default); a|b at 0.5 for pairs."""
+        """violates|complies by the principle's threshold (or the default); a|b at 0.5 for pairs;
+        engaged|not_engaged at the engagement threshold."""
+        if kind == "engagement":
+            return "engaged" if probability >= self.settings.engagement_threshold else "not_engaged"
         if kind == "pair":
             return "a" if probability >= 0.5 else "b"
         cal = self.settings.calibration.get(principle_id)
@@ -189,22 +206,23 @@ class Critic:
         return "violates" if probability >= threshold else "complies"
 
     def _score(self, req: ScoreRequest, raw: float, cached: bool) -> Score:
-        p = self.calibrated(req.principle_id, raw, req.case.kind)
+        kind = _kind(req)
+        p = raw if kind == "engagement" else self.calibrated(req.principle_id, raw, kind)
         return Score(
             principle_id=req.principle_id,
             case_id=req.case.id,
             variant=req.variant,
-            kind=req.case.kind,
+            kind=kind,
             probability=p,
-            label=self.label_for(req.principle_id, p, req.case.kind),
+            label=self.label_for(req.principle_id, p, kind),
             cached=cached,
         )
 
     def _key(self, statement: str, case_hash: str, kind: str, variant: str) -> str:
         return score_key(
             model=self.ref.identity,
-            template=self.template_id,
-            method=self.method.name,
+            template=self.engagement_id if kind == "engagement" else self.template_id,
+            method="engagement" if kind == "engagement" else self.method.name,
             variant=variant,
             statement=statement,
             case_hash=case_hash,
@@ -213,6 +231,9 @@ class Critic:
 
     def key_for(self, req: ScoreRequest) -> str:
         self.templates.variant(req.variant)  # unknown variant -> BadInputError
+        if req.question == "engagement":
+            # The method does not change the engagement question, so its answer is shared by all methods.
+            return self._key(req.statement, req.case.prompt_hash(), "engagement", req.variant)
         return self._key(req.statement, req.case.content_hash(), req.case.kind, req.variant)
 
     # -- model ----------------------------------------------------------------------------
@@ -243,6 +264,7 @@ class Critic:
                         option_token_ids(tokenizer, PAIR_OPTIONS[1]),
                     ),
                 }
+                self._options["engagement"] = self._options["single"]
                 self._runner = Runner(
                     model, tokenizer, batch_tokens=self.batch_tokens, use_prefix_cache=self.use_prefix_cache
                 )
@@ -251,6 +273,12 @@ class Critic:
     def _unit(self, part: _Part, statement: str, case: EvalCase) -> Any:
         from constitution_studio.core.critic.runner import Unit
 
+        if part.kind == "engagement":
+            ev = self.engagement.variant(part.variant)
+            head, tail = engagement_parts(ev, statement, case)
+            prefix, suffix = self._prompts.encode([{"role": "system", "content": ev.system}], head, tail)
+            first, second = self._options["engagement"]
+            return Unit(prefix=prefix, suffix=suffix, first=first, second=second)
         variant = self.templates.variant(part.variant)
         prefix_msgs = [{"role": "system", "content": variant.system}]
         if self.method.fewshot:
@@ -339,9 +367,9 @@ class Critic:
         jobs: list[_Job] = []
         for key, reqs in missing.items():
             req = reqs[0]
-            job = make_job(key, req.case.kind, req.variant, req.statement, req.case)
+            job = make_job(key, _kind(req), req.variant, req.statement, req.case)
             job.requests = reqs
-            if self.method.contextual and req.case.kind == "single":
+            if self.method.contextual and _kind(req) == "single":
                 cf_key, cf_case = self._content_free(req.statement, req.variant, "single")
                 job.cf_key = cf_key
                 if cf_key not in cf_jobs:
@@ -400,12 +428,13 @@ class Critic:
 
     def _entry(self, key: str, probability: float, reqs: list[ScoreRequest]) -> Entry:
         variant = reqs[0].variant if reqs else "content-free"
+        engagement = bool(reqs) and reqs[0].question == "engagement"
         return Entry(
             key=key,
             probability=probability,
             model=self.ref.identity,
-            template=self.template_id,
-            method=self.method.name,
+            template=self.engagement_id if engagement else self.template_id,
+            method="engagement" if engagement else self.method.name,
             variant=variant,
         )
 

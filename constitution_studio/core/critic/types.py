@@ -19,27 +19,32 @@ class ScoreRequest:
 
     `statement` is the wording judged (it may be an unsaved edit in the TUI, so it is passed
     explicitly rather than looked up); `variant` names the judge template variant.
+    `question` is `verdict` (does the response follow the principle?) or `engagement` (does
+    the user's request bear on the principle at all?). Engagement reads the conversation
+    without the judged response, so one answer serves every response to the same prompt.
     """
 
     principle_id: str
     statement: str
     case: EvalCase
     variant: str = "default"
+    question: Literal["verdict", "engagement"] = "verdict"
 
 
 @dataclass(frozen=True)
 class Score:
-    """One critic verdict.
+    """One critic answer.
 
-    `probability` is P(violates) for a single response and P(a preferred) for a pair, after
-    the scoring method's corrections and any per-principle Platt scale; `label` applies the
-    threshold (violates|complies, or a|b). `cached` says whether the model was skipped.
+    `probability` is P(violates) for a single response, P(a preferred) for a pair, or
+    P(engaged) for an engagement question, after the scoring method's corrections and any
+    per-principle Platt scale (verdicts only); `label` applies the threshold
+    (violates|complies, a|b, or engaged|not_engaged). `cached` says whether the model was skipped.
     """
 
     principle_id: str
     case_id: str
     variant: str
-    kind: Literal["single", "pair"]
+    kind: Literal["single", "pair", "engagement"]
     probability: float
     label: str
     cached: bool
