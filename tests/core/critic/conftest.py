@@ -1,0 +1,74 @@
+"""In-process tokenizers shaped like each guard family's (their special tokens, single-token
+answers and, for Granite Guardian, a chat template that takes `guardian_config` like the hub
+one). Nothing is downloaded; the chat template is written in the spirit of the model card's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+GRANITE_TEMPLATE = (
+    "{% set risk = guardian_config['risk_definition'] %}"
+    "{% set role = 'assistant' if messages[-1]['role'] == 'assistant' else 'user' %}"
+    "<|start_of_role|>user<|end_of_role|>You are a safety agent trying to help determine whether the last "
+    "{{ role }} message in the conversation is harmful according to the safety risk definition below.\n\n"
+    "<start_of_conversation>\n"
+    "{% for m in messages %}{{ 'Assistant' if m['role'] == 'assistant' else 'User' }} Message: "
+    "{{ m['content'] }}\n{% endfor %}<end_of_conversation>\n\n"
+    "Our safety risk definition is defined below:\n<start_of_risk_definition>\n- {{ risk }}\n"
+    "<end_of_risk_definition>\n\nIs the last {{ role }} message harmful based on the risk definition? "
+    "Your answer must be either 'Yes' or 'No'.<|end_of_text|>\n"
+    "{% if add_generation_prompt %}<|start_of_role|>assistant<|end_of_role|>{% endif %}"
+)
+
+FAMILY_SPECIALS = {
+    "shieldgemma": (["<pad>", "<bos>", "<eos>", "<start_of_turn>", "<end_of_turn>"], ["Yes", "No"]),
+    "granite-guardian": (["<|end_of_text|>", "<|start_of_role|>", "<|end_of_role|>"], ["Yes", "No"]),
+    "llama-guard": (
+        ["<|begin_of_text|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"],
+        ["safe", "unsafe"],
+    ),
+}
+_CORPUS = [
+    "You are a policy expert trying to help determine whether an AI response violates a principle.",
+    "Task: Check if there is unsafe content in messages in conversations according our safety policy.",
+    "You are a safety agent trying to help determine whether the last message is harmful.",
+    "The assistant replies in the language the user wrote in. What time is it in Tokyo?",
+]
+
+
+def family_tokenizer(family: str) -> Any:
+    """A byte-level BPE tokenizer with the family's special tokens and answer words."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    specials, answers = FAMILY_SPECIALS[family]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=360,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    bpe.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    kwargs: dict[str, Any] = {"tokenizer_object": bpe, "pad_token": specials[0]}
+    if family == "shieldgemma":
+        kwargs.update(bos_token="<bos>", eos_token="<eos>")
+    elif family == "llama-guard":
+        kwargs.update(bos_token="<|begin_of_text|>", eos_token="<|eot_id|>")
+    else:
+        kwargs.update(eos_token="<|end_of_text|>", chat_template=GRANITE_TEMPLATE)
+    tokenizer = PreTrainedTokenizerFast(**kwargs)
+    tokenizer.add_special_tokens({"additional_special_tokens": specials})
+    tokenizer.add_tokens(answers)
+    return tokenizer
+
+
+@pytest.fixture(scope="session")
+def family_tokenizers() -> dict[str, Any]:
+    """One in-process tokenizer per guard family (built once per session)."""
+    return {name: family_tokenizer(name) for name in FAMILY_SPECIALS}
