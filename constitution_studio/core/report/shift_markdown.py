@@ -6,6 +6,7 @@ CI job can update one PR comment without noise.
 
 from __future__ import annotations
 
+from constitution_studio.core.report.markdown_budget import escape
 from constitution_studio.core.report.shift_common import (
     delta,
     flips,
@@ -22,8 +23,8 @@ FOLD_OVER = 5  # lists longer than this go inside <details>
 
 
 def esc(text: str) -> str:
-    """Escape what would break a Markdown table cell or start markup."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape what would break a Markdown table cell or start markup; neutralise @mentions and #refs."""
+    return escape(text)
 
 
 def critic_section(report: ShiftReport) -> str:
@@ -82,8 +83,7 @@ def summary_table(report: ShiftReport) -> str:
     lines.append("")
     lines.append(
         f"Conflicts resolved by priority: {o.conflicts_base} at base → {o.conflicts_head} at head. "
-        f"Gold regressions: {len(o.gold_regressions)}; gold fixes: {len(o.gold_fixes)}. "
-        f"Scored {report.requests} request(s), {report.cached} from the cache."
+        f"Gold regressions: {len(o.gold_regressions)}; gold fixes: {len(o.gold_fixes)}."
     )
     return "\n".join(lines) + "\n"
 
