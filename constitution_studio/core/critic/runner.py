@@ -15,8 +15,10 @@ launches the next batch while the GPU is still busy with the current one.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +34,26 @@ H100 with the Qwen2.5-1.5B shape (docs/performance.md, "Critic throughput"): com
 pays off only beyond ~130k prompts; shorter runs never wait for it."""
 
 COMPILE_ENV = "CSTUDIO_CRITIC_COMPILE"  # auto | on | off: overrides the default mode
+
+PREFIX_CACHE_ENTRIES = 64
+"""At most this many prefixes keep their KV cache (least recently used dropped first). The
+studio's auto-run scores every typed wording, and each wording is a new prefix."""
+PREFIX_CACHE_BYTES = 512 << 20
+"""...and at most this many bytes of KV tensors in all (one 1.5B-model prefix of 600 tokens in
+bf16 is ~16 MiB)."""
+
+KVLayers = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+def _cache_layers(cache: Any) -> KVLayers:
+    """(keys, values) per layer of a returned cache, across transformers' Cache layouts."""
+    if hasattr(cache, "layers"):
+        return [(layer.keys, layer.values) for layer in cache.layers]
+    return list(zip(cache.key_cache, cache.value_cache, strict=True))  # transformers < 4.56
+
+
+def _kv_bytes(kv: KVLayers) -> int:
+    return sum(k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in kv)
 
 
 @dataclass(frozen=True)
@@ -116,7 +138,13 @@ class Runner:
         self.pad_id = int(pad)
         self.calls = 0
         self.tokens = 0  # real (unpadded) prompt tokens processed, prefixes counted once
-        self._prefix_kv: dict[tuple[int, ...], list[tuple[torch.Tensor, torch.Tensor]]] = {}
+        self._prefix_kv: OrderedDict[tuple[int, ...], KVLayers] = OrderedDict()  # LRU
+        self.prefix_cache_entries = PREFIX_CACHE_ENTRIES
+        self.prefix_cache_bytes = PREFIX_CACHE_BYTES
+        self.prefix_cache_evictions = 0
+        # transformers 5.x renamed the forward's `past_key_values` to `cache` (the old name warns)
+        params = inspect.signature(model.forward).parameters
+        self._cache_arg = "cache" if "cache" in params else "past_key_values"
         self.compile_mode = _compile_mode(compile)
         self.compile_seconds: float | None = None
         self._compiled: Any = None
@@ -124,14 +152,18 @@ class Runner:
     # -- batching -------------------------------------------------------------------------
 
     def batches(self, units: Sequence[Unit]) -> list[list[int]]:
-        """Indices grouped by prefix, longest first, packed under the token budget."""
+        """Indices grouped by prefix, longest first, packed under the token budget.
+
+        A row costs its prefix *and* suffix tokens even with the prefix cache: attention reads
+        the prefix's keys and values expanded over the batch, and the mask spans both.
+        """
         order = sorted(range(len(units)), key=lambda i: (units[i].prefix, -len(units[i].suffix)))
         out: list[list[int]] = []
         current: list[int] = []
         width = 0
         for i in order:
             unit = units[i]
-            length = len(unit.suffix) + (0 if self.use_prefix_cache else len(unit.prefix))
+            length = len(unit.suffix) + len(unit.prefix)
             same_prefix = not current or units[current[0]].prefix == unit.prefix
             new_width = max(width, length)
             if current and (
@@ -147,16 +179,37 @@ class Runner:
 
     # -- forward --------------------------------------------------------------------------
 
-    def _prefix_cache(self, prefix: tuple[int, ...]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def _prefix_cache(self, prefix: tuple[int, ...]) -> KVLayers:
         kv = self._prefix_kv.get(prefix)
-        if kv is None:
-            ids = torch.tensor([prefix], dtype=torch.long, device=self.device)
-            out = self.model(input_ids=ids, use_cache=True, logits_to_keep=1)
-            self.calls += 1
-            self.tokens += len(prefix)
-            kv = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
-            self._prefix_kv[prefix] = kv
+        if kv is not None:
+            self._prefix_kv.move_to_end(prefix)
+            return kv
+        ids = torch.tensor([prefix], dtype=torch.long, device=self.device)
+        out = self.model(input_ids=ids, use_cache=True, logits_to_keep=1)
+        self.calls += 1
+        self.tokens += len(prefix)
+        returned = out.cache if self._cache_arg == "cache" else out.past_key_values
+        kv = _cache_layers(returned)
+        self._prefix_kv[prefix] = kv
+        self._evict(keep=prefix)
         return kv
+
+    @property
+    def prefix_cache_nbytes(self) -> int:
+        """Bytes of KV tensors the prefix cache holds now."""
+        return sum(_kv_bytes(kv) for kv in self._prefix_kv.values())
+
+    def _evict(self, keep: tuple[int, ...]) -> None:
+        """Drop least recently used prefixes beyond the entry and byte caps (never `keep`)."""
+        total = self.prefix_cache_nbytes
+        while len(self._prefix_kv) > 1 and (
+            len(self._prefix_kv) > self.prefix_cache_entries or total > self.prefix_cache_bytes
+        ):
+            oldest = next(iter(self._prefix_kv))
+            if oldest == keep:
+                break
+            total -= _kv_bytes(self._prefix_kv.pop(oldest))
+            self.prefix_cache_evictions += 1
 
     def _forward(self, batch: Sequence[Unit]) -> torch.Tensor:
         """Last-position logits [B, vocab] for one batch (left padding, explicit positions)."""
@@ -185,7 +238,7 @@ class Runner:
             )
             mask = torch.cat([torch.ones((n, p), dtype=mask.dtype, device=self.device), mask], dim=1)
             positions = positions + p
-            kwargs = {"use_cache": True, "past_key_values": cache}
+            kwargs = {"use_cache": True, self._cache_arg: cache}
         forward = self._compiled if self._compiled is not None else self.model
         first_compiled = self._compiled is not None and self.compile_seconds is None
         start = time.perf_counter()
