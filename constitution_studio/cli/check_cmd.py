@@ -1,7 +1,8 @@
 """`cstudio check --base REF [--head REF]`: the pre-merge gate.
 
-Reports (--markdown/--json/--junit) are written before the exit code is returned, so a CI
-job can post the PR comment and still fail. Exit 0 pass, 1 a gate failed, 2 bad input.
+Reports (--markdown/--json/--junit/--sarif) are written before the exit code is returned, so
+a CI job can post the PR comment and still fail. Exit 0 pass, 1 a gate failed, 2 bad input.
+A report path `-` means stdout; the human summary then goes to stderr.
 """
 
 from __future__ import annotations
@@ -10,11 +11,21 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+from constitution_studio.cli.ci_options import (
+    DEFAULT_BUDGET,
+    add_critic_model,
+    critic_model,
+    require_critic,
+    write_report,
+)
 from constitution_studio.cli.common import add_root, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.source import WORKTREE
-from constitution_studio.errors import BadInputError, ExitCode
+from constitution_studio.errors import ExitCode, UsageError
+
+REPORTS = ("markdown", "markdown_full", "json", "junit", "sarif")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,48 +36,112 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--base", required=True, metavar="REF", help="base ref, e.g. origin/main")
     p.add_argument("--head", default=WORKTREE, metavar="REF", help="head ref (default: WORKTREE)")
-    p.add_argument("--markdown", type=Path, default=None, metavar="FILE", help="write the PR comment here")
-    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="write the full result as JSON here")
-    p.add_argument("--junit", type=Path, default=None, metavar="FILE", help="write JUnit XML (one test per principle)")
+    out = p.add_argument_group("reports (FILE `-` is stdout)")
+    out.add_argument("--markdown", type=Path, default=None, metavar="FILE", help="the PR comment, within the budget")
+    out.add_argument("--markdown-full", type=Path, default=None, metavar="FILE", help="the Markdown report, uncut")
+    out.add_argument(
+        "--markdown-budget",
+        type=int,
+        default=DEFAULT_BUDGET,
+        metavar="CHARS",
+        help=f"most characters of --markdown (default {DEFAULT_BUDGET}; GitHub refuses comments over 65536; 0: no cut)",
+    )
+    out.add_argument("--json", type=Path, default=None, metavar="FILE", help="the full result as JSON")
+    out.add_argument("--junit", type=Path, default=None, metavar="FILE", help="JUnit XML (one test per principle)")
+    out.add_argument("--sarif", type=Path, default=None, metavar="FILE", help="SARIF 2.1.0 (findings, failing gates)")
+    p.add_argument(
+        "--format",
+        choices=("text", "github"),
+        default="text",
+        help="stdout: text summary, or GitHub workflow-command annotations (text then goes to stderr)",
+    )
+    gate = p.add_argument_group("tolerances (can only tighten the constitution's `check:` rules)")
+    gate.add_argument("--max-over-refusal-increase", type=float, default=None, metavar="RATE")
+    gate.add_argument("--max-stable-flips", type=int, default=None, metavar="N", help="per principle")
+    gate.add_argument("--min-kappa", type=float, default=None, metavar="KAPPA")
+    add_critic_model(p)
     p.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
     add_root(p)
     p.set_defaults(func=run_check_cmd)
 
 
-def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise BadInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    sys.stderr.write(f"wrote {path}\n")
+def _stdout_users(args: argparse.Namespace) -> list[str]:
+    users = [f"--{name.replace('_', '-')}" for name in REPORTS if str(getattr(args, name) or "") == "-"]
+    if args.format == "github":
+        users.append("--format github")
+    return users
+
+
+def _tightened(result: Any, args: argparse.Namespace) -> Any:
+    """The result with the gates re-applied under the stricter of `check:` and the command-line tolerances."""
+    from constitution_studio.core.analysis.gate import effective_settings, evaluate_gates
+
+    given = {
+        "max_over_refusal_increase": args.max_over_refusal_increase,
+        "max_stable_flips_per_principle": args.max_stable_flips,
+        "min_kappa": args.min_kappa,
+    }
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given:
+        return result
+    settings = effective_settings(result.settings, result.settings.model_copy(update=given))
+    gates = evaluate_gates(settings, result.findings, result.shift)
+    return result.model_copy(update={"settings": settings, "gates": gates, "passed": all(g.passed for g in gates)})
 
 
 def run_check_cmd(args: argparse.Namespace) -> int:
-    from constitution_studio.core.check import run_check
     from constitution_studio.core.report.check_json import check_json
     from constitution_studio.core.report.check_junit import check_junit
     from constitution_studio.core.report.check_markdown import check_markdown
     from constitution_studio.core.report.check_text import check_text
+    from constitution_studio.core.report.markdown_budget import fit_check_markdown
     from constitution_studio.core.versions import check_ref_syntax
 
+    users = _stdout_users(args)
+    if len(users) > 1:
+        raise UsageError(f"only one output can go to stdout, not {' and '.join(users)}")
+    if args.markdown_budget < 0:
+        raise UsageError("--markdown-budget must be 0 (no cut) or more")
     for ref in (args.base, args.head):
         check_ref_syntax(ref)
+    require_critic()
     root = root_of(args)
+    model = critic_model(args)
     bar = ScoringProgress("check: scoring")
     try:
-        result = run_check(root, args.base, args.head, use_cache=not args.no_cache, progress=bar)
+        from constitution_studio.core.analysis.gate import run_check
+
+        kwargs: dict[str, Any] = {"critic_overrides": {"model": model}} if model else {}
+        result = run_check(root, args.base, args.head, use_cache=not args.no_cache, progress=bar, **kwargs)
     finally:
         bar.close()
-    if args.markdown is not None:
-        _write(args.markdown, check_markdown(result))
+    result = _tightened(result, args)
+    if args.markdown is not None or args.markdown_full is not None:
+        full = check_markdown(result)
+        if args.markdown_full is not None:
+            write_report(args.markdown_full, full)
+        if args.markdown is not None:
+            write_report(args.markdown, fit_check_markdown(result, full, args.markdown_budget))
     if args.json is not None:
-        _write(args.json, json.dumps(check_json(result), indent=2, ensure_ascii=False) + "\n")
+        write_report(args.json, json.dumps(check_json(result), indent=2, ensure_ascii=False) + "\n")
     if args.junit is not None:
-        _write(args.junit, check_junit(result))
+        write_report(args.junit, check_junit(result))
+    if args.sarif is not None or args.format == "github":
+        _machine_outputs(args, root, result)
     text = check_text(result)
-    sys.stdout.write(text.splitlines()[-1] + "\n" if args.quiet else text)
+    (sys.stderr if users else sys.stdout).write(text.splitlines()[-1] + "\n" if args.quiet else text)
     return int(ExitCode.OK if result.passed else ExitCode.CHECK_FAILED)
+
+
+def _machine_outputs(args: argparse.Namespace, root: Path, result: Any) -> None:
+    from constitution_studio.cli.ci_options import head_locator, repo_prefix
+    from constitution_studio.core.report.github import check_annotations
+    from constitution_studio.core.report.sarif import check_sarif, render
+
+    locate = head_locator(root, args.head)
+    prefix = repo_prefix(root)
+    if args.sarif is not None:
+        write_report(args.sarif, render(check_sarif(result, locate, prefix)))
+    if args.format == "github":
+        sys.stdout.write(check_annotations(result, locate, prefix))

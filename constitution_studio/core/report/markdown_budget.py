@@ -19,9 +19,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from constitution_studio.core.check import CheckResult
+from constitution_studio.core.analysis.gate import CheckResult
+from constitution_studio.core.analysis.scored import Verdict
+from constitution_studio.core.analysis.shift_models import CaseShift, ShiftReport
 from constitution_studio.core.report.shift_common import side_label, side_prob
-from constitution_studio.core.shift import CaseShift, ShiftReport, Side
 
 DEFAULT_BUDGET = 60_000
 ZWSP = "&#8203;"
@@ -30,6 +31,7 @@ _MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
 _ISSUE = re.compile(r"(?<!&)#(?=\d)")
 _GH_REF = re.compile(r"(?<![A-Za-z0-9])(gh)(?=-\d)", re.IGNORECASE)
 _URL = re.compile(r"(?<=[A-Za-z])://")
+_ESCAPES = (("\\", "\\\\"), ("|", "\\|"), ("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 _WWW = re.compile(r"(?<![A-Za-z0-9.])(www)\.", re.IGNORECASE)
 
 
@@ -44,7 +46,8 @@ def neutralise(text: str) -> str:
 
 def escape(text: str) -> str:
     """Escape for a Markdown table cell or line (`\\`, `|`, `&`, `<`, `>`), then neutralise."""
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for raw, escaped in _ESCAPES:
+        text = text.replace(raw, escaped)
     return neutralise(text)
 
 
@@ -59,8 +62,8 @@ class Flip:
     """One flip to show: a case's overall label, or one principle's own label on it."""
 
     case: CaseShift
-    base: Side | None
-    head: Side | None
+    base: Verdict | None
+    head: Verdict | None
     principle_id: str | None
     stable: bool
     gold_regression: bool

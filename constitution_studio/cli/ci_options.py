@@ -1,0 +1,137 @@
+"""Options the critic commands and the CI outputs share: the critic extra, --critic-model, report files.
+
+* `require_critic()`: a critic command run on the base install (no `[critic]` extra) stops
+  with one line naming the exact install command, exit 2, before any work.
+* `add_critic_model()` / `critic_model()`: `--critic-model MODEL`, default `$CSTUDIO_CRITIC_MODEL`.
+* `write_report()`: a report to FILE, or to stdout for `-`.
+* `repo_prefix()` / `head_locator()`: where annotations and SARIF results point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shlex
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from constitution_studio.errors import BadInputError, StudioError
+
+CRITIC_MODULES = ("torch", "transformers", "safetensors")
+ENV_MODEL = "CSTUDIO_CRITIC_MODEL"
+DIST = "constitution-studio"
+DEFAULT_BUDGET = 60_000  # = core.report.markdown_budget.DEFAULT_BUDGET (not imported: parsers stay light)
+
+
+class CriticExtraMissing(StudioError):
+    title = "the critic is not installed"
+
+
+def install_command() -> str:
+    """The pip command that adds the critic to this interpreter, from where this package was installed."""
+    pip = f"{shlex.quote(sys.executable)} -m pip install"
+    source = None
+    try:
+        direct = metadata.distribution(DIST).read_text("direct_url.json")
+        info = json.loads(direct) if direct else {}
+        url = str(info.get("url", ""))
+        if url.startswith("file://"):
+            source = url[len("file://") :]
+        elif "vcs_info" in info:
+            vcs = info["vcs_info"]
+            rev = vcs.get("commit_id") or vcs.get("requested_revision")
+            source = f"{DIST}[critic] @ {vcs.get('vcs', 'git')}+{url}" + (f"@{rev}" if rev else "")
+    except (metadata.PackageNotFoundError, ValueError, OSError):
+        source = None
+    if source is None:
+        source = str(Path(__file__).resolve().parents[2])  # a source checkout run in place
+    if " @ " not in source:
+        source = f"{source}[critic]"
+    return f"{pip} {shlex.quote(source)}"
+
+
+def require_critic() -> None:
+    """Refuse (exit 2, one line) when torch or transformers is missing: the base install has no critic."""
+    missing = [m for m in CRITIC_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise CriticExtraMissing(
+            f"{', '.join(missing)} missing; install the critic extra: {install_command()}"
+            " (torch first for a CPU-only or pinned build)"
+        )
+
+
+def add_critic_model(parser: argparse.ArgumentParser | Any) -> None:
+    parser.add_argument(
+        "--critic-model",
+        default=None,
+        metavar="MODEL",
+        help=f"critic model (Hugging Face id, local folder or builtin:NAME) instead of critic.model; "
+        f"default: ${ENV_MODEL} when set",
+    )
+
+
+def critic_model(args: argparse.Namespace) -> str | None:
+    value = getattr(args, "critic_model", None) or os.environ.get(ENV_MODEL) or None
+    return value.strip() or None if value else None
+
+
+def write_report(path: Path, text: str) -> None:
+    """Write `text` atomically to `path`, or to stdout when `path` is `-`."""
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise BadInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    sys.stderr.write(f"wrote {path}\n")
+
+
+def repo_prefix(root: Path) -> str:
+    """The constitution root relative to the current folder (the repository root in CI), or ''."""
+    try:
+        rel = root.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return ""
+    return "" if str(rel) == "." else rel.as_posix()
+
+
+def head_locator(root: Path, head_ref: str) -> Any:
+    """A `Locate` for github.py/sarif.py: where a principle, case or gate setting is at the head."""
+    from constitution_studio.core.source import WORKTREE
+    from constitution_studio.core.workspace import load_root
+
+    if head_ref == WORKTREE:
+        ws = load_root(root)
+    else:
+        from constitution_studio.core.versions import load_version
+
+        ws = load_version(root, head_ref)
+
+    def locate(kind: str, ident: str) -> tuple[str, int, int] | None:
+        try:
+            if kind == "principle" and ident in ws.principle_paths:
+                path = ws.principle_paths[ident]
+                line, col = ws.locate(path, ["statement"])
+                return path, line, col
+            if kind == "case" and ident in ws.case_paths:
+                path = ws.case_paths[ident]
+                line, col = ws.locate(path, ["cases", ws.case_indexes.get(ident, 0), "id"])
+                return path, line, col
+            if kind == "check":
+                path = "principles/constitution.yaml"
+                line, col = ws.locate(path, ["check"])
+                return path, line, col
+        except (KeyError, IndexError, TypeError, OSError, StudioError):
+            return None
+        return None
+
+    return locate
