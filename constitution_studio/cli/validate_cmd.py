@@ -16,7 +16,8 @@ from constitution_studio.errors import ExitCode
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("validate", help="check the constitution's files; exit 1 on errors")
     add_root(p)
-    add_format(p)
+    add_format(p, ("text", "json", "github"))
+    p.add_argument("--sarif", type=Path, default=None, metavar="FILE", help="also write SARIF 2.1.0 here (- is stdout)")
     p.set_defaults(func=run_validate)
 
     s = subparsers.add_parser("schema", help="print or write the JSON Schemas of the three file kinds")
@@ -28,7 +29,17 @@ def run_validate(args: argparse.Namespace) -> int:
     ws = load_root(root_of(args))
     errors = sum(f.severity is Severity.ERROR for f in ws.findings)
     warnings = len(ws.findings) - errors
-    if args.format == "json":
+    if args.sarif is not None:
+        from constitution_studio.cli.ci_options import repo_prefix, write_report
+        from constitution_studio.core.report.sarif import render, validate_sarif
+
+        write_report(args.sarif, render(validate_sarif(ws.findings, repo_prefix(root_of(args)))))
+    if args.format == "github":
+        from constitution_studio.cli.ci_options import repo_prefix
+        from constitution_studio.core.report.github import finding_annotations
+
+        sys.stdout.write(finding_annotations(ws.findings, repo_prefix(root_of(args))))
+    elif args.format == "json":
         print_json(
             {
                 "ok": errors == 0,
