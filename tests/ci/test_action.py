@@ -1,0 +1,270 @@
+"""The GitHub Action's logic (scripts/ci/action.py) under a fake runner environment and a fake GitHub API.
+
+The API is a real HTTP server on 127.0.0.1 that records each request and answers like
+GitHub's REST API; `cstudio` is a stand-in script that writes the reports and exits with
+the code a test asks for (the real command is tested in tests/cli).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+ACTION = REPO / "scripts" / "ci" / "action.py"
+MARKER = "<!-- cstudio-check -->"
+
+FAKE_CSTUDIO = """\
+import os, sys
+from pathlib import Path
+args = sys.argv[1:]
+Path(os.environ["FAKE_ARGS"]).write_text("\\n".join(args))
+code = int(os.environ.get("FAKE_EXIT", "0"))
+if os.environ.get("FAKE_WRITE", "1") == "1":
+    for flag, text in (("--markdown", "MARKER\\n## Constitution check ok\\n"), ("--json", "{}"),
+                       ("--junit", "<testsuite/>"), ("--sarif", "{}"), ("--markdown-full", "full")):
+        Path(args[args.index(flag) + 1]).write_text(text.replace("MARKER", "<!-- cstudio-check -->"))
+print("::error file=principles/HARM-01.yaml,line=3::a gate failed" if code else "passed")
+sys.exit(code)
+"""
+
+
+class FakeGitHub:
+    """Comments of one PR, served over HTTP like GitHub's REST API."""
+
+    def __init__(self, comments: list[dict[str, Any]], fail_writes: int | None = None) -> None:
+        self.comments = comments
+        self.fail_writes = fail_writes
+        self.requests: list[tuple[str, str, Any]] = []
+
+
+def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _reply(self, code: int, body: Any) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self) -> Any:
+            n = int(self.headers.get("Content-Length") or 0)
+            return json.loads(self.rfile.read(n)) if n else None
+
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            state.requests.append(("GET", self.path, self.headers.get("Authorization")))
+            query = parse_qs(urlsplit(self.path).query)
+            page = int(query.get("page", ["1"])[0])
+            self._reply(200, state.comments[(page - 1) * 100 : page * 100])
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = self._body()
+            state.requests.append(("POST", self.path, body))
+            if state.fail_writes:
+                self._reply(state.fail_writes, {"message": "Resource not accessible by integration"})
+                return
+            state.comments.append({"id": 999, "body": body["body"], "user": {"type": "Bot"}})
+            self._reply(201, {"id": 999})
+
+        def do_PATCH(self) -> None:  # noqa: N802
+            body = self._body()
+            state.requests.append(("PATCH", self.path, body))
+            if state.fail_writes:
+                self._reply(state.fail_writes, {"message": "Resource not accessible by integration"})
+                return
+            self._reply(200, {"id": int(self.path.rsplit("/", 1)[1])})
+
+    return Handler
+
+
+@pytest.fixture
+def github() -> Iterator[tuple[FakeGitHub, str]]:
+    state = FakeGitHub([])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def runner_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A GitHub Actions runner's environment for a pull_request event on PR #7."""
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7}}))
+    for name in ("summary.md", "output.txt"):
+        (tmp_path / name).touch()
+    fake = tmp_path / "cstudio.py"
+    fake.write_text(FAKE_CSTUDIO)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
+    env.update(
+        GITHUB_ACTIONS="true",
+        GITHUB_EVENT_NAME="pull_request",
+        GITHUB_EVENT_PATH=str(event),
+        GITHUB_REPOSITORY="acme/policy",
+        GITHUB_BASE_REF="main",
+        GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
+        GITHUB_OUTPUT=str(tmp_path / "output.txt"),
+        GITHUB_TOKEN="t0ken",
+        CSTUDIO=f"{sys.executable} {fake}",
+        FAKE_ARGS=str(tmp_path / "args.txt"),
+        INPUT_REPORT_DIR=str(tmp_path / "reports"),
+    )
+    env.update(extra)
+    return env
+
+
+def action(step: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ACTION), step], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def outputs(tmp_path: Path) -> dict[str, str]:
+    lines = (tmp_path / "output.txt").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines)
+
+
+@pytest.mark.parametrize("code", [0, 1])
+def test_run_check_writes_summary_and_keeps_the_exit_code(tmp_path: Path, code: int) -> None:
+    env = runner_env(tmp_path, FAKE_EXIT=str(code), INPUT_MIN_KAPPA="0.4", INPUT_CRITIC_MODEL="org/m")
+    done = action("run-check", env, tmp_path)
+    assert done.returncode == 0  # the step itself never fails; the action's last step exits with the code
+    out = outputs(tmp_path)
+    assert out["exit-code"] == str(code)
+    assert out["passed"] == ("true" if code == 0 else "false")
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith(MARKER) and "Constitution check ok" in summary
+    args = (tmp_path / "args.txt").read_text().splitlines()
+    assert args[:5] == ["check", "--base", "origin/main", "--head", "HEAD"]
+    for flag in ("--markdown", "--markdown-full", "--json", "--junit", "--sarif"):
+        assert flag in args
+    assert args[args.index("--format") + 1] == "github"
+    assert args[args.index("--min-kappa") + 1] == "0.4"
+    assert args[args.index("--critic-model") + 1] == "org/m"
+    if code:
+        assert "::error file=principles/HARM-01.yaml" in done.stdout  # annotations reach the runner
+
+
+def test_run_check_that_wrote_nothing_still_summarises(tmp_path: Path) -> None:
+    env = runner_env(tmp_path, FAKE_EXIT="2", FAKE_WRITE="0")
+    assert action("run-check", env, tmp_path).returncode == 0
+    assert outputs(tmp_path)["exit-code"] == "2"
+    assert "could not run (exit 2)" in (tmp_path / "summary.md").read_text()
+    assert (tmp_path / "reports" / "check.md").read_text().startswith(MARKER)  # something to post
+
+
+def test_missing_cstudio_is_exit_2_not_a_crash(tmp_path: Path) -> None:
+    env = runner_env(tmp_path, CSTUDIO=str(tmp_path / "no-such-cstudio"))
+    assert action("run-check", env, tmp_path).returncode == 0
+    assert outputs(tmp_path)["exit-code"] == "2"
+
+
+def test_comment_is_created_once_then_updated(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+    state, url = github
+    state.comments += [{"id": i, "body": f"chatter {i}", "user": {"type": "User"}} for i in range(1, 131)]
+    env = runner_env(tmp_path, GITHUB_API_URL=url)
+    action("run-check", env, tmp_path)
+    first = action("comment", env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    posts = [r for r in state.requests if r[0] == "POST"]
+    assert len(posts) == 1 and posts[0][1] == "/repos/acme/policy/issues/7/comments"
+    assert posts[0][2]["body"].startswith(MARKER)
+    assert any(r[0] == "GET" and r[1].endswith("&page=2") for r in state.requests)  # paginated past 100
+    assert all(r[2] == "Bearer t0ken" for r in state.requests if r[0] == "GET")
+    state.requests.clear()
+    second = action("comment", env, tmp_path)
+    assert second.returncode == 0
+    assert [r[0] for r in state.requests if r[0] != "GET"] == ["PATCH"]
+    assert state.requests[-1][1] == "/repos/acme/policy/issues/comments/999"
+    assert "updated" in second.stdout
+
+
+def test_a_users_comment_quoting_the_marker_is_not_taken_over(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+    state, url = github
+    state.comments += [
+        {"id": 5, "body": MARKER + " quoted by a person", "user": {"type": "User"}},
+        {"id": 6, "body": MARKER + "\n## Constitution check", "user": {"type": "Bot"}},
+    ]
+    env = runner_env(tmp_path, GITHUB_API_URL=url)
+    action("run-check", env, tmp_path)
+    action("comment", env, tmp_path)
+    assert state.requests[-1][:2] == ("PATCH", "/repos/acme/policy/issues/comments/6")
+
+
+@pytest.mark.parametrize("status", [403, 500])
+def test_a_failed_post_is_a_warning_and_exit_0(tmp_path: Path, github: tuple[FakeGitHub, str], status: int) -> None:
+    state, url = github
+    state.fail_writes = status
+    env = runner_env(tmp_path, GITHUB_API_URL=url, FAKE_EXIT="1")
+    action("run-check", env, tmp_path)
+    done = action("comment", env, tmp_path)
+    assert done.returncode == 0
+    assert f"::warning::could not post the PR comment (HTTP {status})" in done.stdout
+    assert outputs(tmp_path)["exit-code"] == "1"  # the check's verdict is untouched
+    assert MARKER in (tmp_path / "summary.md").read_text()
+
+
+def test_an_unreachable_api_is_a_warning(tmp_path: Path) -> None:
+    env = runner_env(tmp_path, GITHUB_API_URL="http://127.0.0.1:9")
+    action("run-check", env, tmp_path)
+    done = action("comment", env, tmp_path)
+    assert done.returncode == 0 and "::warning::could not post the PR comment" in done.stdout
+
+
+def test_no_pull_request_no_comment(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+    state, url = github
+    env = runner_env(tmp_path, GITHUB_API_URL=url)
+    Path(env["GITHUB_EVENT_PATH"]).write_text(json.dumps({"ref": "refs/heads/main"}))
+    done = action("comment", env, tmp_path)
+    assert done.returncode == 0 and "not a pull request" in done.stdout
+    assert state.requests == []
+
+
+# --- action.yml itself ---------------------------------------------------------------------
+
+
+def _steps() -> list[dict[str, Any]]:
+    return yaml.safe_load((REPO / "action.yml").read_text())["runs"]["steps"]
+
+
+def test_action_posts_uploads_saves_and_exits_last() -> None:
+    steps = _steps()
+    names = [s["name"] for s in steps]
+    comment = steps[names.index("Post or update the PR comment")]
+    assert comment["continue-on-error"] is True and comment["if"].startswith("always()")
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    save = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache/save@"))
+    restore = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache/restore@"))
+    assert upload["if"] == "always()" and save["if"].startswith("always()")  # also when a gate failed
+    assert restore["with"]["restore-keys"]  # falls back to the base branch's newest cache
+    assert save["with"]["key"] == restore["with"]["key"] and save["with"]["path"] == restore["with"]["path"]
+    assert "github.run_id" in save["with"]["key"]  # a new immutable cache entry each run
+    last = steps[-1]
+    assert last["if"] == "always()" and "steps.check.outputs.exit-code" in last["env"]["EXIT_CODE"]
+    assert names.index("cstudio check") < names.index("Post or update the PR comment") < len(names) - 1
+
+
+def test_action_installs_from_its_own_checkout_with_pinned_torch() -> None:
+    install = next(s for s in _steps() if s["name"].startswith("Install"))
+    run = install["run"]
+    assert 'torch==${TORCH_VERSION}' in run and run.index("torch==") < run.index("[critic]")
+    assert '"$GITHUB_ACTION_PATH[critic]"' in run and "constraints/dev.txt" in run
+    assert "constitution-studio" not in run  # never a registry name
