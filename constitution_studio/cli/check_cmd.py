@@ -86,7 +86,7 @@ def _tightened(result: Any, args: argparse.Namespace) -> Any:
     if not given:
         return result
     settings = effective_settings(result.settings, result.settings.model_copy(update=given))
-    gates = evaluate_gates(settings, result.findings, result.shift)
+    gates = evaluate_gates(settings, result.findings, result.shift, result.critic_change)
     return result.model_copy(update={"settings": settings, "gates": gates, "passed": all(g.passed for g in gates)})
 
 
@@ -96,6 +96,7 @@ def run_check_cmd(args: argparse.Namespace) -> int:
     from constitution_studio.core.report.check_markdown import check_markdown
     from constitution_studio.core.report.check_text import check_text
     from constitution_studio.core.report.markdown_budget import fit_check_markdown
+    from constitution_studio.core.report.report_schemas import with_schema
     from constitution_studio.core.versions import check_ref_syntax
 
     users = _stdout_users(args)
@@ -124,7 +125,10 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         if args.markdown is not None:
             write_report(args.markdown, fit_check_markdown(result, full, args.markdown_budget))
     if args.json is not None:
-        write_report(args.json, json.dumps(check_json(result), indent=2, ensure_ascii=False) + "\n")
+        data = with_schema("check", check_json(result))
+        if data.get("shift") is not None:
+            data["shift"] = with_schema("shift", data["shift"])
+        write_report(args.json, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     if args.junit is not None:
         write_report(args.junit, check_junit(result))
     if args.sarif is not None or args.format == "github":

@@ -135,3 +135,14 @@ def head_locator(root: Path, head_ref: str) -> Any:
         return None
 
     return locate
+
+
+def with_model(open_critic: Any, model: str | None) -> Any:
+    """`open_critic` with critic.model replaced by `model` (the --critic-model override), or as is."""
+    if not model:
+        return open_critic
+
+    def opened(settings: Any, *args: Any, **kwargs: Any) -> Any:
+        return open_critic(settings.model_copy(update={"model": model}), *args, **kwargs)
+
+    return opened

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
+from constitution_studio.cli.ci_options import (
+    DEFAULT_BUDGET,
+    add_critic_model,
+    critic_model,
+    require_critic,
+    with_model,
+    write_report,
+)
 from constitution_studio.cli.common import add_root, print_json, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.source import WORKTREE
@@ -22,6 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--principle", action="append", default=None, metavar="ID", help="only this principle (repeatable)")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format")
     p.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
+    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the JSON report (- is stdout)")
+    p.add_argument("--markdown", type=Path, default=None, metavar="FILE", help="also write Markdown, within the budget")
+    p.add_argument("--markdown-budget", type=int, default=DEFAULT_BUDGET, metavar="CHARS", help="0: no cut")
+    add_critic_model(p)
     add_root(p)
     p.set_defaults(func=run_shift)
 
@@ -38,6 +52,7 @@ def run_shift(args: argparse.Namespace) -> int:
 
     for ref in (args.base, args.head):
         check_ref_syntax(ref)
+    require_critic()
     root = root_of(args)
     diff, base, head = diff_refs(root, args.base, args.head)
     if head.errors:
@@ -47,14 +62,24 @@ def run_shift(args: argparse.Namespace) -> int:
     for pid in args.principle or []:
         if pid not in head.principles and pid not in base.principles:
             raise BadInputError(f"--principle {pid}: no such principle in {args.base} or {args.head}")
+    open_critic = with_model(open_critic, critic_model(args))
     critic = open_critic(critic_settings_for(base, head), root, use_cache=not args.no_cache)
     bar = ScoringProgress("scoring")
     try:
         report = analyze_shift(base, head, diff, critic, principles=args.principle, progress=bar)
     finally:
         bar.close()
+    from constitution_studio.core.report.report_schemas import with_schema
+
+    if args.json is not None:
+        data = with_schema("shift", shift_json(report))
+        write_report(args.json, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    if args.markdown is not None:
+        from constitution_studio.core.report.markdown_budget import fit_shift_markdown
+
+        write_report(args.markdown, fit_shift_markdown(report, shift_markdown(report), args.markdown_budget))
     if args.format == "json":
-        print_json(shift_json(report))
+        print_json(with_schema("shift", shift_json(report)))
     elif args.format == "markdown":
         sys.stdout.write(shift_markdown(report))
     else:
