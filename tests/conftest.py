@@ -79,6 +79,12 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "tiny-llama")
 
 
+@pytest.fixture(scope="session")
+def tiny_model_dir_seed1(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second tiny model, same shapes and tokenizer, other random weights (a panel's second member)."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model-seed1") / "tiny-llama-seed1", seed=1)
+
+
 @pytest.fixture
 def tiny_critic_settings(tiny_model_dir: Path) -> CriticSettings:
     """CriticSettings pointing at the tiny model, float32 on CPU (CSTUDIO_TEST_DEVICE=cuda to run on a GPU)."""
