@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from constitution_studio.cli.ci_options import require_critic
 from constitution_studio.cli.common import add_root, load_valid, print_json, root_of
 from constitution_studio.cli.progress import ScoringProgress
 
@@ -46,6 +47,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from constitution_studio.core.models import CriticSettings
     from constitution_studio.core.report.compare_render import compare_markdown, compare_text
 
+    require_critic()
     root = root_of(args)
     ws = load_valid(root)
     settings = ws.constitution.critic if ws.constitution else CriticSettings()

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from constitution_studio.cli.ci_options import add_critic_model, critic_model, require_critic
 from constitution_studio.cli.common import add_root, print_json, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.errors import ExitCode
@@ -25,6 +26,7 @@ def _add_critic_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dtype", choices=("auto", "float32", "bfloat16", "float16"), default=None)
     g.add_argument("--batch-tokens", type=int, default=None, metavar="N", help="token budget of one forward batch")
     g.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
+    add_critic_model(g)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -70,6 +72,10 @@ def _open(args: argparse.Namespace, ws: Workspace, root: Path, *, uncalibrated: 
         from constitution_studio.core.models import CriticSettings
 
         settings = CriticSettings()
+    require_critic()
+    model = critic_model(args)
+    if model:
+        settings = settings.model_copy(update={"model": model})
     if uncalibrated:
         settings = settings.model_copy(update={"calibration": {}})
     return open_critic(
