@@ -21,7 +21,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Compare versions", "Structural diff of the work tree against a git ref (ctrl+g)", "versions"),
     ("History of principle", "Commits that changed the selected principle (ctrl+l)", "history"),
     ("Findings", "Focus the validation findings (ctrl+o)", "findings"),
-    ("Filter principles", "Type to filter by ID, title or tag (/)", "focus_filter"),
+    ("Filter principles", "Type to filter by ID, title, tag, wording or case text (/)", "focus_filter"),
     ("Move principle up", "Raise the selected principle in the priority order (shift+up)", "move_selected(-1)"),
     ("Move principle down", "Lower the selected principle in the priority order (shift+down)", "move_selected(1)"),
     ("Toggle flips only", "Show only the cases whose label flips under the edit (f)", "toggle_flips"),

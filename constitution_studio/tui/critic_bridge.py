@@ -29,12 +29,21 @@ def score_wording(
     statement: str,
     cases: list[EvalCase],
     cancel: threading.Event,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[tuple[str, Label]]:
-    """Yield (case ID, label) for each case judged against `statement`; stops when cancelled."""
+    """Yield (case ID, label) for each case judged against `statement`; stops when cancelled.
+
+    `progress(done, total)` is called per batch inside the critic, so a bar moves while a
+    batch of results is still on its way.
+    """
     from constitution_studio.core.critic import ScoreRequest
 
     requests = [ScoreRequest(principle_id=principle_id, statement=statement, case=case) for case in cases]
-    for score in critic.score(requests, cancel=cancel):
+    # Engagement answers go to the cache only: verdicts (trust, impact) are resolved in core from it.
+    requests += [ScoreRequest(principle_id, statement, case, question="engagement") for case in cases]
+    for score in critic.score(requests, cancel=cancel, progress=progress):
+        if score.kind == "engagement":
+            continue
         yield score.case_id, Label(label=score.label, probability=float(score.probability), cached=bool(score.cached))
         if cancel.is_set():
             return

@@ -31,6 +31,16 @@ class CaseScored(Message):
         self.total = total
 
 
+class CriticProgressed(Message):
+    """The critic finished a batch of a run (posted from the worker between results)."""
+
+    def __init__(self, principle_id: str, done: int, total: int) -> None:
+        super().__init__()
+        self.principle_id = principle_id
+        self.done = done
+        self.total = total
+
+
 class CriticFinished(Message):
     """A critic run ended (completed or cancelled)."""
 

@@ -122,7 +122,15 @@ async def test_revert_goes_back_to_saved(mini_root: Path) -> None:
         app.screen.query_one("#f-title", Input).focus()
         await pilot.press(*"XYZ")
         assert app.studio.is_dirty("HARM-01")
+        await pilot.press("ctrl+r")  # asks first: a revert cannot be undone
+        await pilot.pause()
+        assert app.screen.id == "confirm-revert"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.studio.is_dirty("HARM-01")
         await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.click("#revert")
         await pilot.pause()
         assert not app.studio.dirty
         assert app.screen.query_one("#f-title", Input).value == "No uplift toward serious harm"

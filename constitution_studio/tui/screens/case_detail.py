@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Static
 
 from constitution_studio.core.models import EvalCase
 from constitution_studio.tui.state import Label
-from constitution_studio.tui.widgets.cases_panel import label_text
+from constitution_studio.tui.widgets.cases_panel import gold_words, label_text
 
 
 def render_case(case: EvalCase, principles: list[str], saved: Label | None, edited: Label | None) -> RenderableType:
@@ -24,7 +24,7 @@ def render_case(case: EvalCase, principles: list[str], saved: Label | None, edit
         f"  ·  {case.kind}  ·  linked to {', '.join(principles)}",
         "  ·  benign" if case.benign else "",
     )
-    gold = Text.assemble("Gold (human): ", (case.gold or "none", "bold"))
+    gold = Text.assemble("Gold (the human verdict): ", (gold_words(case.gold) or "none", "bold"))
     labels = Text.assemble("Critic, saved wording: ", label_text(saved), "   edited wording: ", label_text(edited))
     parts: list[RenderableType] = [head, gold, labels]
     for turn in case.turns:

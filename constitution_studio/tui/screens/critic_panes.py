@@ -24,9 +24,16 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from constitution_studio.core.models import EvalCase
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.critic_bridge import cached_labels, critic_uses_gpu, score_cache_exists, score_wording
-from constitution_studio.tui.messages import CachedLabelsFound, CaseScored, CriticFinished, GpuProbed
+from constitution_studio.tui.messages import (
+    CachedLabelsFound,
+    CaseScored,
+    CriticFinished,
+    CriticProgressed,
+    GpuProbed,
+)
 from constitution_studio.tui.screens.modals import ErrorModal
 from constitution_studio.tui.state import Studio
+from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.cases_panel import CasesPanel
 from constitution_studio.tui.widgets.principle_table import PrincipleTable
 
@@ -48,6 +55,8 @@ class CriticPanes(Screen[None]):
         # Auto-run on typing pauses: only with a GPU (probed on the first pause); f5 turns it off.
         self.gpu: bool | None = None
         self.auto_run = True
+        self.running: str | None = None  # the principle the critic is scoring now
+        self.run_progress: tuple[int, int] = (0, 0)
 
     # --- provided by MainScreen --------------------------------------------------------
 
@@ -82,9 +91,21 @@ class CriticPanes(Screen[None]):
             return
         saved = self.studio.ws.principles[pid].statement
         edited = self.studio.edited(pid)["statement"]
-        wordings = [saved] if edited == saved or not edited.strip() else [saved, edited]
-        self.query_one(CasesPanel).progress(0, len(cases) * len(wordings))
-        self.refresh_cases(note="critic running… (escape cancels)")
+        if not edited.strip():
+            if not quiet:
+                self.notify(
+                    f"{pid}: the statement is empty; write the wording before running the critic", severity="warning"
+                )
+            return
+        if self.critic_running():
+            if not quiet:
+                self.notify(f"The critic is still running on {self.running}; escape cancels it", severity="warning")
+            return
+        wordings = [saved] if edited == saved else [saved, edited]
+        self.running = pid
+        self.run_progress = (0, len(cases) * len(wordings))
+        self.show_progress()
+        self.refresh_cases()
         self.run_critic(pid, wordings, cases)
 
     @work(thread=True, exclusive=True, group="critic", exit_on_error=False)
@@ -93,28 +114,59 @@ class CriticPanes(Screen[None]):
         critic = self.studio_app.critic()
         total = len(wordings) * len(cases)
         done = 0
-        for statement in wordings:
-            for case_id, label in score_wording(critic, pid, statement, cases, worker.cancelled_event):
+        for n, statement in enumerate(wordings):
+            offset = n * len(cases)
+
+            def progress(finished: int, _of: int, offset: int = offset) -> None:
+                self.post_message(CriticProgressed(pid, offset + finished, total))
+
+            for case_id, label in score_wording(critic, pid, statement, cases, worker.cancelled_event, progress):
                 done += 1
                 self.post_message(CaseScored(pid, statement, case_id, label, done, total))
             if worker.is_cancelled:
                 break
         self.post_message(CriticFinished(pid, done, worker.is_cancelled))
 
+    def progress_note(self) -> str:
+        """The status line's words for a run: always names the principle it belongs to."""
+        if self.running is None:
+            return ""
+        done, total = self.run_progress
+        return f"critic on {self.running}: {done} of {total} scored (escape cancels)"
+
+    def show_progress(self) -> None:
+        """The bar belongs to the principle being scored: shown only while that one is selected."""
+        panel = self.query_one(CasesPanel)
+        if self.running is not None and self.running == self._current:
+            panel.progress(*self.run_progress)
+        else:
+            panel.idle()
+
+    @on(CriticProgressed)
+    def _progressed(self, event: CriticProgressed) -> None:
+        if event.principle_id != self.running:
+            return
+        self.run_progress = (max(event.done, self.run_progress[0]), event.total)
+        self.show_progress()
+
     @on(CaseScored)
     def _scored(self, event: CaseScored) -> None:
         self.studio.record(event.principle_id, event.statement, event.case_id, event.label)
-        self.query_one(CasesPanel).progress(event.done, event.total)
+        if event.principle_id == self.running:
+            self.run_progress = (max(event.done, self.run_progress[0]), event.total)
+            self.show_progress()
         if event.principle_id == self.current and (event.done == event.total or event.done % 8 == 0):
-            self.refresh_cases(note=f"critic {event.done}/{event.total}")
+            self.refresh_cases()
 
     @on(CriticFinished)
     def _critic_done(self, event: CriticFinished) -> None:
+        if event.principle_id == self.running:
+            self.running = None
         self.query_one(CasesPanel).idle()
         self.studio_app.critic_finished(event.principle_id)
         self.principle_table.invalidate(event.principle_id)
         if event.principle_id == self.current:
-            self.refresh_cases(note="critic cancelled" if event.cancelled else "")
+            self.refresh_cases(note=f"critic cancelled: {event.scored} results kept" if event.cancelled else "")
         self.refresh_bindings()
         if not event.cancelled and self.gpu and self.auto_run:
             self.call_later(self._catch_up)
@@ -133,6 +185,8 @@ class CriticPanes(Screen[None]):
             self.refresh_bindings()
         if event.state is not WorkerState.ERROR:
             return
+        if event.worker.group == "critic":
+            self.running = None
         self.query_one(CasesPanel).idle()
         error = event.worker.error
         message = error.one_line() if isinstance(error, StudioError) else f"{type(error).__name__}: {error}"
@@ -145,7 +199,8 @@ class CriticPanes(Screen[None]):
 
     def action_cancel_critic(self) -> None:
         self.workers.cancel_group(self, "critic")
-        self.notify("Critic run cancelled")
+        self.query_one(CasesPanel).idle()  # at once: the worker may still be inside a batch
+        self.notify("Critic run cancelled; the results it finished are kept")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_critic":
@@ -238,10 +293,15 @@ class CriticPanes(Screen[None]):
         """Whether the critic runs on a GPU: asked once, in a thread (it may import torch; never at start-up)."""
         self.post_message(GpuProbed(critic_uses_gpu(self.studio_app.critic_settings())))
 
+    def _show_auto_run(self) -> None:
+        """The footer shows auto-run and its state only where it can run (a GPU)."""
+        relabel(self, "f5", f"Auto-run: {on_off(self.auto_run)}", show=bool(self.gpu))
+
     @on(GpuProbed)
     def _gpu_probed(self, event: GpuProbed) -> None:
         first = self.gpu is None
         self.gpu = event.available
+        self._show_auto_run()
         if first and self.gpu and self.auto_run:
             self.notify("GPU found: the critic runs on your edited wording when you pause typing (f5: off)")
             self._auto_run()
@@ -251,6 +311,7 @@ class CriticPanes(Screen[None]):
             self.notify("Auto-run needs a GPU; on the CPU, run the critic with ctrl+t", severity="warning")
             return
         self.auto_run = not self.auto_run
+        self._show_auto_run()
         self.notify("Auto-run on: the critic runs when you pause typing" if self.auto_run else "Auto-run off")
         if self.auto_run and self.gpu is None:
             self.probe_gpu()

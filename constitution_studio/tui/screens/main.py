@@ -10,10 +10,11 @@ screen handles at once, so a key's effect on the list and on the panes lands in 
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -23,6 +24,7 @@ from textual.widgets import Footer, Header, Input
 from textual.worker import get_current_worker
 
 from constitution_studio.core.models import EvalCase
+from constitution_studio.core.source import CASES_DIR, PRINCIPLES_DIR
 from constitution_studio.core.workspace import load_root
 from constitution_studio.errors import FileChangedError, StudioError
 from constitution_studio.tui.heap import bulk_load
@@ -33,10 +35,11 @@ from constitution_studio.tui.messages import (
 )
 from constitution_studio.tui.screens.case_detail import CaseScreen
 from constitution_studio.tui.screens.critic_panes import CriticPanes
-from constitution_studio.tui.screens.modals import ErrorModal, disk_changed
+from constitution_studio.tui.screens.modals import Choice, ErrorModal, disk_changed
 from constitution_studio.tui.state import Studio
+from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
-from constitution_studio.tui.widgets.editor import PrincipleEditor
+from constitution_studio.tui.widgets.editor import LABELS, PrincipleEditor
 from constitution_studio.tui.widgets.findings_panel import FindingsPanel
 from constitution_studio.tui.widgets.principle_table import PrincipleTable
 from constitution_studio.tui.widgets.quiet import FieldInput
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
     pass
 
 DISK_CHECK_SECONDS = 2.0
+NARROW_WIDTH = 110  # below this, the list and the editor take turns (the focused one is shown)
+SHORT_HEIGHT = 34  # below this, the editor's fields scroll and the findings shrink
 # A held arrow key repeats every ~30-50 ms: while highlights come closer together than this,
 # the editor and the linked cases wait until the keys pause (the list cursor moves at once).
 REPEAT_SECONDS = 0.06
@@ -76,14 +81,17 @@ class FilterInput(FieldInput):
 class MainScreen(CriticPanes):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="studio.save", priority=True),
-        Binding("ctrl+r", "revert", "Revert to saved", id="studio.revert", priority=True),
-        Binding("ctrl+t", "run_critic", "Run critic", id="studio.run_critic", priority=True),
+        Binding("ctrl+r", "revert", "Revert", id="studio.revert", priority=True),
+        Binding("ctrl+t", "run_critic", "Critic", id="studio.run_critic", priority=True),
         Binding("escape", "cancel_critic", "Cancel critic", id="studio.cancel_critic"),
-        Binding("f5", "toggle_auto_run", "Auto-run critic on typing pauses (GPU)", id="studio.auto_run", show=False),
-        Binding("ctrl+g", "versions", "Compare versions", id="studio.versions", priority=True),
-        Binding("ctrl+l", "history", "History", id="studio.history", priority=True),
+        Binding("f2", "pane('principles')", "List", id="studio.pane_principles", priority=True),
+        Binding("f3", "pane('editor')", "Editor", id="studio.pane_editor", priority=True),
+        Binding("f4", "pane('cases')", "Cases", id="studio.pane_cases", priority=True),
         Binding("ctrl+o", "findings", "Findings", id="studio.findings", priority=True),
-        Binding("slash", "focus_filter", "Filter", id="studio.filter", key_display="/"),
+        Binding("f5", "toggle_auto_run", "Auto-run: on", id="studio.auto_run", show=False),
+        Binding("ctrl+g", "versions", "Versions", id="studio.versions", priority=True),
+        Binding("ctrl+l", "history", "History", id="studio.history", priority=True),
+        Binding("slash", "focus_filter", "Filter", id="studio.filter", key_display="/", show=False),
     ]
 
     def __init__(self, studio: Studio) -> None:
@@ -94,7 +102,8 @@ class MainScreen(CriticPanes):
         self._pending_timer: Timer | None = None
         self._last_highlight = 0.0
         self._unsaved_problems: list[tuple[str, str, str]] = []
-        self._prompted: set[tuple[str, int]] = set()
+        self._prompted: set[tuple[str, object]] = set()
+        self._known_listing: frozenset[str] = self._listing()
 
     @property
     def current(self) -> str | None:
@@ -112,7 +121,7 @@ class MainScreen(CriticPanes):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield FilterInput(
-                    placeholder="type to filter: ID, title or tag  (/)",
+                    placeholder="type to filter: ID, title, tag, wording or case text  (/)",
                     id="filter",
                     compact=True,
                     select_on_focus=False,
@@ -164,8 +173,8 @@ class MainScreen(CriticPanes):
         if event.principle_id not in (self._current, self._pending):
             self.select(event.principle_id)
 
-    def select(self, pid: str) -> None:
-        """Show one principle in the editor and its linked cases."""
+    def select(self, pid: str, force: bool = False) -> None:
+        """Show one principle in the editor and its linked cases (`force`: rewrite the field being typed in too)."""
         self._pending = None
         if self._pending_timer is not None:
             self._pending_timer.stop()
@@ -175,8 +184,9 @@ class MainScreen(CriticPanes):
         self.current = pid
         studio = self.studio
         draft = studio.draft(pid)
-        self.query_one(PrincipleEditor).show(pid, draft.edited, draft.dirty_fields, studio.problems(pid))
+        self.query_one(PrincipleEditor).show(pid, draft.edited, draft.dirty_fields, studio.problems(pid), force)
         self.refresh_cases()
+        self.show_progress()
         self.request_cached(pid)
 
     def cases(self, pid: str) -> list[EvalCase]:
@@ -195,7 +205,7 @@ class MainScreen(CriticPanes):
             studio.labels_for(pid, saved),
             studio.labels_for(pid, edited),
             edited != saved,
-            note=" · ".join(x for x in (note, trust) if x),
+            note=" · ".join(x for x in (self.progress_note(), note, trust) if x),
         )
 
     def refresh_findings(self) -> None:
@@ -257,12 +267,27 @@ class MainScreen(CriticPanes):
         self.query_one(PrincipleEditor).focus_field("statement")
 
     def action_revert(self) -> None:
+        """Ask first: a revert drops typed text that undo cannot bring back."""
         pid = self.current
         if pid is None:
             return
+        self.sync_editor()
+        changed = self.studio.draft(pid).dirty_fields if pid in self.studio.drafts else []
+        what = [LABELS[f].lower() for f in changed] + (["the priority order"] if self.studio.order_dirty else [])
+        if not what:
+            self.notify(f"{pid} has no unsaved edits")
+            return
+        body = f"Drop your unsaved edits to {pid} ({', '.join(what)}) and go back to the saved version?"
+        choices = [("revert", "Revert"), ("cancel", "Keep my edits")]
+        self.app.push_screen(
+            Choice("Revert to the saved version?", body, choices, "confirm-revert"),
+            lambda choice: self.revert(pid) if choice == "revert" else None,
+        )
+
+    def revert(self, pid: str) -> None:
         order_changed = self.studio.order_dirty
         self.studio.revert(pid)
-        self.select(pid)
+        self.select(pid, force=True)
         table = self.principle_table
         table.invalidate()
         if order_changed:
@@ -272,14 +297,47 @@ class MainScreen(CriticPanes):
         self.refresh_findings()
         self.notify(f"{pid}: back to the saved version")
 
+    def action_pane(self, name: str) -> None:
+        """F2/F3/F4: jump straight to a pane (no Tab walk through every field)."""
+        if name == "principles":
+            self.principle_table.focus()
+        elif name == "editor":
+            self.query_one(PrincipleEditor).focus_field("statement")
+        else:
+            self.query_one(CaseTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below a width, one column at a time; below a height, panes shrink to fit (80x24 works)."""
+        self.set_class(event.size.width < NARROW_WIDTH, "narrow")
+        self.set_class(event.size.height < SHORT_HEIGHT, "short")
+        self._follow_focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._follow_focus()
+
+    def _follow_focus(self) -> None:
+        """In the narrow layout, show the column that has the focus."""
+        focused = self.focused
+        right = focused is not None and any(n.id == "right" for n in focused.ancestors)
+        self.set_class(right, "show-right")
+
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
     def _filter_now(self, query: str) -> None:
         """The filter box changed (called at once, see FilterInput.changed_signal)."""
         table = self.principle_table
-        if query != table.filter_text:
-            table.apply_filter(query)
+        if query == table.filter_text:
+            return
+        table.apply_filter(query, keep=self._current)
+        if not table.ids:  # never an editor for a principle the filter hides
+            self._current = None
+            self.query_one(PrincipleEditor).blank("No principle matches the filter (escape clears it)")
+            self.query_one(CasesPanel).show([], {}, {}, False)
+        elif self._current not in table.ids or self._current is None:
+            pid = table.current_id()
+            if pid is not None:
+                self.select(pid)
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
@@ -348,28 +406,52 @@ class MainScreen(CriticPanes):
     @on(WorkspaceLoaded)
     def _reloaded(self, event: WorkspaceLoaded) -> None:
         self.studio.adopt_workspace(event.workspace)
+        self._known_listing = self._listing()
         table = self.principle_table
         table.invalidate()
         table.rebuild(keep=self.current)
         self.refresh_findings()
         if self.current is not None and self.current in self.studio.ws.principles:
-            self.refresh_cases()
+            self.select(self.current)
+        elif table.current_id() is not None:
+            self.current = None
+            self.select(table.current_id() or "")
 
     # --- files changed on disk ---------------------------------------------------------
 
     def check_disk(self) -> None:
-        """Poll the loaded files: clean ones reload quietly; edited ones ask reload/keep once."""
+        """Poll the loaded files: clean ones reload quietly; edited ones ask reload/keep once.
+
+        A file deleted on disk, or a principle or case file that appeared or went away (a `git
+        checkout`), reloads the whole constitution in the background: the list then shows
+        what is on disk, and a deleted file is reported once, never again on the next poll.
+        """
         if self.app.screen is not self:
             return
-        changed = self.studio.changed_on_disk()
-        if not changed:
+        studio = self.studio
+        changed = studio.changed_on_disk()
+        listing = self._listing()
+        if not changed and listing == self._known_listing:
             return
-        dirty_paths = {d.relpath for d in self.studio.drafts.values() if d.dirty}
+        gone = [p for p in changed if not (studio.root / p).exists()]
+        if gone or listing != self._known_listing:
+            self._known_listing = listing
+            lost = [d.key for d in studio.drafts.values() if d.dirty and d.relpath in gone]
+            stamp: tuple[str, object] = ("deleted", tuple(sorted(gone)))
+            if gone and stamp not in self._prompted:
+                self._prompted.add(stamp)
+                message = "Deleted on disk: " + ", ".join(gone)
+                if lost:
+                    message += f" (your unsaved edits to {', '.join(lost)} are dropped)"
+                self.notify(message + "; reloaded", severity="warning" if lost else "information")
+            self.revalidate()
+            return
+        dirty_paths = {d.relpath for d in studio.drafts.values() if d.dirty}
         ask: list[str] = []
         for relpath in changed:
-            is_order = relpath.endswith("constitution.yaml") and self.studio.order_dirty
+            is_order = relpath.endswith("constitution.yaml") and studio.order_dirty
             if relpath in dirty_paths or is_order:
-                stamp = (relpath, hash((self.studio.root / relpath).read_bytes()))
+                stamp = (relpath, hash((studio.root / relpath).read_bytes()))
                 if stamp not in self._prompted:
                     self._prompted.add(stamp)
                     ask.append(relpath)
@@ -377,6 +459,18 @@ class MainScreen(CriticPanes):
                 self._reload([relpath], keep=False)
         if ask:
             self.app.push_screen(disk_changed(ask), lambda choice: self._resolve_disk(ask, choice, False))
+
+    def _listing(self) -> frozenset[str]:
+        """The principle and case file names on disk: a new or vanished file means a full reload."""
+        names: set[str] = set()
+        for folder in (PRINCIPLES_DIR, CASES_DIR):
+            try:
+                names.update(
+                    f"{folder}/{n}" for n in os.listdir(self.studio.root / folder) if n.endswith((".yaml", ".yml"))
+                )
+            except OSError:
+                continue
+        return frozenset(names)
 
     def on_app_focus(self) -> None:
         self.check_disk()
@@ -400,7 +494,7 @@ class MainScreen(CriticPanes):
         table.rebuild(keep=self.current)
         if self.current is not None:
             pid, self.current = self.current, None
-            self.select(pid)
+            self.select(pid, force=True)
         self.refresh_findings()
         self.notify(("Kept your edits over " if keep else "Reloaded ") + ", ".join(paths))
 
@@ -427,6 +521,7 @@ class MainScreen(CriticPanes):
     def action_toggle_flips(self) -> None:
         panel = self.query_one(CasesPanel)
         panel.flips_only = not panel.flips_only
+        relabel(self.query_one(CaseTable), "f", f"Flips only: {on_off(panel.flips_only)}")
         self.refresh_cases()
 
     @on(JumpRequested)

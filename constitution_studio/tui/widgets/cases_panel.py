@@ -47,6 +47,13 @@ def excerpt(text: str, width: int = PROMPT_WIDTH) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+def gold_words(gold: object) -> str:
+    """A case's gold as shown: one label, or each principle's label when given per principle."""
+    if isinstance(gold, dict):
+        return ", ".join(f"{pid} {label}" for pid, label in gold.items())
+    return str(gold) if gold else ""
+
+
 def label_text(label: Label | None, pending: bool = False) -> Text:
     if label is None:
         return Text("·" if pending else "", style="dim")
@@ -78,7 +85,7 @@ class CaseRow:
             )
             self._cells = (
                 Text(case.id),
-                Text(case.gold or "", style=LABEL_STYLE.get(case.gold or "", "")),
+                Text(gold_words(case.gold), style=LABEL_STYLE.get(gold_words(case.gold), "")),
                 label_text(before, pending=True),
                 label_text(after, pending=self.pending_after),
                 flip,
@@ -99,8 +106,8 @@ class CaseTable(LineList):
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {"cases--header", "cases--cursor", "cases--odd"}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open case", id="cases.open"),
-        Binding("f", "toggle_flips", "Flips only", id="cases.flips_only"),
+        Binding("enter", "open", "Open", id="cases.open"),
+        Binding("f", "toggle_flips", "Flips only: off", id="cases.flips_only"),
         Binding("up", "cursor(-1)", "Previous", show=False, id="cases.up"),
         Binding("down", "cursor(1)", "Next", show=False, id="cases.down"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="cases.page_up"),

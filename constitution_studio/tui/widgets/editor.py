@@ -7,7 +7,7 @@ label; the widget only displays and reports (`FieldEdited`), the screen owns the
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from constitution_studio.core.models import Status
@@ -38,7 +38,7 @@ class PrincipleEditor(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="editor-heading")
-        with Vertical(id="fields"):
+        with VerticalScroll(id="fields"):  # scrolls to the focused field when the terminal is short
             for name in ("id", "title", "status", "owner", "tags", "critique", "revision"):
                 with Horizontal(classes="field-row"):
                     yield Label(LABELS[name], id=f"l-{name}", classes="field-label")
@@ -59,22 +59,55 @@ class PrincipleEditor(Vertical):
 
     # --- showing ---------------------------------------------------------------------
 
-    def show(self, principle_id: str, values: dict[str, str], dirty: list[str], problems: dict[str, str]) -> None:
-        """Load a principle's edited values without reporting them as edits."""
+    def show(
+        self,
+        principle_id: str,
+        values: dict[str, str],
+        dirty: list[str],
+        problems: dict[str, str],
+        force: bool = False,
+    ) -> None:
+        """Load a principle's edited values without reporting them as edits.
+
+        The field being typed in is left alone when it shows the same principle: its text is
+        ahead of the draft while keystroke messages are queued, and writing the draft's value
+        back would drop those keys. Other fields show their start (not the tail of long text).
+        `force` (revert, reload) writes every field.
+        """
+        same = principle_id == self.principle_id and not force
         self.principle_id = principle_id
+        for widget in (self.query_one("#fields"), self.query_one("#f-statement")):
+            widget.disabled = False
+        focused = self.app.focused
         with self.prevent(Input.Changed, Select.Changed, TextArea.Changed):
             for name in LINE_FIELDS:
                 box = self.query_one(f"#f-{name}", Input)
+                if same and box is focused:
+                    continue
                 if box.value != values[name]:
                     box.value = values[name]
-                    box.cursor_position = len(values[name])
+                    box.cursor_position = 0
+                    box.scroll_to(x=0, animate=False)
             select = self.query_one("#f-status", Select)
             if select.value != values["status"]:
                 select.value = values["status"]
             area = self.query_one("#f-statement", TextArea)
-            if area.text != values["statement"]:
+            if area.text != values["statement"] and not (same and area is focused):
                 area.load_text(values["statement"])
         self.mark(dirty, problems)
+
+    def blank(self, message: str) -> None:
+        """Show no principle (nothing matches the filter): empty, disabled fields and a reason."""
+        self.principle_id = None
+        with self.prevent(Input.Changed, Select.Changed, TextArea.Changed):
+            for name in LINE_FIELDS:
+                self.query_one(f"#f-{name}", Input).value = ""
+            self.query_one("#f-statement", TextArea).load_text("")
+        self.mark([], {})
+        self._shown["heading"] = message
+        self.query_one("#editor-heading", Static).update(message, layout=False)
+        for widget in (self.query_one("#fields"), self.query_one("#f-statement")):
+            widget.disabled = True
 
     def mark(self, dirty: list[str], problems: dict[str, str]) -> None:
         """Dirty markers on labels and problems next to fields.

@@ -35,8 +35,17 @@ COLUMNS = (
 
 
 def search_text(studio: Studio, pid: str) -> str:
+    """What the filter searches: ID, title, tags, the statement (saved and edited) and the linked cases' text."""
     p = studio.ws.principles[pid]
-    return f"{pid}\t{p.title}\t{' '.join(p.tags)}".lower()
+    parts = [pid, p.title, " ".join(p.tags), p.statement]
+    if studio.is_dirty(pid):
+        edited = studio.edited(pid)
+        parts += [edited["id"], edited["title"], edited["statement"]]
+    for case in studio.ws.cases_for(pid):
+        parts.append(case.id)
+        parts += [t.content for t in case.turns]
+        parts += [x for x in (case.response, case.a, case.b) if x]
+    return "\t".join(parts).lower()
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:
@@ -63,9 +72,9 @@ class PrincipleTable(LineList):
         "principles--dirty",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("shift+up", "move(-1)", "Move up", id="principles.move_up"),
-        Binding("shift+down", "move(1)", "Move down", id="principles.move_down"),
-        Binding("enter", "edit", "Edit", id="principles.edit"),
+        Binding("shift+up", "move(-1)", "Move", id="principles.move_up", key_display="⇧↑↓"),
+        Binding("shift+down", "move(1)", "Move down", id="principles.move_down", show=False),
+        Binding("enter", "edit", "Edit", id="principles.edit", show=False),
         Binding("up", "cursor(-1)", "Previous", show=False, id="principles.up"),
         Binding("down", "cursor(1)", "Next", show=False, id="principles.down"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="principles.page_up"),
@@ -151,7 +160,7 @@ class PrincipleTable(LineList):
         self.refresh()
 
     def matching(self, query: str) -> list[str]:
-        """IDs whose ID, title or tags contain every word of `query` (case-insensitive)."""
+        """IDs whose search text (see `search_text`) contains every word of `query` (case-insensitive)."""
         words = query.lower().split()
         narrowing = bool(self._query.strip()) and query.lower().startswith(self._query.lower())
         pool = self.ids if narrowing else self.studio.principle_ids()
@@ -167,8 +176,9 @@ class PrincipleTable(LineList):
                 out.append(pid)
         return out
 
-    def apply_filter(self, query: str) -> None:
-        current = self.current_id()
+    def apply_filter(self, query: str, keep: str | None = None) -> None:
+        """Show the matches of `query`; the cursor stays on `keep` (or the current row) when it matches."""
+        current = self.current_id() if keep is None or keep not in self.studio.ws.principles else keep
         self.ids = self.matching(query)
         self._query = query
         self._after_change(current)

@@ -14,6 +14,9 @@ Pinned to the behaviour of Textual 8 (`Widget._scroll_update` is what a layout w
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
@@ -41,9 +44,28 @@ class FieldInput(Input):
 
 
 class StatementArea(TextArea):
-    """The statement editor, of fixed size (set in app.tcss)."""
+    """The statement editor, of fixed size (set in app.tcss), with the editing keys in the footer.
+
+    ctrl+a selects all and home/end go to the start/end of the line as written (not of the
+    wrapped screen line): what authors expect from a text box, and what the help lists.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+z", "undo", "Undo", id="statement.undo"),
+        Binding("ctrl+y", "redo", "Redo", id="statement.redo"),
+        Binding("ctrl+a", "select_all", "Select all", id="statement.select_all"),
+        Binding("home", "line_start", "Start of line", show=False, id="statement.home"),
+        Binding("end", "line_end", "End of line", show=False, id="statement.end"),
+    ]
 
     virtual_size = quiet_virtual_size()
+
+    def action_line_start(self) -> None:
+        self.move_cursor((self.cursor_location[0], 0))
+
+    def action_line_end(self) -> None:
+        row = self.cursor_location[0]
+        self.move_cursor((row, len(self.document.get_line(row))))
 
     def watch_virtual_size(self, size: Size) -> None:
         update_scrollbars(self, size)
