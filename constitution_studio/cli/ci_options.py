@@ -54,9 +54,16 @@ def install_command() -> str:
     return f"{pip} {shlex.quote(source)}"
 
 
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a module set to None in sys.modules, a broken parent
+        return False
+
+
 def require_critic() -> None:
     """Refuse (exit 2, one line) when torch or transformers is missing: the base install has no critic."""
-    missing = [m for m in CRITIC_MODULES if importlib.util.find_spec(m) is None]
+    missing = [m for m in CRITIC_MODULES if not _importable(m)]
     if missing:
         raise CriticExtraMissing(
             f"{', '.join(missing)} missing; install the critic extra: {install_command()}"

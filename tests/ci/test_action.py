@@ -66,13 +66,13 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             n = int(self.headers.get("Content-Length") or 0)
             return json.loads(self.rfile.read(n)) if n else None
 
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             state.requests.append(("GET", self.path, self.headers.get("Authorization")))
             query = parse_qs(urlsplit(self.path).query)
             page = int(query.get("page", ["1"])[0])
             self._reply(200, state.comments[(page - 1) * 100 : page * 100])
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self._body()
             state.requests.append(("POST", self.path, body))
             if state.fail_writes:
@@ -81,7 +81,7 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             state.comments.append({"id": 999, "body": body["body"], "user": {"type": "Bot"}})
             self._reply(201, {"id": 999})
 
-        def do_PATCH(self) -> None:  # noqa: N802
+        def do_PATCH(self) -> None:
             body = self._body()
             state.requests.append(("PATCH", self.path, body))
             if state.fail_writes:
@@ -265,6 +265,6 @@ def test_action_posts_uploads_saves_and_exits_last() -> None:
 def test_action_installs_from_its_own_checkout_with_pinned_torch() -> None:
     install = next(s for s in _steps() if s["name"].startswith("Install"))
     run = install["run"]
-    assert 'torch==${TORCH_VERSION}' in run and run.index("torch==") < run.index("[critic]")
+    assert "torch==${TORCH_VERSION}" in run and run.index("torch==") < run.index("[critic]")
     assert '"$GITHUB_ACTION_PATH[critic]"' in run and "constraints/dev.txt" in run
     assert "constitution-studio" not in run  # never a registry name
