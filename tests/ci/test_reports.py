@@ -60,7 +60,8 @@ def regress_table(pid: str, statement: str, cid: str, variant: str) -> float:
 def result(tmp_path_factory: pytest.TempPathFactory) -> CheckResult:
     def head(v: Version) -> None:
         reword_move_add(v)
-        v.cases["harm-1"] = (["HARM-01"], "Ask @alice or see #12 and GH-7 at https://evil.example", *v.cases["harm-1"][2:])
+        hostile = "Ask @alice or see #12 and GH-7 at https://evil.example"
+        v.cases["harm-1"] = (["HARM-01"], hostile, *v.cases["harm-1"][2:])
 
     root = build_repo(tmp_path_factory.mktemp("ci") / "repo", "scripted", head_edit=head)
     diff, b, h = diff_refs(root, "main", "head")
@@ -221,7 +222,8 @@ def test_check_and_shift_json_validate_against_their_schemas(result: CheckResult
     data = json.loads(json.dumps(with_schema("check", check_json(result))))
     jsonschema.Draft202012Validator(check).validate(data)
     assert result.shift is not None
-    jsonschema.Draft202012Validator(shift).validate(json.loads(json.dumps(with_schema("shift", shift_json(result.shift)))))
+    shift_data = json.loads(json.dumps(with_schema("shift", shift_json(result.shift))))
+    jsonschema.Draft202012Validator(shift).validate(shift_data)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(check).validate({**data, "schema": "cstudio.check/2"})
     assert set(SCHEMA_IDS) >= {"eval", "shift", "check", "review", "trust", "diff"}
