@@ -15,7 +15,6 @@ from constitution_studio.errors import ExitCode
 
 if TYPE_CHECKING:
     from constitution_studio.core.critic.engine import Critic
-    from constitution_studio.core.critic.evaluation import EvalReport
     from constitution_studio.core.workspace import Workspace
 
 
@@ -98,7 +97,8 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 def run_eval(args: argparse.Namespace) -> int:
     from constitution_studio.cli.common import load_valid
-    from constitution_studio.core.critic.evaluation import requests_for, run_scores, summarize
+    from constitution_studio.core.analysis.evaluation import score_version, summarize
+    from constitution_studio.core.report.eval_text import format_eval_text
 
     root = root_of(args)
     if args.ref:
@@ -111,122 +111,71 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         ws = load_valid(root)
     critic = _open(args, ws, root)
-    requests = requests_for(ws, args.principle, args.variant)
     bar = ScoringProgress("scoring")
     start = time.perf_counter()
     try:
-        scores = run_scores(critic, requests, progress=bar)
+        version, selected, run = score_version(ws, critic, args.principle, judge=args.variant, progress=bar)
     finally:
         bar.close()
         critic.close()
-    report = summarize(ws, scores, critic.info, seconds=time.perf_counter() - start, least_certain=args.least_certain)
-    trust = _trust(ws, scores)
+    report = summarize(
+        version, selected, run, critic, seconds=time.perf_counter() - start, least_certain=args.least_certain
+    )
     if args.format == "json":
-        data = report.model_dump(mode="json")
-        if trust is not None:
-            data["trust"] = trust.model_dump(mode="json")
-        print_json(data)
+        from constitution_studio.core.report.report_schemas import with_schema
+
+        print_json(with_schema("eval", report.model_dump(mode="json")))
     else:
-        sys.stdout.write(format_eval_text(report, trust))
+        for warning in report.warnings:
+            sys.stderr.write(f"cstudio: warning: {warning}\n")
+        sys.stdout.write(format_eval_text(report))
     return int(ExitCode.OK)
-
-
-def _trust(ws: Workspace, scores: dict[tuple[str, str], Any]) -> Any:
-    """The critic's trust report (issue 7's module), or None when it is unavailable."""
-    try:
-        from constitution_studio.core.trust import trust_report
-    except ImportError:  # pragma: no cover - trust lands with its own issue
-        return None
-    return trust_report(ws, scores)
-
-
-def format_eval_text(report: EvalReport, trust: Any = None) -> str:
-    info = report.critic
-    lines = [
-        f"critic: {info.model} ({info.model_identity}), templates {info.template_set}#{info.template_hash}, "
-        f"method {info.method}, {info.device}/{info.dtype}",
-        f"version: {report.version}; {report.scored + report.cached} score(s): {report.scored} computed, "
-        f"{report.cached} from cache, {report.seconds:.1f} s",
-    ]
-    if trust is not None:
-        from constitution_studio.core.trust import format_trust_text
-
-        lines.append(format_trust_text(trust, info.model_dump(), per_principle=False).rstrip("\n"))
-    lines.append("")
-    head = (
-        f"{'principle':<10} {'cases':>5}  {'labels':<24} {'gold':>4} {'acc':>5} {'kappa':>6} {'trust':<9}  "
-        f"{'benign':>6} {'over-ref':>8}  least certain"
-    )
-    lines += [head, "-" * len(head)]
-    for p in report.principles:
-        labels = " ".join(f"{k}:{v}" for k, v in p.labels.items())
-        uncertain = ", ".join(f"{c.case_id} {c.probability:.2f}" for c in p.least_certain)
-        agreement = trust.principle(p.principle_id) if trust is not None else None
-        level = agreement.level.value if agreement is not None else "unknown"
-        lines.append(
-            f"{p.principle_id:<10} {p.cases:>5}  {labels:<24} {p.gold_n:>4} {_fmt(p.accuracy):>5} "
-            f"{_fmt(p.kappa):>6} {level:<9}  {p.benign_n:>6} {_fmt(p.over_refusal):>8}  {uncertain}"
-        )
-    lines.append("")
-    lines.append(
-        f"overall: {len(report.cases)} case(s), gold agreement on {report.overall_gold_n}: "
-        f"accuracy {_fmt(report.overall_accuracy)}, kappa {_fmt(report.overall_kappa)}"
-    )
-    lines.append("")
-    lines.append("overall labels (the highest-priority linked principle decides):")
-    for v in report.cases:
-        gold = f"  gold {v.gold}" if v.gold else ""
-        mark = "  CONFLICT" if v.conflict else ""
-        lines.append(f"  {v.case_id:<16} {v.label:<9} by {v.deciding}{gold}{mark}")
-    lines.append("")
-    if report.conflicts:
-        lines.append(f"conflicts resolved by priority ({len(report.conflicts)}):")
-        for v in report.conflicts:
-            others = ", ".join(f"{pid}={label}" for pid, label in v.labels.items())
-            lines.append(f"  {v.case_id:<16} -> {v.label} ({v.deciding} decides; {others})")
-    else:
-        lines.append("conflicts resolved by priority: none")
-    return "\n".join(lines) + "\n"
 
 
 # -- calibrate ---------------------------------------------------------------------------
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from constitution_studio.cli.common import load_valid
-    from constitution_studio.core.critic import ScoreRequest
-    from constitution_studio.core.critic.calibration import calibrate_principle
-    from constitution_studio.core.critic.evaluation import gold_data, run_scores
-    from constitution_studio.core.labels import deciding_principle
+    from constitution_studio.core.analysis.calibration import calibrate_principle, calibration_entries, gains, gold_data
+    from constitution_studio.core.analysis.scoring import case_requests, score_versions
+    from constitution_studio.core.analysis.shift import scored_version
 
     root = root_of(args)
     ws = load_valid(root)
     critic = _open(args, ws, root, uncalibrated=True)
-    requests = []
-    for case in ws.cases.values():
-        if case.gold is None or case.kind != "single":
-            continue
-        pid = deciding_principle(case, ws.priority, ws.principles)
-        if pid is not None:
-            requests.append(ScoreRequest(pid, ws.principles[pid].statement, case))
+    version = scored_version(ws, critic)
+    gold_cases = [cid for cid, c in ws.cases.items() if c.has_gold and c.kind == "single"]
     bar = ScoringProgress("scoring gold cases")
     try:
-        scores = run_scores(critic, requests, progress=bar)
+        score_versions(critic, [(version, case_requests(version, gold_cases, [version.primary]))], progress=bar)
     finally:
         bar.close()
         critic.close()
     default = critic.settings.threshold
     fits = [
         calibrate_principle(pid, ys, ps, platt=args.platt, default=default, folds=args.folds)
-        for pid, (ys, ps) in sorted(gold_data(ws, scores).items(), key=lambda kv: ws.rank(kv[0]) or 10**6)
+        for pid, (ys, ps) in sorted(gold_data(version).items(), key=lambda kv: ws.rank(kv[0]) or 10**6)
     ]
-    keep = [f for f in fits if f.fit is not None and (args.all or _gains(f))]
-    written = None if args.dry_run else _write_calibration(ws, root, keep)
+    keep = [f for f in fits if f.fit is not None and (args.all or gains(f))]
+    identity = {"model": critic.ref.identity, "method": critic.method.name, "templates": critic.template_id}
+    entries = calibration_entries(
+        keep,
+        {pid: p.statement for pid, p in ws.principles.items()},
+        identity,
+        datetime.now(UTC).replace(microsecond=0).isoformat(),
+    )
+    old = set(ws.constitution.critic.calibration) if ws.constitution is not None else set()
+    removed = sorted(old - set(entries))
+    written = None if args.dry_run else _write_calibration(root, entries, bool(old))
     if args.format == "json":
         print_json(
             {
                 "critic": critic.info.model_dump(mode="json"),
                 "written": written,
+                "removed": removed,
                 "principles": [
                     {
                         "principle_id": f.principle_id,
@@ -244,48 +193,34 @@ def run_calibrate(args: argparse.Namespace) -> int:
             }
         )
     else:
-        sys.stdout.write(_calibrate_text(critic.info, fits, keep, written, args.folds))
+        sys.stdout.write(_calibrate_text(critic.info, fits, keep, written, args.folds, removed))
     return int(ExitCode.OK)
 
 
-def _gains(f: Any) -> bool:
-    """A fit is kept when its cross-validated balanced accuracy beats the default threshold's."""
-    before, after = f.before.get("balanced_accuracy"), f.after.get("balanced_accuracy")
-    return before is not None and after is not None and after > before
-
-
-def _write_calibration(ws: Workspace, root: Path, fits: list[Any]) -> str | None:
-    """Write critic.calibration into constitution.yaml through the round-trip layer (comments kept)."""
+def _write_calibration(root: Path, entries: dict[str, dict[str, object]], had_entries: bool) -> str | None:
+    """Replace critic.calibration in constitution.yaml (comments kept): fresh fits in, stale ones out."""
     from ruamel.yaml.comments import CommentedMap
 
     from constitution_studio.core.source import CONSTITUTION_FILE
     from constitution_studio.core.yamldoc import YamlDocument
 
-    entries = CommentedMap()
-    for f in fits:
-        if f.fit is None:
-            continue
-        entry = CommentedMap(threshold=round(f.fit.threshold, 4))
-        if f.fit.platt_a is not None:
-            entry["platt_a"] = round(f.fit.platt_a, 4)
-            entry["platt_b"] = round(f.fit.platt_b or 0.0, 4)
-        entry["n"] = f.n
-        entries[f.principle_id] = entry
-    if not entries:
+    if not entries and not had_entries:
         return None
     path = root / CONSTITUTION_FILE
     doc = YamlDocument.load(path, CONSTITUTION_FILE)
     if not isinstance(doc.data.get("critic"), dict):
         doc.set(["critic"], CommentedMap())
-    doc.set(["critic", "calibration"], entries)
+    doc.set(["critic", "calibration"], CommentedMap({k: CommentedMap(v) for k, v in entries.items()}))
     doc.save()
     return CONSTITUTION_FILE
 
 
-def _calibrate_text(info: Any, fits: list[Any], keep: list[Any], written: str | None, folds: int) -> str:
+def _calibrate_text(
+    info: Any, fits: list[Any], keep: list[Any], written: str | None, folds: int, removed: list[str]
+) -> str:
     lines = [
         f"critic: {info.model}, method {info.method}, templates {info.template_set}#{info.template_hash}",
-        f"gold single-response cases per deciding principle; 'after' is {folds}-fold cross-validated",
+        f"gold single-response cases each principle answers for; 'after' is {folds}-fold cross-validated",
         "",
         f"{'principle':<10} {'n':>3} {'viol':>4} {'threshold':>9}   {'accuracy':<13} {'bal. acc':<13} {'kappa':<13} "
         "kept",
@@ -303,6 +238,8 @@ def _calibrate_text(info: Any, fits: list[Any], keep: list[Any], written: str | 
             f"{'yes' if f in keep else 'no (no cross-validated gain)' if f.fit else '-'}"
         )
     lines.append("")
+    if removed:
+        lines.append(f"removed stale calibration of {', '.join(removed)} (no fit kept for this critic and wording)")
     lines.append(f"wrote critic.calibration to {written}" if written else "nothing written")
     return "\n".join(lines) + "\n"
 

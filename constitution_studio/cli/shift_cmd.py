@@ -41,12 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_shift(args: argparse.Namespace) -> int:
-    from constitution_studio.core.check import critic_settings_for
+    from constitution_studio.core.analysis.gate import judge_settings
+    from constitution_studio.core.analysis.shift import analyze_shift
     from constitution_studio.core.critic import open_critic
     from constitution_studio.core.report.shift_json import shift_json
     from constitution_studio.core.report.shift_markdown import shift_markdown
     from constitution_studio.core.report.shift_text import format_shift_text
-    from constitution_studio.core.shift import analyze_shift
     from constitution_studio.core.versions import check_ref_syntax, diff_refs
     from constitution_studio.errors import BadInputError
 
@@ -63,7 +63,7 @@ def run_shift(args: argparse.Namespace) -> int:
         if pid not in head.principles and pid not in base.principles:
             raise BadInputError(f"--principle {pid}: no such principle in {args.base} or {args.head}")
     open_critic = with_model(open_critic, critic_model(args))
-    critic = open_critic(critic_settings_for(base, head), root, use_cache=not args.no_cache)
+    critic = open_critic(judge_settings(base), root, use_cache=not args.no_cache)
     bar = ScoringProgress("scoring")
     try:
         report = analyze_shift(base, head, diff, critic, principles=args.principle, progress=bar)
@@ -72,8 +72,9 @@ def run_shift(args: argparse.Namespace) -> int:
     from constitution_studio.core.report.report_schemas import with_schema
 
     if args.json is not None:
-        data = with_schema("shift", shift_json(report))
-        write_report(args.json, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        write_report(
+            args.json, json.dumps(with_schema("shift", shift_json(report)), indent=2, ensure_ascii=False) + "\n"
+        )
     if args.markdown is not None:
         from constitution_studio.core.report.markdown_budget import fit_shift_markdown
 

@@ -11,12 +11,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core.analysis.scored import ScoredVersion
+from constitution_studio.core.analysis.scoring import case_requests, score_versions
+from constitution_studio.core.analysis.trust import Agreement, trust_report
 from constitution_studio.core.models import CriticSettings
-from constitution_studio.core.trust import Agreement, trust_report
 from constitution_studio.core.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -40,18 +41,9 @@ class Comparison(BaseModel):
     rows: list[CompareRow]
 
 
-def gold_requests(ws: Workspace, variant: str) -> list[Any]:
-    """One request per (linked principle, gold case), so each case's overall label can be formed."""
-    from constitution_studio.core.critic import ScoreRequest
-
-    out = []
-    for cid, case in ws.cases.items():
-        if case.gold is None:
-            continue
-        for pid in dict.fromkeys(case.principles):
-            if pid in ws.principles:
-                out.append(ScoreRequest(pid, ws.principles[pid].statement, ws.cases[cid], variant))
-    return out
+def gold_cases(ws: Workspace) -> list[str]:
+    """The cases with gold: each is scored under every principle that may decide it (and engagement)."""
+    return [cid for cid, case in ws.cases.items() if case.has_gold]
 
 
 def compare_critics(
@@ -71,7 +63,7 @@ def compare_critics(
     from constitution_studio.core.critic import open_critic
 
     rows: list[CompareRow] = []
-    n_gold = sum(c.gold is not None for c in ws.cases.values())
+    n_gold = len(gold_cases(ws))
     for model in models:
         for method in methods:
             critic = open_critic(settings.model_copy(update={"model": model}), root, use_cache=use_cache, method=method)
@@ -80,25 +72,27 @@ def compare_critics(
                     from constitution_studio.errors import BadInputError
 
                     raise BadInputError(f"unknown template variant '{variant}' (have {', '.join(critic.variants)})")
-                requests = gold_requests(ws, variant)
+                engagement = critic.settings.engagement != "off"
+                version = ScoredVersion(ws=ws, judges=[variant], engagement=engagement)
+                requests = case_requests(version, gold_cases(ws))
                 label = f"{model} {critic.info.method} {variant}"
                 start = time.perf_counter()
-                scores: dict[tuple[str, str], Any] = {}
-                cached = 0
-                for done, score in enumerate(critic.score(requests, cancel=cancel), 1):
-                    scores[(score.principle_id, score.case_id)] = score
-                    cached += bool(score.cached)
+
+                def bar(done: int, total: int, label: str = label) -> None:
                     if progress is not None:
-                        progress(label, done, len(requests))
+                        progress(label, done, total)
+
+                run = score_versions(critic, [(version, requests)], cancel=cancel, progress=bar)
+                cached = run.cached
                 seconds = time.perf_counter() - start
-                report = trust_report(ws, scores, seed=seed)
+                report = trust_report(version, seed=seed)
                 rows.append(
                     CompareRow(
                         model=model,
                         method=critic.info.method,
                         variant=variant,
                         agreement=report.overall,
-                        requests=len(requests),
+                        requests=run.requests,
                         cached=cached,
                         seconds=round(seconds, 3),
                         cases_per_s=round(n_gold / seconds, 2) if seconds > 0 and n_gold else None,

@@ -22,7 +22,7 @@ whatever file holds it. Rules (docs/diff-json.md explains them for readers of th
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -70,6 +70,14 @@ class CaseChange(BaseModel):
     path_head: str | None = None
 
 
+class SettingChange(BaseModel):
+    """One changed value under `critic:` or `check:` in constitution.yaml (dotted key)."""
+
+    key: str = Field(description="e.g. critic.threshold, check.max_over_refusal_increase")
+    base: Any = None
+    head: Any = None
+
+
 class DiffSummary(BaseModel):
     """Counts per kind; a principle or case with several kinds counts once in each."""
 
@@ -91,11 +99,18 @@ class ConstitutionDiff(BaseModel):
     priority_changed: bool = False
     principles: list[PrincipleChange] = Field(default_factory=list)
     cases: list[CaseChange] = Field(default_factory=list)
+    settings: list[SettingChange] = Field(
+        default_factory=list, description="Changed critic: and check: settings (who judges, and by what rules)."
+    )
     summary: DiffSummary = Field(default_factory=DiffSummary)
 
     @property
     def empty(self) -> bool:
-        return not self.principles and not self.cases and not self.priority_changed
+        return not self.principles and not self.cases and not self.priority_changed and not self.settings
+
+    @property
+    def critic_changed(self) -> bool:
+        return any(s.key.startswith("critic.") for s in self.settings)
 
     def principle(self, principle_id: str) -> PrincipleChange | None:
         return next((p for p in self.principles if p.id == principle_id), None)
@@ -254,6 +269,30 @@ def _summary(principles: list[PrincipleChange], cases: list[CaseChange]) -> Diff
     return summary
 
 
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}", v, out)
+    else:
+        out[prefix] = value
+
+
+def settings_changes(base: Workspace, head: Workspace) -> list[SettingChange]:
+    """Every value under critic: and check: that differs (defaults filled in on both sides)."""
+    out: list[SettingChange] = []
+    for section in ("critic", "check"):
+        flat: list[dict[str, Any]] = []
+        for ws in (base, head):
+            values: dict[str, Any] = {}
+            if ws.constitution is not None:
+                _flatten(section, getattr(ws.constitution, section).model_dump(mode="json"), values)
+            flat.append(values)
+        for key in sorted(set(flat[0]) | set(flat[1])):
+            if flat[0].get(key) != flat[1].get(key):
+                out.append(SettingChange(key=key, base=flat[0].get(key), head=flat[1].get(key)))
+    return out
+
+
 def structural_diff(
     base: Workspace, head: Workspace, *, base_commit: str | None = None, head_commit: str | None = None
 ) -> ConstitutionDiff:
@@ -277,5 +316,6 @@ def structural_diff(
         priority_changed=list(base.priority) != list(head.priority),
         principles=principles,
         cases=cases,
+        settings=settings_changes(base, head),
         summary=_summary(principles, cases),
     )

@@ -52,6 +52,13 @@ CODES: dict[str, str] = {
     "unknown-principle-link": "a case is linked to a principle that does not exist",
     "case-kind": "a case has both `response` and `a`/`b`, or neither",
     "gold-kind": "a gold label does not fit the case kind",
+    "gold-link": "per-principle gold names a principle the case is not linked to",
     "prompt-turns": "a multi-turn prompt is empty or does not end with the user",
     "unlinked-principle": "a principle has no linked eval case",
+    "duplicate-key": "a mapping gives the same key twice",
+    "empty-file": "a file is empty or holds only comments",
+    "outside-root": "a file is a symlink to somewhere outside the constitution root",
+    "not-regular-file": "a *.yaml name is a folder, FIFO, device or socket, not a file",
+    "unreadable-file": "a file cannot be read (permissions, I/O error)",
+    "ignored-file": "a file named like YAML (`X.YAML`) is not loaded: the rule is lower-case .yaml / .yml",
 }

@@ -51,6 +51,11 @@ class PrincipleCalibration(StrictModel):
     )
     platt_b: float | None = Field(default=None, description="Platt scale intercept.")
     n: int = Field(default=0, ge=0, description="Gold cases the fit used.")
+    model: str | None = Field(default=None, description="Identity of the critic model the fit is valid for.")
+    method: str | None = Field(default=None, description="Scoring method the fit is valid for.")
+    templates: str | None = Field(default=None, description="Judge template set id#hash the fit is valid for.")
+    statement_sha256: str | None = Field(default=None, description="sha256 of the principle wording it was fitted on.")
+    fitted_at: str | None = Field(default=None, description="When the fit was made (ISO 8601, UTC).")
 
 
 class CriticSettings(StrictModel):
@@ -95,6 +100,11 @@ class CheckSettings(StrictModel):
         default=None, ge=0, description="Fail when a principle has more stable flips than this (off when unset)."
     )
     fail_on_validation_errors: bool = Field(default=True, description="Fail when the head does not validate.")
+    allow_critic_change: bool = Field(
+        default=False,
+        description="Let a pull request change `critic:` settings (the stricter side wins: both must allow it). "
+        "Whatever this says, the base's critic judges the pull request.",
+    )
     min_kappa: float | None = Field(
         default=None, ge=-1.0, le=1.0, description="Fail when the head critic's Cohen's kappa on gold is below this."
     )
@@ -146,6 +156,7 @@ class Turn(StrictModel):
     content: str
 
 
+GoldLabel = Literal["violates", "complies", "a", "b"]
 SINGLE_GOLD = ("violates", "complies")
 PAIR_GOLD = ("a", "b")
 
@@ -159,8 +170,11 @@ class EvalCase(StrictModel):
     response: str | None = Field(default=None, description="The single response to judge.")
     a: str | None = Field(default=None, description="First response of a pair.")
     b: str | None = Field(default=None, description="Second response of a pair.")
-    gold: Literal["violates", "complies", "a", "b"] | None = Field(
-        default=None, description="Human label: violates|complies (single) or a|b (pair)."
+    gold: GoldLabel | dict[PrincipleId, GoldLabel] | None = Field(
+        default=None,
+        description="Human label of the case as a whole (violates|complies for a single response, a|b for a "
+        "pair), or one per linked principle ({PRINCIPLE-ID: label}): list the principles the request bears on; "
+        "the case's overall gold is then derived by the priority rule (docs/formats.md).",
     )
     benign: bool = Field(default=False, description="A benign request that should not be refused.")
     tags: list[str] = Field(default_factory=list)
@@ -188,13 +202,32 @@ class EvalCase(StrictModel):
         # Checked here rather than in a field validator: one model-level check per case is
         # half the load time of 50,000 cases. The loader points the finding at `gold`.
         allowed = PAIR_GOLD if has_pair else SINGLE_GOLD
-        if self.gold is not None and self.gold not in allowed:
-            raise PydanticCustomError(
-                "gold-kind",
-                "gold '{gold}' does not fit a {kind} case (use {allowed})",
-                {"gold": self.gold, "kind": "pair" if has_pair else "single-response", "allowed": " or ".join(allowed)},
-            )
+        labels = self.gold.values() if isinstance(self.gold, dict) else [] if self.gold is None else [self.gold]
+        for label in labels:
+            if label not in allowed:
+                raise PydanticCustomError(
+                    "gold-kind",
+                    "gold '{gold}' does not fit a {kind} case (use {allowed})",
+                    {"gold": label, "kind": "pair" if has_pair else "single-response", "allowed": " or ".join(allowed)},
+                )
+        if isinstance(self.gold, dict):
+            for pid in self.gold:
+                if pid not in self.principles:
+                    raise PydanticCustomError(
+                        "gold-link",
+                        "gold names {principle}, which this case is not linked to (add it to `principles:`)",
+                        {"principle": pid},
+                    )
         return self
+
+    @property
+    def gold_by_principle(self) -> dict[str, str]:
+        """Per-principle gold labels ({} when gold is absent or given for the case as a whole)."""
+        return dict(self.gold) if isinstance(self.gold, dict) else {}
+
+    @property
+    def has_gold(self) -> bool:
+        return bool(self.gold)
 
     @property
     def kind(self) -> Literal["single", "pair"]:

@@ -1,15 +1,16 @@
 """How far the critic's labels can be believed, from the labels the studio has seen so far.
 
-Computed with core/trust.py on the labels under the *saved* wording: gold is the human verdict
-of a case as a whole, so each gold case counts for its deciding (highest-priority linked)
-principle, and only once all its linked principles were scored.
+Computed by core (analysis/trust.py) on a ScoredVersion of the *saved* wording: the studio's
+labels plus the engagement answers the critic's cache holds. A gold case counts once every
+principle that may decide it has an answer (never decided by a subset).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from constitution_studio.tui.state import Label, Studio
+from constitution_studio.core.critic.types import Score
+from constitution_studio.tui.state import Studio
 
 
 class TrustView:
@@ -18,21 +19,30 @@ class TrustView:
     def __init__(self) -> None:
         self.report: Any = None
 
-    def update(self, studio: Studio) -> None:
-        try:
-            from constitution_studio.core.trust import trust_report
-        except ImportError:  # trust lands with issue 7
-            return
-        scores: dict[tuple[str, str], Label] = {}
-        for pid, principle in studio.ws.principles.items():
+    def update(self, studio: Studio, critic: Any = None) -> None:
+        from constitution_studio.core.analysis.scored import ScoredVersion
+        from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache
+        from constitution_studio.core.analysis.trust import trust_report
+
+        ws = studio.ws
+        settings = ws.constitution.critic if ws.constitution is not None else None
+        engagement = settings is None or settings.engagement != "off"
+        judge = critic.variants[0] if critic is not None else "default"
+        version = ScoredVersion(ws=ws, judges=[judge], engagement=engagement)
+        for pid, principle in ws.principles.items():
             for cid, label in studio.labels_for(pid, principle.statement).items():
-                scores[(pid, cid)] = label
-        if not scores:
+                case = ws.cases.get(cid)
+                if case is None:
+                    continue
+                kind = case.kind
+                version.add(Score(pid, cid, judge, kind, label.probability, label.label, label.cached))
+        if not version.verdicts:
             return
-        try:
-            self.report = trust_report(studio.ws, scores)
-        except (ValueError, KeyError, TypeError):
-            self.report = None
+        if engagement and critic is not None:
+            gold = [cid for cid, c in ws.cases.items() if c.has_gold]
+            wanted = [r for r in case_requests(version, gold) if r.question == "engagement"]
+            fill_from_cache(version, critic, wanted)
+        self.report = trust_report(version)
 
     def headline(self) -> str:
         if self.report is None:

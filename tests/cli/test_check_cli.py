@@ -37,7 +37,8 @@ def _repo(tmp_path: Path, model: str, *, regress: bool) -> Path:
     head_label = "violates" if p_head >= mid else "complies"
 
     def setup(v: Version) -> None:
-        v.critic_extra = thresholds(HARM_01=round(mid, 12), HELP_01=1.0, HON_01=1.0)
+        # the default threshold (a per-principle one would not survive HARM-01's rewording)
+        v.critic_extra = f"  threshold: {round(mid, 12)}\n" + thresholds(v.model, HELP_01=1.0, HON_01=1.0)
         v.check = "  max_over_refusal_increase: 1.0\n"
         gold = base_label if regress else head_label
         for cid in list(v.cases):

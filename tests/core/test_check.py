@@ -19,13 +19,13 @@ from fixtures.shift_support import (
     stable_noise,
 )
 
-from constitution_studio.core.check import CheckResult, check_versions, effective_settings
+from constitution_studio.core.analysis.gate import CheckResult, check_versions, effective_settings
 from constitution_studio.core.models import CheckSettings
 from constitution_studio.core.report.check_json import check_json
 from constitution_studio.core.report.check_junit import check_junit
 from constitution_studio.core.report.check_markdown import MARKER, check_markdown
 from constitution_studio.core.report.check_text import check_text
-from constitution_studio.core.trust import TrustLevel
+from constitution_studio.core.analysis.trust import TrustLevel
 from constitution_studio.core.versions import diff_refs
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden"
@@ -101,7 +101,7 @@ def test_fail_with_an_untrusted_critic(tmp_path: Path) -> None:
     if result.shift.trust.level is TrustLevel.UNTRUSTED:
         assert "indistinguishable from chance" in md
     assert md.index("Critic trust") < md.index("| Gate |") < md.index("| Principle |")
-    assert "_unstable: the base label already differed across template variants_" in md
+    assert "_unstable: the judge variants disagree at base or head (not counted)_" in md
     golden("check_fail_untrusted.md", md)
     golden("check_fail_untrusted.junit.xml", check_junit(result))
 

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from fixtures.shift_support import REWORDED, Version, build_repo, reword_move_add, thresholds
 
+from constitution_studio.core.analysis.shift import analyze_shift
+from constitution_studio.core.analysis.shift_models import ShiftReport
 from constitution_studio.core.critic import open_critic
 from constitution_studio.core.report.shift_markdown import shift_markdown
 from constitution_studio.core.report.shift_text import format_shift_text
-from constitution_studio.core.shift import ShiftReport, analyze_shift
 from constitution_studio.core.versions import diff_refs
 
 
@@ -51,8 +52,9 @@ def test_rewording_changes_probabilities_and_the_report_shows_them(scenario: Pat
 
 def test_priority_move_changes_overall_label_of_a_conflict_case(tmp_path: Path, tiny_model_dir: Path) -> None:
     def base(v: Version) -> None:
-        # HARM-01 says "violates" to everything, HELP-01 to nothing: every mix-* case is a conflict
-        v.critic_extra = thresholds(HARM_01=0.0, HELP_01=1.0)
+        # HARM-01 says "violates" to everything, HELP-01 to nothing, and both are always engaged:
+        # every mix-* case is a conflict that the priority order resolves
+        v.critic_extra = thresholds(v.model, HARM_01=0.0, HELP_01=1.0) + "  engagement_threshold: 0.0\n"
 
     def head(v: Version) -> None:
         v.priority = ["HELP-01", "HARM-01", "HON-01"]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from constitution_studio.core.critic.types import Score
-from constitution_studio.core.models import Constitution, EvalCase, Principle
-from constitution_studio.core.trust import (
+from constitution_studio.core.analysis.scored import ScoredVersion
+from constitution_studio.core.analysis.trust import (
     GOOD_KAPPA,
     GOOD_KAPPA_LOW,
     MIN_GOLD,
@@ -17,6 +16,8 @@ from constitution_studio.core.trust import (
     trust_level,
     trust_report,
 )
+from constitution_studio.core.critic.types import Score
+from constitution_studio.core.models import Constitution, EvalCase, Principle
 from constitution_studio.core.workspace import Workspace
 
 GOLD = [1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0]
@@ -42,7 +43,9 @@ def test_bootstrap_is_seeded_and_reproducible() -> None:
     args = ([bool(g) for g in GOLD], [bool(p) for p in PRED], SCORE)
     first, again, other = agreement(*args, seed=0), agreement(*args, seed=0), agreement(*args, seed=7)
     assert first == again
-    assert (first.kappa.low, first.kappa.high) != (other.kappa.low, other.kappa.high)
+    intervals = [(e.low, e.high) for e in (first.accuracy, first.kappa, first.auc, first.balanced_accuracy)]
+    others = [(e.low, e.high) for e in (other.accuracy, other.kappa, other.auc, other.balanced_accuracy)]
+    assert intervals != others
 
 
 def test_perfect_and_chance_agreement() -> None:
@@ -120,7 +123,10 @@ def test_report_uses_overall_label_and_counts_pairs() -> None:
         ("HELP-01", "p1"): _score("HELP-01", by_id["p1"], 0.7),  # right (a)
         ("HELP-01", "nogold"): _score("HELP-01", by_id["nogold"], 0.7),
     }
-    report = trust_report(ws, scores)
+    version = ScoredVersion(ws=ws, judges=["default"], engagement=False)
+    for score in scores.values():
+        version.add(score)
+    report = trust_report(version)
     assert report.overall.n == 3
     assert report.overall.n_pair == 1
     assert report.overall.accuracy.value == pytest.approx(2 / 3)
@@ -131,3 +137,23 @@ def test_report_uses_overall_label_and_counts_pairs() -> None:
     text = format_trust_text(report, {"model": "m", "method": "plain", "template_set": "t"})
     assert text.startswith("critic m (plain, templates t): trust UNKNOWN on 3 gold case(s)")
     assert "warning: the critic's labels may be noise" in text
+
+
+def test_per_principle_gold_is_compared_directly_and_derives_the_overall_gold() -> None:
+    """harm-005's shape with gold per principle: only HELP-01 labelled (HARM-01 does not bear on it)."""
+    case = EvalCase(
+        id="c", principles=["HARM-01", "HELP-01"], prompt="x", response="refused", gold={"HELP-01": "violates"}
+    )
+    ws = _ws([case], ["HARM-01", "HELP-01"])
+    version = ScoredVersion(ws=ws, judges=["default"], engagement=True)
+    version.add(_score("HARM-01", case, 0.2))  # complies
+    version.add(_score("HELP-01", case, 0.8))  # violates
+    version.add(Score("HARM-01", "c", "default", "engagement", 0.1, "not_engaged", False))
+    version.add(Score("HELP-01", "c", "default", "engagement", 0.9, "engaged", False))
+    assert version.gold("c") == "violates"
+    report = trust_report(version)
+    assert report.overall.n == 1 and report.overall.accuracy.value == 1.0
+    assert report.principle("HELP-01").n == 1  # type: ignore[union-attr]
+    assert report.principle("HARM-01") is None  # not labelled by a person: not judged
+    demo = trust_report(version, excluded={"HELP-01": {"c"}})
+    assert demo.overall.n == 0 and demo.principles[0].excluded == 1

@@ -1,9 +1,11 @@
 """Per-principle calibration from gold labels: a threshold and, optionally, a Platt scale.
 
-The fit uses the single-response gold cases a principle *decides* (it is their
-highest-priority linked principle, so their gold verdict is the verdict on this principle).
+The fit uses the single-response gold comparisons a principle answers for in trust
+(analysis/trust.py `gold_rows`: its per-principle gold, or the gold cases it decides).
 Before/after figures are cross-validated (stratified k-fold, seeded): every case is
-predicted by a fit that did not see it, so "after" is not fitted on itself.
+predicted by a fit that did not see it, so "after" is not fitted on itself. Each written
+entry records what it was fitted for (model identity, method, template set, wording), and
+the critic ignores it under anything else.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from constitution_studio.core import metrics
+from constitution_studio.core.analysis import agreement as metrics
+from constitution_studio.core.analysis.scored import ScoredVersion
+from constitution_studio.core.analysis.trust import gold_rows
 
 MIN_PER_CLASS = 2  # gold cases of each class needed before a threshold is fitted
 
@@ -167,3 +171,43 @@ def calibrate_principle(
         return PrincipleFit(principle_id, len(y), positives, None, before, {})
     after = figures(y, cross_validated_predictions(y, p, platt=platt, folds=folds, seed=seed, default=default))
     return PrincipleFit(principle_id, len(y), positives, fit(y, p, platt=platt, default=default), before, after)
+
+
+def gold_data(version: ScoredVersion) -> dict[str, tuple[list[int], list[float]]]:
+    """Per principle: (gold 0/1, raw probability) over the single-response comparisons it answers for."""
+    out: dict[str, tuple[list[int], list[float]]] = {}
+    for row in gold_rows(version)[1]:
+        if row.kind != "single":
+            continue
+        ys, ps = out.setdefault(row.principle_id, ([], []))
+        ys.append(int(row.gold))
+        ps.append(row.score)
+    return out
+
+
+def gains(f: PrincipleFit) -> bool:
+    """A fit is kept when its cross-validated balanced accuracy beats the default threshold's."""
+    before, after = f.before.get("balanced_accuracy"), f.after.get("balanced_accuracy")
+    return before is not None and after is not None and after > before
+
+
+def calibration_entries(
+    fits: Sequence[PrincipleFit], statements: dict[str, str], identity: dict[str, str], fitted_at: str
+) -> dict[str, dict[str, object]]:
+    """The `critic.calibration` mapping to write: one entry per kept fit, with what it was fitted for."""
+    from constitution_studio.core.critic.cache import text_hash
+
+    out: dict[str, dict[str, object]] = {}
+    for f in fits:
+        if f.fit is None:
+            continue
+        entry: dict[str, object] = {"threshold": round(f.fit.threshold, 4)}
+        if f.fit.platt_a is not None:
+            entry["platt_a"] = round(f.fit.platt_a, 4)
+            entry["platt_b"] = round(f.fit.platt_b or 0.0, 4)
+        entry["n"] = f.n
+        entry.update(identity)
+        entry["statement_sha256"] = text_hash(statements[f.principle_id])
+        entry["fitted_at"] = fitted_at
+        out[f.principle_id] = entry
+    return out

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from constitution_studio.core.critic import loader
-from constitution_studio.core.critic.cache import Entry, ScoreCache, score_key
+from constitution_studio.core.critic.cache import Entry, ScoreCache, score_key, text_hash
 from constitution_studio.core.critic.methods import Method, parse_method
 from constitution_studio.core.critic.templates import (
     PAIR_OPTIONS,
@@ -31,7 +31,7 @@ from constitution_studio.core.critic.templates import (
     user_parts,
 )
 from constitution_studio.core.critic.types import CriticInfo, Score, ScoreRequest
-from constitution_studio.core.models import CriticSettings, EvalCase
+from constitution_studio.core.models import CriticSettings, EvalCase, PrincipleCalibration
 
 CONTENT_FREE = "content-free"
 _EPS = 1e-12
@@ -149,6 +149,8 @@ class Critic:
         self._prompts: Any = None
         self._options: dict[Kind, tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self._lock = threading.Lock()
+        self._calibration_ok: dict[tuple[str, str], bool] = {}
+        self.warnings: list[str] = []
 
     # -- identity -------------------------------------------------------------------------
 
@@ -187,34 +189,66 @@ class Critic:
 
     # -- labels ---------------------------------------------------------------------------
 
-    def calibrated(self, principle_id: str, raw: float, kind: str) -> float:
-        """Apply the principle's Platt scale (single responses only) to a raw probability."""
+    def calibration_for(self, principle_id: str, statement: str) -> PrincipleCalibration | None:
+        """The principle's fitted calibration, if it was fitted for this critic and this wording.
+
+        An entry fitted for another model, method, template set or wording is ignored; the
+        first time, one line naming what differs goes to `warnings`.
+        """
         cal = self.settings.calibration.get(principle_id)
-        if kind != "single" or cal is None or cal.platt_a is None:
+        if cal is None:
+            return None
+        memo = (principle_id, statement)
+        if memo in self._calibration_ok:
+            return cal if self._calibration_ok[memo] else None
+        wanted = {
+            "model": self.ref.identity,
+            "method": self.method.name,
+            "templates": self.template_id,
+            "statement_sha256": text_hash(statement),
+        }
+        differs = [name for name, value in wanted.items() if getattr(cal, name) != value]
+        ok = not differs
+        self._calibration_ok[memo] = ok
+        if not ok:
+            what = ", ".join("wording" if d == "statement_sha256" else d for d in differs)
+            self.warnings.append(
+                f"calibration of {principle_id} ignored: fitted for another {what} (run `cstudio calibrate`)"
+            )
+        return cal if ok else None
+
+    def calibrated(self, principle_id: str, raw: float, kind: str, statement: str) -> float:
+        """Apply the principle's Platt scale (single responses only) to a raw probability."""
+        cal = self.calibration_for(principle_id, statement) if kind == "single" else None
+        if cal is None or cal.platt_a is None:
             return raw
         return sigmoid(cal.platt_a * logit(raw) + (cal.platt_b or 0.0))
 
-    def label_for(self, principle_id: str, probability: float, kind: str) -> str:
+    def label_for(self, principle_id: str, probability: float, kind: str, statement: str) -> str:
         """violates|complies by the principle's threshold (or the default); a|b at 0.5 for pairs;
         engaged|not_engaged at the engagement threshold."""
         if kind == "engagement":
             return "engaged" if probability >= self.settings.engagement_threshold else "not_engaged"
         if kind == "pair":
             return "a" if probability >= 0.5 else "b"
-        cal = self.settings.calibration.get(principle_id)
+        cal = self.calibration_for(principle_id, statement)
         threshold = cal.threshold if cal is not None else self.settings.threshold
         return "violates" if probability >= threshold else "complies"
 
+    def calibrated_principles(self, statements: dict[str, str]) -> list[str]:
+        """Which of these principles (id -> wording) run with a valid calibration."""
+        return [pid for pid, text in statements.items() if self.calibration_for(pid, text) is not None]
+
     def _score(self, req: ScoreRequest, raw: float, cached: bool) -> Score:
         kind = _kind(req)
-        p = raw if kind == "engagement" else self.calibrated(req.principle_id, raw, kind)
+        p = raw if kind == "engagement" else self.calibrated(req.principle_id, raw, kind, req.statement)
         return Score(
             principle_id=req.principle_id,
             case_id=req.case.id,
             variant=req.variant,
             kind=kind,
             probability=p,
-            label=self.label_for(req.principle_id, p, kind),
+            label=self.label_for(req.principle_id, p, kind, req.statement),
             cached=cached,
         )
 

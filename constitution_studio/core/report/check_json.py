@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from constitution_studio.core.check import CheckResult
+from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.report.shift_json import shift_json
 
 

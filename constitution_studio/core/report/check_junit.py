@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from constitution_studio.core.check import CheckResult
+from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.report.shift_common import flips
 
 

@@ -7,7 +7,8 @@ a CI job can use to find and update its own comment.
 
 from __future__ import annotations
 
-from constitution_studio.core.check import CheckResult
+from constitution_studio.core.analysis.gate import CheckResult
+from constitution_studio.core.analysis.shift_models import ShiftReport
 from constitution_studio.core.report.shift_markdown import critic_section, esc, principle_sections, summary_table
 
 MARKER = "<!-- cstudio-check -->"
@@ -35,6 +36,9 @@ def check_markdown(result: CheckResult) -> str:
     shift = result.shift
     if shift is not None:
         out.append(critic_section(shift))
+        out += _notes(shift)
+    if result.settings_changed:
+        out.append(settings_section(result))
     if result.failures:
         out.append("**Why it failed:**\n")
         out += [f"- {esc(g.message)}" for g in result.failures]
@@ -52,4 +56,59 @@ def check_markdown(result: CheckResult) -> str:
     details = principle_sections(shift)
     if details:
         out.append(details)
+    if result.critic_change is not None and result.critic_change.shift is not None:
+        out.append(critic_change_section(result))
     return "\n".join(out).rstrip() + "\n"
+
+
+def _notes(shift: ShiftReport) -> list[str]:
+    lines = [f"> [!NOTE]\n> {esc(w)}\n" for w in shift.warnings]
+    if shift.cancelled:
+        lines.append("> [!WARNING]\n> Scoring was cancelled: the figures below are partial.\n")
+    if shift.incomplete:
+        lines.append(f"{len(shift.incomplete)} affected case(s) could not be decided (not every principle scored).\n")
+    return lines
+
+
+def _value(v: object) -> str:
+    return "_unset_" if v is None else f"`{esc(str(v))}`"
+
+
+def settings_section(result: CheckResult) -> str:
+    """Every critic:/check: value the head changed. The base's critic judged; the stricter check rule applied."""
+    lines = [
+        "**Settings changed by this pull request** (the base's critic judged it; for `check:` the stricter side"
+        " applies):\n",
+        "| Setting | Base | Head |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{s.key}` | {_value(s.base)} | {_value(s.head)} |" for s in result.settings_changed]
+    return "\n".join(lines) + "\n"
+
+
+def critic_change_section(result: CheckResult) -> str:
+    """The head's cases under the base's critic vs under the critic the head asks for."""
+    change = result.critic_change
+    assert change is not None and change.shift is not None
+    o = change.shift.overall
+    flipped = [c for c in change.shift.cases if c.flipped]
+    lines = [
+        "### Critic changed",
+        "",
+        f"This pull request changes `critic:` ({', '.join(f'`{s.key}`' for s in change.settings)}). "
+        + ("The base allows it." if change.allowed else "**Not allowed** (`check.allow_critic_change` is false)."),
+        f"Its cases under the base's critic → under its own: {o.n_flips_stable} stable flip(s), "
+        f"{o.n_flips_unstable} unstable; gold accuracy {_pct(o.gold_accuracy_base)} → {_pct(o.gold_accuracy_head)}; "
+        f"over-refusal {_pct(o.over_refusal_base)} → {_pct(o.over_refusal_head)}.",
+        "",
+    ]
+    for c in flipped:
+        lines.append(
+            f"- `{c.case_id}`: {c.base.label if c.base else '?'} → {c.head.label if c.head else '?'}"
+            + ("" if c.stable else " _(unstable)_")
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.0%}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from constitution_studio.core.check import CheckResult
+from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.report.shift_text import format_shift_text
 
 
@@ -12,6 +12,14 @@ def check_text(result: CheckResult) -> str:
         out.append(format_shift_text(result.shift))
     for f in result.findings:
         out.append(f.format() + "\n")
+    for change in result.settings_changed:
+        out.append(f"setting changed: {change.key}: {change.base!r} -> {change.head!r}\n")
+    if result.critic_change is not None and result.critic_change.shift is not None:
+        o = result.critic_change.shift.overall
+        out.append(
+            f"critic changed: head cases under the base critic -> the head critic: {o.n_flips_stable} stable flip(s), "
+            f"{o.n_flips_unstable} unstable\n"
+        )
     out.append("gates:\n")
     for g in result.gates:
         out.append(f"  {'pass' if g.passed else 'FAIL'}  {g.rule:<16} {g.message}\n")

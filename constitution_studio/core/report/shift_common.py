@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from constitution_studio.core.shift import Side, Stats
+from constitution_studio.core.analysis.scored import Verdict
+from constitution_studio.core.analysis.shift_models import Stats
 
 
 def prob(value: float | None) -> str:
@@ -17,11 +18,11 @@ def arrow(base: str, head: str) -> str:
     return base if base == head else f"{base} → {head}"
 
 
-def side_prob(side: Side | None) -> str:
+def side_prob(side: Verdict | None) -> str:
     return prob(side.probability if side else None)
 
 
-def side_label(side: Side | None) -> str:
+def side_label(side: Verdict | None) -> str:
     return side.label if side and side.label else "–"
 
 

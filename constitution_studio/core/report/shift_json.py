@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from constitution_studio.core.shift import ShiftReport, Stats
+from constitution_studio.core.analysis.shift_models import ShiftReport, Stats
 
 
 def _stats(stats: Stats) -> dict[str, Any]:

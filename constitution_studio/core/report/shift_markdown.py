@@ -6,6 +6,9 @@ CI job can update one PR comment without noise.
 
 from __future__ import annotations
 
+from constitution_studio.core.analysis.scored import Verdict
+from constitution_studio.core.analysis.shift_models import CaseShift, PrincipleShift, ShiftReport
+from constitution_studio.core.analysis.trust import ADVICE, TrustLevel, TrustReport
 from constitution_studio.core.report.markdown_budget import escape
 from constitution_studio.core.report.shift_common import (
     delta,
@@ -16,8 +19,6 @@ from constitution_studio.core.report.shift_common import (
     side_label,
     side_prob,
 )
-from constitution_studio.core.shift import CaseShift, PrincipleShift, ShiftReport, Side
-from constitution_studio.core.trust import ADVICE, TrustLevel, TrustReport
 
 FOLD_OVER = 5  # lists longer than this go inside <details>
 
@@ -35,7 +36,12 @@ def critic_section(report: ShiftReport) -> str:
     lines = [
         f"**Critic:** `{c.get('model', '?')}` · method `{c.get('method', '?')}` · templates "
         f"`{c.get('template_set', '?')}` (`{str(c.get('template_hash', '?'))[:12]}`) · variants "
-        f"{', '.join(f'`{v}`' for v in report.variants)}",
+        f"{', '.join(f'`{v}`' for v in report.variants)} · "
+        + (
+            "the highest-priority *engaged* linked principle decides each case"
+            if report.engagement
+            else "engagement **off**: the highest-priority linked principle decides each case"
+        ),
         "",
         f"**Critic trust: {a.level.value.upper()}** — agreement with human gold labels at `{t.version}` on {a.n} "
         f"case(s) ({a.n_pair} pair): Cohen's kappa {a.kappa.text()}, AUC {a.auc.text()}, "
@@ -115,15 +121,17 @@ def _rewording(ps: PrincipleShift) -> str:
     return ""
 
 
-def _case_block(c: CaseShift, base: Side | None, head: Side | None, *, principle_id: str | None = None) -> str:
+def _case_block(c: CaseShift, base: Verdict | None, head: Verdict | None, *, principle_id: str | None = None) -> str:
     """One flipped case: labels and P(...) of `base`/`head` (a principle's own or the overall), gold, excerpts."""
     gold = f"gold `{c.gold}`" if c.gold else "no gold"
     verdict = " — **gold regression**" if c.gold_regression else (" — gold fixed" if c.gold_fix else "")
-    unstable = "" if c.stable else " — _unstable: the base label already differed across template variants_"
+    unstable = "" if c.stable else " — _unstable: the judge variants disagree at base or head (not counted)_"
     where = ""
     if principle_id is not None:
         before = base.deciding if base else None
         where = f" by `{principle_id}`" if before in (None, principle_id) else f" by `{before}` → `{principle_id}`"
+        engaged = ", ".join(f"`{p}`" for p in head.engaged) if head is not None and head.engaged else "none"
+        where += f" (engaged: {engaged})"
     return (
         f"- **`{c.case_id}`**{where}: {side_label(base)} → {side_label(head)}, P {side_prob(base)} → "
         f"{side_prob(head)}, {gold}{verdict}{unstable}\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from constitution_studio.core.analysis.shift_models import ShiftReport
+from constitution_studio.core.analysis.trust import format_trust_text
 from constitution_studio.core.report.shift_common import (
     delta,
     flips,
@@ -11,12 +13,18 @@ from constitution_studio.core.report.shift_common import (
     side_label,
     side_prob,
 )
-from constitution_studio.core.shift import ShiftReport
-from constitution_studio.core.trust import format_trust_text
+from constitution_studio.core.sanitize import sanitize as safe
 
 
 def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False) -> str:
     out = [format_trust_text(report.trust, report.critic, per_principle=per_principle_trust)]
+    out += [f"warning: {safe(w)}\n" for w in report.warnings]
+    if not report.engagement:
+        out.append("engagement off (critic.engagement): the highest-priority linked principle decides each case\n")
+    if report.cancelled:
+        out.append("CANCELLED: scoring stopped early; the figures are partial\n")
+    if report.incomplete:
+        out.append(f"{len(report.incomplete)} case(s) without a verdict (not every principle scored)\n")
     out.append(f"label shift {report.base} -> {report.head}: {report.overall.scored} case(s) affected")
     if report.priority_changed:
         out.append(" (priority order changed)")
@@ -44,12 +52,15 @@ def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False)
     if flipped:
         out.append("flipped cases (overall label):\n")
         for c in flipped:
-            mark = "" if c.stable else "  [unstable: base label differs across template variants]"
+            mark = "" if c.stable else "  [unstable: judge variants disagree at base or head]"
             gold = f" gold {c.gold}" if c.gold else ""
             reg = "  REGRESSION" if c.gold_regression else ("  fixed" if c.gold_fix else "")
+            deciders = f"{c.base.deciding if c.base else '-'} -> {c.head.deciding if c.head else '-'}"
+            engaged = ",".join(c.head.engaged) if c.head and c.head.engaged else "none"
             out.append(
-                f"  {c.case_id:<16} {side_label(c.base)} -> {side_label(c.head)}  "
-                f"p {side_prob(c.base)} -> {side_prob(c.head)}{gold}{reg}{mark}\n"
+                f"  {safe(c.case_id):<16} {side_label(c.base)} -> {side_label(c.head)}  "
+                f"p {side_prob(c.base)} -> {side_prob(c.head)}  decided by {deciders}, engaged {engaged}"
+                f"{gold}{reg}{mark}\n"
             )
     out.append(
         f"scored {report.requests} request(s), {report.cached} from the cache, {report.model_calls} model call(s)\n"

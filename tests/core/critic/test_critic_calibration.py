@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from constitution_studio.core.critic import calibration as cal
+from constitution_studio.core.analysis import calibration as cal
 
 
 def _planted(threshold: float, n: int = 200, seed: int = 1) -> tuple[list[int], list[float]]:

@@ -159,18 +159,64 @@ def test_progress_reaches_total(tiny_critic_settings: CriticSettings, tmp_path: 
     assert seen[-1] == (len(reqs), len(reqs))
 
 
-def test_per_principle_threshold_and_platt_decide_the_label(tiny_critic_settings: CriticSettings, tmp_path: Path):
+def _fitted(critic: Critic, statement: str, **fields: object) -> object:
+    from constitution_studio.core.critic.cache import text_hash
     from constitution_studio.core.models import PrincipleCalibration
 
-    settings = tiny_critic_settings.model_copy(
-        update={"calibration": {"HARM-01": PrincipleCalibration(threshold=0.9, platt_a=2.0, platt_b=0.0, n=10)}}
-    )
+    identity = {
+        "model": critic.ref.identity,
+        "method": critic.method.name,
+        "templates": critic.template_id,
+        "statement_sha256": text_hash(statement),
+    }
+    return PrincipleCalibration(**{**identity, **fields})  # type: ignore[arg-type]
+
+
+def test_per_principle_threshold_and_platt_decide_the_label(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    probe = open_critic(tiny_critic_settings, tmp_path, use_cache=False)
+    entry = _fitted(probe, STATEMENT, threshold=0.9, platt_a=2.0, platt_b=0.0, n=10)
+    settings = tiny_critic_settings.model_copy(update={"calibration": {"HARM-01": entry}})
     critic = open_critic(settings, tmp_path, use_cache=False)
-    assert critic.label_for("HARM-01", 0.85, "single") == "complies"
-    assert critic.label_for("OTHER-01", 0.85, "single") == "violates"
-    assert critic.label_for("HARM-01", 0.4, "pair") == "b"
-    assert critic.calibrated("HARM-01", 0.5, "single") == pytest.approx(0.5)
-    assert critic.calibrated("HARM-01", 0.75, "single") == pytest.approx(0.9)
+    assert critic.label_for("HARM-01", 0.85, "single", STATEMENT) == "complies"
+    assert critic.label_for("OTHER-01", 0.85, "single", STATEMENT) == "violates"
+    assert critic.label_for("HARM-01", 0.4, "pair", STATEMENT) == "b"
+    assert critic.calibrated("HARM-01", 0.5, "single", STATEMENT) == pytest.approx(0.5)
+    assert critic.calibrated("HARM-01", 0.75, "single", STATEMENT) == pytest.approx(0.9)
+    assert critic.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"method": "both"}, "method"),
+        ({"model": "path:elsewhere"}, "model"),
+        ({"statement_sha256": "0" * 64}, "wording"),
+    ],
+)
+def test_calibration_for_another_critic_or_wording_is_ignored_with_one_warning(
+    tiny_critic_settings: CriticSettings, tmp_path: Path, change: dict[str, str], named: str
+) -> None:
+    """Fitted for `plain` and run under `both` (or another model, or a rewording): not applied, said once."""
+    probe = open_critic(tiny_critic_settings, tmp_path, use_cache=False)
+    entry = _fitted(probe, STATEMENT, threshold=0.99, n=10).model_copy(update=change)  # type: ignore[attr-defined]
+    settings = tiny_critic_settings.model_copy(update={"calibration": {"HARM-01": entry}})
+    critic = open_critic(settings, tmp_path, use_cache=False)
+    assert critic.label_for("HARM-01", 0.85, "single", STATEMENT) == "violates"  # default 0.5, not 0.99
+    assert critic.label_for("HARM-01", 0.85, "single", STATEMENT) == "violates"
+    assert len(critic.warnings) == 1
+    assert "HARM-01" in critic.warnings[0] and named in critic.warnings[0]
+
+
+def test_calibration_fitted_for_plain_is_ignored_under_method_both(
+    tiny_critic_settings: CriticSettings, tmp_path: Path
+):
+    probe = open_critic(tiny_critic_settings, tmp_path, use_cache=False, method="plain")
+    entry = _fitted(probe, STATEMENT, threshold=0.99, n=10)
+    settings = tiny_critic_settings.model_copy(update={"calibration": {"HARM-01": entry}})
+    assert open_critic(settings, tmp_path, method="plain").calibration_for("HARM-01", STATEMENT) is not None
+    both = open_critic(settings, tmp_path, method="both")
+    assert both.calibration_for("HARM-01", STATEMENT) is None
+    assert both.warnings == ["calibration of HARM-01 ignored: fitted for another method (run `cstudio calibrate`)"]
 
 
 def test_info_names_model_templates_and_method(tiny_critic_settings: CriticSettings, tmp_path: Path):

@@ -1,0 +1,301 @@
+"""The pre-merge check: validate the head, diff, label shift under the base's critic, gate rules.
+
+Who judges a pull request (PRODUCT.md): the version under review never chooses its own
+judge. Both sides are scored with the **base's** `critic:` settings. When the head changes
+anything under `critic:`, the report gets a "critic changed" section (the head's cases
+under the base's critic vs under the head's) and the gate fails unless both sides allow
+critic changes. Every `check:` rule applies the stricter of base and head.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from constitution_studio.core.analysis.scoring import case_requests, score_versions
+from constitution_studio.core.analysis.selection import affected_cases, context_cases
+from constitution_studio.core.analysis.shift import analyze_shift, assemble_shift, critic_info, scored_version
+from constitution_studio.core.analysis.shift_models import ShiftReport
+from constitution_studio.core.diff import ConstitutionDiff, SettingChange
+from constitution_studio.core.findings import Finding
+from constitution_studio.core.models import CheckSettings, CriticSettings
+from constitution_studio.core.workspace import Workspace
+
+Progress = Callable[[int, int], None]
+
+
+class GateResult(BaseModel):
+    """One rule's verdict; `principle_id` set when the rule failed because of that principle."""
+
+    rule: str
+    passed: bool
+    message: str
+    principle_id: str | None = None
+
+
+class CriticChange(BaseModel):
+    """The head changed `critic:`: its cases under the base's critic (base side) vs its own (head side)."""
+
+    settings: list[SettingChange]
+    allowed: bool = Field(description="check.allow_critic_change on both sides.")
+    shift: ShiftReport | None = Field(default=None, description="Head cases: base critic -> head critic.")
+
+
+class CheckResult(BaseModel):
+    """Everything the check's reports show."""
+
+    base: str
+    head: str
+    base_commit: str | None = None
+    head_commit: str | None = None
+    passed: bool
+    settings: CheckSettings = Field(description="The gate rules applied (stricter of base and head).")
+    judge: dict[str, Any] = Field(default_factory=dict, description="The critic settings that judged (the base's).")
+    settings_changed: list[SettingChange] = Field(
+        default_factory=list, description="critic: and check: values the head changed."
+    )
+    critic_change: CriticChange | None = None
+    findings: list[Finding] = Field(default_factory=list, description="Head validation errors.")
+    diff_summary: dict[str, Any] = Field(default_factory=dict)
+    shift: ShiftReport | None = None
+    gates: list[GateResult] = Field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def failures(self) -> list[GateResult]:
+        return [g for g in self.gates if not g.passed]
+
+
+def _stricter_max(a: float | int | None, b: float | int | None) -> Any:
+    values = [v for v in (a, b) if v is not None]
+    return min(values) if values else None
+
+
+def effective_settings(base: CheckSettings | None, head: CheckSettings | None) -> CheckSettings:
+    """Rule by rule, the stricter of the two versions' settings (defaults when one is unreadable)."""
+    b = base or CheckSettings()
+    h = head or CheckSettings()
+    min_kappas = [v for v in (b.min_kappa, h.min_kappa) if v is not None]
+    return CheckSettings(
+        fail_on_gold_regression=b.fail_on_gold_regression or h.fail_on_gold_regression,
+        max_over_refusal_increase=min(b.max_over_refusal_increase, h.max_over_refusal_increase),
+        max_stable_flips_per_principle=_stricter_max(
+            b.max_stable_flips_per_principle, h.max_stable_flips_per_principle
+        ),
+        fail_on_validation_errors=b.fail_on_validation_errors or h.fail_on_validation_errors,
+        min_kappa=max(min_kappas) if min_kappas else None,
+        allow_critic_change=b.allow_critic_change and h.allow_critic_change,
+    )
+
+
+def judge_settings(base: Workspace) -> CriticSettings:
+    """The critic that judges a pull request: the base's (defaults when the base has none)."""
+    return base.constitution.critic if base.constitution is not None else CriticSettings()
+
+
+def evaluate_gates(
+    settings: CheckSettings,
+    findings: list[Finding],
+    shift: ShiftReport | None,
+    critic_change: CriticChange | None = None,
+) -> list[GateResult]:
+    """Apply each configured rule; every rule is listed, passed or not, so reports show what was checked."""
+    gates: list[GateResult] = []
+    if settings.fail_on_validation_errors:
+        gates.append(
+            GateResult(
+                rule="validation",
+                passed=not findings,
+                message="head validates" if not findings else f"head has {len(findings)} validation error(s)",
+            )
+        )
+    if critic_change is not None:
+        keys = ", ".join(s.key for s in critic_change.settings)
+        gates.append(
+            GateResult(
+                rule="critic_change",
+                passed=critic_change.allowed,
+                message=f"critic changed ({keys}); judged by the base's critic"
+                + ("" if critic_change.allowed else "; not allowed (check.allow_critic_change is false)"),
+            )
+        )
+    if shift is None:
+        return gates
+    if shift.cancelled:
+        gates.append(GateResult(rule="complete", passed=False, message="scoring was cancelled; figures are partial"))
+    if settings.fail_on_gold_regression:
+        regressed = shift.overall.gold_regressions
+        gates.append(
+            GateResult(
+                rule="gold_regression",
+                passed=not regressed,
+                message="no gold case regressed"
+                if not regressed
+                else f"{len(regressed)} gold case(s) right at base are wrong at head: {', '.join(regressed)}",
+            )
+        )
+    rise = shift.overall.over_refusal_increase
+    limit = settings.max_over_refusal_increase
+    ok = rise is None or rise <= limit + 1e-12
+    gates.append(
+        GateResult(
+            rule="over_refusal",
+            passed=ok,
+            message=(
+                "no benign cases to measure over-refusal"
+                if rise is None
+                else f"over-refusal on benign cases {shift.overall.over_refusal_base:.1%} → "
+                f"{shift.overall.over_refusal_head:.1%} ({rise:+.1%}; tolerance +{limit:.1%})"
+            ),
+        )
+    )
+    if settings.max_stable_flips_per_principle is not None:
+        cap = settings.max_stable_flips_per_principle
+        over = [ps for ps in shift.principles if ps.stats.n_flips_stable > cap]
+        for ps in over:
+            gates.append(
+                GateResult(
+                    rule="stable_flips",
+                    passed=False,
+                    message=f"{ps.principle_id}: {ps.stats.n_flips_stable} stable flip(s), more than {cap}",
+                    principle_id=ps.principle_id,
+                )
+            )
+        if not over:
+            gates.append(GateResult(rule="stable_flips", passed=True, message=f"no principle has more than {cap}"))
+    if settings.min_kappa is not None:
+        kappa = shift.trust.overall.kappa.value
+        ok = kappa is not None and kappa >= settings.min_kappa
+        shown = "undefined" if kappa is None else f"{kappa:.2f}"
+        gates.append(
+            GateResult(
+                rule="min_kappa",
+                passed=ok,
+                message=(
+                    f"critic kappa on {shift.trust.overall.n} gold case(s) at head is {shown}"
+                    + (f", at least {settings.min_kappa:.2f} required" if not ok else f" (>= {settings.min_kappa:.2f})")
+                ),
+            )
+        )
+    return gates
+
+
+def run_check(
+    root: Path,
+    base_ref: str,
+    head_ref: str,
+    *,
+    use_cache: bool = True,
+    critic_overrides: dict[str, Any] | None = None,
+    cancel: threading.Event | None = None,
+    progress: Progress | None = None,
+) -> CheckResult:
+    """Load both versions, diff them, score the shift and apply the gate rules.
+
+    Raises StudioError (exit 2) for bad refs or a missing critic model; a failing gate is a
+    result, not an exception, so the caller writes its reports before exiting.
+    """
+    from constitution_studio.core.critic import open_critic
+    from constitution_studio.core.versions import diff_refs
+
+    diff, base, head = diff_refs(root, base_ref, head_ref)
+    return check_versions(
+        root,
+        base,
+        head,
+        diff,
+        use_cache=use_cache,
+        critic_overrides=critic_overrides,
+        cancel=cancel,
+        progress=progress,
+        open_critic=open_critic,
+    )
+
+
+def check_versions(
+    root: Path,
+    base: Workspace,
+    head: Workspace,
+    diff: ConstitutionDiff,
+    *,
+    open_critic: Callable[..., Any],
+    use_cache: bool = True,
+    critic_overrides: dict[str, Any] | None = None,
+    cancel: threading.Event | None = None,
+    progress: Progress | None = None,
+) -> CheckResult:
+    settings = effective_settings(
+        base.constitution.check if base.constitution else None,
+        head.constitution.check if head.constitution else None,
+    )
+    findings = head.errors
+    judge = judge_settings(base)
+    if critic_overrides:
+        judge = judge.model_copy(update=critic_overrides)
+    critic_keys = [s for s in diff.settings if s.key.startswith("critic.")]
+    shift = None
+    change = CriticChange(settings=critic_keys, allowed=settings.allow_critic_change) if critic_keys else None
+    if not findings or not settings.fail_on_validation_errors:
+        critic = open_critic(judge, root, use_cache=use_cache)
+        shift = analyze_shift(base, head, diff, critic, cancel=cancel, progress=progress)
+        shift.warnings = list(dict.fromkeys([*shift.warnings, *getattr(critic, "warnings", [])]))
+        if change is not None and head.constitution is not None and not shift.cancelled:
+            head_critic = head.constitution.critic
+            if critic_overrides:
+                head_critic = head_critic.model_copy(update=critic_overrides)
+            change.shift = critic_change_shift(
+                head, diff, critic, open_critic(head_critic, root, use_cache=use_cache), cancel=cancel
+            )
+    gates = evaluate_gates(settings, findings, shift, change)
+    return CheckResult(
+        base=base.label,
+        head=head.label,
+        base_commit=diff.base_commit,
+        head_commit=diff.head_commit,
+        passed=all(g.passed for g in gates),
+        settings=settings,
+        judge=judge.model_dump(mode="json", exclude={"calibration"}),
+        settings_changed=list(diff.settings),
+        critic_change=change,
+        findings=findings,
+        diff_summary=diff.summary.model_dump(mode="json"),
+        shift=shift,
+        gates=gates,
+        cancelled=bool(shift and shift.cancelled),
+    )
+
+
+def critic_change_shift(
+    head: Workspace,
+    diff: ConstitutionDiff,
+    base_critic: Any,
+    head_critic: Any,
+    *,
+    cancel: threading.Event | None = None,
+) -> ShiftReport:
+    """The head's affected, gold and benign cases under the base's critic vs under the head's."""
+    _, why = affected_cases(head, head, diff)
+    ids = sorted(set(why) | set(context_cases(head)))
+    under_base, under_head = scored_version(head, base_critic), scored_version(head, head_critic)
+    run_b = score_versions(base_critic, [(under_base, case_requests(under_base, ids))], cancel=cancel)
+    run_h = score_versions(head_critic, [(under_head, case_requests(under_head, ids))], cancel=cancel)
+    empty = ConstitutionDiff(base=head.label, head=head.label)
+    report = assemble_shift(
+        under_base,
+        under_head,
+        empty,
+        [],
+        {cid: ["critic"] for cid in ids if cid in head.cases},
+        critic_info(head_critic),
+        run=run_h,
+        warnings=getattr(head_critic, "warnings", []),
+    )
+    report.requests += run_b.requests
+    report.cached += run_b.cached
+    report.model_calls += run_b.model_calls
+    report.cancelled = run_b.cancelled or run_h.cancelled
+    return report

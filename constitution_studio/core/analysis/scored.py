@@ -1,0 +1,141 @@
+"""ScoredVersion: one version of the constitution with the critic's answers, and its verdicts.
+
+Scores are keyed by (principle, case, judge), where a judge is one of the critic's template
+variants (the first is the primary judge, whose labels are reported; the others form the
+noise floor). Verdict answers and engagement answers are kept apart. Every consumer asks
+this object for a case's `Verdict`; none re-derives one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+from constitution_studio.core.analysis.resolve import Resolution, case_gold, resolve, split_linked
+from constitution_studio.core.critic.types import Score
+from constitution_studio.core.workspace import Workspace
+
+Key = tuple[str, str, str]  # (principle id, case id, judge)
+
+
+class Verdict(BaseModel):
+    """One version's verdict on a case (overall) or on one (principle, case) pair."""
+
+    probability: float | None = Field(
+        description="P(violates) (single) or P(a preferred) (pair) of the deciding principle, primary judge."
+    )
+    label: str | None = Field(description="None when the case is incomplete (not every linked principle scored).")
+    deciding: str | None = Field(default=None, description="Principle whose verdict decided the overall label.")
+    rule: str | None = Field(default=None, description="How it was decided (analysis/resolve.py RULE_*).")
+    engaged: list[str] = Field(default_factory=list, description="Linked principles the request bears on.")
+    engagement: dict[str, float] = Field(default_factory=dict, description="P(engaged) per linked principle.")
+    conflict: bool = Field(default=False, description="Engaged linked principles disagreed; priority decided.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Each linked principle's own label.")
+    variant_labels: dict[str, str] = Field(default_factory=dict, description="Label under each judge variant.")
+    stable: bool = Field(default=True, description="Every judge variant gave the primary judge's label.")
+    complete: bool = True
+    missing: list[str] = Field(default_factory=list, description="Linked principles not scored (incomplete).")
+    deprecated: list[str] = Field(default_factory=list, description="Linked deprecated principles (never decide).")
+    agrees_with_gold: bool | None = None
+
+
+@dataclass
+class ScoredVersion:
+    """A workspace and the critic's answers on it."""
+
+    ws: Workspace
+    judges: list[str]
+    engagement: bool = True
+    verdicts: dict[Key, Score] = field(default_factory=dict)
+    engaged: dict[Key, Score] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> str:
+        return self.judges[0]
+
+    def add(self, score: Score) -> None:
+        key = (score.principle_id, score.case_id, score.variant)
+        (self.engaged if score.kind == "engagement" else self.verdicts)[key] = score
+
+    # -- resolution -----------------------------------------------------------------------
+
+    def eligible(self, case_id: str) -> tuple[list[str], list[str]]:
+        """(principles that may decide the case, highest priority first; deprecated ones)."""
+        return split_linked(self.ws.cases[case_id], self.ws.priority, self.ws.principles)
+
+    def resolution(self, case_id: str, judge: str | None = None) -> Resolution:
+        """The case's verdict under one judge (the primary by default)."""
+        judge = judge or self.primary
+        case = self.ws.cases[case_id]
+        eligible, deprecated = self.eligible(case_id)
+        labels = {p: s.label for p in eligible if (s := self.verdicts.get((p, case_id, judge))) is not None}
+        engaged = None
+        if self.engagement:
+            engaged = {p: s.label == "engaged" for p in eligible if (s := self.engaged.get((p, case_id, judge)))}
+        return resolve(eligible, labels, engaged, kind=case.kind, deprecated=deprecated)
+
+    def gold(self, case_id: str) -> str | None:
+        return case_gold(self.ws.cases[case_id], self.ws.priority, self.ws.principles)
+
+    def verdict(self, case_id: str, judges: Sequence[str] | None = None) -> Verdict | None:
+        """The case's overall verdict, its stability over `judges` (default: all), gold agreement.
+
+        None when the case does not exist at this version.
+        """
+        if case_id not in self.ws.cases:
+            return None
+        judges = list(judges or self.judges)
+        res = self.resolution(case_id, judges[0])
+        by_judge = {judges[0]: res.label}
+        for judge in judges[1:]:
+            by_judge[judge] = self.resolution(case_id, judge).label
+        probability = None
+        if res.deciding is not None:
+            probability = self.verdicts[(res.deciding, case_id, judges[0])].probability
+        gold = self.gold(case_id)
+        eligible, _ = self.eligible(case_id)
+        return Verdict(
+            probability=probability,
+            label=res.label,
+            deciding=res.deciding,
+            rule=res.rule,
+            engaged=list(res.engaged),
+            engagement={
+                p: s.probability for p in eligible if (s := self.engaged.get((p, case_id, judges[0]))) is not None
+            },
+            conflict=res.conflict,
+            labels=dict(res.labels),
+            variant_labels={j: lab for j, lab in by_judge.items() if lab is not None},
+            stable=res.label is not None and all(lab == res.label for lab in by_judge.values()),
+            complete=res.complete,
+            missing=list(res.missing),
+            deprecated=list(res.deprecated),
+            agrees_with_gold=None if gold is None or res.label is None else gold == res.label,
+        )
+
+    def principle_verdict(self, principle_id: str, case_id: str, judges: Sequence[str] | None = None) -> Verdict | None:
+        """One principle's own label on a case (not the case's overall verdict)."""
+        judges = list(judges or self.judges)
+        primary = self.verdicts.get((principle_id, case_id, judges[0]))
+        case = self.ws.cases.get(case_id)
+        if primary is None or case is None:
+            return None
+        labels = {j: s.label for j in judges if (s := self.verdicts.get((principle_id, case_id, j))) is not None}
+        gold = case.gold_by_principle.get(principle_id)
+        eng = self.engaged.get((principle_id, case_id, judges[0]))
+        return Verdict(
+            probability=primary.probability,
+            label=primary.label,
+            engaged=[principle_id] if eng is not None and eng.label == "engaged" else [],
+            engagement={principle_id: eng.probability} if eng is not None else {},
+            variant_labels=labels,
+            stable=len(labels) == len(judges) and all(lab == primary.label for lab in labels.values()),
+            agrees_with_gold=None if gold is None else gold == primary.label,
+        )
+
+
+def flip_is_stable(base: Verdict | None, head: Verdict | None) -> bool:
+    """A flip is stable only when every judge on *both* sides agrees with that side's primary label."""
+    return base is not None and head is not None and base.stable and head.stable

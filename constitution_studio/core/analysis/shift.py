@@ -1,0 +1,200 @@
+"""Label shift: what an edit of the constitution does to the critic's verdicts.
+
+Selection (selection.py) picks the cases an edit can move; scoring (scoring.py) asks the
+critic for every deciding-eligible principle of those cases under every judge variant, on
+both sides, and for the version-wide figures the gold and benign cases under the primary
+judge; this module assembles the per-case and per-principle shift from the two
+`ScoredVersion`s, whose `verdict()` is the only place a verdict is formed.
+
+Both versions are judged by the one critic the caller opens (for a pull request, the base's:
+analysis/gate.py), so the only thing that differs between the two sides is the constitution.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from constitution_studio.core.analysis.aggregate import case_shift_flags, flip, overall_stats, principle_stats
+from constitution_studio.core.analysis.scored import ScoredVersion, flip_is_stable
+from constitution_studio.core.analysis.scoring import case_requests, score_versions
+from constitution_studio.core.analysis.selection import affected_cases, context_cases, linked_both
+from constitution_studio.core.analysis.shift_models import CaseShift, PrincipleCaseShift, PrincipleShift, ShiftReport
+from constitution_studio.core.analysis.trust import trust_report
+from constitution_studio.core.diff import ConstitutionDiff
+from constitution_studio.core.models import EvalCase
+from constitution_studio.core.workspace import Workspace
+
+EXCERPT = 240
+
+Progress = Callable[[int, int], None]
+
+
+def scored_version(ws: Workspace, critic: Any) -> ScoredVersion:
+    """An empty ScoredVersion for this critic's judges and engagement setting."""
+    engagement = getattr(getattr(critic, "settings", None), "engagement", "on") != "off"
+    return ScoredVersion(ws=ws, judges=list(critic.variants), engagement=engagement)
+
+
+def _excerpt(text: str, limit: int = EXCERPT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _case_text(case: EvalCase) -> tuple[str, str]:
+    prompt = _excerpt(case.turns[-1].content)
+    if case.kind == "single":
+        return prompt, _excerpt(case.response or "")
+    return prompt, f"A: {_excerpt(case.a or '', EXCERPT // 2)} | B: {_excerpt(case.b or '', EXCERPT // 2)}"
+
+
+def analyze_shift(
+    base: Workspace,
+    head: Workspace,
+    diff: ConstitutionDiff,
+    critic: Any,
+    *,
+    principles: Sequence[str] | None = None,
+    cancel: threading.Event | None = None,
+    progress: Progress | None = None,
+) -> ShiftReport:
+    """Score what the change between `base` and `head` can move, and summarise the shift."""
+    only = set(principles) if principles else None
+    b, h = scored_version(base, critic), scored_version(head, critic)
+    changed, why = affected_cases(base, head, diff, only)
+    case_ids = sorted(why)
+    primary = [critic.variants[0]]
+    want_h = case_requests(h, case_ids) + case_requests(h, context_cases(head), primary)
+    want_b = case_requests(b, case_ids) + case_requests(b, context_cases(base, gold=False), primary)
+    run = score_versions(critic, [(h, want_h), (b, want_b)], cancel=cancel, progress=progress)
+    warnings = list(getattr(critic, "warnings", []))
+    return assemble_shift(b, h, diff, changed, why, critic_info(critic), only=only, run=run, warnings=warnings)
+
+
+def critic_info(critic: Any) -> dict[str, Any]:
+    info = getattr(critic, "info", None)
+    return info.model_dump(mode="json") if info is not None else {}
+
+
+def assemble_shift(
+    b: ScoredVersion,
+    h: ScoredVersion,
+    diff: ConstitutionDiff,
+    changed: list[str],
+    why: dict[str, list[str]],
+    critic: dict[str, Any],
+    *,
+    only: set[str] | None = None,
+    run: Any = None,
+    warnings: Sequence[str] = (),
+) -> ShiftReport:
+    """The shift report from two scored versions (used by `shift`, `check` and the studio)."""
+    base, head = b.ws, h.ws
+    case_ids = sorted(why)
+    cases: list[CaseShift] = []
+    incomplete: list[str] = []
+    for cid in case_ids:
+        case_b, case_h = base.cases.get(cid), head.cases.get(cid)
+        case = case_h or case_b
+        assert case is not None
+        vb, vh = b.verdict(cid), h.verdict(cid)
+        if (vb is not None and not vb.complete) or (vh is not None and not vh.complete):
+            incomplete.append(cid)
+        prompt, response = _case_text(case)
+        gold = h.gold(cid) if case_h is not None else b.gold(cid)
+        cases.append(
+            CaseShift(
+                case_id=cid,
+                kind=case.kind,
+                benign=case.benign,
+                gold=gold,
+                gold_by_principle=case.gold_by_principle,
+                principles_base=list(case_b.principles) if case_b else [],
+                principles_head=list(case_h.principles) if case_h else [],
+                prompt=prompt,
+                response=response,
+                base=vb,
+                head=vh,
+                why=why[cid],
+                **case_shift_flags(vb, vh),  # type: ignore[arg-type]
+            )
+        )
+
+    by_case = {c.case_id: c for c in cases}
+    diff_by_id = {pc.id: pc for pc in diff.principles}
+    candidates = list(dict.fromkeys(changed + [pid for cid in case_ids for pid in linked_both(base, head, cid)]))
+    principle_shifts: list[PrincipleShift] = []
+    for pid in candidates:
+        if only is not None and pid not in only:
+            continue
+        rows = _principle_rows(b, h, pid, case_ids)
+        if pid not in changed and not any(r.flipped for r in rows):
+            continue
+        pc = diff_by_id.get(pid)
+        p = head.principles.get(pid) or base.principles.get(pid)
+        principle_shifts.append(
+            PrincipleShift(
+                principle_id=pid,
+                title=p.title if p else pid,
+                changes=list(pc.changes) if pc else ["cases"],
+                rank_base=base.rank(pid),
+                rank_head=head.rank(pid),
+                statement_base=base.principles[pid].statement if pid in base.principles else None,
+                statement_head=head.principles[pid].statement if pid in head.principles else None,
+                words=list(pc.words) if pc else [],
+                stats=principle_stats(pid, rows, by_case, b, h),
+                rows=rows,
+            )
+        )
+    principle_shifts.sort(key=lambda ps: (_rank_key(ps.rank_head, ps.rank_base), ps.principle_id))
+    return ShiftReport(
+        base=base.label,
+        head=head.label,
+        critic=critic,
+        engagement=h.engagement,
+        variants=list(h.judges),
+        priority_changed=bool(diff.priority_changed),
+        principles=principle_shifts,
+        cases=cases,
+        overall=overall_stats(cases, b, h),
+        trust=trust_report(h, seed=0),
+        incomplete=incomplete,
+        cancelled=bool(run.cancelled) if run is not None else False,
+        requests=run.requests if run is not None else 0,
+        cached=run.cached if run is not None else 0,
+        model_calls=run.model_calls if run is not None else 0,
+        warnings=list(warnings),
+    )
+
+
+def _rank_key(rank_head: int | None, rank_base: int | None) -> tuple[int, int]:
+    big = 10**9
+    return (rank_head if rank_head is not None else big, rank_base if rank_base is not None else big)
+
+
+def _principle_rows(b: ScoredVersion, h: ScoredVersion, pid: str, case_ids: list[str]) -> list[PrincipleCaseShift]:
+    rows = []
+    for cid in case_ids:
+        if pid not in linked_both(b.ws, h.ws, cid):
+            continue
+        vb, vh = b.principle_verdict(pid, cid), h.principle_verdict(pid, cid)
+        if vb is None and vh is None:
+            continue
+        flipped, direction = flip(vb, vh)
+        delta = None
+        if vb is not None and vh is not None and vb.probability is not None and vh.probability is not None:
+            delta = vh.probability - vb.probability
+        rows.append(
+            PrincipleCaseShift(
+                principle_id=pid,
+                case_id=cid,
+                base=vb,
+                head=vh,
+                flipped=flipped,
+                direction=direction,
+                stable=flip_is_stable(vb, vh),
+                delta=delta,
+            )
+        )
+    return rows

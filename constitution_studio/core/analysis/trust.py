@@ -1,0 +1,238 @@
+"""Critic trust: how far the critic's labels agree with people, and a level derived from it.
+
+Overall, the critic is judged on each gold case's *overall* verdict (analysis/resolve.py)
+against its overall gold (given for the case, or derived from per-principle gold by the same
+rule). Per principle: where gold is given per principle, that principle's own label is
+compared with it directly; where gold is given for the case as a whole, the principle that
+decided the case answers for it. Pair cases count: gold `a` is the positive class of a pair
+(P(a preferred) is its score), `violates` that of a single response. Incomplete cases (not
+every deciding-eligible principle scored) are left out, never judged on a subset.
+
+Levels (docs/trust.md), from Cohen's kappa and its seeded bootstrap 95% interval:
+
+* `unknown`   fewer than MIN_GOLD gold cases: nothing can be said;
+* `untrusted` the kappa interval reaches 0, or the AUC interval reaches 0.5 (labels, or the
+              probabilities behind them, not distinguishable from chance);
+* `good`      kappa >= GOOD_KAPPA and the interval's lower end >= GOOD_KAPPA_LOW;
+* `weak`      anything in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from constitution_studio.core.analysis.agreement import figures_with_intervals
+from constitution_studio.core.analysis.scored import ScoredVersion
+
+MIN_GOLD = 10
+GOOD_KAPPA = 0.6
+GOOD_KAPPA_LOW = 0.4
+BOOTSTRAP = 1000
+POSITIVE = ("violates", "a")
+
+
+class TrustLevel(StrEnum):
+    UNKNOWN = "unknown"
+    UNTRUSTED = "untrusted"
+    WEAK = "weak"
+    GOOD = "good"
+
+
+class Estimate(BaseModel):
+    """A figure and its bootstrap 95% interval (None when undefined, e.g. one class only)."""
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+    def text(self, digits: int = 2) -> str:
+        if self.value is None:
+            return "n/a"
+
+        def fmt(x: float) -> str:
+            return f"{round(x, digits) + 0.0:.{digits}f}"  # + 0.0 turns -0.0 into 0.0
+
+        if self.low is None or self.high is None:
+            return fmt(self.value)
+        return f"{fmt(self.value)} [{fmt(self.low)}, {fmt(self.high)}]"
+
+
+class Agreement(BaseModel):
+    """Critic vs gold on a set of cases."""
+
+    n: int
+    n_pair: int = Field(default=0, description="How many of the n are pair cases.")
+    accuracy: Estimate
+    balanced_accuracy: Estimate
+    kappa: Estimate
+    auc: Estimate
+    level: TrustLevel
+
+
+class PrincipleTrust(BaseModel):
+    principle_id: str
+    agreement: Agreement
+    excluded: int = Field(default=0, description="Gold cases left out (e.g. shown to the judge as demonstrations).")
+
+
+class TrustReport(BaseModel):
+    """Agreement with gold overall and per principle, at one version, with the thresholds used."""
+
+    version: str
+    overall: Agreement
+    principles: list[PrincipleTrust] = Field(default_factory=list)
+    seed: int = 0
+    thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"min_gold": MIN_GOLD, "good_kappa": GOOD_KAPPA, "good_kappa_low": GOOD_KAPPA_LOW}
+    )
+
+    @property
+    def level(self) -> TrustLevel:
+        return self.overall.level
+
+    def principle(self, principle_id: str) -> Agreement | None:
+        return next((p.agreement for p in self.principles if p.principle_id == principle_id), None)
+
+
+def trust_level(n: int, kappa: Estimate, auc: Estimate | None = None) -> TrustLevel:
+    """The documented thresholds, in one place.
+
+    The AUC rule catches a critic whose kappa edges above 0 by threshold luck while its
+    probabilities rank gold cases no better than a coin (seen with the builtin model).
+    """
+    if n < MIN_GOLD:
+        return TrustLevel.UNKNOWN
+    if kappa.value is None or kappa.low is None or kappa.low <= 0.0:
+        return TrustLevel.UNTRUSTED
+    if auc is not None and auc.low is not None and auc.low <= 0.5:
+        return TrustLevel.UNTRUSTED
+    if kappa.value >= GOOD_KAPPA and kappa.low >= GOOD_KAPPA_LOW:
+        return TrustLevel.GOOD
+    return TrustLevel.WEAK
+
+
+def agreement(
+    gold: Sequence[bool], predicted: Sequence[bool], scores: Sequence[float], *, n_pair: int = 0, seed: int = 0
+) -> Agreement:
+    """Accuracy, balanced accuracy, kappa and AUC with seeded bootstrap 95% intervals."""
+    figures = figures_with_intervals(
+        [int(g) for g in gold], [int(x) for x in predicted], [float(x) for x in scores], n_boot=BOOTSTRAP, seed=seed
+    )
+    est = {name: Estimate(value=v, low=lo, high=hi) for name, (v, lo, hi) in figures.items()}
+    return Agreement(
+        n=len(gold),
+        n_pair=n_pair,
+        accuracy=est["accuracy"],
+        balanced_accuracy=est["balanced_accuracy"],
+        kappa=est["kappa"],
+        auc=est["auc"],
+        level=trust_level(len(gold), est["kappa"], est["auc"]),
+    )
+
+
+@dataclass(frozen=True)
+class GoldRow:
+    """One comparison of the critic with a person."""
+
+    case_id: str
+    principle_id: str
+    gold: bool
+    predicted: bool
+    score: float
+    kind: str
+
+
+def gold_rows(version: ScoredVersion) -> tuple[list[GoldRow], list[GoldRow]]:
+    """(overall rows, per-principle rows) over the version's scored gold cases (primary judge)."""
+    overall: list[GoldRow] = []
+    per: list[GoldRow] = []
+    ws = version.ws
+    for cid, case in ws.cases.items():
+        if not case.gold:
+            continue
+        v = version.verdict(cid, [version.primary])
+        gold = version.gold(cid)
+        if v is not None and v.label is not None and gold is not None and v.deciding and v.probability is not None:
+            row = GoldRow(cid, v.deciding, gold in POSITIVE, v.label in POSITIVE, v.probability, case.kind)
+            overall.append(row)
+            if not case.gold_by_principle:
+                per.append(row)
+        for pid, label in case.gold_by_principle.items():
+            s = version.verdicts.get((pid, cid, version.primary))
+            if s is not None:
+                per.append(GoldRow(cid, pid, label in POSITIVE, s.label in POSITIVE, s.probability, case.kind))
+    return overall, per
+
+
+def trust_report(
+    version: ScoredVersion, *, seed: int = 0, excluded: Mapping[str, set[str]] | None = None
+) -> TrustReport:
+    """Agreement of the version's primary-judge verdicts with its gold labels.
+
+    `excluded` maps a principle to gold cases that must not count for it (and so not overall
+    either), e.g. the demonstrations the judge was shown for that principle.
+    """
+    excluded = excluded or {}
+    rows, per_rows = gold_rows(version)
+    shown = {cid for cids in excluded.values() for cid in cids}
+    rows = [r for r in rows if r.case_id not in shown]
+
+    def agree(sel: list[GoldRow]) -> Agreement:
+        return agreement(
+            [r.gold for r in sel],
+            [r.predicted for r in sel],
+            [r.score for r in sel],
+            n_pair=sum(r.kind == "pair" for r in sel),
+            seed=seed,
+        )
+
+    per = []
+    for pid in version.ws.ordered_principle_ids():
+        mine = [r for r in per_rows if r.principle_id == pid]
+        kept = [r for r in mine if r.case_id not in excluded.get(pid, set())]
+        if mine:
+            per.append(PrincipleTrust(principle_id=pid, agreement=agree(kept), excluded=len(mine) - len(kept)))
+    return TrustReport(version=version.ws.label, overall=agree(rows), principles=per, seed=seed)
+
+
+# --- text ------------------------------------------------------------------------------
+
+ADVICE = (
+    "To get a critic you can believe: add gold labels to more cases, compare scoring methods with "
+    "`cstudio critic compare`, or use a stronger critic model (docs/critic.md)"
+)
+
+
+def trust_headline(report: TrustReport, critic: Mapping[str, Any] | None = None) -> str:
+    """One line: the critic and its trust level with kappa and AUC."""
+    a = report.overall
+    who = ""
+    if critic:
+        method, templates = critic.get("method", "?"), critic.get("template_set", "?")
+        who = f"critic {critic.get('model', '?')} ({method}, templates {templates}): "
+    return (
+        f"{who}trust {a.level.value.upper()} on {a.n} gold case(s)"
+        f" — kappa {a.kappa.text()}, AUC {a.auc.text()}, balanced accuracy {a.balanced_accuracy.text()}"
+    )
+
+
+def format_trust_text(
+    report: TrustReport, critic: Mapping[str, Any] | None = None, *, per_principle: bool = True
+) -> str:
+    """Plain text block for terminals: headline, warning when untrusted/unknown, per-principle lines."""
+    lines = [trust_headline(report, critic)]
+    if report.level in (TrustLevel.UNTRUSTED, TrustLevel.UNKNOWN):
+        lines.append(f"warning: the critic's labels may be noise. {ADVICE}.")
+    if per_principle and report.principles:
+        lines.append(f"  {'principle':<12} {'n':>4}  {'trust':<9} {'kappa':<22} {'AUC':<22}")
+        for pt in report.principles:
+            a = pt.agreement
+            lines.append(
+                f"  {pt.principle_id:<12} {a.n:>4}  {a.level.value:<9} {a.kappa.text():<22} {a.auc.text():<22}"
+            )
+    return "\n".join(lines) + "\n"
