@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from constitution_studio.cli.ci_options import add_critic_model, critic_model, require_critic
+from constitution_studio.cli.ci_options import add_critic_model, critic_model, needs_critic, require_critic
 from constitution_studio.cli.common import add_root, print_json, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.errors import ExitCode
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     e.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     add_root(e)
     _add_critic_options(e)
-    e.set_defaults(func=run_eval)
+    e.set_defaults(func=needs_critic(run_eval))
 
     c = subparsers.add_parser("calibrate", help="fit per-principle thresholds on gold labels; write constitution.yaml")
     c.add_argument("--platt", action="store_true", help="also fit a Platt scale per principle")
@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     add_root(c)
     _add_critic_options(c)
-    c.set_defaults(func=run_calibrate)
+    c.set_defaults(func=needs_critic(run_calibrate))
 
     k = subparsers.add_parser("cache", help="inspect or clear the critic's score cache (.cstudio/)")
     k.add_argument("action", choices=("stats", "clear"), help="stats: what is cached; clear: delete every entry")

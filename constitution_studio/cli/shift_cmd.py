@@ -11,6 +11,7 @@ from constitution_studio.cli.ci_options import (
     DEFAULT_BUDGET,
     add_critic_model,
     critic_model,
+    needs_critic,
     require_critic,
     with_model,
     write_report,
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--markdown-budget", type=int, default=DEFAULT_BUDGET, metavar="CHARS", help="0: no cut")
     add_critic_model(p)
     add_root(p)
-    p.set_defaults(func=run_shift)
+    p.set_defaults(func=needs_critic(run_shift))
 
 
 def run_shift(args: argparse.Namespace) -> int:

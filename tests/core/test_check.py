@@ -20,12 +20,12 @@ from fixtures.shift_support import (
 )
 
 from constitution_studio.core.analysis.gate import CheckResult, check_versions, effective_settings
+from constitution_studio.core.analysis.trust import TrustLevel
 from constitution_studio.core.models import CheckSettings
 from constitution_studio.core.report.check_json import check_json
 from constitution_studio.core.report.check_junit import check_junit
 from constitution_studio.core.report.check_markdown import MARKER, check_markdown
 from constitution_studio.core.report.check_text import check_text
-from constitution_studio.core.analysis.trust import TrustLevel
 from constitution_studio.core.versions import diff_refs
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden"
@@ -92,6 +92,7 @@ def test_fail_with_an_untrusted_critic(tmp_path: Path) -> None:
     assert "harm-1" in result.shift.overall.gold_regressions
     harm3 = next(c for c in result.shift.cases if c.case_id == "harm-3")
     assert harm3.flipped and not harm3.stable
+    assert "harm-3" not in result.shift.overall.gold_regressions  # inside the noise band: never counted
     assert (
         result.shift.overall.flips_unstable.get("complies->violates", 0)
         + result.shift.overall.flips_unstable.get("violates->complies", 0)

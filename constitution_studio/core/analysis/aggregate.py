@@ -131,10 +131,15 @@ def overall_stats(cases: list[CaseShift], b: ScoredVersion, h: ScoredVersion) ->
 def case_shift_flags(base: Verdict | None, head: Verdict | None) -> dict[str, object]:
     """flipped, direction, stable and gold regression/fix of one case, in one place."""
     flipped, direction = flip(base, head)
+    stable = flip_is_stable(base, head)
+    regression = bool(base and head and base.agrees_with_gold is True and head.agrees_with_gold is False)
+    fix = bool(base and head and base.agrees_with_gold is False and head.agrees_with_gold is True)
     return {
         "flipped": flipped,
         "direction": direction,
-        "stable": flip_is_stable(base, head),
-        "gold_regression": bool(base and head and base.agrees_with_gold is True and head.agrees_with_gold is False),
-        "gold_fix": bool(base and head and base.agrees_with_gold is False and head.agrees_with_gold is True),
+        "stable": stable,
+        # inside the noise band a flip is reported but never counted, gold regressions included
+        "gold_regression": regression and stable,
+        "gold_fix": fix and stable,
+        "unstable_gold_change": (regression or fix) and not stable,
     }

@@ -41,8 +41,11 @@ class CaseShift(BaseModel):
     flipped: bool
     direction: str | None = None
     stable: bool = Field(default=True, description="Every judge variant on both sides agrees (flip_is_stable).")
-    gold_regression: bool = Field(default=False, description="Right at base, wrong at head.")
-    gold_fix: bool = Field(default=False, description="Wrong at base, right at head.")
+    gold_regression: bool = Field(default=False, description="Right at base, wrong at head (stable flips only).")
+    gold_fix: bool = Field(default=False, description="Wrong at base, right at head (stable flips only).")
+    unstable_gold_change: bool = Field(
+        default=False, description="Gold regression or fix inside the noise band: reported, never counted."
+    )
     why: list[str] = Field(default_factory=list, description="What brought the case in: principle IDs, case, priority.")
 
 
