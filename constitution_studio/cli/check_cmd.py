@@ -17,7 +17,7 @@ from constitution_studio.cli.ci_options import (
     DEFAULT_BUDGET,
     add_critic_model,
     critic_model,
-    require_critic,
+    needs_critic,
     write_report,
 )
 from constitution_studio.cli.common import add_root, root_of
@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
     add_root(p)
-    p.set_defaults(func=run_check_cmd)
+    p.set_defaults(func=needs_critic(run_check_cmd))
 
 
 def _stdout_users(args: argparse.Namespace) -> list[str]:
@@ -106,7 +106,6 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         raise UsageError("--markdown-budget must be 0 (no cut) or more")
     for ref in (args.base, args.head):
         check_ref_syntax(ref)
-    require_critic()
     root = root_of(args)
     model = critic_model(args)
     bar = ScoringProgress("check: scoring")

@@ -15,13 +15,14 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from constitution_studio.errors import BadInputError, StudioError
 
-CRITIC_MODULES = ("torch", "transformers", "safetensors")
+CRITIC_MODULES = ("torch", "transformers", "safetensors", "numpy")
 ENV_MODEL = "CSTUDIO_CRITIC_MODEL"
 DIST = "constitution-studio"
 DEFAULT_BUDGET = 60_000  # = core.report.markdown_budget.DEFAULT_BUDGET (not imported: parsers stay light)
@@ -69,6 +70,18 @@ def require_critic() -> None:
             f"{', '.join(missing)} missing; install the critic extra: {install_command()}"
             " (torch first for a CPU-only or pinned build)"
         )
+
+
+def needs_critic(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A command function that first refuses (one line, exit 2) when the critic extra is missing."""
+
+    def run(args: argparse.Namespace) -> int:
+        require_critic()
+        return func(args)
+
+    run.__name__ = run.__qualname__ = func.__name__
+    run.__doc__ = func.__doc__
+    return run
 
 
 def add_critic_model(parser: argparse.ArgumentParser | Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from constitution_studio.cli.ci_options import require_critic
+from constitution_studio.cli.ci_options import needs_critic
 from constitution_studio.cli.common import add_root, load_valid, print_json, root_of
 from constitution_studio.cli.progress import ScoringProgress
 
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     c.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format")
     c.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
     add_root(c)
-    c.set_defaults(func=run_compare)
+    c.set_defaults(func=needs_critic(run_compare))
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -47,7 +47,6 @@ def run_compare(args: argparse.Namespace) -> int:
     from constitution_studio.core.models import CriticSettings
     from constitution_studio.core.report.compare_render import compare_markdown, compare_text
 
-    require_critic()
     root = root_of(args)
     ws = load_valid(root)
     settings = ws.constitution.critic if ws.constitution else CriticSettings()
