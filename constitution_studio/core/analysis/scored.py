@@ -35,6 +35,9 @@ class Verdict(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict, description="Each linked principle's own label.")
     variant_labels: dict[str, str] = Field(default_factory=dict, description="Label under each judge variant.")
     stable: bool = Field(default=True, description="Every judge variant gave the primary judge's label.")
+    band: float | None = Field(
+        default=None, description="Noise band: spread (max - min) of the probability across judge variants."
+    )
     complete: bool = True
     missing: list[str] = Field(default_factory=list, description="Linked principles not scored (incomplete).")
     deprecated: list[str] = Field(default_factory=list, description="Linked deprecated principles (never decide).")
@@ -91,9 +94,10 @@ class ScoredVersion:
         by_judge = {judges[0]: res.label}
         for judge in judges[1:]:
             by_judge[judge] = self.resolution(case_id, judge).label
-        probability = None
+        probability = band = None
         if res.deciding is not None:
             probability = self.verdicts[(res.deciding, case_id, judges[0])].probability
+            band = _band([self.verdicts.get((res.deciding, case_id, j)) for j in judges])
         gold = self.gold(case_id)
         eligible, _ = self.eligible(case_id)
         return Verdict(
@@ -109,6 +113,7 @@ class ScoredVersion:
             labels=dict(res.labels),
             variant_labels={j: lab for j, lab in by_judge.items() if lab is not None},
             stable=res.label is not None and all(lab == res.label for lab in by_judge.values()),
+            band=band,
             complete=res.complete,
             missing=list(res.missing),
             deprecated=list(res.deprecated),
@@ -132,8 +137,14 @@ class ScoredVersion:
             engagement={principle_id: eng.probability} if eng is not None else {},
             variant_labels=labels,
             stable=len(labels) == len(judges) and all(lab == primary.label for lab in labels.values()),
+            band=_band([self.verdicts.get((principle_id, case_id, j)) for j in judges]),
             agrees_with_gold=None if gold is None else gold == primary.label,
         )
+
+
+def _band(scores: list[Score | None]) -> float | None:
+    values = [s.probability for s in scores if s is not None]
+    return max(values) - min(values) if len(values) > 1 else None
 
 
 def flip_is_stable(base: Verdict | None, head: Verdict | None) -> bool:
