@@ -12,7 +12,8 @@ from enum import IntEnum
 class ExitCode(IntEnum):
     OK = 0
     CHECK_FAILED = 1  # also: `validate` found errors
-    BAD_INPUT = 2  # bad input, bad usage, unknown ref, missing model
+    BAD_INPUT = 2  # bad input, bad usage, unknown ref, missing model, unreadable/unwritable file
+    INTERNAL = 3  # a bug in cstudio: "internal error, please report" (traceback with --debug)
 
 
 class StudioError(Exception):

@@ -7,11 +7,18 @@ command is one line in `COMMAND_MODULES`.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
+import logging
+import os
+import sqlite3
 import sys
+import traceback
 from collections.abc import Sequence
 
 from constitution_studio import __version__
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import ExitCode, InvalidConstitutionError, StudioError
 
 COMMAND_MODULES = [
@@ -41,6 +48,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cstudio", description="Write, version and test the constitution that steers your model.")
     parser.add_argument("--version", action="version", version=f"cstudio {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -61,8 +69,38 @@ def _no_terminal_hint(parser: argparse.ArgumentParser) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _where(exc: BaseException) -> str:
+    """`path: ` of the file an OSError or sqlite error was about, when it says."""
+    name = getattr(exc, "filename", None)
+    if name:
+        try:
+            return f"{os.path.relpath(str(name))}: "
+        except ValueError:
+            return f"{name}: "
+    return ""
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for an error from the machine, not the input: disk full, permissions, a broken cache."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.ENOSPC:
+            reason = "no space left on the device"
+        elif exc.errno == errno.ENAMETOOLONG:
+            reason = "file name too long"
+        return f"{_where(exc)}error: {reason}"
+    if isinstance(exc, sqlite3.Error):
+        return f"error: the score cache failed ({exc}); run `cstudio cache clear` or delete .cstudio/critic.sqlite"
+    if isinstance(exc, RecursionError):
+        return "error: a file is nested too deeply to read"
+    return "error: out of memory (is a file or the constitution unusually large?)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    if debug:
+        args_list.remove("--debug")
     parser = build_parser()
     if not args_list or (args_list[0].startswith("--root") and "tui" not in args_list):
         if not _is_terminal():
@@ -70,17 +108,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(ExitCode.BAD_INPUT)
         args_list = ["tui", *args_list]
     args = parser.parse_args(args_list)
+    handler = _WarningLines()
+    log = logging.getLogger("constitution_studio")
+    log.addHandler(handler)
     try:
         return int(args.func(args))
     except InvalidConstitutionError as exc:
         for finding in exc.findings:
-            sys.stderr.write(f"{finding.format()}\n")  # type: ignore[attr-defined]
+            sys.stderr.write(f"{sanitize(finding.format())}\n")  # type: ignore[attr-defined]
         return int(ExitCode.BAD_INPUT)
     except StudioError as exc:
-        sys.stderr.write(f"cstudio: {exc.one_line()}\n")
+        sys.stderr.write(f"cstudio: {sanitize(exc.one_line())}\n")
         return int(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("cstudio: interrupted\n")
         return 130
     except BrokenPipeError:
         return int(ExitCode.OK)
+    except (OSError, sqlite3.Error, RecursionError, MemoryError) as exc:
+        if debug:
+            traceback.print_exc()
+        sys.stderr.write(f"cstudio: {sanitize(_describe(exc))}\n")
+        return int(ExitCode.BAD_INPUT)
+    except Exception as exc:  # a bug: say so, with its own exit code
+        if debug:
+            traceback.print_exc()
+        sys.stderr.write(
+            f"cstudio: internal error, please report ({type(exc).__name__}: {sanitize(str(exc))[:200]}); "
+            "run again with --debug for the traceback\n"
+        )
+        return int(ExitCode.INTERNAL)
+    finally:
+        log.removeHandler(handler)
+
+
+class _WarningLines(logging.Handler):
+    """Core's warnings (a corrupt cache moved aside, an untrusted .cstudio) as `cstudio: warning:` lines."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):  # a warning must never become the error
+            sys.stderr.write(f"cstudio: warning: {sanitize(record.getMessage())}\n")

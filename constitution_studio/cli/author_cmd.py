@@ -1,4 +1,4 @@
-"""`cstudio new` and `cstudio move`: authoring edits through the round-trip layer."""
+"""`cstudio new`, `move` and `rename`: authoring edits, each validated and written under the lock."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 
 from constitution_studio.cli.common import add_root, load_valid, root_of
 from constitution_studio.core.authoring import move_principle, new_principle, rename_principle
+from constitution_studio.core.storage.locking import constitution_lock
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,23 +35,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run_new(args: argparse.Namespace) -> int:
     root = root_of(args)
-    load_valid(root)  # refuse to build on an invalid constitution (same lines as validate, exit 2)
-    path = new_principle(root, args.id, args.title, args.after)
+    with constitution_lock(root):  # validate and write the same version
+        load_valid(root)  # refuse to build on an invalid constitution (same lines as validate, exit 2)
+        path = new_principle(root, args.id, args.title, args.after)
     sys.stdout.write(f"created {path.relative_to(root)} (status: draft); edit its statement and link cases to it\n")
     return 0
 
 
 def run_move(args: argparse.Namespace) -> int:
     root = root_of(args)
-    load_valid(root)
-    old, new = move_principle(root, args.id, args.to)
+    with constitution_lock(root):
+        load_valid(root)
+        old, new = move_principle(root, args.id, args.to)
     sys.stdout.write(f"{args.id}: rank {old} -> {new}\n" if old != new else f"{args.id} is already at rank {new}\n")
     return 0
 
 
 def run_rename(args: argparse.Namespace) -> int:
     root = root_of(args)
-    load_valid(root)
-    written = rename_principle(root, args.id, args.new_id)
+    with constitution_lock(root):
+        ws = load_valid(root)
+        written = rename_principle(root, args.id, args.new_id, ws=ws)
     sys.stdout.write(f"{args.id} -> {args.new_id}: wrote {', '.join(written)}\n")
     return 0

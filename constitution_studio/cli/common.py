@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from constitution_studio.core.storage.journal import recover
 from constitution_studio.core.workspace import Workspace, load_root, resolve_root
 from constitution_studio.errors import InvalidConstitutionError
 
@@ -27,7 +28,12 @@ def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("tex
 
 
 def root_of(args: argparse.Namespace) -> Path:
-    return resolve_root(args.root)
+    """The constitution root; first finishes or undoes a write a killed command left behind."""
+    root = resolve_root(args.root)
+    note = recover(root)
+    if note:
+        sys.stderr.write(f"cstudio: {note}\n")
+    return root
 
 
 def load_valid(root: Path) -> Workspace:

@@ -13,8 +13,9 @@ import sys
 
 from constitution_studio.cli.common import add_root, print_json, root_of
 from constitution_studio.core.models import PRINCIPLE_ID_PATTERN
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.source import PRINCIPLES_DIR, WORKTREE
-from constitution_studio.errors import BadInputError, ExitCode, InvalidConstitutionError
+from constitution_studio.errors import BadInputError, ExitCode, InvalidConstitutionError, UsageError
 
 
 def check_ref_syntax(ref: str) -> None:
@@ -89,6 +90,8 @@ def run_log(args: argparse.Namespace) -> int:
     check_ref_syntax(args.ref)
     if not re.fullmatch(PRINCIPLE_ID_PATTERN, args.id):
         raise BadInputError(f"{args.id!r} is not a principle ID (upper-case prefix, dash, 2+ digits, e.g. HARM-01)")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"-n/--limit must be at least 1 (got {args.limit})")
     root = root_of(args)
     entries = principle_log(root, args.id, limit=args.limit, ref=args.ref)
     if not entries and not (root / PRINCIPLES_DIR / f"{args.id}.yaml").exists():
@@ -103,9 +106,12 @@ def run_log(args: argparse.Namespace) -> int:
         return 0
     for e in entries:
         kinds = ", ".join(e.changes) or "edited (comments or layout)"
+        if e.boundary:
+            kinds = "history starts here: shallow clone" + (f"; {', '.join(e.changes)}" if e.changes else "")
         if e.fields:
             kinds = kinds.replace("fields", "fields: " + "/".join(e.fields))
         if "moved" in e.changes:
             kinds += f" (rank {e.rank_before or '-'} -> {e.rank_after or '-'})"
-        sys.stdout.write(f"{e.short}  {e.date[:10]}  {e.author}  {e.subject}\n    {kinds}  [{e.path}]\n")
+        author, subject, path = sanitize(e.author), sanitize(e.subject), sanitize(str(e.path))
+        sys.stdout.write(f"{e.short}  {e.date[:10]}  {author}  {subject}\n    {kinds}  [{path}]\n")
     return 0

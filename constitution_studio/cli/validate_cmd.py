@@ -8,6 +8,7 @@ from pathlib import Path
 
 from constitution_studio.cli.common import add_format, add_root, print_json, root_of
 from constitution_studio.core.findings import Severity
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.schema import schema_documents
 from constitution_studio.core.workspace import load_root
 from constitution_studio.errors import ExitCode
@@ -52,7 +53,7 @@ def run_validate(args: argparse.Namespace) -> int:
         )
     else:
         for finding in ws.findings:
-            sys.stdout.write(finding.format() + "\n")
+            sys.stdout.write(sanitize(finding.format()) + "\n")
         summary = f"{len(ws.principles)} principles, {len(ws.cases)} cases: {errors} error(s), {warnings} warning(s)"
         sys.stderr.write(("ok: " if errors == 0 else "failed: ") + summary + "\n")
     return int(ExitCode.CHECK_FAILED if errors else ExitCode.OK)

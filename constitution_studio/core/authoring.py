@@ -1,16 +1,27 @@
-"""Authoring edits that write through the round-trip layer: new principle, move in priority."""
+"""Authoring edits: new principle, move in priority, rename everywhere.
+
+Each takes the constitution's lock, reads the files it edits through the transaction (so a
+file changed meanwhile is refused), plans every write, and commits them all at once through
+the journal (see storage/journal.py): a killed or failed run leaves the old or the new
+constitution, never a mix.
+"""
 
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+import yaml as pyyaml
 from ruamel.yaml.comments import CommentedSeq
 
 from constitution_studio.core.models import PRINCIPLE_ID_PATTERN
-from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCIPLES_DIR
-from constitution_studio.core.yamldoc import YamlDocument, atomic_write
+from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCIPLES_DIR, is_yaml_name
+from constitution_studio.core.storage.journal import Transaction
+from constitution_studio.core.storage.locking import constitution_lock
+from constitution_studio.core.workspace import Workspace, load_root
+from constitution_studio.core.yamldoc import YamlDocument, compose_fast, decode, load_fast
 from constitution_studio.errors import BadInputError
 
 _TEMPLATE = """\
@@ -33,6 +44,28 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# Characters YAML or a terminal would not keep as one visible line of text.
+_BAD_TITLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def check_title(title: str) -> None:
+    """A title is one visible line: no line breaks (CR, NEL, U+2028), control or bidi characters."""
+    if not title.strip():
+        raise BadInputError("--title must not be empty")
+    bad = _BAD_TITLE.search(title)
+    if bad is not None:
+        raise BadInputError(f"--title must be one line of plain text (it contains U+{ord(bad.group()):04X})")
+    if len(title) > 200:
+        raise BadInputError("--title is longer than 200 characters")
+
+
+def check_new_id(principle_id: str) -> None:
+    if len(principle_id) > 64:
+        raise BadInputError(f"id {principle_id[:20]}... is longer than 64 characters")
+    if not re.fullmatch(PRINCIPLE_ID_PATTERN, principle_id):
+        raise BadInputError(f"id {principle_id!r} does not match ^[A-Z]+-[0-9]{{2,}}$ (e.g. HARM-01)")
+
+
 def _priority(doc: YamlDocument) -> CommentedSeq:
     priority = doc.data.get("priority") if hasattr(doc.data, "get") else None
     if not isinstance(priority, CommentedSeq):
@@ -40,50 +73,60 @@ def _priority(doc: YamlDocument) -> CommentedSeq:
     return priority
 
 
+def _load(txn: Transaction, relpath: str) -> YamlDocument:
+    raw = txn.read(relpath)
+    if raw is None:
+        raise BadInputError("the file does not exist", path=relpath)
+    return YamlDocument.from_bytes(txn.root / relpath, raw, relpath)
+
+
 def new_principle(root: Path, principle_id: str, title: str, after: str | None = None) -> Path:
     """Scaffold principles/ID.yaml and place it in the priority order (after `after`, else last)."""
-    if not re.fullmatch(PRINCIPLE_ID_PATTERN, principle_id):
-        raise BadInputError(f"id {principle_id!r} does not match ^[A-Z]+-[0-9]{{2,}}$ (e.g. HARM-01)")
-    if not title.strip() or "\n" in title:
-        raise BadInputError("--title must be one non-empty line")
-    path = root / PRINCIPLES_DIR / f"{principle_id}.yaml"
-    if path.exists():
-        raise BadInputError(f"principle {principle_id} already exists", path=f"{PRINCIPLES_DIR}/{principle_id}.yaml")
-    doc = YamlDocument.load(root / CONSTITUTION_FILE, CONSTITUTION_FILE)
-    priority = _priority(doc)
-    if principle_id in priority:
-        raise BadInputError(f"{principle_id} is already in the priority list", path=CONSTITUTION_FILE)
-    if after is None:
-        position = len(priority)
-    elif after in priority:
-        position = list(priority).index(after) + 1
-    else:
-        raise BadInputError(f"--after {after}: no such principle in the priority list", path=CONSTITUTION_FILE)
-    text = _TEMPLATE.format(id=principle_id, title=title, title_yaml=_quote(title))
-    atomic_write(path, text.encode("utf-8"))
-    try:
+    check_new_id(principle_id)
+    check_title(title)
+    rel = f"{PRINCIPLES_DIR}/{principle_id}.yaml"
+    with constitution_lock(root):
+        txn = Transaction(root)
+        for name in (f"{principle_id}.yaml", f"{principle_id}.yml"):
+            if os.path.lexists(root / PRINCIPLES_DIR / name):
+                raise BadInputError(f"principle {principle_id} already exists", path=f"{PRINCIPLES_DIR}/{name}")
+        doc = _load(txn, CONSTITUTION_FILE)
+        priority = _priority(doc)
+        if principle_id in priority:
+            raise BadInputError(f"{principle_id} is already in the priority list", path=CONSTITUTION_FILE)
+        if after is None:
+            position = len(priority)
+        elif after in priority:
+            position = list(priority).index(after) + 1
+        else:
+            raise BadInputError(f"--after {after}: no such principle in the priority list", path=CONSTITUTION_FILE)
+        text = _TEMPLATE.format(id=principle_id, title=title, title_yaml=_quote(title))
+        load_fast(text, rel)  # what we write must read back
         priority.insert(position, principle_id)
-        doc.save()
-    except BaseException:
-        path.unlink(missing_ok=True)  # never leave half an edit behind
-        raise
-    return path
+        txn.expect(rel, None)
+        txn.write(rel, text.encode("utf-8"))
+        txn.write(CONSTITUTION_FILE, doc.encoded())
+        txn.commit()
+    return root / rel
 
 
 def move_principle(root: Path, principle_id: str, to_rank: int) -> tuple[int, int]:
     """Move an ID to 1-based rank `to_rank` in the priority list; returns (old, new) ranks."""
-    doc = YamlDocument.load(root / CONSTITUTION_FILE, CONSTITUTION_FILE)
-    priority = _priority(doc)
-    ids = list(priority)
-    if principle_id not in ids:
-        raise BadInputError(f"{principle_id} is not in the priority list", path=CONSTITUTION_FILE)
-    if not 1 <= to_rank <= len(ids):
-        raise BadInputError(f"--to {to_rank} is out of range (1..{len(ids)})")
-    old = ids.index(principle_id)
-    new = to_rank - 1
-    if old != new:
-        reorder(priority, old, new)
-        doc.save()
+    with constitution_lock(root):
+        txn = Transaction(root)
+        doc = _load(txn, CONSTITUTION_FILE)
+        priority = _priority(doc)
+        ids = list(priority)
+        if principle_id not in ids:
+            raise BadInputError(f"{principle_id} is not in the priority list", path=CONSTITUTION_FILE)
+        if not 1 <= to_rank <= len(ids):
+            raise BadInputError(f"--to {to_rank} is out of range (1..{len(ids)})")
+        old = ids.index(principle_id)
+        new = to_rank - 1
+        if old != new:
+            reorder(priority, old, new)
+            txn.write(CONSTITUTION_FILE, doc.encoded())
+            txn.commit()
     return old + 1, new + 1
 
 
@@ -136,59 +179,126 @@ def _attach_tail(seq: CommentedSeq, last: int, trailing: str) -> None:
 
 
 def relink_cases(root: Path, old_id: str, new_id: str) -> list[str]:
-    """Point every case linked to `old_id` at `new_id`; returns the case files rewritten.
-
-    Each file is edited round-trip and saved atomically on its own; a file that changed on
-    disk since it was read is refused (FileChangedError) and the files before it stay written.
-    """
-    written: list[str] = []
-    for path in sorted((root / CASES_DIR).glob("*.y*ml")):
-        if old_id.encode() not in path.read_bytes():
-            continue  # cheap skip: most files never mention the ID
-        relpath = f"{CASES_DIR}/{path.name}"
-        doc = YamlDocument.load(path, relpath)
-        cases = doc.data.get("cases") if hasattr(doc.data, "get") else None
-        changed = False
-        for case in cases if isinstance(cases, list) else []:
-            links = case.get("principles") if hasattr(case, "get") else None
-            if not isinstance(links, list):
-                continue
-            for i, pid in enumerate(links):
-                if pid == old_id:
-                    links[i] = new_id
-                    changed = True
-        if changed:
-            doc.save()
-            written.append(relpath)
+    """Point every case linked to `old_id` at `new_id` in one transaction; returns the files written."""
+    with constitution_lock(root):
+        txn = Transaction(root)
+        written = plan_relink(txn, _case_files(root), old_id, new_id)
+        txn.commit()
     return written
 
 
-def rename_principle(root: Path, old_id: str, new_id: str) -> list[str]:
+def _case_files(root: Path) -> list[str]:
+    folder = root / CASES_DIR
+    if not folder.is_dir():
+        return []
+    return [f"{CASES_DIR}/{name}" for name in sorted(os.listdir(folder)) if is_yaml_name(name)]
+
+
+def plan_relink(txn: Transaction, relpaths: list[str], old_id: str, new_id: str) -> list[str]:
+    """Add to `txn` the case-file edits that relink `old_id` to `new_id`; returns the files planned."""
+    planned: list[str] = []
+    for relpath in relpaths:
+        raw = txn.read(relpath)
+        if raw is None or old_id.encode() not in raw:
+            continue  # cheap skip: most files never mention the ID
+        new = relink_text(raw, relpath, old_id, new_id)
+        if new is not None:
+            txn.write(relpath, new)
+            planned.append(relpath)
+    return planned
+
+
+def relink_text(raw: bytes, relpath: str, old_id: str, new_id: str) -> bytes | None:
+    """The file with every `cases[i].principles[j] == old_id` replaced, every other byte kept.
+
+    Finds the exact scalars through libyaml's node marks (fast, unlike a round-trip parse of a
+    1 MiB case file) and swaps their text in place; then checks the result parses to the same
+    data with only those links changed. None when nothing links to `old_id`.
+    """
+    text = decode(raw, relpath)
+    spans: list[tuple[int, int]] = []
+    root_node = compose_fast(text, relpath)
+    cases = _mapping_get(root_node, "cases")
+    if not isinstance(cases, pyyaml.SequenceNode):
+        return None
+    for case in cases.value:
+        links = _mapping_get(case, "principles")
+        if not isinstance(links, pyyaml.SequenceNode):
+            continue
+        for item in links.value:
+            if isinstance(item, pyyaml.ScalarNode) and item.value == old_id:
+                spans.append((item.start_mark.index, item.end_mark.index))
+    if not spans:
+        return None
+    out = []
+    pos = 0
+    for start, end in sorted(spans):
+        piece = text[start:end]
+        if old_id not in piece:
+            raise BadInputError(f"cannot relink {old_id}: a link is written in an unusual way", path=relpath)
+        out.append(text[pos:start])
+        out.append(piece.replace(old_id, new_id, 1))
+        pos = end
+    out.append(text[pos:])
+    new_text = "".join(out)
+    before, after = load_fast(text, relpath), load_fast(new_text, relpath)
+    for case in before["cases"]:
+        if isinstance(case, dict) and isinstance(case.get("principles"), list):
+            case["principles"] = [new_id if p == old_id else p for p in case["principles"]]
+    if before != after:
+        raise BadInputError(f"cannot relink {old_id}: the edit would change more than the links", path=relpath)
+    data = new_text.encode("utf-8")
+    return b"\xef\xbb\xbf" + data if raw.startswith(b"\xef\xbb\xbf") else data
+
+
+def _mapping_get(node: Any, key: str) -> Any:
+    if not isinstance(node, pyyaml.MappingNode):
+        return None
+    for key_node, value in node.value:
+        if isinstance(key_node, pyyaml.ScalarNode) and key_node.value == key:
+            return value
+    return None
+
+
+def rename_principle(root: Path, old_id: str, new_id: str, ws: Workspace | None = None) -> list[str]:
     """Give a principle a new ID: its file and `id`, its place in the priority order, every case link.
 
-    Returns the files written, in order. The new ID must be free. `diff` and `log` key
-    principles by ID, so across the commit that renames it, the old and new IDs read as a
-    removal and an addition.
+    OLD must be a loaded principle and NEW a valid, unused ID. Every file is planned first
+    (each target parsed), then all are written in one journalled transaction, or none.
+    `ws` (the loaded, valid constitution) says where the principle and its cases are;
+    without it the work tree is loaded here.
     """
-    if not re.fullmatch(PRINCIPLE_ID_PATTERN, new_id):
-        raise BadInputError(f"id {new_id!r} does not match ^[A-Z]+-[0-9]{{2,}}$ (e.g. HARM-01)")
-    old_rel, new_rel = f"{PRINCIPLES_DIR}/{old_id}.yaml", f"{PRINCIPLES_DIR}/{new_id}.yaml"
-    if not (root / old_rel).is_file():
-        raise BadInputError(f"no principle {old_id} (expected {old_rel})")
-    if (root / new_rel).exists():
-        raise BadInputError(f"principle {new_id} already exists", path=new_rel)
-    const = YamlDocument.load(root / CONSTITUTION_FILE, CONSTITUTION_FILE)
-    priority = _priority(const)
-    if new_id in priority:
-        raise BadInputError(f"{new_id} is already in the priority list", path=CONSTITUTION_FILE)
-    doc = YamlDocument.load(root / old_rel, old_rel)
-    doc.set(["id"], new_id)
-    moved = YamlDocument(root / new_rel, b"", doc.data, new_rel)
-    moved.save()
-    (root / old_rel).unlink()
-    written = [new_rel]
-    if old_id in priority:
-        priority[list(priority).index(old_id)] = new_id
-        const.save()
-        written.append(CONSTITUTION_FILE)
-    return written + relink_cases(root, old_id, new_id)
+    check_new_id(new_id)
+    with constitution_lock(root):
+        if ws is None:
+            ws = load_root(root)
+        if old_id not in ws.principles:
+            raise BadInputError(f"no principle {old_id}: not the id of any loaded principle file")
+        if new_id == old_id:
+            raise BadInputError(f"{old_id} already has that ID")
+        old_rel = ws.principle_paths[old_id]
+        new_rel = f"{PRINCIPLES_DIR}/{new_id}{PurePosixPath(old_rel).suffix}"
+        if new_id in ws.principles or new_id in ws.broken_ids:
+            raise BadInputError(f"principle {new_id} already exists", path=ws.principle_paths.get(new_id))
+        for name in (f"{new_id}.yaml", f"{new_id}.yml"):
+            if os.path.lexists(root / PRINCIPLES_DIR / name):
+                raise BadInputError(f"principle {new_id} already exists", path=f"{PRINCIPLES_DIR}/{name}")
+        txn = Transaction(root)
+        const = _load(txn, CONSTITUTION_FILE)
+        priority = _priority(const)
+        if new_id in priority:
+            raise BadInputError(f"{new_id} is already in the priority list", path=CONSTITUTION_FILE)
+        doc = _load(txn, old_rel)
+        doc.set(["id"], new_id)
+        txn.expect(new_rel, None)
+        txn.write(new_rel, doc.encoded())
+        txn.delete(old_rel)
+        written = [new_rel]
+        if old_id in priority:
+            priority[list(priority).index(old_id)] = new_id
+            txn.write(CONSTITUTION_FILE, const.encoded())
+            written.append(CONSTITUTION_FILE)
+        case_files = sorted({ws.case_paths[cid] for cid in ws.links.get(old_id, [])})
+        written += plan_relink(txn, case_files, old_id, new_id)
+        txn.commit()
+    return written

@@ -13,6 +13,7 @@ own diff is not read), as `git log` does by default.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -44,6 +45,10 @@ class LogEntry(BaseModel):
     path_before: str | None = None
     rank_before: int | None = None
     rank_after: int | None = None
+    boundary: bool = Field(
+        default=False,
+        description="The oldest commit of a shallow clone: history starts here, the principle may be older.",
+    )
 
 
 @dataclass
@@ -99,11 +104,13 @@ class _Blobs:
 
 def _git_log(loc: RepoLocation, sha: str, limit: int | None) -> list[_Commit]:
     paths = [loc.path(PRINCIPLES_DIR), loc.path(CASES_DIR)]
-    args = ["-z", "--raw", "--no-renames", "--no-abbrev", "--format=%x01%H%x00%an%x00%aI%x00%s"]
+    # Records start with a marker no commit message can predict (a subject may hold any byte but NUL).
+    marker = f"@cstudio-{secrets.token_hex(12)}@"
+    args = ["-z", "--raw", "--no-renames", "--no-abbrev", f"--format={marker}%H%x00%an%x00%aI%x00%s"]
     out = loc.repo.git.log(*args, sha, "--", *paths)
     cut = len(loc.prefix) + 1 if loc.prefix else 0
     commits: list[_Commit] = []
-    for record in out.split("\x01")[1:]:
+    for record in out.split(marker)[1:]:
         parts = record.split("\0")
         commit = _Commit(sha=parts[0], author=parts[1], date=parts[2], subject=parts[3])
         i = 4
@@ -251,9 +258,20 @@ def _path_at(loc: RepoLocation, sha: str, blobs: _Blobs, pid: str) -> str | None
     return None
 
 
+def _shallow_commits(loc: RepoLocation) -> set[str]:
+    """The boundary commits of a shallow clone (empty for a full clone)."""
+    try:
+        text = (Path(loc.repo.common_dir) / "shallow").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return set()
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
 def principle_log(root: Path, principle_id: str, limit: int | None = None, ref: str = "HEAD") -> list[LogEntry]:
     """Commits reachable from `ref` that changed `principle_id`, newest first (empty when none)."""
     check_ref_syntax(ref)
+    if limit is not None and limit < 1:
+        raise BadInputError(f"the limit must be at least 1 (got {limit})")
     with open_repo(root) as loc:
         sha = resolve_ref_in(loc, ref)
         blobs = _Blobs(loc)
@@ -262,9 +280,14 @@ def principle_log(root: Path, principle_id: str, limit: int | None = None, ref: 
         entries: list[LogEntry] = []
         commits = _git_log(loc, sha, None)
         blobs.prefetch([s for c in commits for ch in c.changes for s in (ch.old, ch.new)])
+        shallow = _shallow_commits(loc)
         for commit in commits:
             entry, exists = _entry(commit, blobs, principle_id, exists)
             if entry is not None:
+                if commit.sha in shallow and "added" in entry.changes:
+                    # git shows a shallow clone's oldest commit as adding every file
+                    entry.changes = [k for k in entry.changes if k != "added"]
+                    entry.boundary = True
                 if entry.path is None:
                     entry.path = path
                 elif entry.path_before is not None:

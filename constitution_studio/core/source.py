@@ -6,10 +6,12 @@ validated by exactly the same code.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Protocol
 
 from constitution_studio.core.parsecache import ParseCache
+from constitution_studio.core.storage.safe_paths import UnsafeFileError, read_in_root
 
 PRINCIPLES_DIR = "principles"
 CASES_DIR = "eval_cases"
@@ -34,17 +36,38 @@ class Source(Protocol):
         ...
 
     def fingerprint(self, relpath: str) -> str | None:
-        """Cheap identity of the file's content (git blob id, or size+mtime) for parse caching."""
+        """Identity of the file's content (git blob id, or a hash of its bytes) for parse caching."""
         ...
 
 
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def is_yaml_name(name: str) -> bool:
+    """The one rule for which files are constitution files: `*.yaml` or `*.yml`, lower case."""
+    return name.endswith(YAML_SUFFIXES) and not name.startswith(".")
+
+
+def odd_yaml_name(name: str) -> bool:
+    """A name that looks like YAML but does not count (`X.YAML`, `X.Yml`): reported, not loaded."""
+    return not is_yaml_name(name) and name.lower().endswith(YAML_SUFFIXES) and not name.startswith(".")
+
+
 class DirSource:
-    """The constitution in a folder on disk (the work tree)."""
+    """The constitution in a folder on disk (the work tree).
+
+    Each file is read once, through the path checks of storage.safe_paths (inside the root,
+    regular file, size limit); the bytes are kept, so what the loader parsed and what
+    `Workspace.text` returns later are the same bytes, and the parse cache is keyed on a hash
+    of exactly those bytes (a same-size edit with its mtime restored is still seen).
+    """
 
     def __init__(self, root: Path, label: str = WORKTREE, *, parse_cache: bool = True) -> None:
         self.root = Path(root)
         self._label = label
         self.parse_cache = ParseCache(self.root) if parse_cache else None
+        self._bytes: dict[str, bytes | UnsafeFileError | None] = {}
+        self.odd_names: dict[str, list[str]] = {}
 
     @property
     def label(self) -> str:
@@ -54,18 +77,25 @@ class DirSource:
         base = self.root / folder
         if not base.is_dir():
             return []
-        names = sorted(p.name for p in base.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-        return [f"{folder}/{name}" for name in names]
+        names = sorted(p.name for p in base.iterdir())
+        self.odd_names[folder] = [n for n in names if odd_yaml_name(n)]
+        return [f"{folder}/{name}" for name in names if is_yaml_name(name)]
 
     def read(self, relpath: str) -> bytes | None:
-        try:
-            return (self.root / relpath).read_bytes()
-        except (FileNotFoundError, IsADirectoryError):
-            return None
+        """The file's bytes as first read by this source; UnsafeFileError for what must not be read."""
+        if relpath not in self._bytes:
+            try:
+                self._bytes[relpath] = read_in_root(self.root, relpath)
+            except UnsafeFileError as exc:
+                self._bytes[relpath] = exc
+        found = self._bytes[relpath]
+        if isinstance(found, UnsafeFileError):
+            raise found
+        return found
 
     def fingerprint(self, relpath: str) -> str | None:
         try:
-            st = (self.root / relpath).stat()
-        except FileNotFoundError:
+            raw = self.read(relpath)
+        except UnsafeFileError:
             return None
-        return f"{st.st_size}:{st.st_mtime_ns}"
+        return hashlib.blake2b(raw, digest_size=20).hexdigest() if raw is not None else None

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from constitution_studio.core.diff import ConstitutionDiff, structural_diff
 from constitution_studio.core.gitobjects import parse_cache_for, read_blobs
 from constitution_studio.core.models import Principle
-from constitution_studio.core.source import PRINCIPLES_DIR, WORKTREE, DirSource, Source
+from constitution_studio.core.source import PRINCIPLES_DIR, WORKTREE, DirSource, Source, is_yaml_name
 from constitution_studio.core.workspace import Workspace, load_workspace
 from constitution_studio.core.yamldoc import YamlSyntaxError, decode, load_fast
 from constitution_studio.errors import BadInputError, RefError
@@ -189,7 +189,7 @@ class GitSource:
     def save_parse_cache(self) -> None:
         """After loading: keep the parses of each folder read, for the next process."""
         for folder, tree_sha in self._trees.items():
-            names = [n for n in self._folders[folder] if n.endswith((".yaml", ".yml"))]
+            names = [n for n in self._folders[folder] if is_yaml_name(n)]
             self.parse_cache.save_tree(tree_sha, [self._folders[folder][n].hex() for n in names])
 
     def _blob(self, relpath: str) -> bytes | None:
@@ -200,7 +200,7 @@ class GitSource:
         entries = self._folder(folder)
         if folder in self._trees:
             self.parse_cache.load_tree(self._trees[folder])
-        names = sorted(n for n in entries if n.endswith((".yaml", ".yml")))
+        names = sorted(n for n in entries if is_yaml_name(n))
         # The loader will read every file whose parse is not cached: fetch those in one batch.
         missing = [entries[n].hex() for n in names if self.parse_cache.get(None, entries[n].hex()) is None]
         self._raw.update(read_blobs(self._loc.repo, missing))
@@ -268,7 +268,10 @@ def read_principle_at(root: Path, ref: str, principle_id: str) -> Principle | No
 
 
 def _parse_principle(source: Source, relpath: str) -> Principle | None:
-    raw = source.read(relpath)
+    try:
+        raw = source.read(relpath)
+    except BadInputError:
+        return None
     if raw is None:
         return None
     try:
@@ -286,7 +289,10 @@ def _find_principle(source: Source, principle_id: str) -> Principle | None:
     for relpath in source.list_yaml(PRINCIPLES_DIR):
         if relpath == first or relpath.endswith("/constitution.yaml"):
             continue
-        raw = source.read(relpath)
+        try:
+            raw = source.read(relpath)
+        except BadInputError:
+            continue
         if raw is None or principle_id.encode() not in raw:
             continue
         found = _parse_principle(source, relpath)

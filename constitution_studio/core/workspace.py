@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from constitution_studio.core.findings import CODES, Finding, Severity
 from constitution_studio.core.models import CaseFile, Constitution, EvalCase, Principle, Status
 from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCIPLES_DIR, DirSource, Source
+from constitution_studio.core.storage.safe_paths import UnsafeFileError
 from constitution_studio.core.yamldoc import Locator, YamlSyntaxError, decode, load_fast
 from constitution_studio.errors import BadInputError, NoConstitutionError
 
@@ -36,6 +37,7 @@ class Workspace:
     case_indexes: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict, repr=False)
+    broken_ids: set[str] = field(default_factory=set, repr=False)  # principle files that did not load
     source: Source | None = field(default=None, repr=False)
     _locators: dict[str, Locator] = field(default_factory=dict, repr=False)
     _links: dict[str, list[str]] | None = field(default=None, repr=False)
@@ -77,12 +79,16 @@ class Workspace:
         return [self.cases[cid] for cid in self.links.get(principle_id, [])]
 
     def text(self, relpath: str) -> str:
-        """A file's text. Read lazily: files that came from the parse cache were never decoded."""
+        """A file's text as loaded: the bytes the models were parsed from (the source keeps them),
+        decoded lazily because files that came from the parse cache were never decoded."""
         if relpath not in self.texts:
-            raw = self.source.read(relpath) if self.source is not None else None
+            try:
+                raw = self.source.read(relpath) if self.source is not None else None
+            except BadInputError:
+                raw = None
             if raw is None:
                 raise FileNotFoundError(relpath)
-            self.texts[relpath] = raw.decode("utf-8", errors="replace")
+            self.texts[relpath] = raw.decode("utf-8", errors="replace")  # BOM kept: exact text
         return self.texts[relpath]
 
     def locate(self, relpath: str, loc: Sequence[str | int]) -> tuple[int, int]:
@@ -142,7 +148,13 @@ def _read_yaml(source: Source, relpath: str, ws: Workspace) -> Any:
         cached = cache.get(relpath, fingerprint)
         if cached is not None:
             return cached
-    raw = source.read(relpath)
+    try:
+        raw = source.read(relpath)
+    except UnsafeFileError as exc:
+        ws.findings.append(
+            Finding(path=relpath, line=1, col=1, severity=Severity.ERROR, code=exc.code, message=exc.message)
+        )
+        return None
     if raw is None:
         return None
     try:
@@ -163,8 +175,20 @@ def _read_yaml(source: Source, relpath: str, ws: Workspace) -> Any:
                 line=exc.line or 1,
                 col=exc.col,
                 severity=Severity.ERROR,
-                code="yaml-syntax",
+                code=exc.code,
                 message=exc.message,
+            )
+        )
+        return None
+    if data is None:
+        ws.findings.append(
+            Finding(
+                path=relpath,
+                line=1,
+                col=1,
+                severity=Severity.WARNING if relpath.startswith(CASES_DIR) else Severity.ERROR,
+                code="empty-file",
+                message="the file is empty (or holds only comments)",
             )
         )
         return None
@@ -176,6 +200,13 @@ def _read_yaml(source: Source, relpath: str, ws: Workspace) -> Any:
 def _validate(model: type[BaseModel], data: Any, relpath: str, ws: Workspace, prefix: Sequence[str | int] = ()) -> Any:
     try:
         return model.model_validate(data)
+    except RecursionError:
+        ws.findings.append(
+            Finding(
+                path=relpath, line=1, col=1, severity=Severity.ERROR, code="yaml-syntax", message="nested too deeply"
+            )
+        )
+        return None
     except ValidationError as exc:
 
         def locate(loc: Sequence[str | int]) -> tuple[int, int]:
@@ -206,7 +237,7 @@ def _warning(ws: Workspace, relpath: str, loc: Sequence[str | int], code: str, m
 def _load_constitution(source: Source, ws: Workspace) -> None:
     data = _read_yaml(source, CONSTITUTION_FILE, ws)
     if data is None:
-        if source.read(CONSTITUTION_FILE) is None:
+        if not any(f.path == CONSTITUTION_FILE for f in ws.findings):
             ws.findings.append(
                 Finding(
                     path=CONSTITUTION_FILE,
@@ -226,10 +257,13 @@ def _load_principles(source: Source, ws: Workspace) -> None:
         if relpath == CONSTITUTION_FILE:
             continue
         data = _read_yaml(source, relpath, ws)
-        if data is None:
-            continue
-        principle = _validate(Principle, data, relpath, ws)
+        principle = _validate(Principle, data, relpath, ws) if data is not None else None
         if principle is None:
+            # The file exists but did not load: its ID (from the file name) is still known, so
+            # findings elsewhere do not claim "there is no principles/ID.yaml" as well.
+            ws.broken_ids.add(PurePosixPath(relpath).stem)
+            if isinstance(data, dict) and isinstance(data.get("id"), str):
+                ws.broken_ids.add(data["id"])
             continue
         stem = PurePosixPath(relpath).stem
         if principle.id != stem:
@@ -312,6 +346,8 @@ def _cross_checks(ws: Workspace) -> None:
                 continue
             seen[pid] = index
             principle = ws.principles.get(pid)
+            if principle is None and pid in ws.broken_ids:
+                continue  # its file did not load; that file's own finding is the root cause
             if principle is None:
                 _error(
                     ws,
@@ -343,7 +379,7 @@ def _cross_checks(ws: Workspace) -> None:
     for cid, path in ws.case_paths.items():
         index = ws.case_indexes[cid]
         for j, pid in enumerate(ws.cases[cid].principles):
-            if pid not in ws.principles:
+            if pid not in ws.principles and pid not in ws.broken_ids:
                 _error(
                     ws,
                     path,
@@ -371,9 +407,49 @@ def load_workspace(source: Source) -> Workspace:
     _load_constitution(source, ws)
     _load_principles(source, ws)
     _load_cases(source, ws)
+    _odd_names(source, ws)
     _cross_checks(ws)
-    ws.findings.sort(key=Finding.sort_key)
+    ws.findings.sort(key=_root_cause_first)
     return ws
+
+
+# A file that cannot be read or parsed, or does not fit its format, is the root cause of
+# whatever else goes wrong because of it: such findings are listed first.
+ROOT_CAUSE_CODES = frozenset(
+    {
+        "yaml-syntax",
+        "duplicate-key",
+        "not-utf8",
+        "file-too-large",
+        "empty-file",
+        "outside-root",
+        "not-regular-file",
+        "unreadable-file",
+        "missing-constitution",
+        "schema",
+    }
+)
+
+
+def _root_cause_first(finding: Finding) -> tuple[int, str, int, int, str]:
+    return (0 if finding.code in ROOT_CAUSE_CODES else 1, *finding.sort_key())
+
+
+def _odd_names(source: Source, ws: Workspace) -> None:
+    """Files like `X.YAML` are not loaded (the rule is lower-case .yaml / .yml): say so, once each."""
+    odd = getattr(source, "odd_names", {})
+    for folder in (PRINCIPLES_DIR, CASES_DIR):
+        for name in odd.get(folder, []):
+            ws.findings.append(
+                Finding(
+                    path=f"{folder}/{name}",
+                    line=1,
+                    col=1,
+                    severity=Severity.WARNING,
+                    code="ignored-file",
+                    message="not loaded: constitution files end in lower-case .yaml or .yml",
+                )
+            )
 
 
 def find_root(start: Path) -> Path:

@@ -14,7 +14,7 @@ import re
 import tempfile
 from collections.abc import Sequence
 from io import StringIO
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml as pyyaml
@@ -28,17 +28,24 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
+from constitution_studio.core.storage.safe_paths import MAX_FILE_BYTES, new_file_mode, read_in_root, read_regular
 from constitution_studio.errors import BadInputError, FileChangedError
-
-MAX_FILE_BYTES = 1024 * 1024
 
 
 class YamlSyntaxError(BadInputError):
     """Malformed YAML, with the line and column of the problem."""
 
+    code = "yaml-syntax"
+
     def __init__(self, message: str, *, path: str | None, line: int, col: int) -> None:
         super().__init__(message, path=path, line=line)
         self.col = col
+
+
+class DuplicateKeyError(YamlSyntaxError):
+    """A mapping names the same key twice; YAML forbids it and readers disagree on which wins."""
+
+    code = "duplicate-key"
 
 
 # --- fast reads ------------------------------------------------------------------------
@@ -63,18 +70,90 @@ _FastLoader.add_implicit_resolver(
 )
 
 
+def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
+    """SafeConstructor's mapping, refusing a key given twice (YAML says keys are unique)."""
+    if isinstance(node, pyyaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, pyyaml.ScalarNode):
+                key = key_node.value
+                if key in seen:
+                    raise DuplicateKeyError(
+                        f"duplicate key '{key}' (first at line {seen[key]}, "
+                        f"again at line {key_node.start_mark.line + 1}); remove one",
+                        path=None,
+                        line=key_node.start_mark.line + 1,
+                        col=key_node.start_mark.column + 1,
+                    )
+                seen[key] = key_node.start_mark.line + 1
+    return pyyaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_FastLoader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
+
+
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+_BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_STARTS = ("quoted scalar", "flow mapping", "flow sequence", "flow collection", "block scalar", "a block collection")
+
+
+def diagnose(text: str, path: str | None, line: int, col: int, problem: str) -> YamlSyntaxError:
+    """The finding for a YAML error: merge conflict markers and control characters named as such."""
+    marker = _CONFLICT.search(text)
+    if marker is not None:
+        at = text.count("\n", 0, marker.start()) + 1
+        return YamlSyntaxError(
+            f"merge conflict markers ({marker.group(1)}): resolve the conflict and remove the markers",
+            path=path,
+            line=at,
+            col=1,
+        )
+    bad = _BAD_CHAR.search(text)
+    if bad is not None:
+        at = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        return YamlSyntaxError(
+            f"control character U+{ord(bad.group()):04X} is not allowed in YAML", path=path, line=at, col=column
+        )
+    return YamlSyntaxError(f"invalid YAML: {problem}", path=path, line=line, col=col)
+
+
+def _mark_of(exc: Any) -> tuple[Any, str]:
+    """Where to point: where an unclosed construct starts, else where the parser gave up."""
+    context = str(exc.context or "")
+    problem = str(exc.problem or exc.context or "invalid YAML")
+    if exc.context_mark is not None and any(word in context for word in _STARTS):
+        return exc.context_mark, f"{context.replace('while scanning', 'unclosed').replace('while parsing', 'unclosed')}"
+    return exc.problem_mark or exc.context_mark, problem
+
+
 def load_fast(text: str, path: str | None = None) -> Any:
     """Parse YAML to plain Python data; raises YamlSyntaxError with the line."""
     try:
         return pyyaml.load(text, Loader=_FastLoader)
+    except DuplicateKeyError as exc:
+        exc.path = path
+        raise
     except pyyaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        mark, problem = _mark_of(exc)
         line = mark.line + 1 if mark else 1
         col = mark.column + 1 if mark else 1
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlSyntaxError(f"invalid YAML: {problem}", path=path, line=line, col=col) from None
+        raise diagnose(text, path, line, col, problem) from None
     except pyyaml.YAMLError as exc:
-        raise YamlSyntaxError(f"invalid YAML: {exc}", path=path, line=1, col=1) from None
+        raise diagnose(text, path, 1, 1, str(exc)) from None
+    except RecursionError:
+        raise YamlSyntaxError("invalid YAML: nested too deeply", path=path, line=1, col=1) from None
+
+
+def compose_fast(text: str, path: str | None = None) -> Any:
+    """libyaml's node tree (with marks) of one document; YamlSyntaxError like load_fast."""
+    try:
+        return pyyaml.compose(text, Loader=_FastLoader)
+    except pyyaml.MarkedYAMLError as exc:
+        mark, problem = _mark_of(exc)
+        raise diagnose(text, path, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1, problem) from None
+    except (pyyaml.YAMLError, RecursionError) as exc:
+        raise diagnose(text, path, 1, 1, str(exc) or "nested too deeply") from None
 
 
 def decode(data: bytes, path: str | None = None) -> str:
@@ -86,7 +165,7 @@ def decode(data: bytes, path: str | None = None) -> str:
             line=1,
         )
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8")  # a BOM stays as U+FEFF: both parsers skip it, saves keep it
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise BadInputError(f"file is not UTF-8 (byte 0x{data[exc.start]:02x})", path=path, line=line) from None
@@ -108,10 +187,25 @@ def load_roundtrip(text: str, path: str | None = None) -> Any:
     try:
         return house_yaml().load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        if "duplicate key" in str(exc.problem or "") and exc.problem_mark is not None:
+            first = exc.context_mark.line + 1 if exc.context_mark else 1
+            again = exc.problem_mark.line + 1
+            raise DuplicateKeyError(
+                f"duplicate key (first at line {first}, again at line {again}); remove one",
+                path=path,
+                line=again,
+                col=exc.problem_mark.column + 1,
+            ) from None
+        mark, problem = _mark_of(exc)
         line = mark.line + 1 if mark else 1
         col = mark.column + 1 if mark else 1
-        raise YamlSyntaxError(f"invalid YAML: {exc.problem or exc.context}", path=path, line=line, col=col) from None
+        raise diagnose(text, path, line, col, problem) from None
+    except RecursionError:
+        raise YamlSyntaxError("invalid YAML: nested too deeply", path=path, line=1, col=1) from None
+    except Exception as exc:  # ruamel raises a few unmarked errors (e.g. ReaderError) on odd bytes
+        if isinstance(exc, BadInputError):
+            raise
+        raise diagnose(text, path, 1, 1, str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
 
 def dump_roundtrip(data: Any) -> str:
@@ -174,17 +268,27 @@ def styled_like(old: Any, new: str) -> Any:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder, fsync, rename: readers see old or new, never half."""
-    path = Path(path)
-    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    """Write via a temp file in the same folder, fsync, rename: readers see old or new, never half.
+
+    Writes through a symlink to its target (the link stays), keeps the file's mode (a new file
+    gets 0666 less the umask) and refuses a read-only file. Constitution files go through
+    `storage.journal.Transaction` instead, which adds the root checks and the journal.
+    """
+    path = Path(os.path.realpath(path))
+    if path.exists():
+        st = path.stat()
+        if not st.st_mode & 0o200:
+            raise BadInputError("the file is read-only; refusing to replace it", path=str(path))
+        mode = st.st_mode & 0o777
+    else:
+        mode = new_file_mode()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -197,20 +301,47 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def _root_of(path: Path, display_path: str) -> Path | None:
+    """The constitution root when `display_path` is `path` relative to it under principles/ or eval_cases/."""
+    rel = PurePosixPath(display_path)
+    if rel.is_absolute() or len(rel.parts) < 2 or rel.parts[0] not in ("principles", "eval_cases"):
+        return None
+    if Path(path).parts[-len(rel.parts) :] != rel.parts:
+        return None
+    return Path(path).parents[len(rel.parts) - 1]
+
+
 class YamlDocument:
-    """A file loaded round-trip, edited in place, saved atomically unless it changed on disk."""
+    """A file loaded round-trip, edited in place, saved atomically unless it changed on disk.
+
+    Saving keeps what the file looked like: its line endings (LF or CRLF), a UTF-8 BOM, and
+    its mode; constitution files are written through one journalled, locked transaction.
+    """
 
     def __init__(self, path: Path, original: bytes, data: Any, display_path: str | None = None) -> None:
         self.path = Path(path)
         self.original = original
         self.data = data
         self.display_path = display_path or str(path)
+        self.bom = original.startswith(_BOM)
+        self.crlf = b"\r\n" in original
+
+    @classmethod
+    def from_bytes(cls, path: Path, raw: bytes, display_path: str | None = None) -> YamlDocument:
+        text = decode(raw, display_path or str(path))
+        return cls(Path(path), raw, load_roundtrip(text, display_path or str(path)), display_path)
 
     @classmethod
     def load(cls, path: Path, display_path: str | None = None) -> YamlDocument:
-        raw = Path(path).read_bytes()
-        text = decode(raw, display_path or str(path))
-        return cls(Path(path), raw, load_roundtrip(text, display_path or str(path)), display_path)
+        display = display_path or str(path)
+        root = _root_of(Path(path), display)
+        raw = read_in_root(root, display) if root is not None else read_regular(Path(path), display)
+        if raw is None:
+            raise BadInputError("the file does not exist", path=display)
+        return cls.from_bytes(Path(path), raw, display_path)
 
     @classmethod
     def new(cls, path: Path, text: str, display_path: str | None = None) -> YamlDocument:
@@ -233,6 +364,14 @@ class YamlDocument:
     def text(self) -> str:
         return dump_roundtrip(self.data)
 
+    def encoded(self, text: str | None = None) -> bytes:
+        """The bytes to write: the text with the file's own line endings and BOM."""
+        text = self.text() if text is None else text
+        if self.crlf:
+            text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+        data = text.encode("utf-8")
+        return _BOM + data if self.bom and not data.startswith(_BOM) else data
+
     def changed_on_disk(self) -> bool:
         try:
             current = self.path.read_bytes()
@@ -242,6 +381,17 @@ class YamlDocument:
 
     def save(self) -> None:
         """Atomic write; refuses when someone else changed the file since it was loaded."""
+        data = self.encoded()
+        root = _root_of(self.path, self.display_path)
+        if root is not None:
+            from constitution_studio.core.storage.journal import Transaction
+
+            txn = Transaction(root)
+            txn.expect(self.display_path, self.original or None)
+            txn.write(self.display_path, data)
+            txn.commit()
+            self.original = data
+            return
         if self.changed_on_disk():
             raise FileChangedError(
                 "the file changed on disk since it was loaded; reload it and apply the edit again",
@@ -249,6 +399,5 @@ class YamlDocument:
             )
         if not self.original and self.path.exists():
             raise FileChangedError("the file already exists", path=self.display_path)
-        data = self.text().encode("utf-8")
         atomic_write(self.path, data)
         self.original = data

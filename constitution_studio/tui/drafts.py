@@ -18,6 +18,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString
 
 from constitution_studio.core.models import PRINCIPLE_ID_PATTERN, Principle, Status
 from constitution_studio.core.source import PRINCIPLES_DIR
+from constitution_studio.core.storage.journal import Transaction
 from constitution_studio.core.yamldoc import YamlDocument, load_roundtrip
 from constitution_studio.errors import BadInputError
 
@@ -160,14 +161,14 @@ def write_draft(root: Path, draft: Draft) -> str:
         doc.save()
         return draft.relpath
     new_rel = f"{PRINCIPLES_DIR}/{new_id}.yaml"
-    old_doc_path = doc.path
-    if doc.changed_on_disk():
-        doc.save()  # raises FileChangedError with the right message
     if (root / new_rel).exists():
         raise BadInputError(f"cannot rename to {new_id}: {new_rel} already exists", path=draft.relpath)
-    renamed = YamlDocument(root / new_rel, b"", doc.data, new_rel)
-    renamed.save()
-    old_doc_path.unlink()
+    txn = Transaction(root)  # the new file and the old one's removal, together or not at all
+    txn.expect(draft.relpath, doc.original)
+    txn.expect(new_rel, None)
+    txn.write(new_rel, doc.encoded())
+    txn.delete(draft.relpath)
+    txn.commit()
     return new_rel
 
 

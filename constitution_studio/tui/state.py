@@ -12,6 +12,8 @@ from pathlib import Path
 from constitution_studio.core.authoring import relink_cases, reorder
 from constitution_studio.core.models import Principle
 from constitution_studio.core.source import CONSTITUTION_FILE
+from constitution_studio.core.storage.journal import recover
+from constitution_studio.core.storage.locking import constitution_lock
 from constitution_studio.core.workspace import Workspace, load_root
 from constitution_studio.core.yamldoc import YamlDocument, load_roundtrip
 from constitution_studio.errors import BadInputError, FileChangedError
@@ -197,8 +199,14 @@ class Studio:
     def save_all(self) -> SaveOutcome:
         """Write every dirty draft and the order; nothing at all when any draft has a problem.
 
-        Raises FileChangedError before writing anything when a file changed on disk.
+        Raises FileChangedError before writing anything when a file changed on disk. Holds the
+        constitution's write lock (the one every CLI writer takes) from the check to the last write.
         """
+        with constitution_lock(self.root):
+            recover(self.root)
+            return self._save_all()
+
+    def _save_all(self) -> SaveOutcome:
         outcome = SaveOutcome()
         dirty = {k: d for k, d in self.drafts.items() if d.dirty}
         for key in dirty:

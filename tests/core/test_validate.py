@@ -162,6 +162,37 @@ def _dup_principle(root: Path) -> None:
 CASES_TABLE[9] = ("duplicate-principle-id", _dup_principle, "principles/HON-99.yaml:2", "principles/HON-01.yaml:1")
 
 
+def _symlink_out(root: Path) -> None:
+    outside = root.parent / "secret.yaml"
+    outside.write_text("id: SECRET-01\ntitle: do not echo me\n", encoding="utf-8")
+    (root / "principles/LEAK-01.yaml").symlink_to(outside)
+
+
+def _folder_named_yaml(root: Path) -> None:
+    (root / "principles/DIR-01.yaml").mkdir()
+
+
+def _unreadable(root: Path) -> None:
+    path = root / "principles/HON-01.yaml"
+    path.unlink()
+    path.symlink_to("HON-01-gone.yaml")  # dangling: unreadable whoever runs the test (root reads mode 000)
+
+
+CASES_TABLE += [
+    (
+        "duplicate-key",
+        replace("principles/HARM-01.yaml", "status: active", "status: active\nstatus: draft"),
+        "principles/HARM-01.yaml:10",
+        "line 9",
+    ),
+    ("empty-file", write("principles/HON-01.yaml", b"# nothing here\n"), "principles/HON-01.yaml:1", "empty"),
+    ("outside-root", _symlink_out, "principles/LEAK-01.yaml:1", "outside"),
+    ("not-regular-file", _folder_named_yaml, "principles/DIR-01.yaml:1", "folder"),
+    ("unreadable-file", _unreadable, "principles/HON-01.yaml:1", ""),
+    ("ignored-file", write("principles/NEW-01.YAML", b"id: NEW-01\n"), "principles/NEW-01.YAML:1", "lower-case"),
+]
+
+
 def test_the_mini_fixture_is_valid() -> None:
     ws = load_root(MINI)
     assert ws.findings == []

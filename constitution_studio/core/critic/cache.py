@@ -9,16 +9,23 @@ not part of the key (see docs/critic.md).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-CACHE_DIR = ".cstudio"
+from constitution_studio.core.statedir import STATE_DIR, state_dir_problem, trusted_state_dir
+
+CACHE_DIR = STATE_DIR
 CACHE_FILE = "critic.sqlite"
+CACHE_LOCK_TIMEOUT_S = 10.0
+log = logging.getLogger("constitution_studio")
 SCHEMA_VERSION = 2  # bump when prompt assembly or tokenization changes (ids, not only text)
 
 _SCHEMA = """
@@ -61,32 +68,109 @@ class Entry:
 
 
 class ScoreCache:
-    """A tiny key -> probability store; safe to open from several processes (WAL)."""
+    """A tiny key -> probability store; safe to open from several processes (WAL).
 
-    def __init__(self, path: Path) -> None:
+    Never trusted blindly and never fatal: when `.cstudio/` is untrusted (a symlink, not a
+    folder, tracked by git: see statedir) or the cache file is a symlink, scores are kept in
+    memory for this run only; a corrupt or truncated file is moved aside and rebuilt; a cache
+    locked by another process for too long is skipped. Each says so in one warning line.
+    """
+
+    def __init__(self, path: Path, *, root: Path | None = None) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        ignore = path.parent / ".gitignore"
-        if not ignore.exists():  # keep the cache out of the user's git repo, whatever their .gitignore says
-            ignore.write_text("# written by cstudio: the critic's score cache\n*\n", encoding="utf-8")
-        self._db = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._db.commit()
+        self.note: str | None = None
+        problem = state_dir_problem(root, CACHE_FILE) if root is not None else None
+        if problem is None and path.is_symlink():
+            problem = f"{path.name} is a symlink"
+        if problem is None and root is not None and trusted_state_dir(root) is None:
+            problem = f"{CACHE_DIR}/ cannot be created"
+        if problem is None and root is None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                ignore = path.parent / ".gitignore"
+                if not os.path.lexists(ignore):  # keep the cache out of the user's git repo
+                    ignore.write_text("# written by cstudio: the critic's score cache\n*\n", encoding="utf-8")
+            except OSError as exc:
+                problem = f"{path.parent} cannot be written ({exc.strerror})"
+        if problem is not None:
+            self._warn(f"not using the score cache: {problem}; scores are kept for this run only")
+            self._db = self._memory()
+            return
+        try:
+            self._db = self._open(path)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                self._warn(
+                    f"the score cache {path.name} is locked by another process; scores are kept for this run only"
+                )
+                self._db = self._memory()
+                return
+            self._db = self._rebuild(path, exc)
+        except sqlite3.DatabaseError as exc:
+            self._db = self._rebuild(path, exc)
+
+    def _warn(self, message: str) -> None:
+        self.note = message
+        log.warning(message)
+
+    @staticmethod
+    def _memory() -> sqlite3.Connection:
+        db = sqlite3.connect(":memory:", check_same_thread=False)
+        db.executescript(_SCHEMA)
+        return db
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(str(path), timeout=CACHE_LOCK_TIMEOUT_S, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            db.execute("SELECT COUNT(*) FROM scores").fetchone()
+            db.commit()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _rebuild(self, path: Path, exc: BaseException) -> sqlite3.Connection:
+        """Move a broken cache file (and its WAL files) aside and start an empty one."""
+        aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                part = path.with_name(path.name + suffix)
+                if os.path.lexists(part):
+                    os.replace(part, aside.with_name(aside.name + suffix))
+            db = self._open(path)
+        except (OSError, sqlite3.Error) as again:
+            self._warn(f"the score cache {path.name} is unusable ({again}); scores are kept for this run only")
+            return self._memory()
+        self._warn(f"the score cache was unreadable ({exc}); moved it aside to {aside.name} and started a new one")
+        return db
 
     @classmethod
     def for_root(cls, root: Path) -> ScoreCache:
-        return cls(root / CACHE_DIR / CACHE_FILE)
+        return cls(Path(root) / CACHE_DIR / CACHE_FILE, root=Path(root))
 
     def get_many(self, keys: Sequence[str]) -> dict[str, float]:
         found: dict[str, float] = {}
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(f"SELECT key, probability FROM scores WHERE key IN ({marks})", chunk)
-            found.update({k: float(p) for k, p in rows})
+        try:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"SELECT key, probability FROM scores WHERE key IN ({marks})", chunk)
+                found.update({k: float(p) for k, p in rows})
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            return {}
         return found
+
+    def _fail(self, exc: sqlite3.Error) -> None:
+        """A cache that breaks mid-run: keep going without it (scores in memory), say so once."""
+        self._warn(f"the score cache failed ({exc}); scores are kept for this run only")
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        self._db = self._memory()
 
     def put_many(self, entries: Iterable[Entry]) -> None:
         """Insert and commit (one transaction per call, i.e. per scored batch)."""
@@ -94,13 +178,23 @@ class ScoreCache:
         rows = [(e.key, e.probability, e.model, e.template, e.method, e.variant, now) for e in entries]
         if not rows:
             return
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def clear(self) -> int:
-        with self._db:
-            n = self._db.execute("DELETE FROM scores").rowcount
-        self._db.execute("VACUUM")
+        try:
+            with self._db:
+                n = self._db.execute("DELETE FROM scores").rowcount
+            self._db.execute("VACUUM")
+        except sqlite3.DatabaseError as exc:  # corrupt beyond what opening noticed
+            self._db.close()
+            self._db = self._rebuild(self.path, exc)
+            return 0
         return int(n)
 
     def stats(self) -> dict[str, object]:

@@ -1,11 +1,13 @@
 """The structural diff as terminal text, with optional ANSI colour (no UI library needed).
 
-Without colour, rewording is marked git-style: `[-old words-]{+new words+}`.
+Without colour, rewording is marked git-style: `[-old words-]{+new words+}`. Every string that
+came from a file goes through `sanitize`, so wording cannot carry terminal escapes to the reader.
 """
 
 from __future__ import annotations
 
 from constitution_studio.core.diff import CaseChange, ConstitutionDiff, PrincipleChange
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.worddiff import WordOp
 
 RED, GREEN, YELLOW, CYAN, BOLD, DIM, STRIKE, RESET = (
@@ -30,6 +32,7 @@ class _Style:
 
 
 def version_name(label: str, commit: str | None) -> str:
+    label = sanitize(label)
     return f"{label} ({commit[:7]})" if commit and commit[:7] != label else label
 
 
@@ -38,12 +41,13 @@ def render_words(words: list[WordOp], color: bool) -> str:
     s = _Style(color)
     out = []
     for op in words:
+        text = sanitize(op.text, keep_newlines=True)
         if op.op == "equal":
-            out.append(op.text)
+            out.append(text)
         elif op.op == "delete":
-            out.append(s(op.text, RED, STRIKE) if color else f"[-{op.text}-]")
+            out.append(s(text, RED, STRIKE) if color else f"[-{text}-]")
         else:
-            out.append(s(op.text, GREEN, BOLD) if color else f"{{+{op.text}+}}")
+            out.append(s(text, GREEN, BOLD) if color else f"{{+{text}+}}")
     return "".join(out)
 
 
@@ -54,22 +58,23 @@ def _rank(value: int | None) -> str:
 def _principle(p: PrincipleChange, s: _Style) -> list[str]:
     kinds = ", ".join(s(k, _KIND_COLOUR.get(k, YELLOW)) for k in p.changes)
     rank = f"rank {_rank(p.rank_base)} -> {_rank(p.rank_head)}" if p.rank_base != p.rank_head else ""
-    head = f"{s(p.id, BOLD)}  {kinds}"
+    head = f"{s(sanitize(p.id), BOLD)}  {kinds}"
     if "moved" in p.changes or rank:
         head += f"  {s(rank, CYAN if 'moved' in p.changes else DIM)}" if rank else ""
-    lines = [head, f"  {p.title}"]
+    lines = [head, f"  {sanitize(p.title)}"]
     if "reworded" in p.changes:
         lines.append("  statement: " + render_words(p.words, s.color).replace("\n", "\n    "))
     if "added" in p.changes and p.statement_head:
-        lines.append("  statement: " + s(p.statement_head, GREEN))
+        lines.append("  statement: " + s(sanitize(p.statement_head, keep_newlines=True), GREEN))
     if "removed" in p.changes and p.statement_base:
-        lines.append("  statement: " + s(p.statement_base, RED))
+        lines.append("  statement: " + s(sanitize(p.statement_base, keep_newlines=True), RED))
     if p.fields:
         lines.append("  fields: " + ", ".join(p.fields))
     if p.path_base and p.path_head and p.path_base != p.path_head:
-        lines.append(f"  file: {p.path_base} -> {p.path_head}")
+        lines.append(f"  file: {sanitize(p.path_base)} -> {sanitize(p.path_head)}")
     if p.links_added or p.links_removed:
-        linked = [s(f"+{c}", GREEN) for c in p.links_added] + [s(f"-{c}", RED) for c in p.links_removed]
+        linked = [s(f"+{sanitize(c)}", GREEN) for c in p.links_added]
+        linked += [s(f"-{sanitize(c)}", RED) for c in p.links_removed]
         lines.append("  cases: " + " ".join(linked))
     return lines
 
@@ -80,8 +85,9 @@ def _case(c: CaseChange, s: _Style) -> str:
     if c.fields:
         detail.append("fields: " + ", ".join(c.fields))
     if c.principles_added or c.principles_removed:
-        detail.append(" ".join([f"+{p}" for p in c.principles_added] + [f"-{p}" for p in c.principles_removed]))
-    return f"  {c.id}  {', '.join(parts)}" + (f"  ({'; '.join(detail)})" if detail else "")
+        links = [f"+{p}" for p in c.principles_added] + [f"-{p}" for p in c.principles_removed]
+        detail.append(sanitize(" ".join(links)))
+    return f"  {sanitize(c.id)}  {', '.join(parts)}" + (f"  ({'; '.join(detail)})" if detail else "")
 
 
 def summary_line(diff: ConstitutionDiff) -> str:
