@@ -40,3 +40,22 @@ def test_bad_edit_shows_problems(mini_root: Path, snap_compare: Any) -> None:
 
 def test_help_screen(mini_root: Path, snap_compare: Any) -> None:
     assert snap_compare(StudioApp(mini_root), terminal_size=SIZE, press=["f1"], run_before=no_blink)
+
+
+SMALL = (80, 24)
+
+
+def test_main_screen_80x24_list(mini_root: Path, snap_compare: Any) -> None:
+    assert snap_compare(StudioApp(mini_root), terminal_size=SMALL, run_before=no_blink)
+
+
+def test_main_screen_80x24_editor(mini_root: Path, snap_compare: Any) -> None:
+    assert snap_compare(StudioApp(mini_root), terminal_size=SMALL, press=["f3"], run_before=no_blink)
+
+
+def test_main_screen_80x24_cases(mini_root: Path, snap_compare: Any) -> None:
+    assert snap_compare(StudioApp(mini_root), terminal_size=SMALL, press=["f4"], run_before=no_blink)
+
+
+def test_help_screen_80x24(mini_root: Path, snap_compare: Any) -> None:
+    assert snap_compare(StudioApp(mini_root), terminal_size=SMALL, press=["f1"], run_before=no_blink)

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, OptionList
 
 from constitution_studio.tui.app import StudioApp
 from constitution_studio.tui.screens.versions import HistoryScreen, VersionsScreen
@@ -106,3 +106,21 @@ async def test_compare_includes_unsaved_edits_and_writes_nothing(mini_root: Path
         assert "including 1 unsaved edit" in screen_text(app)
         assert app.studio.dirty  # comparing does not save
     assert {p: p.read_bytes() for p in (mini_root / "principles").iterdir()} == before
+
+
+async def test_title_change_shows_old_and_new_and_each_commit_is_listed_once(mini_root: Path, screen_text: Any) -> None:
+    git(mini_root, "init", "-q", "-b", "main")
+    commit_all(mini_root, "first version")
+    path = mini_root / "principles/HON-01.yaml"
+    path.write_text(path.read_text().replace("title: Do not make things up", "title: Never invent facts"))
+    app = StudioApp(mini_root)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "title: Do not make things up → Never invent facts" in text
+        options = app.screen.query_one("#refs", OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert ids == ["main"]  # the branch; its tip commit is not listed again

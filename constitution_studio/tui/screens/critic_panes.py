@@ -117,8 +117,9 @@ class CriticPanes(Screen[None]):
         for n, statement in enumerate(wordings):
             offset = n * len(cases)
 
-            def progress(finished: int, _of: int, offset: int = offset) -> None:
-                self.post_message(CriticProgressed(pid, offset + finished, total))
+            def progress(finished: int, of: int, offset: int = offset) -> None:
+                share = min(finished * len(cases) // max(of, 1), len(cases))  # the critic counts its own units
+                self.post_message(CriticProgressed(pid, offset + share, total))
 
             for case_id, label in score_wording(critic, pid, statement, cases, worker.cancelled_event, progress):
                 done += 1
@@ -146,23 +147,23 @@ class CriticPanes(Screen[None]):
     def _progressed(self, event: CriticProgressed) -> None:
         if event.principle_id != self.running:
             return
-        self.run_progress = (max(event.done, self.run_progress[0]), event.total)
+        self.run_progress = (min(max(event.done, self.run_progress[0]), event.total), event.total)
         self.show_progress()
 
     @on(CaseScored)
     def _scored(self, event: CaseScored) -> None:
         self.studio.record(event.principle_id, event.statement, event.case_id, event.label)
         if event.principle_id == self.running:
-            self.run_progress = (max(event.done, self.run_progress[0]), event.total)
+            self.run_progress = (min(max(event.done, self.run_progress[0]), event.total), event.total)
             self.show_progress()
         if event.principle_id == self.current and (event.done == event.total or event.done % 8 == 0):
             self.refresh_cases()
 
     @on(CriticFinished)
     def _critic_done(self, event: CriticFinished) -> None:
-        if event.principle_id == self.running:
-            self.running = None
-        self.query_one(CasesPanel).idle()
+        if event.principle_id == self.running and not (event.cancelled and self.critic_running()):
+            self.running = None  # (a cancelled run ending late leaves a newer run's state alone)
+        self.show_progress()
         self.studio_app.critic_finished(event.principle_id)
         self.principle_table.invalidate(event.principle_id)
         if event.principle_id == self.current:
@@ -199,6 +200,7 @@ class CriticPanes(Screen[None]):
 
     def action_cancel_critic(self) -> None:
         self.workers.cancel_group(self, "critic")
+        self.running = None
         self.query_one(CasesPanel).idle()  # at once: the worker may still be inside a batch
         self.notify("Critic run cancelled; the results it finished are kept")
 

@@ -16,6 +16,22 @@ INTRO = (
     "Nothing is written until you save (ctrl+s); quitting with unsaved edits asks first."
 )
 
+WORDS = """[b]Words on screen[/b]
+[b]Critic[/b]  a local language model that reads a principle and a conversation and says whether the
+  response violates or complies with it (for a pair: which response, a or b, follows it better).
+[b]Probability[/b]  how sure the critic is, from 0 to 1: 0.83 "violates" means it leans 83% towards
+  violates. The label is the side of the threshold (usually 0.5) the probability falls on.
+[b]Saved / edited wording[/b]  the critic's label under the statement on disk and under your edit.
+  "(cached)" means the label was read from earlier runs, not computed now.
+[b]Flip[/b]  a case whose label changes between the saved and the edited wording.
+[b]Gold[/b]  a person's verdict on a case; the critic is checked against it.
+[b]Δ (change)[/b]  how far the probability moved; [b]noise band[/b] how far it moves when only the
+  judge prompt's wording changes. A flip inside the noise band may not be your edit's doing.
+[b]Trust[/b]  how well the critic agrees with gold (κ, kappa: 1 is full agreement, 0 is chance;
+  n is the number of gold cases). With unknown or untrusted: calibrate (`cstudio calibrate`),
+  add gold labels to more cases, or configure a stronger critic model (docs/critic.md).
+"""
+
 
 def bindings_table(sections: list[tuple[str, list[Binding]]]) -> Table:
     table = Table(box=None, expand=True, show_header=False, padding=(0, 2))
@@ -28,7 +44,7 @@ def bindings_table(sections: list[tuple[str, list[Binding]]]) -> Table:
             if not b.description or b.key in seen:
                 continue
             seen.add(b.key)
-            table.add_row(b.key_display or b.key, b.description)
+            table.add_row(b.key_display or b.key, b.tooltip or b.description)
         table.add_row("", "")
     return table
 
@@ -71,3 +87,4 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-body"):
             yield Static("[b]Constitution Studio — keys[/b]\n" + INTRO + "\n")
             yield Static(bindings_table(self.sections))
+            yield Static(WORDS)

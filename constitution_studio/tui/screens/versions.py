@@ -37,8 +37,16 @@ def word_diff_text(ops: list[Any], side: str = "both") -> Text:
     return text
 
 
-def change_detail(change: Any) -> RenderableType:
-    """One principle's change: kinds, rank move, reworded statement, fields, links."""
+def field_text(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "(none)"
+    if hasattr(value, "value"):
+        return str(value.value)
+    return "(none)" if value in (None, "") else str(value)
+
+
+def change_detail(change: Any, old: Any = None, new: Any = None) -> RenderableType:
+    """One principle's change: kinds, rank move, reworded statement, each changed field old → new, links."""
     parts: list[RenderableType] = [Text.assemble((change.id, "bold"), f"  {change.title}")]
     parts.append(Text("changes: " + ", ".join(change.changes), style="yellow"))
     if "moved" in change.changes:
@@ -48,8 +56,10 @@ def change_detail(change: Any) -> RenderableType:
         parts.append(word_diff_text(change.words))
     elif change.statement_head or change.statement_base:
         parts.append(Text(change.statement_head or change.statement_base or ""))
-    if change.fields:
-        parts.append(Text("fields changed: " + ", ".join(change.fields)))
+    for name in change.fields:
+        before = field_text(getattr(old, name, None)) if old is not None else "?"
+        after = field_text(getattr(new, name, None)) if new is not None else "?"
+        parts.append(Text.assemble(f"{name}: ", (before, "red strike"), " → ", (after, "green")))
     if change.links_added:
         parts.append(Text("cases linked: " + ", ".join(change.links_added), style="green"))
     if change.links_removed:
@@ -66,6 +76,7 @@ class VersionsScreen(Screen[None]):
     ]
 
     unsaved = 0
+    _sides: tuple[dict[str, Any], dict[str, Any]] = ({}, {})  # base and head principles of the last diff
 
     def __init__(self, studio: Studio, principle_id: str | None) -> None:
         super().__init__(id="versions")
@@ -112,9 +123,11 @@ class VersionsScreen(Screen[None]):
     def _show_refs(self, refs: list[Any]) -> None:
         options = self.query_one("#refs", OptionList)
         options.clear_options()
+        shown: set[str] = set()
         for ref in refs:
-            if ref.name == WORKTREE:
-                continue
+            if ref.name == WORKTREE or ref.name in shown or (ref.kind == "commit" and ref.sha in shown):
+                continue  # a commit that a branch or tag above already names is listed once
+            shown.update(x for x in (ref.name, ref.sha) if x)
             label = Text.assemble((ref.name, "bold"), f"  {ref.kind}", (f"  {ref.subject[:40]}", "dim"))
             options.add_option(Option(label, id=ref.name))
         options.focus()
@@ -144,10 +157,11 @@ class VersionsScreen(Screen[None]):
         if order is not None and head.constitution is not None:
             head.constitution = head.constitution.model_copy(update={"priority": order})
         diff = structural_diff(base, head, base_commit=base_sha)
-        self.app.call_from_thread(self._show_diff, diff)
+        self.app.call_from_thread(self._show_diff, diff, base.principles, head.principles)
 
-    def _show_diff(self, diff: Any) -> None:
+    def _show_diff(self, diff: Any, old: dict[str, Any] | None = None, new: dict[str, Any] | None = None) -> None:
         self.diff = diff
+        self._sides = (old or {}, new or {})
         table = self.query_one("#diff-table", DataTable)
         table.clear()
         for change in diff.principles:
@@ -183,7 +197,8 @@ class VersionsScreen(Screen[None]):
         change = self.diff.principle(pid) if self.diff is not None else None
         if change is not None:
             self.principle_id = pid
-            self.query_one("#diff-detail", Static).update(change_detail(change))
+            old, new = self._sides
+            self.query_one("#diff-detail", Static).update(change_detail(change, old.get(pid), new.get(pid)))
 
     def action_history(self) -> None:
         if self.principle_id and self.principle_id in self.studio.ws.principles:

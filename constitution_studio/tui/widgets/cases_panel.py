@@ -34,8 +34,8 @@ LABEL_STYLE = {"violates": "red", "complies": "green", "a": "cyan", "b": "magent
 COLUMNS = (
     ("case", "Case", 8),
     ("gold", "Gold", 8),
-    ("saved", "Saved wording", 15),
-    ("edited", "Edited wording", 15),
+    ("saved", "Saved wording", 20),
+    ("edited", "Edited wording", 20),
     ("flip", "Flip", 17),
     ("prompt", "Prompt", PROMPT_WIDTH),
 )
@@ -57,7 +57,7 @@ def gold_words(gold: object) -> str:
 def label_text(label: Label | None, pending: bool = False) -> Text:
     if label is None:
         return Text("·" if pending else "", style="dim")
-    cached = "" if not label.cached else " ⟲"
+    cached = "" if not label.cached else " cached"
     return Text.assemble((label.label, LABEL_STYLE.get(label.label, "")), f" {label.probability:.2f}{cached}")
 
 

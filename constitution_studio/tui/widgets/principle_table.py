@@ -48,6 +48,10 @@ def search_text(studio: Studio, pid: str) -> str:
     return "\t".join(parts).lower()
 
 
+def _saved_rank(studio: Studio, pid: str) -> int | None:
+    return studio.saved_order.index(pid) + 1 if pid in studio.saved_order else None
+
+
 def _fit(text: str, width: int, right: bool = False) -> str:
     if len(text) > width:
         text = text[: width - 1] + "…"
@@ -135,8 +139,9 @@ class PrincipleTable(LineList):
             rank = studio.rank(pid)
             dirty = studio.is_dirty(pid)
             edited = studio.edited(pid) if dirty else None
+            moved = studio.order_dirty and rank is not None and _saved_rank(studio, pid) != rank
             cached = (
-                str(rank) if rank else "–",
+                ("●" if moved else "") + (str(rank) if rank else "–"),
                 ("● " if dirty else "  ") + (edited["id"] if edited else pid),
                 edited["title"] if edited else p.title,
                 edited["status"] if edited else p.status.value,
@@ -185,12 +190,21 @@ class PrincipleTable(LineList):
 
     def rebuild(self, keep: str | None = None) -> None:
         """Recompute the visible rows (order changed, workspace reloaded), keeping the cursor on `keep`."""
+        self.mark_order()
         current = keep or self.current_id()
         self._query = ""
         query = self._query_text()
         self.ids = self.matching(query)
         self._query = query
         self._after_change(current)
+
+    def mark_order(self) -> None:
+        """An unsaved priority order shows like an unsaved field: a ● in the title and on moved ranks."""
+        title = "Principles, highest priority first"
+        if self.studio.order_dirty:
+            title += " · ● order unsaved (ctrl+s saves)"
+        if self.border_title != title:
+            self.border_title = title
 
     def _after_change(self, current: str | None) -> None:
         self.virtual_size = Size(sum(w + 1 for _, _, w in COLUMNS), len(self.ids) + 1)
