@@ -19,6 +19,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from constitution_studio.core.models import EvalCase, Turn
 from constitution_studio.core.source import CASES_DIR
+from constitution_studio.core.storage.locking import constitution_lock
+from constitution_studio.core.storage.safe_paths import check_write_target
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.core.yamldoc import YamlDocument, styled_like
 from constitution_studio.errors import BadInputError
@@ -179,7 +181,7 @@ def check_case_file(relpath: str) -> str:
 
 
 def _load(root: Path, relpath: str, create: bool = False) -> tuple[YamlDocument, CommentedSeq]:
-    path = root / relpath
+    path, _mode = check_write_target(root, relpath)  # inside the root, a regular writable file
     if create and not path.exists():
         doc = YamlDocument.new(path, NEW_FILE_HEADER, relpath)
     else:
@@ -220,17 +222,23 @@ def _round_trip_value(value: Any) -> Any:
 def add_case(root: Path, relpath: str, draft: CaseDraft) -> str:
     """Append a case to `relpath` (created when missing); returns the relpath written."""
     relpath = check_case_file(relpath)
-    doc, cases = _load(root, relpath, create=True)
-    item = CommentedMap()
-    for key, value in case_data(draft).items():
-        item[key] = _round_trip_value(value)
-    cases.append(item)
-    doc.save()
+    with constitution_lock(root):  # held from reading the file until the write is on disk
+        doc, cases = _load(root, relpath, create=True)
+        item = CommentedMap()
+        for key, value in case_data(draft).items():
+            item[key] = _round_trip_value(value)
+        cases.append(item)
+        doc.save()
     return relpath
 
 
 def update_case(root: Path, relpath: str, case_id: str, draft: CaseDraft) -> str:
     """Write the draft over case `case_id` in `relpath`, touching only the keys whose value changed."""
+    with constitution_lock(root):
+        return _update(root, relpath, case_id, draft)
+
+
+def _update(root: Path, relpath: str, case_id: str, draft: CaseDraft) -> str:
     doc, cases = _load(root, relpath)
     item = cases[_index(cases, case_id, relpath)]
     new = case_data(draft)
@@ -261,9 +269,10 @@ def update_case(root: Path, relpath: str, case_id: str, draft: CaseDraft) -> str
 
 def delete_case(root: Path, relpath: str, case_id: str) -> None:
     """Remove case `case_id` from `relpath` (the other cases and the comments stay)."""
-    doc, cases = _load(root, relpath)
-    del cases[_index(cases, case_id, relpath)]
-    doc.save()
+    with constitution_lock(root):
+        doc, cases = _load(root, relpath)
+        del cases[_index(cases, case_id, relpath)]
+        doc.save()
 
 
 def _plain(value: Any) -> Any:

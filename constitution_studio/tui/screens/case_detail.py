@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from constitution_studio.core.models import EvalCase
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.state import Label
 from constitution_studio.tui.widgets.cases_panel import gold_words, label_text
 
@@ -28,16 +29,44 @@ def render_case(case: EvalCase, principles: list[str], saved: Label | None, edit
     labels = Text.assemble("Critic, saved wording: ", label_text(saved), "   edited wording: ", label_text(edited))
     parts: list[RenderableType] = [head, gold, labels]
     for turn in case.turns:
-        parts.append(Panel(Text(turn.content), title=turn.role, title_align="left", border_style="blue"))
+        parts.append(
+            Panel(
+                Text(sanitize(turn.content, keep_newlines=True)),
+                title=turn.role,
+                title_align="left",
+                border_style="blue",
+            )
+        )
     if case.response is not None:
-        parts.append(Panel(Text(case.response), title="assistant (judged)", title_align="left", border_style="green"))
+        parts.append(
+            Panel(
+                Text(sanitize(case.response, keep_newlines=True)),
+                title="assistant (judged)",
+                title_align="left",
+                border_style="green",
+            )
+        )
     else:
-        parts.append(Panel(Text(case.a or ""), title="response a", title_align="left", border_style="cyan"))
-        parts.append(Panel(Text(case.b or ""), title="response b", title_align="left", border_style="magenta"))
+        parts.append(
+            Panel(
+                Text(sanitize(case.a or "", keep_newlines=True)),
+                title="response a",
+                title_align="left",
+                border_style="cyan",
+            )
+        )
+        parts.append(
+            Panel(
+                Text(sanitize(case.b or "", keep_newlines=True)),
+                title="response b",
+                title_align="left",
+                border_style="magenta",
+            )
+        )
     if case.tags:
         parts.append(Text(f"tags: {', '.join(case.tags)}", style="dim"))
     if case.note:
-        parts.append(Text(f"note: {case.note}", style="dim italic"))
+        parts.append(Text(f"note: {sanitize(case.note, keep_newlines=True)}", style="dim italic"))
     return Group(*parts)
 
 

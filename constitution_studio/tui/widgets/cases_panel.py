@@ -25,6 +25,7 @@ from textual.strip import Strip
 from textual.widgets import ProgressBar, Static
 
 from constitution_studio.core.models import EvalCase
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.state import Label
 from constitution_studio.tui.widgets.line_list import LineList
 
@@ -43,7 +44,7 @@ MAX_ID_WIDTH = 24
 
 
 def excerpt(text: str, width: int = PROMPT_WIDTH) -> str:
-    flat = " ".join(text.split())
+    flat = sanitize(" ".join(text.split()))
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
@@ -84,7 +85,7 @@ class CaseRow:
                 else Text("")
             )
             self._cells = (
-                Text(case.id),
+                Text(sanitize(case.id)),
                 Text(gold_words(case.gold), style=LABEL_STYLE.get(gold_words(case.gold), "")),
                 label_text(before, pending=True),
                 label_text(after, pending=self.pending_after),

@@ -21,6 +21,7 @@ from textual.signal import Signal
 from textual.strip import Strip
 from textual.widgets import Input
 
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.widgets.line_list import LineList
 
@@ -142,8 +143,8 @@ class PrincipleTable(LineList):
             moved = studio.order_dirty and rank is not None and _saved_rank(studio, pid) != rank
             cached = (
                 ("●" if moved else "") + (str(rank) if rank else "–"),
-                ("● " if dirty else "  ") + (edited["id"] if edited else pid),
-                edited["title"] if edited else p.title,
+                ("● " if dirty else "  ") + sanitize(edited["id"] if edited else pid),
+                sanitize(edited["title"] if edited else p.title),
                 edited["status"] if edited else p.status.value,
                 str(len(studio.ws.links.get(pid, []))),
                 studio.summary(pid),
