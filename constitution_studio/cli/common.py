@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from constitution_studio.core.sanitize import json_safe
 from constitution_studio.core.storage.journal import recover
 from constitution_studio.core.workspace import Workspace, load_root, resolve_root
 from constitution_studio.errors import InvalidConstitutionError
@@ -45,4 +46,4 @@ def load_valid(root: Path) -> Workspace:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")

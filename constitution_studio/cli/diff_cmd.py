@@ -13,7 +13,7 @@ import sys
 
 from constitution_studio.cli.common import add_root, print_json, root_of
 from constitution_studio.core.models import PRINCIPLE_ID_PATTERN
-from constitution_studio.core.sanitize import sanitize
+from constitution_studio.core.sanitize import json_safe, sanitize
 from constitution_studio.core.source import PRINCIPLES_DIR, WORKTREE
 from constitution_studio.errors import BadInputError, ExitCode, InvalidConstitutionError, UsageError
 
@@ -76,7 +76,7 @@ def run_diff(args: argparse.Namespace) -> int:
             "the diff shows what did load\n"
         )
     if args.format == "json":
-        sys.stdout.write(render_json(diff))
+        sys.stdout.write(json_safe(render_json(diff)))
     elif args.format == "markdown":
         sys.stdout.write(render_markdown(diff))
     else:

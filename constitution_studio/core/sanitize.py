@@ -44,3 +44,15 @@ def sanitize(text: str, *, keep_newlines: bool = False) -> str:
 def is_clean(text: str) -> bool:
     """Whether `sanitize` would leave `text` unchanged (no control or bidi characters)."""
     return _UNSAFE_NO_NEWLINE.search(text) is None
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the characters `sanitize` escapes written as `\\uXXXX` escapes.
+
+    Valid JSON that parses to exactly the same strings (json.dumps already escapes C0
+    controls); only the bytes a terminal would act on, when someone cats the file, change.
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

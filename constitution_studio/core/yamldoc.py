@@ -123,7 +123,9 @@ def _mark_of(exc: Any) -> tuple[Any, str]:
     context = str(exc.context or "")
     problem = str(exc.problem or exc.context or "invalid YAML")
     if exc.context_mark is not None and any(word in context for word in _STARTS):
-        return exc.context_mark, f"{context.replace('while scanning', 'unclosed').replace('while parsing', 'unclosed')}"
+        what = context.replace("while scanning", "").replace("while parsing", "").strip()
+        what = what[2:] if what.startswith("a ") else what
+        return exc.context_mark, f"{what} starts here and is never closed ({problem})"
     return exc.problem_mark or exc.context_mark, problem
 
 

@@ -55,9 +55,7 @@ def test_rename_refuses_a_bad_or_used_new_id(mini: Path, capsys: pytest.CaptureF
 # --- 2: rename is all or nothing -----------------------------------------------------------
 
 
-def test_rename_with_a_read_only_cases_folder_changes_nothing(
-    mini: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_rename_with_a_read_only_cases_folder_changes_nothing(mini: Path, capsys: pytest.CaptureFixture[str]) -> None:
     if os.geteuid() == 0:
         pytest.skip("root ignores folder permissions")
     before = snapshot(mini)
@@ -122,9 +120,7 @@ def _half_applied(mini: Path) -> dict[str, bytes]:
     return before
 
 
-def test_a_committed_journal_is_finished_by_the_next_command(
-    mini: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_committed_journal_is_finished_by_the_next_command(mini: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _half_applied(mini)
     assert (mini / ".cstudio" / JOURNAL).exists()
     code, _, err = run(capsys, "validate", "--root", str(mini))
