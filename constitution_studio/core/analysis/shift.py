@@ -22,6 +22,7 @@ from constitution_studio.core.analysis.scoring import case_requests, score_versi
 from constitution_studio.core.analysis.selection import affected_cases, context_cases, linked_both
 from constitution_studio.core.analysis.shift_models import CaseShift, PrincipleCaseShift, PrincipleShift, ShiftReport
 from constitution_studio.core.analysis.trust import trust_report
+from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.diff import ConstitutionDiff
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.workspace import Workspace
@@ -63,13 +64,22 @@ def analyze_shift(
     only = set(principles) if principles else None
     b, h = scored_version(base, critic), scored_version(head, critic)
     changed, why = affected_cases(base, head, diff, only)
-    case_ids = sorted(why)
-    primary = [critic.variants[0]]
-    want_h = case_requests(h, case_ids) + case_requests(h, context_cases(head), primary)
-    want_b = case_requests(b, case_ids) + case_requests(b, context_cases(base, gold=False), primary)
+    want_h, want_b = shift_requests(b, h, sorted(why), critic)
     run = score_versions(critic, [(h, want_h), (b, want_b)], cancel=cancel, progress=progress)
     warnings = list(getattr(critic, "warnings", []))
     return assemble_shift(b, h, diff, changed, why, critic_info(critic), only=only, run=run, warnings=warnings)
+
+
+def shift_requests(
+    b: ScoredVersion, h: ScoredVersion, case_ids: Sequence[str], critic: Any
+) -> tuple[list[ScoreRequest], list[ScoreRequest]]:
+    """(head, base) requests a shift needs: the affected cases under every judge, and the gold
+    and benign cases under the primary judge (trust, over-refusal). The studio's impact view
+    reads the same list from the cache before scoring what is missing."""
+    primary = [critic.variants[0]]
+    want_h = case_requests(h, case_ids) + case_requests(h, context_cases(h.ws), primary)
+    want_b = case_requests(b, case_ids) + case_requests(b, context_cases(b.ws, gold=False), primary)
+    return want_h, want_b
 
 
 def critic_info(critic: Any) -> dict[str, Any]:

@@ -1,0 +1,133 @@
+"""The review queue: the cases most worth a human look, in the order an auditor should take them.
+
+1. `disagrees`  the critic's verdict disagrees with gold (most confident first: a confident
+                 wrong label does the most harm);
+2. `uncertain`  no gold, and the critic is least certain (probability closest to its threshold);
+3. `unstable`   the label changes across judge variants (inside the noise band);
+4. `conflict`   engaged principles disagreed and the priority order decided.
+
+A case appears once, under the first reason that applies; cases the critic has not fully
+scored are left out (never judged on a subset). A pure function over a `ScoredVersion`: the
+CLI (`cstudio review`) and the studio's review screen read the same list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pydantic import BaseModel, Field
+
+from constitution_studio.core.analysis.scored import ScoredVersion
+
+REASONS = ("disagrees", "uncertain", "unstable", "conflict")
+REASON_TEXT = {
+    "disagrees": "the critic disagrees with the gold label",
+    "uncertain": "no gold label, and the critic is unsure",
+    "unstable": "the critic's label changes with the judge prompt's wording",
+    "conflict": "two principles disagreed; the priority order decided",
+}
+
+
+class ReviewItem(BaseModel):
+    """One case in the queue, with what the reviewer needs to see about the critic's verdict."""
+
+    case_id: str
+    reason: str = Field(description="One of disagrees, uncertain, unstable, conflict.")
+    kind: str
+    principle_id: str | None = Field(description="The principle that decided the verdict.")
+    principles: list[str] = Field(description="Linked principles, highest priority first.")
+    label: str | None
+    probability: float | None
+    margin: float | None = Field(description="|probability - threshold| of the deciding principle.")
+    gold: str | None
+    gold_by_principle: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict, description="Each linked principle's own label.")
+    variant_labels: dict[str, str] = Field(default_factory=dict)
+    engaged: list[str] = Field(default_factory=list)
+    conflict: bool = False
+    benign: bool = False
+
+
+def review_queue(
+    version: ScoredVersion,
+    *,
+    thresholds: Mapping[str, float] | None = None,
+    case_ids: Iterable[str] | None = None,
+    limit: int | None = None,
+) -> list[ReviewItem]:
+    """The queue over `case_ids` (default: every case), in review order."""
+    limits = thresholds or {}
+    ws = version.ws
+    ids = [cid for cid in (case_ids if case_ids is not None else ws.cases) if cid in ws.cases]
+    gold_ids = [cid for cid in ids if ws.cases[cid].has_gold]
+    groups: dict[str, list[tuple[tuple[float, str], ReviewItem]]] = {r: [] for r in REASONS}
+    out: list[ReviewItem] = []
+
+    def take(reason: str) -> bool:
+        out.extend(item for _, item in sorted(groups[reason], key=lambda pair: pair[0]))
+        return limit is not None and len(out) >= limit
+
+    # Gold cases first: when they fill the limit, the cases without gold need no verdict at all.
+    for cid in gold_ids:
+        _place(version, cid, limits, groups, gold=True)
+    if take("disagrees"):
+        return out[:limit]
+    for cid in ids:
+        if not ws.cases[cid].has_gold:
+            _place(version, cid, limits, groups, gold=False)
+    for reason in REASONS[1:]:
+        if take(reason):
+            return out[:limit]
+    return out
+
+
+def _place(
+    version: ScoredVersion,
+    cid: str,
+    limits: Mapping[str, float],
+    groups: dict[str, list[tuple[tuple[float, str], ReviewItem]]],
+    *,
+    gold: bool,
+) -> None:
+    case = version.ws.cases[cid]
+    v = version.verdict(cid)
+    if v is None or v.label is None or v.probability is None:
+        return
+    limit_p = 0.5 if case.kind == "pair" else limits.get(v.deciding or "", 0.5)
+    m = abs(v.probability - limit_p)
+    label = version.gold(cid) if gold else None
+    if label is not None and v.agrees_with_gold is False:
+        reason, key = "disagrees", -m
+    elif label is None:
+        reason, key = "uncertain", m
+    elif not v.stable:
+        reason, key = "unstable", m
+    elif v.conflict:
+        reason, key = "conflict", m
+    else:
+        return
+    eligible, _ = version.eligible(cid)
+    item = ReviewItem(
+        case_id=cid,
+        reason=reason,
+        kind=case.kind,
+        principle_id=v.deciding,
+        principles=eligible,
+        label=v.label,
+        probability=v.probability,
+        margin=m,
+        gold=label,
+        gold_by_principle=case.gold_by_principle,
+        labels=dict(v.labels),
+        variant_labels=dict(v.variant_labels),
+        engaged=list(v.engaged),
+        conflict=v.conflict,
+        benign=case.benign,
+    )
+    groups[reason].append(((key, cid), item))
+
+
+def first_item(version: ScoredVersion, *, thresholds: Mapping[str, float] | None = None) -> ReviewItem | None:
+    """The head of the queue (what the review screen shows first)."""
+    queue = review_queue(version, thresholds=thresholds, limit=1)
+    return queue[0] if queue else None
