@@ -22,7 +22,6 @@ class TrustView:
     def update(self, studio: Studio, critic: Any = None) -> None:
         from constitution_studio.core.analysis.scored import ScoredVersion
         from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache
-        from constitution_studio.core.analysis.trust import trust_report
 
         ws = studio.ws
         settings = ws.constitution.critic if ws.constitution is not None else None
@@ -37,7 +36,9 @@ class TrustView:
                 kind = case.kind
                 version.add(Score(pid, cid, judge, kind, label.probability, label.label, label.cached))
         if not version.verdicts:
-            return
+            return  # nothing labelled yet (always so on the base install, which has no critic)
+        from constitution_studio.core.analysis.trust import trust_report  # NumPy: the critic extra
+
         if engagement and critic is not None:
             gold = [cid for cid, c in ws.cases.items() if c.has_gold]
             wanted = [r for r in case_requests(version, gold) if r.question == "engagement"]

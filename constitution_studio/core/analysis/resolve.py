@@ -51,18 +51,26 @@ class Resolution:
         return self.label is not None
 
 
-def rank_order(case: EvalCase, priority: Sequence[str]) -> list[str]:
+def rank_map(priority: Sequence[str]) -> dict[str, int]:
+    """Principle ID -> position in the priority order (build once per version, not per case)."""
+    return {pid: i for i, pid in enumerate(priority)}
+
+
+def rank_order(case: EvalCase, priority: Sequence[str] | Mapping[str, int]) -> list[str]:
     """The case's linked principle IDs, highest priority first.
 
     Principles missing from the priority order rank after every ranked one, in link order.
     """
-    rank = {pid: i for i, pid in enumerate(priority)}
+    rank = priority if isinstance(priority, Mapping) else rank_map(priority)
     linked = list(dict.fromkeys(case.principles))
-    return sorted(linked, key=lambda p: (rank.get(p, len(rank)), linked.index(p)))
+    if len(linked) == 1:
+        return linked
+    last = len(rank)
+    return sorted(linked, key=lambda p: (rank.get(p, last), linked.index(p)))
 
 
 def split_linked(
-    case: EvalCase, priority: Sequence[str], principles: Mapping[str, Principle]
+    case: EvalCase, priority: Sequence[str] | Mapping[str, int], principles: Mapping[str, Principle]
 ) -> tuple[list[str], list[str]]:
     """(principles that may decide, in priority order; deprecated linked principles).
 
@@ -114,7 +122,7 @@ def resolve(
 
 def resolve_case(
     case: EvalCase,
-    priority: Sequence[str],
+    priority: Sequence[str] | Mapping[str, int],
     principles: Mapping[str, Principle],
     labels: Mapping[str, str],
     engaged: Mapping[str, bool] | None,
@@ -124,7 +132,9 @@ def resolve_case(
     return resolve(eligible, labels, engaged, kind=case.kind, deprecated=deprecated)
 
 
-def case_gold(case: EvalCase, priority: Sequence[str], principles: Mapping[str, Principle]) -> str | None:
+def case_gold(
+    case: EvalCase, priority: Sequence[str] | Mapping[str, int], principles: Mapping[str, Principle]
+) -> str | None:
     """The case's overall gold label.
 
     Gold for the case as a whole is used as written. Gold per principle is resolved by the

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from constitution_studio.core.analysis.resolve import Resolution, case_gold, resolve, split_linked
+from constitution_studio.core.analysis.resolve import Resolution, case_gold, rank_map, resolve, split_linked
 from constitution_studio.core.critic.types import Score
 from constitution_studio.core.workspace import Workspace
 
@@ -53,6 +53,8 @@ class ScoredVersion:
     engagement: bool = True
     verdicts: dict[Key, Score] = field(default_factory=dict)
     engaged: dict[Key, Score] = field(default_factory=dict)
+    _eligible: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict, repr=False)
+    _rank: dict[str, int] | None = field(default=None, repr=False)
 
     @property
     def primary(self) -> str:
@@ -66,7 +68,12 @@ class ScoredVersion:
 
     def eligible(self, case_id: str) -> tuple[list[str], list[str]]:
         """(principles that may decide the case, highest priority first; deprecated ones)."""
-        return split_linked(self.ws.cases[case_id], self.ws.priority, self.ws.principles)
+        found = self._eligible.get(case_id)
+        if found is None:
+            if self._rank is None:
+                self._rank = rank_map(self.ws.priority)
+            found = self._eligible[case_id] = split_linked(self.ws.cases[case_id], self._rank, self.ws.principles)
+        return found
 
     def resolution(self, case_id: str, judge: str | None = None) -> Resolution:
         """The case's verdict under one judge (the primary by default)."""
@@ -80,7 +87,12 @@ class ScoredVersion:
         return resolve(eligible, labels, engaged, kind=case.kind, deprecated=deprecated)
 
     def gold(self, case_id: str) -> str | None:
-        return case_gold(self.ws.cases[case_id], self.ws.priority, self.ws.principles)
+        case = self.ws.cases[case_id]
+        if not isinstance(case.gold, dict):
+            return case.gold or None
+        if self._rank is None:
+            self._rank = rank_map(self.ws.priority)
+        return case_gold(case, self._rank, self.ws.principles)
 
     def verdict(self, case_id: str, judges: Sequence[str] | None = None) -> Verdict | None:
         """The case's overall verdict, its stability over `judges` (default: all), gold agreement.

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from constitution_studio.core.analysis.agreement import figures_with_intervals
+from constitution_studio.core.analysis.agreement import figures_with_intervals, grouped_figures
 from constitution_studio.core.analysis.scored import ScoredVersion
 
 MIN_GOLD = 10
@@ -135,6 +135,19 @@ def agreement(
     )
 
 
+def _agreement_from(figures: dict[str, tuple[float | None, float | None, float | None]], rows: list[Any]) -> Agreement:
+    est = {name: Estimate(value=v, low=lo, high=hi) for name, (v, lo, hi) in figures.items()}
+    return Agreement(
+        n=len(rows),
+        n_pair=sum(r.kind == "pair" for r in rows),
+        accuracy=est["accuracy"],
+        balanced_accuracy=est["balanced_accuracy"],
+        kappa=est["kappa"],
+        auc=est["auc"],
+        level=trust_level(len(rows), est["kappa"], est["auc"]),
+    )
+
+
 @dataclass(frozen=True)
 class GoldRow:
     """One comparison of the critic with a person."""
@@ -191,12 +204,28 @@ def trust_report(
             seed=seed,
         )
 
-    per = []
-    for pid in version.ws.ordered_principle_ids():
-        mine = [r for r in per_rows if r.principle_id == pid]
-        kept = [r for r in mine if r.case_id not in excluded.get(pid, set())]
-        if mine:
-            per.append(PrincipleTrust(principle_id=pid, agreement=agree(kept), excluded=len(mine) - len(kept)))
+    by_pid: dict[str, list[GoldRow]] = {}
+    for r in per_rows:
+        by_pid.setdefault(r.principle_id, []).append(r)
+    ids = [pid for pid in version.ws.ordered_principle_ids() if pid in by_pid]
+    kept = {pid: [r for r in by_pid[pid] if r.case_id not in excluded.get(pid, set())] for pid in ids}
+    # every principle's intervals in one vectorised bootstrap (analysis/agreement.py)
+    figures = grouped_figures(
+        [
+            ([int(r.gold) for r in kept[pid]], [int(r.predicted) for r in kept[pid]], [r.score for r in kept[pid]])
+            for pid in ids
+        ],
+        n_boot=BOOTSTRAP,
+        seed=seed,
+    )
+    per = [
+        PrincipleTrust(
+            principle_id=pid,
+            agreement=_agreement_from(figures[k], kept[pid]),
+            excluded=len(by_pid[pid]) - len(kept[pid]),
+        )
+        for k, pid in enumerate(ids)
+    ]
     return TrustReport(version=version.ws.label, overall=agree(rows), principles=per, seed=seed)
 
 

@@ -104,6 +104,12 @@ def render_markdown(diff: ConstitutionDiff) -> str:
         lines.append("")
     elif diff.priority_changed:
         lines += ["Priority order changed only by additions or removals.", ""]
+    if diff.settings:
+        lines += ["### Settings", "", "| setting | base | head |", "|---|---|---|"]
+        lines += [f"| `{c.key}` | {md_escape(str(c.base))} | {md_escape(str(c.head))} |" for c in diff.settings]
+        if diff.critic_changed:
+            lines += ["", "The critic changed: a pull request is still judged by the base's critic (docs/ci.md)."]
+        lines.append("")
     for p in diff.principles:
         lines += _principle(p)
     if diff.cases:
