@@ -23,6 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input
 from textual.worker import get_current_worker
 
+from constitution_studio.core.case_authoring import delete_case
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.source import CASES_DIR, PRINCIPLES_DIR
 from constitution_studio.core.workspace import load_root
@@ -34,6 +35,7 @@ from constitution_studio.tui.messages import (
     WorkspaceLoaded,
 )
 from constitution_studio.tui.screens.case_detail import CaseScreen
+from constitution_studio.tui.screens.case_form import CaseForm
 from constitution_studio.tui.screens.critic_panes import CriticPanes
 from constitution_studio.tui.screens.modals import Choice, ErrorModal, disk_changed
 from constitution_studio.tui.state import Studio
@@ -584,6 +586,42 @@ class MainScreen(CriticPanes):
         saved = self.studio.labels_for(pid, self.studio.ws.principles[pid].statement).get(case.id)
         edited = self.studio.labels_for(pid, self.studio.edited(pid)["statement"]).get(case.id)
         self.app.push_screen(CaseScreen(case, list(case.principles), saved, edited))
+
+    @on(CaseTable.CaseEditRequested)
+    def _case_edit(self, event: CaseTable.CaseEditRequested) -> None:
+        """n / e / delete on the linked cases: the case form, or delete after asking."""
+        pid = self.current
+        if pid is None:
+            return
+        case = self.studio.ws.cases.get(event.case_id) if event.case_id is not None else None
+        if event.case_id is not None and case is None:
+            return
+        if event.delete and case is not None:
+            relpath = self.studio.ws.case_paths[case.id]
+            body = f"Delete case {case.id} from {relpath}? The other cases and the comments stay."
+            self.app.push_screen(
+                Choice("Delete this case?", body, [("delete", "Delete"), ("cancel", "Keep it")], "confirm-delete-case"),
+                lambda choice: self._delete_case(case.id, relpath) if choice == "delete" else None,
+            )
+            return
+        self.app.push_screen(CaseForm(self.studio.root, self.studio.ws, pid, case), self._case_written)
+
+    def _delete_case(self, case_id: str, relpath: str) -> None:
+        try:
+            delete_case(self.studio.root, relpath, case_id)
+        except (StudioError, OSError) as exc:
+            self.app.push_screen(
+                ErrorModal("Delete failed", exc.one_line() if isinstance(exc, StudioError) else str(exc))
+            )
+            return
+        self._case_written(relpath, f"Deleted {case_id} from {relpath}")
+
+    def _case_written(self, relpath: str | None, message: str | None = None) -> None:
+        """A case file was written: reload so the list, the cases and the findings show it."""
+        if relpath is None:
+            return
+        self.notify(message or f"Saved {relpath}")
+        self.revalidate()
 
     def action_move_selected(self, delta: int) -> None:
         if self.current is not None:

@@ -109,6 +109,16 @@ class CaseTable(LineList):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="cases.open"),
         Binding("f", "toggle_flips", "Flips only: off", id="cases.flips_only"),
+        Binding("n", "new_case", "New case", id="cases.new", tooltip="Write a new case linked to this principle"),
+        Binding("e", "edit_case", "Edit case", id="cases.edit", show=False, tooltip="Edit the highlighted case"),
+        Binding(
+            "delete",
+            "delete_case",
+            "Delete case",
+            id="cases.delete",
+            show=False,
+            tooltip="Delete the highlighted case from its file (asks first)",
+        ),
         Binding("up", "cursor(-1)", "Previous", show=False, id="cases.up"),
         Binding("down", "cursor(1)", "Next", show=False, id="cases.down"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="cases.page_up"),
@@ -124,6 +134,14 @@ class CaseTable(LineList):
 
     class FlipsToggled(Message):
         pass
+
+    class CaseEditRequested(Message):
+        """New case (`case_id` None), edit, or delete (`delete`) of the highlighted case."""
+
+        def __init__(self, case_id: str | None, delete: bool = False) -> None:
+            super().__init__()
+            self.case_id = case_id
+            self.delete = delete
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -193,6 +211,17 @@ class CaseTable(LineList):
 
     def action_toggle_flips(self) -> None:
         self.post_message(self.FlipsToggled())
+
+    def action_new_case(self) -> None:
+        self.post_message(self.CaseEditRequested(None))
+
+    def action_edit_case(self) -> None:
+        if self.current_id() is not None:
+            self.post_message(self.CaseEditRequested(self.current_id()))
+
+    def action_delete_case(self) -> None:
+        if self.current_id() is not None:
+            self.post_message(self.CaseEditRequested(self.current_id(), delete=True))
 
 
 class CasesPanel(Vertical):
