@@ -30,6 +30,8 @@ COMMAND_MODULES = [
     "constitution_studio.cli.check_cmd",
     "constitution_studio.cli.compare_cmd",
     "constitution_studio.cli.critic_cmd",
+    "constitution_studio.cli.review_cmd",
+    "constitution_studio.cli.trust_cmd",
 ]
 
 
@@ -121,8 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"cstudio: {sanitize(exc.one_line())}\n")
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("cstudio: interrupted\n")
-        return 130
+        # Scores are committed to the cache per batch: what finished is kept for the next run.
+        sys.stderr.write("cstudio: cancelled (finished critic scores are kept in the cache)\n")
+        return int(ExitCode.BAD_INPUT)
     except BrokenPipeError:
         return int(ExitCode.OK)
     except (OSError, sqlite3.Error, RecursionError, MemoryError) as exc:

@@ -13,11 +13,17 @@ CLI (`cstudio review`) and the studio's review screen read the same list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from constitution_studio.core.analysis.scored import ScoredVersion
+from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache, score_versions
+from constitution_studio.core.analysis.shift import scored_version
+from constitution_studio.core.critic.types import ScoreRequest
+from constitution_studio.core.workspace import Workspace
 
 REASONS = ("disagrees", "uncertain", "unstable", "conflict")
 REASON_TEXT = {
@@ -131,3 +137,40 @@ def first_item(version: ScoredVersion, *, thresholds: Mapping[str, float] | None
     """The head of the queue (what the review screen shows first)."""
     queue = review_queue(version, thresholds=thresholds, limit=1)
     return queue[0] if queue else None
+
+
+class ReviewQueue(BaseModel):
+    """`cstudio review --format json`: the queue at one version."""
+
+    version: str
+    critic: dict[str, Any] = Field(default_factory=dict)
+    items: list[ReviewItem]
+    cases: int = Field(description="Cases at this version.")
+    unscored: int = Field(description="Cases left out: not every deciding principle was scored under every judge.")
+
+
+def review_requests(version: ScoredVersion, case_ids: Iterable[str] | None = None) -> list[ScoreRequest]:
+    """What the queue needs: every case's deciding principles under every judge (stability)."""
+    return case_requests(version, case_ids if case_ids is not None else version.ws.cases)
+
+
+def scored_for_review(
+    ws: Workspace,
+    critic: Any,
+    *,
+    score: bool = True,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScoredVersion:
+    """The version with what the queue needs: scored (missing answers too), or from the cache only."""
+    version = scored_version(ws, critic)
+    requests = review_requests(version)
+    if score:
+        score_versions(critic, [(version, requests)], cancel=cancel, progress=progress)
+    else:
+        fill_from_cache(version, critic, requests)
+    return version
+
+
+def unscored(version: ScoredVersion) -> int:
+    return sum(1 for cid in version.ws.cases if (v := version.verdict(cid)) is None or v.label is None)

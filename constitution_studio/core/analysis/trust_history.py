@@ -90,6 +90,30 @@ def history_versions(root: Path, n: int = DEFAULT_COMMITS, ref: str = "HEAD") ->
     return out
 
 
+def gold_scored(ws: Workspace, critic: Any) -> tuple[Any, list[Any]]:
+    """An empty primary-judge ScoredVersion of `ws` and the requests its gold cases need."""
+    v = scored_version(ws, critic)
+    v.judges = [critic.variants[0]]
+    return v, case_requests(v, [cid for cid, c in ws.cases.items() if c.has_gold])
+
+
+def current_trust(
+    ws: Workspace,
+    critic: Any,
+    *,
+    score: bool = True,
+    cancel: threading.Event | None = None,
+    progress: Progress | None = None,
+) -> TrustReport:
+    """Trust at one version (the work tree for `cstudio trust`)."""
+    v, requests = gold_scored(ws, critic)
+    if score:
+        score_versions(critic, [(v, requests)], cancel=cancel, progress=progress)
+    else:
+        fill_from_cache(v, critic, requests)
+    return trust_report(v, seed=0)
+
+
 def trust_history(
     root: Path,
     critic: Any,
@@ -105,13 +129,7 @@ def trust_history(
     With `score` False only the cache is read (nothing is scored; the studio's first paint).
     """
     versions = history_versions(root, n, ref)
-    primary = [critic.variants[0]]
-    wants = []
-    for _, ws, _ in versions:
-        v = scored_version(ws, critic)
-        v.judges = primary
-        gold = [cid for cid, c in ws.cases.items() if c.has_gold]
-        wants.append((v, case_requests(v, gold)))
+    wants = [gold_scored(ws, critic) for _, ws, _ in versions]
     requests = cached = calls = 0
     cancelled = False
     if score:

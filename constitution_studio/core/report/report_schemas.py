@@ -22,6 +22,7 @@ SCHEMA_IDS: dict[str, str] = {
     "review": "cstudio.review/1",
     "shift": "cstudio.shift/1",
     "trust": "cstudio.trust/1",
+    "trust-history": "cstudio.trust-history/1",
 }
 BASE_URI = "https://github.com/constitution-studio/constitution-studio/blob/main/docs/schema/"
 
@@ -34,10 +35,19 @@ def with_schema(kind: str, data: dict[str, Any]) -> dict[str, Any]:
 def _models() -> dict[str, Any]:
     from constitution_studio.core.analysis.evaluation import EvalReport
     from constitution_studio.core.analysis.gate import CheckResult
+    from constitution_studio.core.analysis.review import ReviewQueue
     from constitution_studio.core.analysis.shift_models import ShiftReport
     from constitution_studio.core.analysis.trust import TrustReport
+    from constitution_studio.core.analysis.trust_history import TrustHistory
 
-    return {"check": CheckResult, "eval": EvalReport, "shift": ShiftReport, "trust": TrustReport}
+    return {
+        "check": CheckResult,
+        "eval": EvalReport,
+        "review": ReviewQueue,
+        "shift": ShiftReport,
+        "trust": TrustReport,
+        "trust-history": TrustHistory,
+    }
 
 
 # Keys the JSON renderers add to what the models dump (computed properties, summaries).
