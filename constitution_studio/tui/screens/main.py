@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.signal import Signal
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Footer, Header, Input, TextArea
 from textual.worker import get_current_worker
 
 from constitution_studio.core.case_authoring import delete_case
@@ -394,7 +394,15 @@ class MainScreen(CriticPanes):
         """In the narrow layout, show the column that has the focus."""
         focused = self.focused
         right = focused is not None and any(n.id == "right" for n in focused.ancestors)
+        if right and self.has_class("narrow") and not self.has_class("show-right"):
+            self.call_after_refresh(self._rewrap_statement)
         self.set_class(right, "show-right")
+
+    def _rewrap_statement(self) -> None:
+        """The statement was wrapped while its column was hidden (width 0): wrap it at its real width."""
+        area = self.query_one("#f-statement", TextArea)
+        area._rewrap_and_refresh_virtual_size()  # what a resize does (Textual 8)
+        area.refresh()
 
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
