@@ -182,12 +182,13 @@ def relink_cases(root: Path, old_id: str, new_id: str) -> list[str]:
     """Point every case linked to `old_id` at `new_id` in one transaction; returns the files written."""
     with constitution_lock(root):
         txn = Transaction(root)
-        written = plan_relink(txn, _case_files(root), old_id, new_id)
+        written = plan_relink(txn, case_files(root), old_id, new_id)
         txn.commit()
     return written
 
 
-def _case_files(root: Path) -> list[str]:
+def case_files(root: Path) -> list[str]:
+    """Root-relative paths of the case files (the one naming rule of source.is_yaml_name)."""
     folder = root / CASES_DIR
     if not folder.is_dir():
         return []

@@ -115,7 +115,8 @@ def diagnose(text: str, path: str | None, line: int, col: int, problem: str) -> 
         return YamlSyntaxError(
             f"control character U+{ord(bad.group()):04X} is not allowed in YAML", path=path, line=at, col=column
         )
-    return YamlSyntaxError(f"invalid YAML: {problem}", path=path, line=line, col=col)
+    last = text.count("\n") + 1  # libyaml may point one line past the end of the text
+    return YamlSyntaxError(f"invalid YAML: {problem}", path=path, line=min(line, last), col=col)
 
 
 def _mark_of(exc: Any) -> tuple[Any, str]:

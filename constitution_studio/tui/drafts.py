@@ -146,7 +146,7 @@ def read_fields(root: Path, relpath: str) -> tuple[str, Fields]:
     return text, fields_of(principle)
 
 
-def write_draft(root: Path, draft: Draft) -> str:
+def write_draft(root: Path, draft: Draft, txn: Transaction | None = None) -> str:
     """Write the changed fields of `draft` to its file; returns the (possibly renamed) relpath.
 
     Raises FileChangedError (from YamlDocument.save) when the file changed on disk since it was
@@ -157,19 +157,22 @@ def write_draft(root: Path, draft: Draft) -> str:
     for name in draft.dirty_fields:
         _apply(doc, name, draft.edited[name])
     new_id = draft.edited["id"]
-    if new_id == draft.saved["id"]:
-        doc.save()
-        return draft.relpath
-    new_rel = f"{PRINCIPLES_DIR}/{new_id}.yaml"
-    if (root / new_rel).exists():
-        raise BadInputError(f"cannot rename to {new_id}: {new_rel} already exists", path=draft.relpath)
-    txn = Transaction(root)  # the new file and the old one's removal, together or not at all
+    own = txn is None  # with a caller's transaction, only plan: the caller commits everything at once
+    txn = Transaction(root) if txn is None else txn
     txn.expect(draft.relpath, doc.original)
-    txn.expect(new_rel, None)
-    txn.write(new_rel, doc.encoded())
-    txn.delete(draft.relpath)
-    txn.commit()
-    return new_rel
+    if new_id == draft.saved["id"]:
+        txn.write(draft.relpath, doc.encoded())
+        relpath = draft.relpath
+    else:
+        relpath = f"{PRINCIPLES_DIR}/{new_id}.yaml"
+        if (root / relpath).exists():
+            raise BadInputError(f"cannot rename to {new_id}: {relpath} already exists", path=draft.relpath)
+        txn.expect(relpath, None)  # the new file and the old one's removal, together or not at all
+        txn.write(relpath, doc.encoded())
+        txn.delete(draft.relpath)
+    if own:
+        txn.commit()
+    return relpath
 
 
 def _apply(doc: YamlDocument, name: str, value: str) -> None:

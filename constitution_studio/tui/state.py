@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from constitution_studio.core.authoring import relink_cases, reorder
+from constitution_studio.core.authoring import case_files, plan_relink, reorder
 from constitution_studio.core.models import Principle
 from constitution_studio.core.source import CONSTITUTION_FILE
-from constitution_studio.core.storage.journal import recover
+from constitution_studio.core.storage.journal import Transaction, recover
 from constitution_studio.core.storage.locking import constitution_lock
 from constitution_studio.core.workspace import Workspace, load_root
 from constitution_studio.core.yamldoc import YamlDocument, load_roundtrip
@@ -219,8 +219,18 @@ class Studio:
         if changed:
             raise FileChangedError("changed on disk since it was loaded", path=", ".join(changed))
         renames = {k: d.edited["id"] for k, d in dirty.items() if d.edited["id"] != k}
-        for key, draft in dirty.items():
-            relpath = write_draft(self.root, draft)
+        # One transaction for the whole save: drafts, the order and every relinked case file
+        # are written together or not at all (see core/storage/journal.py).
+        txn = Transaction(self.root)
+        planned = [(key, draft, write_draft(self.root, draft, txn)) for key, draft in dirty.items()]
+        target: list[str] | None = None
+        if self.order_dirty or (renames and self.constitution_text is not None):
+            target = self._plan_order(renames, txn)
+        relinked: list[str] = []
+        for old_id, new_id in renames.items():  # cases follow the principle to its new ID
+            relinked += plan_relink(txn, case_files(self.root), old_id, new_id)
+        txn.commit()
+        for key, draft, relpath in planned:
             outcome.saved.append(relpath)
             text = (self.root / relpath).read_text(encoding="utf-8")
             new_key = draft.edited["id"]
@@ -228,20 +238,19 @@ class Studio:
             del self.drafts[key]
             self.drafts[new_key] = fresh
             self._adopt_principle(key, fresh, text)
-        if self.order_dirty or (renames and self.constitution_text is not None):
-            self._write_order(renames)
+        if target is not None:
+            self._adopt_order(target)
             outcome.saved.append(CONSTITUTION_FILE)
-        for old_id, new_id in renames.items():  # cases follow the principle to its new ID
-            for relpath in relink_cases(self.root, old_id, new_id):
-                if relpath not in outcome.saved:
-                    outcome.saved.append(relpath)
+        outcome.saved += [relpath for relpath in relinked if relpath not in outcome.saved]
+        for old_id, new_id in renames.items():
             for cid in self.ws.links.get(new_id, []):
                 case = self.ws.cases[cid]
                 links = [new_id if p == old_id else p for p in case.principles]
                 self.ws.cases[cid] = case.model_copy(update={"principles": links})
         return outcome
 
-    def _write_order(self, renames: dict[str, str]) -> None:
+    def _plan_order(self, renames: dict[str, str], txn: Transaction) -> list[str]:
+        """Add the new priority order (and renamed IDs) to `txn`; returns the order planned."""
         if self.constitution_text is None:
             raise BadInputError("there is no constitution.yaml to write the order to", path=CONSTITUTION_FILE)
         text = self.constitution_text
@@ -258,7 +267,11 @@ class Studio:
             j = current.index(pid, i) if pid in current[i:] else -1
             if j > i:
                 reorder(seq, j, i)
-        doc.save()
+        txn.expect(CONSTITUTION_FILE, doc.original)
+        txn.write(CONSTITUTION_FILE, doc.encoded())
+        return target
+
+    def _adopt_order(self, target: list[str]) -> None:
         self.constitution_text = (self.root / CONSTITUTION_FILE).read_text(encoding="utf-8")
         self.order = target
         self.saved_order = list(target)

@@ -1,0 +1,81 @@
+"""Parallel writers on one constitution: every command that reports success has its edit on disk.
+
+Eight `cstudio` processes start together: four rename different principles, three add new
+ones, one moves a principle. Before the lock, two writers could both read the old
+constitution.yaml and the second write dropped the first's edit while both exited 0.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from constitution_studio.core.workspace import load_root
+
+N_PRINCIPLES = 6
+
+
+def _constitution(root: Path) -> None:
+    (root / "principles").mkdir(parents=True)
+    (root / "eval_cases").mkdir()
+    ids = [f"GEN-{i:02d}" for i in range(N_PRINCIPLES)]
+    (root / "principles/constitution.yaml").write_text(
+        "name: Busy\nversion: '1'\npriority:\n" + "".join(f"  - {pid}\n" for pid in ids)
+    )
+    for pid in ids:
+        (root / f"principles/{pid}.yaml").write_text(
+            f"id: {pid}\ntitle: Principle {pid}\nstatement: Do not do {pid}.\nstatus: active\n"
+        )
+    cases = "".join(
+        f"  - id: c-{k}\n    principles: [{ids[k % N_PRINCIPLES]}]\n    prompt: p{k}\n    response: r{k}\n"
+        for k in range(24)
+    )
+    (root / "eval_cases/a.yaml").write_text("cases:\n" + cases)
+
+
+def test_parallel_writers_lose_no_edit(tmp_path: Path) -> None:
+    root = tmp_path / "busy"
+    _constitution(root)
+    commands = [["rename", f"GEN-{i:02d}", f"REN-{i:02d}"] for i in range(4)]
+    commands += [["new", f"ADD-{i:02d}", "--title", f"Added {i}"] for i in range(3)]
+    commands += [["move", "GEN-05", "--to", "1"]]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "constitution_studio", *cmd, "--root", str(root)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        for cmd in commands
+    ]
+    results = [
+        (cmd, p.wait(timeout=120), p.stderr.read().decode() if p.stderr else "") for cmd, p in zip(commands, procs)
+    ]
+    for proc in procs:
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+    for cmd, code, err in results:
+        assert code in (0, 2) and "Traceback" not in err, (cmd, code, err)
+        if code == 2:
+            assert "try again" in err, (cmd, err)
+    ws = load_root(root)
+    assert ws.errors == []
+    succeeded = [cmd for cmd, code, _ in results if code == 0]
+    assert len(succeeded) >= len(commands) - 1  # the lock makes writers wait, not fail
+    for cmd in succeeded:
+        if cmd[0] == "rename":
+            old, new = cmd[1], cmd[2]
+            assert new in ws.principles and old not in ws.principles and new in ws.priority, cmd
+            assert ws.links[new] and old not in ws.links, cmd
+        elif cmd[0] == "new":
+            assert cmd[1] in ws.principles and cmd[1] in ws.priority, cmd
+        else:
+            assert ws.priority[0] == "GEN-05", cmd  # later writers append or rename in place
+    assert sorted(ws.priority) == sorted(ws.principles)
+    assert not list(root.rglob("*.cstudio-tmp")) and not (root / ".cstudio/journal.json").exists()
+    shutil.rmtree(root)
