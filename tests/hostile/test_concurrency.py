@@ -52,13 +52,10 @@ def test_parallel_writers_lose_no_edit(tmp_path: Path) -> None:
         )
         for cmd in commands
     ]
-    results = [
-        (cmd, p.wait(timeout=120), p.stderr.read().decode() if p.stderr else "") for cmd, p in zip(commands, procs)
-    ]
-    for proc in procs:
-        for stream in (proc.stdout, proc.stderr):
-            if stream:
-                stream.close()
+    results = []
+    for cmd, proc in zip(commands, procs, strict=True):
+        _, err = proc.communicate(timeout=120)
+        results.append((cmd, proc.returncode, err.decode()))
     for cmd, code, err in results:
         assert code in (0, 2) and "Traceback" not in err, (cmd, code, err)
         if code == 2:
