@@ -58,6 +58,15 @@ class PrincipleCalibration(StrictModel):
     fitted_at: str | None = Field(default=None, description="When the fit was made (ISO 8601, UTC).")
 
 
+class PanelMember(StrictModel):
+    """One member of `critic.panel` with its own configuration (defaults: the critic's)."""
+
+    model: str = Field(description="Hugging Face model id, local path, or builtin:smollm2-135m.")
+    name: str | None = Field(default=None, description="Name in reports (default m1, m2, ... by position).")
+    method: str | None = Field(default=None, description="Scoring method of this member.")
+    templates: str | None = Field(default=None, description="Judge template family or set of this member.")
+
+
 class CriticSettings(StrictModel):
     """How the critic model is loaded and how its probabilities become labels."""
 
@@ -74,6 +83,22 @@ class CriticSettings(StrictModel):
     method: str = Field(default="plain", description="Scoring method (see docs/critic.md).")
     templates: str = Field(default="default", description="Judge prompt template set id.")
     threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="Default P(violates) threshold for a label.")
+    allow_pickle: bool = Field(
+        default=False,
+        description="Load a model whose only weights are pickle files (.bin/.pt), which can run code when read.",
+    )
+    panel: list[str | PanelMember] = Field(
+        default_factory=list,
+        description="A panel of critics: every request is scored by each member (model id or folder, or a "
+        "member with its own method/templates); empty = the single critic above.",
+    )
+    panel_combine: Literal["mean", "majority"] = Field(
+        default="mean", description="Panel label: mean of the members' log-odds, or the majority of their labels."
+    )
+    locales: list[str] = Field(
+        default_factory=list, description="Locales whose addenda are judged too (each adds statement + addendum)."
+    )
+    anchored_k: int = Field(default=4, ge=1, le=16, description="Demonstrations per principle for method anchored.")
     engagement: Literal["on", "off"] = Field(
         default="on",
         description="on: a case is decided by its highest-priority *engaged* linked principle (docs/critic.md); "

@@ -13,22 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from constitution_studio.core.critic import loader
+from constitution_studio.core.critic import families, loader
+from constitution_studio.core.critic.anchored import DemoSet
 from constitution_studio.core.critic.cache import Entry, ScoreCache, score_key, text_hash
-from constitution_studio.core.critic.methods import Method, parse_method
+from constitution_studio.core.critic.families import Part
+from constitution_studio.core.critic.families.generic import Generic
+from constitution_studio.core.critic.methods import parse_method
 from constitution_studio.core.critic.templates import (
-    PAIR_OPTIONS,
-    SINGLE_OPTIONS,
     EngagementSet,
     Kind,
-    Polarity,
-    TemplateSet,
     content_free_case,
-    engagement_parts,
-    fewshot_turns,
     get_engagement_set,
-    get_template_set,
-    user_parts,
 )
 from constitution_studio.core.critic.types import CriticInfo, Score, ScoreRequest
 from constitution_studio.core.models import CriticSettings, EvalCase, PrincipleCalibration
@@ -47,32 +42,6 @@ def sigmoid(z: float) -> float:
 def logit(p: float) -> float:
     p = min(max(p, _EPS), 1.0 - _EPS)
     return math.log(p / (1.0 - p))
-
-
-@dataclass(frozen=True)
-class _Part:
-    """One prompt of a request and the sign its log-odds enter the request's mean with."""
-
-    variant: str
-    kind: Kind
-    polarity: Polarity
-    swapped: bool
-    sign: float
-
-
-def parts_for(kind: Kind, variant: str, method: Method) -> list[_Part]:
-    """The prompts one request needs: polarities x presentation orders."""
-    if kind == "engagement":
-        return [_Part(variant, kind, "engaged", False, 1.0)]
-    if kind == "single":
-        parts = [_Part(variant, kind, "violates", False, 1.0)]
-        if method.both:
-            parts.append(_Part(variant, kind, "complies", False, -1.0))
-        return parts
-    parts = [_Part(variant, kind, "better", False, 1.0), _Part(variant, kind, "better", True, -1.0)]
-    if method.both:
-        parts += [_Part(variant, kind, "worse", False, -1.0), _Part(variant, kind, "worse", True, 1.0)]
-    return parts
 
 
 @dataclass
@@ -138,16 +107,24 @@ class Critic:
         self.ref = ref
         self.cache = cache
         self.method = parse_method(method)
-        self.templates: TemplateSet = get_template_set(settings.templates)
-        self.engagement: EngagementSet = get_engagement_set(self.templates.id)
-        self.variants: list[str] = list(self.templates.variants)
+        self.family, self.detection = families.select(
+            settings.templates, model_id=ref.hub_id or ref.spec, folder=ref.path
+        )
+        self.family.check_method(self.method.components)
+        # the generic family's engagement wording is versioned with its template set
+        self.engagement: EngagementSet | None = (
+            get_engagement_set(self.family.template_set_id) if isinstance(self.family, Generic) else None
+        )
+        self.variants: list[str] = list(self.family.variants)
+        self.model_key = f"{ref.identity};{loader.runtime_tag(device, dtype)}"  # what cache keys name
+        self.demonstrations: dict[str, DemoSet] = {}  # method anchored: per principle (set_demonstrations)
         self._device_pref = device
         self._dtype_pref = dtype
         self.batch_tokens = batch_tokens
         self.use_prefix_cache = use_prefix_cache
         self._runner: Any = None
         self._prompts: Any = None
-        self._options: dict[Kind, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        self._units: Any = None
         self._lock = threading.Lock()
         self._calibration_ok: dict[tuple[str, str], bool] = {}
         self.warnings: list[str] = []
@@ -156,11 +133,17 @@ class Critic:
 
     @property
     def template_id(self) -> str:
-        return f"{self.templates.id}#{self.templates.hash}"
+        return self.family.template_id
 
     @property
     def engagement_id(self) -> str:
+        if self.engagement is None:  # a guard family asks it in its own format, hashed with the family
+            return f"{self.family.template_set_id}-engagement#{self.family.hash}"
         return f"{self.engagement.id}#{self.engagement.hash}"
+
+    def set_demonstrations(self, demos: dict[str, DemoSet]) -> None:
+        """The worked examples of method `anchored`, per principle id (anchored.select_demonstrations)."""
+        self.demonstrations = dict(demos)
 
     @property
     def model_calls(self) -> int:
@@ -180,8 +163,10 @@ class Critic:
         return CriticInfo(
             model=self.settings.model,
             model_identity=self.ref.identity,
-            template_set=self.templates.id,
-            template_hash=self.templates.hash,
+            template_set=self.family.template_set_id,
+            template_hash=self.family.hash,
+            family=self.family.name,
+            family_reason=self.detection.reason,
             method=self.method.name,
             device=device,
             dtype=dtype,
@@ -252,11 +237,22 @@ class Critic:
             cached=cached,
         )
 
-    def _key(self, statement: str, case_hash: str, kind: str, variant: str) -> str:
+    def _method_key(self, principle_id: str) -> str:
+        """The method as keyed: with `anchored`, the content of the principle's demonstrations."""
+        if not self.method.anchored:
+            return self.method.name
+        demo_set = self.demonstrations.get(principle_id)
+        return f"{self.method.name}|demos={demo_set.key if demo_set is not None else 'none'}"
+
+    def _demos(self, principle_id: str) -> tuple[Any, ...]:
+        demo_set = self.demonstrations.get(principle_id) if self.method.anchored else None
+        return demo_set.demos if demo_set is not None else ()
+
+    def _key(self, statement: str, case_hash: str, kind: str, variant: str, method: str | None = None) -> str:
         return score_key(
-            model=self.ref.identity,
+            model=self.model_key,
             template=self.engagement_id if kind == "engagement" else self.template_id,
-            method="engagement" if kind == "engagement" else self.method.name,
+            method="engagement" if kind == "engagement" else (method or self.method.name),
             variant=variant,
             statement=statement,
             case_hash=case_hash,
@@ -264,11 +260,12 @@ class Critic:
         )
 
     def key_for(self, req: ScoreRequest) -> str:
-        self.templates.variant(req.variant)  # unknown variant -> BadInputError
+        self.family.check_variant(req.variant)  # unknown variant -> BadInputError
         if req.question == "engagement":
             # The method does not change the engagement question, so its answer is shared by all methods.
             return self._key(req.statement, req.case.prompt_hash(), "engagement", req.variant)
-        return self._key(req.statement, req.case.content_hash(), req.case.kind, req.variant)
+        method = self._method_key(req.principle_id)
+        return self._key(req.statement, req.case.content_hash(), req.case.kind, req.variant, method)
 
     # -- model ----------------------------------------------------------------------------
 
@@ -278,7 +275,8 @@ class Critic:
                 import torch
 
                 from constitution_studio.core.critic.prompts import PromptBuilder
-                from constitution_studio.core.critic.runner import Runner, option_token_ids
+                from constitution_studio.core.critic.runner import Runner
+                from constitution_studio.core.critic.units import UnitFactory
 
                 device = self._device_pref
                 if device == "auto":
@@ -286,41 +284,21 @@ class Critic:
                 dtype_name = self._dtype_pref
                 if dtype_name == "auto":
                     dtype_name = "bfloat16" if device.startswith("cuda") else "float32"
-                model, tokenizer = loader.load(self.ref, device, getattr(torch, dtype_name))
+                model, tokenizer = loader.load(
+                    self.ref, device, getattr(torch, dtype_name), allow_pickle=self.settings.allow_pickle
+                )
                 self._prompts = PromptBuilder(tokenizer)
-                self._options = {
-                    "single": (
-                        option_token_ids(tokenizer, SINGLE_OPTIONS[0]),
-                        option_token_ids(tokenizer, SINGLE_OPTIONS[1]),
-                    ),
-                    "pair": (
-                        option_token_ids(tokenizer, PAIR_OPTIONS[0]),
-                        option_token_ids(tokenizer, PAIR_OPTIONS[1]),
-                    ),
-                }
-                self._options["engagement"] = self._options["single"]
+                self._units = UnitFactory(self.family, self._prompts, self.method, self.engagement)
+                for kind in ("single", "pair", "engagement"):  # every answer option is one token, or a clear error
+                    for part in self.family.parts(kind, self.variants[0], self.method.both):
+                        self._units.options(part)
                 self._runner = Runner(
                     model, tokenizer, batch_tokens=self.batch_tokens, use_prefix_cache=self.use_prefix_cache
                 )
             return self._runner
 
-    def _unit(self, part: _Part, statement: str, case: EvalCase) -> Any:
-        from constitution_studio.core.critic.runner import Unit
-
-        if part.kind == "engagement":
-            ev = self.engagement.variant(part.variant)
-            head, tail = engagement_parts(ev, statement, case)
-            prefix, suffix = self._prompts.encode([{"role": "system", "content": ev.system}], head, tail)
-            first, second = self._options["engagement"]
-            return Unit(prefix=prefix, suffix=suffix, first=first, second=second)
-        variant = self.templates.variant(part.variant)
-        prefix_msgs = [{"role": "system", "content": variant.system}]
-        if self.method.fewshot:
-            prefix_msgs += fewshot_turns(self.templates, variant, part.kind, part.polarity)
-        head, tail = user_parts(variant, part.polarity, statement, case, part.swapped)
-        prefix, suffix = self._prompts.encode(prefix_msgs, head, tail)
-        first, second = self._options[part.kind]
-        return Unit(prefix=prefix, suffix=suffix, first=first, second=second)
+    def _unit(self, part: Part, statement: str, case: EvalCase, principle_id: str) -> Any:
+        return self._units.unit(part, statement, case, self._demos(principle_id))
 
     # -- scoring --------------------------------------------------------------------------
 
@@ -363,9 +341,10 @@ class Critic:
             self._score(req, found[key], cached=True) for req, key in zip(requests, keys, strict=True) if key in found
         ]
 
-    def _content_free(self, statement: str, variant: str, kind: Kind) -> tuple[str, EvalCase]:
-        case = content_free_case(kind)
-        return self._key(statement, f"{CONTENT_FREE}:{kind}", kind, variant), case
+    def _content_free(self, principle_id: str, statement: str, variant: str) -> tuple[str, EvalCase]:
+        case = content_free_case("single")
+        method = self._method_key(principle_id)
+        return self._key(statement, f"{CONTENT_FREE}:single", "single", variant, method), case
 
     def _score_missing(
         self,
@@ -386,12 +365,12 @@ class Critic:
                 units.append(unit)
             return idx
 
-        def make_job(key: str, kind: Kind, variant: str, statement: str, case: EvalCase) -> _Job:
-            parts = parts_for(kind, variant, self.method)
+        def make_job(key: str, kind: Kind, req: ScoreRequest, case: EvalCase) -> _Job:
+            parts = self.family.parts(kind, req.variant, self.method.both)
             return _Job(
                 key=key,
                 kind=kind,
-                unit_ids=[add_unit(self._unit(p, statement, case)) for p in parts],
+                unit_ids=[add_unit(self._unit(p, req.statement, case, req.principle_id)) for p in parts],
                 signs=[p.sign for p in parts],
             )
 
@@ -401,13 +380,13 @@ class Critic:
         jobs: list[_Job] = []
         for key, reqs in missing.items():
             req = reqs[0]
-            job = make_job(key, _kind(req), req.variant, req.statement, req.case)
+            job = make_job(key, _kind(req), req, req.case)
             job.requests = reqs
             if self.method.contextual and _kind(req) == "single":
-                cf_key, cf_case = self._content_free(req.statement, req.variant, "single")
+                cf_key, cf_case = self._content_free(req.principle_id, req.statement, req.variant)
                 job.cf_key = cf_key
                 if cf_key not in cf_jobs:
-                    cf_jobs[cf_key] = make_job(cf_key, "single", req.variant, req.statement, cf_case)
+                    cf_jobs[cf_key] = make_job(cf_key, "single", req, cf_case)
             jobs.append(job)
         if cf_jobs and self.cache is not None:
             cf_values.update({k: logit(p) for k, p in self.cache.get_many(list(cf_jobs)).items()})
@@ -466,7 +445,7 @@ class Critic:
         return Entry(
             key=key,
             probability=probability,
-            model=self.ref.identity,
+            model=self.model_key,
             template=self.engagement_id if engagement else self.template_id,
             method="engagement" if engagement else self.method.name,
             variant=variant,

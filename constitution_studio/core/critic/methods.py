@@ -10,6 +10,8 @@ prompt suggests). A method is a `+`-joined set of corrections on top of the plai
   subtract its log-odds (Zhao et al. 2021, "Calibrate before use").
 - `fewshot`: put worked examples on unrelated principles before the question (a shared
   prefix whose KV cache is computed once).
+- `anchored`: put k of the principle's *own* gold cases before the question as worked
+  examples (core/critic/anchored.py); they are left out of that principle's agreement.
 
 e.g. `fewshot+both`. Pairs are always scored in both presentation orders; `contextual` is a
 no-op for pairs because that symmetrisation already cancels the position bias.
@@ -21,8 +23,18 @@ from dataclasses import dataclass
 
 from constitution_studio.errors import BadInputError
 
-COMPONENTS = ("both", "contextual", "fewshot")
-METHODS = ("plain", "both", "contextual", "fewshot", "fewshot+both", "fewshot+contextual", "both+contextual")
+COMPONENTS = ("anchored", "both", "contextual", "fewshot")
+METHODS = (
+    "plain",
+    "both",
+    "contextual",
+    "fewshot",
+    "fewshot+both",
+    "fewshot+contextual",
+    "both+contextual",
+    "anchored",
+    "anchored+both",
+)
 
 
 @dataclass(frozen=True)
@@ -32,11 +44,15 @@ class Method:
     both: bool = False
     contextual: bool = False
     fewshot: bool = False
+    anchored: bool = False
+
+    @property
+    def components(self) -> list[str]:
+        return [c for c in COMPONENTS if getattr(self, c)]
 
     @property
     def name(self) -> str:
-        parts = [c for c in COMPONENTS if getattr(self, c)]
-        return "+".join(parts) if parts else "plain"
+        return "+".join(self.components) if self.components else "plain"
 
 
 def parse_method(text: str) -> Method:

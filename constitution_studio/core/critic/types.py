@@ -60,3 +60,5 @@ class CriticInfo(BaseModel):
     method: str
     device: str
     dtype: str
+    family: str = "generic"  # judge family whose prompt format was used (docs/critic.md)
+    family_reason: str = ""  # why that family: critic.templates, or what detection saw

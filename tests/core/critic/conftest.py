@@ -5,6 +5,7 @@ one). Nothing is downloaded; the chat template is written in the spirit of the m
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,3 +73,31 @@ def family_tokenizer(family: str) -> Any:
 def family_tokenizers() -> dict[str, Any]:
     """One in-process tokenizer per guard family (built once per session)."""
     return {name: family_tokenizer(name) for name in FAMILY_SPECIALS}
+
+
+@pytest.fixture(scope="session")
+def guard_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight tiny Llama with a Llama Guard-shaped tokenizer, in a folder named like one
+    (so detection picks the llama-guard family from its name and model_type)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tokenizer = family_tokenizer("llama-guard")
+    torch.manual_seed(3)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        initializer_range=0.2,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    folder = tmp_path_factory.mktemp("guard") / "tiny-llama-guard-3"
+    LlamaForCausalLM(config).save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return folder

@@ -104,7 +104,7 @@ def test_granite_native_chat_template_matches_own_rendition(family_tokenizers: d
         for case in (CASE, PAIR):
             for part in [
                 *family.parts(case.kind, variant, False),
-                Part(variant, "single", "engages", judged="request"),
+                Part(variant, "engagement", "engaged", judged="request"),
             ]:
                 native = family.native(tokenizer, part, RULE, case)
                 assert native is not None

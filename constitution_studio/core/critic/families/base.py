@@ -22,8 +22,8 @@ from typing import Any, Literal
 from constitution_studio.core.models import EvalCase
 from constitution_studio.errors import BadInputError
 
-Kind = Literal["single", "pair"]
-Polarity = Literal["violates", "complies", "better", "worse", "engages"]
+Kind = Literal["single", "pair", "engagement"]
+Polarity = Literal["violates", "complies", "better", "worse", "engaged"]
 Judged = Literal["response", "a", "b", "request"]
 
 
@@ -102,6 +102,8 @@ class Family:
     def parts(self, kind: Kind, variant: str, both: bool) -> list[Part]:
         """Guard families judge one text at a time: a pair is P(b violates) vs P(a violates)
         (the one less likely to violate is preferred), which has no order to swap."""
+        if kind == "engagement":
+            return [Part(variant, kind, "engaged", judged="request")]
         if kind == "single":
             return [Part(variant, kind, "violates")]
         return [Part(variant, kind, "violates", judged="a", sign=-1.0), Part(variant, kind, "violates", judged="b")]
@@ -119,8 +121,8 @@ class Family:
 
     def engagement(self, variant: str, statement: str, case: EvalCase) -> Rendered:
         """The prefill-only question whether the user's request bears on the principle
-        (asked without the judged response); P(first option) = engages."""
-        return self.render(Part(variant, "single", "engages", judged="request"), statement, case)
+        (asked without the judged response); P(first option) = engaged."""
+        return self.render(Part(variant, "engagement", "engaged", judged="request"), statement, case)
 
 
 def judged_text(part: Part, case: EvalCase) -> str | None:

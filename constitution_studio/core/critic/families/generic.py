@@ -46,6 +46,8 @@ class Generic(Family):
 
     def parts(self, kind: Kind, variant: str, both: bool) -> list[Part]:
         """Polarities x presentation orders: pairs are always asked in both orders."""
+        if kind == "engagement":
+            return [Part(variant, kind, "engaged", judged="request")]
         if kind == "single":
             parts = [Part(variant, kind, "violates")]
             if both:
