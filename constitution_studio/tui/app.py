@@ -16,6 +16,7 @@ from textual.widgets import Input, TextArea
 
 from constitution_studio.core.models import CriticSettings
 from constitution_studio.core.workspace import Workspace
+from constitution_studio.tui.analysis_actions import AnalysisActions, analysis_bindings
 from constitution_studio.tui.commands import StudioCommands
 from constitution_studio.tui.critic_bridge import CriticFactory, default_factory
 from constitution_studio.tui.screens.help import HelpScreen, help_sections
@@ -25,7 +26,7 @@ from constitution_studio.tui.state import Studio
 from constitution_studio.tui.trust_view import TrustView
 
 
-class StudioApp(App[int]):
+class StudioApp(AnalysisActions, App[int]):
     TITLE = "Constitution Studio"
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute, so subclasses elsewhere find it
     COMMANDS = App.COMMANDS | {StudioCommands}
@@ -33,6 +34,7 @@ class StudioApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
         Binding("f1", "help", "Help", id="app.help", priority=True),
         Binding("question_mark", "help_key", "Help", id="app.help_question", show=False, key_display="?"),
+        *analysis_bindings(),
     ]
 
     def __init__(
@@ -72,7 +74,7 @@ class StudioApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # `?` is text inside an input or the statement editor; F1 ("help") always works.
-        return not (action == "help_key" and isinstance(self.focused, Input | TextArea))
+        return not (action in ("help_key", "impact_key") and isinstance(self.focused, Input | TextArea))
 
     def action_help_key(self) -> None:
         self.action_help()

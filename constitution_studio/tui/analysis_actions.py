@@ -1,0 +1,77 @@
+"""The app's keys for the whole-constitution screens: impact (F6 or i), review queue (F7), trust history (F8).
+
+A mixin of `StudioApp`, so the screens open from anywhere; each opens once (pressing its key
+on it does nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.binding import Binding
+
+
+def analysis_bindings() -> list[Binding]:
+    return [
+        Binding(
+            "f6",
+            "impact",
+            "Impact",
+            id="app.impact",
+            priority=True,
+            show=False,
+            tooltip="Impact: what the unsaved edits change across the whole constitution (also i)",
+        ),
+        Binding("i", "impact_key", "Impact", id="app.impact_i", show=False),
+        Binding(
+            "f7",
+            "review",
+            "Review",
+            id="app.review",
+            priority=True,
+            show=False,
+            tooltip="Review queue: record your verdict on the critic's least certain labels as gold",
+        ),
+        Binding(
+            "f8",
+            "trust_history",
+            "Trust history",
+            id="app.trust_history",
+            priority=True,
+            show=False,
+            tooltip="Critic agreement with gold over the last commits that changed principles or gold",
+        ),
+    ]
+
+
+class AnalysisActions:
+    """Actions that push the impact, review and trust-history screens."""
+
+    studio: Any
+
+    def _open(self, kind: type, make: Any) -> None:
+        app: Any = self  # the StudioApp this is mixed into
+        if isinstance(app.screen, kind):
+            return
+        main = getattr(app, "main", None)
+        if main is not None and hasattr(main, "sync_editor"):
+            main.sync_editor()  # a keystroke still queued counts as an edit
+        app.push_screen(make())
+
+    def action_impact(self) -> None:
+        from constitution_studio.tui.screens.impact import ImpactScreen
+
+        self._open(ImpactScreen, lambda: ImpactScreen(self.studio))
+
+    def action_impact_key(self) -> None:
+        self.action_impact()
+
+    def action_review(self) -> None:
+        from constitution_studio.tui.screens.review import ReviewScreen
+
+        self._open(ReviewScreen, lambda: ReviewScreen(self.studio))
+
+    def action_trust_history(self) -> None:
+        from constitution_studio.tui.screens.trust_history import TrustHistoryScreen
+
+        self._open(TrustHistoryScreen, lambda: TrustHistoryScreen(self.studio))

@@ -1,0 +1,335 @@
+"""Impact: what the unsaved edits (wording and priority order) do across the whole constitution.
+
+The figures are core's: `cached_shift` (what the cache already knows, on open) and
+`analyze_shift` ("Run all", in a thread worker with per-batch progress and cancel), both ending
+in `assemble_shift`, the code `cstudio shift` uses. This screen sorts and filters the report's
+cases with core's pure functions (analysis/impact.py) and draws them. Flips inside the noise
+band (not every judge variant agrees) are shown dim and never marked as changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from constitution_studio.core.analysis import impact as core
+from constitution_studio.errors import StudioError
+from constitution_studio.tui.state import Studio
+from constitution_studio.tui.toggles import on_off, relabel
+from constitution_studio.tui.widgets.plots import delta_histogram, rate_bar
+from constitution_studio.tui.widgets.row_list import RowList
+
+PRINCIPLE_COLUMNS = (
+    ("Principle", 10),
+    ("Flips", 7),
+    ("in noise", 8),
+    ("mean|Δ|", 7),
+    ("max|Δ|", 6),
+    ("Over-refusal", 13),
+    ("Gold agreement", 14),
+)
+CASE_COLUMNS = (
+    ("Case", 12),
+    ("Before → after", 20),
+    ("Δ ± noise", 13),
+    ("Decided by", 19),
+    ("Gold", 9),
+    ("", 2),
+)
+PROGRESS_EVERY_S = 0.1
+
+
+def pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0%}"
+
+
+def unsaved_head(studio: Studio, unsaved: tuple[dict[str, Any], list[str] | None]) -> Any:
+    """The saved workspace with the valid unsaved edits and the unsaved priority order on top.
+
+    `unsaved` is `studio.unsaved_version()`, taken in the UI thread (never inside a worker).
+    """
+    principles, order = unsaved
+    head = dataclasses.replace(studio.ws, principles={**studio.ws.principles, **principles})
+    if order is not None and head.constitution is not None:
+        head.constitution = head.constitution.model_copy(update={"priority": order})
+    return head
+
+
+class ImpactScreen(Screen[None]):
+    """Per principle and per case: the shift between the saved files (or a ref) and the unsaved edits."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back / cancel", id="impact.back", tooltip="Cancel a run, or go back"),
+        Binding("r", "run_all", "Run all", id="impact.run_all", tooltip="Score every missing answer with the critic"),
+        Binding("s", "sort", "Sort: biggest change", id="impact.sort", tooltip="Sort cases: change, uncertainty, gold"),
+        Binding("f", "flips", "Flips only: off", id="impact.flips", tooltip="Only cases whose label really flips"),
+        Binding("b", "benign", "Benign only: off", id="impact.benign", tooltip="Only benign (should-not-refuse) cases"),
+        Binding(
+            "p",
+            "one_principle",
+            "One principle: off",
+            id="impact.principle",
+            tooltip="Only the cases of the highlighted principle",
+        ),
+        Binding("tab", "switch", "Principles/cases", id="impact.switch", show=False),
+    ]
+
+    def __init__(self, studio: Studio, ref: str | None = None) -> None:
+        super().__init__(id="impact")
+        self.studio = studio
+        self.ref = ref
+        self.report: Any = None
+        self.sort = core.SORTS[0]
+        self.keep = core.CaseFilter()
+        self.limits: dict[str, float] = {}
+        self._inputs: tuple[Any, Any, Any] | None = None
+        self._by_case: dict[str, Any] = {}
+        self._by_principle: dict[str, Any] = {}
+        self._last_progress = 0.0
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="impact-body"):
+            yield Static("working out what the edits can change…", id="impact-summary")
+            yield Static("", id="impact-plot")
+            yield ProgressBar(id="impact-progress", show_eta=False)
+            yield RowList(PRINCIPLE_COLUMNS, id="impact-principles")
+            yield RowList(CASE_COLUMNS, id="impact-cases")
+            yield Static("", id="impact-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "impact of the unsaved edits"
+        self.query_one(ProgressBar).display = False
+        self.query_one("#impact-cases", RowList).focus()
+        self.load(self.studio.unsaved_version())
+
+    # --- workers -----------------------------------------------------------------------
+
+    def _sides(self, unsaved: tuple[dict[str, Any], list[str] | None]) -> tuple[Any, Any, Any]:
+        from constitution_studio.core.diff import structural_diff
+
+        if self.ref is None:
+            base = self.studio.ws
+        else:
+            from constitution_studio.core.versions import load_version
+
+            base = load_version(self.studio.root, self.ref)
+        head = unsaved_head(self.studio, unsaved)
+        return base, head, structural_diff(base, head)
+
+    @work(thread=True, exclusive=True, group="impact", exit_on_error=False)
+    def load(self, unsaved: tuple[dict[str, Any], list[str] | None]) -> None:
+        """What is already known: the shift from the cache only (never loads the model)."""
+        try:
+            base, head, diff = self._sides(unsaved)
+            critic = self.app.critic()  # type: ignore[attr-defined]
+            report = core.cached_shift(base, head, diff, critic)
+            limits = core.thresholds(critic, head)
+        except StudioError as exc:
+            self.app.call_from_thread(self._failed, exc.one_line())
+            return
+        self._inputs = (base, head, diff)
+        self.app.call_from_thread(self.show_report, report, limits)
+
+    def action_run_all(self) -> None:
+        if self.running or self._inputs is None:
+            return
+        self.running = True
+        bar = self.query_one(ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        self._run_all(*self._inputs)
+
+    @work(thread=True, exclusive=True, group="impact-run", exit_on_error=False)
+    def _run_all(self, base: Any, head: Any, diff: Any) -> None:
+        from constitution_studio.core.analysis.shift import analyze_shift
+
+        worker = get_current_worker()
+        try:
+            critic = self.app.critic()  # type: ignore[attr-defined]
+            report = analyze_shift(
+                base, head, diff, critic, cancel=worker.cancelled_event, progress=self._progress_from_thread
+            )
+        except StudioError as exc:
+            self.app.call_from_thread(self._failed, exc.one_line())
+            return
+        self.app.call_from_thread(self._finished, report)
+
+    def _progress_from_thread(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last_progress < PROGRESS_EVERY_S:
+            return
+        self._last_progress = now
+        self.app.call_from_thread(self._progressed, done, total)
+
+    def _progressed(self, done: int, total: int) -> None:
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+        self.query_one("#impact-detail", Static).update(f"critic: {done} of {total} answers (escape cancels)")
+
+    def _finished(self, report: Any) -> None:
+        self.running = False
+        self.query_one(ProgressBar).display = False
+        self.show_report(report, self.limits)
+        if report.cancelled:
+            self.notify("Run cancelled; the answers that finished are kept (and cached)")
+
+    def _failed(self, message: str) -> None:
+        self.running = False
+        self.query_one(ProgressBar).display = False
+        self.query_one("#impact-summary", Static).update(Text(message, style="red"))
+
+    # --- drawing -----------------------------------------------------------------------
+
+    def show_report(self, report: Any, limits: dict[str, float]) -> None:
+        self.report = report
+        self.limits = limits
+        self._by_case = {cs.case_id: cs for cs in report.cases}
+        self._by_principle = {ps.principle_id: ps for ps in report.principles}
+        self._summary()
+        principles = self.query_one("#impact-principles", RowList)
+        principles.set_rows(list(self._by_principle), self._principle_cells)
+        self.refresh_cases()
+
+    def _summary(self) -> None:
+        r = self.report
+        o = r.overall
+        against = self.ref or "the saved files"
+        missing = core.missing_requests(r) if not r.model_calls and r.requests else 0
+        parts = [
+            Text.assemble(("Impact", "bold"), f" of the unsaved edits against {against}: "),
+            Text(f"{len(r.cases)} case(s) can move, "),
+            Text(f"{o.n_flips_stable} flip(s)", style="bold yellow" if o.n_flips_stable else ""),
+            Text(f", {o.n_flips_unstable} more inside the noise band (not counted)", style="dim"),
+        ]
+        line2 = Text.assemble(
+            f"gold agreement {pct(o.gold_accuracy_base)} → {pct(o.gold_accuracy_head)}",
+            f"  ·  over-refusal {pct(o.over_refusal_base)} → {pct(o.over_refusal_head)}",
+        )
+        if not r.cases:
+            line2 = Text("Nothing to show: no unsaved edit changes a wording, a link or the priority order.")
+        if missing or r.incomplete:
+            line2.append(
+                f"\n{len(r.incomplete)} case(s) not scored yet ({missing} critic answers missing): press r to run all",
+                style="yellow",
+            )
+        self.query_one("#impact-summary", Static).update(Text("\n").join([Text.assemble(*parts), line2]))
+        counts = core.histogram(core.deltas(r.cases), bins=20)
+        plot = Text.assemble(
+            ("Δ ", "bold"),
+            delta_histogram(counts),
+            ("  over-refusal ", "bold"),
+            rate_bar(o.over_refusal_base, 6, "cyan"),
+            " → ",
+            rate_bar(o.over_refusal_head, 6, "magenta"),
+        )
+        self.query_one("#impact-plot", Static).update(plot)
+
+    def _principle_cells(self, pid: str) -> list[Text]:
+        s = self._by_principle[pid].stats
+        mean = "–" if s.mean_abs_delta is None else f"{s.mean_abs_delta:.2f}"
+        top = "–" if s.max_abs_delta is None else f"{s.max_abs_delta:.2f}"
+        return [
+            Text(pid, style="bold"),
+            Text(str(s.n_flips_stable), style="bold yellow" if s.n_flips_stable else ""),
+            Text(str(s.n_flips_unstable), style="dim"),
+            Text(mean),
+            Text(top),
+            Text(f"{pct(s.over_refusal_base)} → {pct(s.over_refusal_head)}"),
+            Text(f"{pct(s.gold_accuracy_base)} → {pct(s.gold_accuracy_head)}"),
+        ]
+
+    def _case_cells(self, cid: str) -> list[Text]:
+        cs = self._by_case[cid]
+        before = cs.base.label if cs.base is not None and cs.base.label else "–"
+        after = cs.head.label if cs.head is not None and cs.head.label else "not scored"
+        change = core.is_change(cs)
+        style = "bold yellow" if change else "dim" if cs.flipped else ""
+        d, band = core.case_delta(cs), core.noise_band(cs)
+        delta = "–" if d is None else f"{d:+.2f}" + (f" ±{band:.2f}" if band is not None else "")
+        deciding_b = cs.base.deciding if cs.base is not None else None
+        deciding_h = cs.head.deciding if cs.head is not None else None
+        decided = deciding_h or "–"
+        if deciding_b and deciding_h and deciding_b != deciding_h:
+            decided = f"{deciding_b} → {deciding_h}"
+        mark = Text("✗", style="bold red") if core.disagrees_with_gold(cs) else Text("")
+        return [
+            Text(cid),
+            Text(f"{before} → {after}", style=style),
+            Text(delta, style=style),
+            Text(decided),
+            Text(cs.gold or "–"),
+            mark,
+        ]
+
+    def refresh_cases(self) -> None:
+        if self.report is None:
+            return
+        shown = core.view_cases(self.report.cases, self.sort, self.keep, self.limits)
+        self.query_one("#impact-cases", RowList).set_rows([cs.case_id for cs in shown], self._case_cells)
+        self._detail(self.query_one("#impact-cases", RowList).current_id())
+
+    @on(RowList.Highlighted, "#impact-cases")
+    def _case_highlighted(self, event: RowList.Highlighted) -> None:
+        self._detail(event.row_id)
+
+    def _detail(self, cid: str | None) -> None:
+        if self.running:
+            return
+        cs = self._by_case.get(cid or "")
+        if cs is None:
+            self.query_one("#impact-detail", Static).update("")
+            return
+        note = ""
+        if cs.flipped and not cs.stable:
+            note = "  (flip inside the noise band: the judge variants disagree, so it is not counted)"
+        elif core.disagrees_with_gold(cs):
+            note = "  ✗ the critic disagrees with the gold label"
+        self.query_one("#impact-detail", Static).update(
+            Text.assemble((f"{cs.case_id}: ", "bold"), cs.prompt[:160], (note, "yellow"))
+        )
+
+    # --- keys --------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if self.running:
+            self.workers.cancel_group(self, "impact-run")
+            return
+        self.app.pop_screen()
+
+    def action_sort(self) -> None:
+        self.sort = core.SORTS[(core.SORTS.index(self.sort) + 1) % len(core.SORTS)]
+        relabel(self, "s", f"Sort: {core.SORT_TITLES[self.sort]}")
+        self.refresh_cases()
+
+    def action_flips(self) -> None:
+        self.keep = dataclasses.replace(self.keep, flips=not self.keep.flips)
+        relabel(self, "f", f"Flips only: {on_off(self.keep.flips)}")
+        self.refresh_cases()
+
+    def action_benign(self) -> None:
+        self.keep = dataclasses.replace(self.keep, benign=not self.keep.benign)
+        relabel(self, "b", f"Benign only: {on_off(self.keep.benign)}")
+        self.refresh_cases()
+
+    def action_one_principle(self) -> None:
+        pid = None if self.keep.principle else self.query_one("#impact-principles", RowList).current_id()
+        self.keep = dataclasses.replace(self.keep, principle=pid)
+        relabel(self, "p", f"One principle: {pid or 'off'}")
+        self.refresh_cases()
+
+    def action_switch(self) -> None:
+        principles = self.query_one("#impact-principles", RowList)
+        cases = self.query_one("#impact-cases", RowList)
+        (cases if principles.has_focus else principles).focus()

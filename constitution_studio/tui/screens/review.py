@@ -1,0 +1,315 @@
+"""Review queue: an auditor's spot checks of the critic, recorded as gold labels.
+
+The queue is core's (`review_queue` over a ScoredVersion read from the score cache; "Run
+all" scores what is missing); each verdict is written by core's `record_gold` (round-trip,
+atomic, under the constitution's write lock) with the reviewer's `git config user.name`.
+Where the reviewer stopped is kept in `.cstudio/review.json`, so the next visit resumes there.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from constitution_studio.core.gold_writes import GoldChange, GoldVerdict, record_gold, reviewer_name, undo_gold
+from constitution_studio.errors import StudioError
+from constitution_studio.tui.state import Studio
+from constitution_studio.tui.toggles import relabel
+
+STATE_FILE = "review.json"
+
+
+def load_position(studio: Studio) -> dict[str, Any]:
+    from constitution_studio.core.statedir import STATE_DIR, state_dir_problem
+
+    if state_dir_problem(studio.root, STATE_FILE) is not None:
+        return {}
+    try:
+        data = json.loads((studio.root / STATE_DIR / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_position(studio: Studio, case_id: str | None, index: int) -> None:
+    """Remember where the reviewer is (never authoritative; silently skipped when .cstudio is untrusted)."""
+    from constitution_studio.core.statedir import trusted_state_dir
+    from constitution_studio.core.yamldoc import atomic_write
+
+    folder = trusted_state_dir(studio.root, STATE_FILE)
+    if folder is None:
+        return
+    try:
+        atomic_write(folder / STATE_FILE, json.dumps({"case_id": case_id, "index": index}).encode())
+    except OSError:
+        return
+
+
+class ReviewScreen(Screen[None]):
+    """One case at a time: the conversation, the principle's wording, the critic's verdict; record gold."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="review.back", tooltip="Back (your place is kept)"),
+        Binding("v", "verdict('violates')", "Violates", id="review.violates", tooltip="Gold: the response violates"),
+        Binding("c", "verdict('complies')", "Complies", id="review.complies", tooltip="Gold: the response complies"),
+        Binding(
+            "a", "verdict('a')", "A better", id="review.a", tooltip="Gold for a pair: response A follows it better"
+        ),
+        Binding(
+            "b", "verdict('b')", "B better", id="review.b", tooltip="Gold for a pair: response B follows it better"
+        ),
+        Binding(
+            "o",
+            "cycle_scope",
+            "For: whole case",
+            id="review.scope",
+            tooltip="Record for the whole case or one principle",
+        ),
+        Binding("n", "note", "Note", id="review.note", tooltip="Write a note to go with the verdict"),
+        Binding("s,right", "skip", "Skip", id="review.skip", tooltip="Next case without recording"),
+        Binding("left", "previous", "Previous", id="review.previous", show=False),
+        Binding("u", "undo", "Undo last", id="review.undo", tooltip="Undo the last verdict you recorded"),
+        Binding(
+            "r", "run_all", "Run all", id="review.run_all", tooltip="Score what is missing so every case can queue"
+        ),
+    ]
+
+    def __init__(self, studio: Studio) -> None:
+        super().__init__(id="review")
+        self.studio = studio
+        self.items: list[Any] = []
+        self.index = 0
+        self.scope: str | None = None  # None: the whole case; else a principle ID
+        self.undo_stack: list[tuple[GoldChange, Any, int]] = []
+        self.reviewer = reviewer_name(studio.root)
+        self.unscored = 0
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="review-body"):
+            yield Static("reading the critic's cached verdicts…", id="review-position")
+            yield ProgressBar(id="review-progress", show_eta=False)
+            with VerticalScroll(id="review-scroll"):
+                yield Static("", id="review-conversation")
+                yield Static("", id="review-principle")
+                yield Static("", id="review-critic")
+            yield Input(placeholder="note (optional): n to write, enter to keep", id="review-note", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"review queue · reviewer: {self.reviewer}"
+        self.query_one(ProgressBar).display = False
+        self.load(False)
+
+    # --- the queue ---------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="review", exit_on_error=False)
+    def load(self, score: bool) -> None:
+        from constitution_studio.core.analysis.impact import thresholds
+        from constitution_studio.core.analysis.review import review_queue, scored_for_review
+
+        worker = get_current_worker()
+        try:
+            critic = self.app.critic()  # type: ignore[attr-defined]
+            ws = self.studio.ws
+            version = scored_for_review(
+                ws, critic, score=score, cancel=worker.cancelled_event, progress=self._progress_from_thread
+            )
+            items = review_queue(version, thresholds=thresholds(critic, ws))
+            unscored = sum(1 for cid in ws.cases if (v := version.verdict(cid)) is None or v.label is None)
+        except StudioError as exc:
+            self.app.call_from_thread(self._failed, exc.one_line())
+            return
+        self.app.call_from_thread(self._loaded, items, unscored)
+
+    def _progress_from_thread(self, done: int, total: int) -> None:
+        if self.running:
+            self.app.call_from_thread(self.query_one(ProgressBar).update, total=max(total, 1), progress=done)
+
+    def _failed(self, message: str) -> None:
+        self.running = False
+        self.query_one(ProgressBar).display = False
+        self.query_one("#review-position", Static).update(Text(message, style="red"))
+
+    def _loaded(self, items: list[Any], unscored: int) -> None:
+        self.running = False
+        self.query_one(ProgressBar).display = False
+        self.items = items
+        self.unscored = unscored
+        where = load_position(self.studio)
+        ids = [i.case_id for i in items]
+        if where.get("case_id") in ids:
+            self.index = ids.index(where["case_id"])
+        elif isinstance(where.get("index"), int):
+            self.index = max(0, min(where["index"], len(items) - 1))
+        self.show()
+
+    def action_run_all(self) -> None:
+        if self.running:
+            return
+        self.running = True
+        self.query_one(ProgressBar).display = True
+        self.load(True)
+
+    @property
+    def item(self) -> Any:
+        return self.items[self.index] if 0 <= self.index < len(self.items) else None
+
+    def show(self) -> None:
+        from constitution_studio.core.analysis.review import REASON_TEXT
+
+        item = self.item
+        position = self.query_one("#review-position", Static)
+        missing = f"  ·  {self.unscored} case(s) not scored yet: r runs the critic" if self.unscored else ""
+        if item is None:
+            done = "Nothing to review" if not self.items else "End of the queue"
+            position.update(Text(f"{done}: no case left that needs a human look.{missing}", style="green"))
+            for name in ("conversation", "principle", "critic"):
+                self.query_one(f"#review-{name}", Static).update("")
+            return
+        case = self.studio.ws.cases[item.case_id]
+        if isinstance(case.gold, dict) and self.scope is None:
+            self.scope = item.principle_id if item.principle_id in case.principles else case.principles[0]
+        elif isinstance(case.gold, str):
+            self.scope = None
+        position.update(
+            Text.assemble(
+                (f"Case {self.index + 1} of {len(self.items)}", "bold"),
+                f": {item.case_id}  ·  why: {REASON_TEXT[item.reason]}",
+                (missing, "yellow"),
+            )
+        )
+        turns = [Text.assemble((f"{t.role}: ", "bold cyan"), t.content) for t in case.turns]
+        if case.kind == "single":
+            turns.append(Text.assemble(("response: ", "bold magenta"), case.response or ""))
+        else:
+            turns.append(Text.assemble(("A: ", "bold magenta"), case.a or ""))
+            turns.append(Text.assemble(("B: ", "bold magenta"), case.b or ""))
+        self.query_one("#review-conversation", Static).update(Group(Text("Conversation", style="bold"), *turns))
+        pid = self.scope or item.principle_id
+        principle = self.studio.ws.principles.get(pid or "")
+        wording = (
+            Text("")
+            if principle is None
+            else Text.assemble((f"{pid} {principle.title}: ", "bold"), principle.statement)
+        )
+        self.query_one("#review-principle", Static).update(Group(Text("Principle", style="bold"), wording))
+        self.query_one("#review-critic", Static).update(self._critic_text(item, case))
+        relabel(self, "o", f"For: {self.scope or 'whole case'}")
+
+    def _critic_text(self, item: Any, case: Any) -> Text:
+        p = item.probability
+        if case.kind == "single":
+            what = f"{p:.0%} sure the response violates {item.principle_id}" if p is not None else "not scored"
+        else:
+            what = f"{p:.0%} sure response A follows {item.principle_id} better" if p is not None else "not scored"
+        text = Text.assemble(("The critic says: ", "bold"), (f"{item.label}", "bold yellow"), f" ({what})")
+        if len(item.labels) > 1:
+            text.append("\n  each principle: " + ", ".join(f"{k} {v}" for k, v in item.labels.items()))
+        if item.conflict:
+            text.append("\n  the principles disagreed; the priority order decided")
+        gold = (
+            case.gold
+            if isinstance(case.gold, str)
+            else ", ".join(f"{k} {v}" for k, v in case.gold_by_principle.items())
+        )
+        text.append(f"\n  gold now: {gold or 'none'}", style="cyan")
+        keys = "v violates · c complies" if case.kind == "single" else "a: A better · b: B better"
+        text.append(f"\n  record: {keys} · s skip · u undo · o whole case/one principle", style="dim")
+        return text
+
+    def _move(self, index: int) -> None:
+        self.index = max(0, min(index, len(self.items)))
+        self.query_one("#review-note", Input).value = ""
+        item = self.item
+        self.scope = None
+        save_position(self.studio, item.case_id if item else None, self.index)
+        self.show()
+
+    # --- keys --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # letters are the note's text while typing it
+        return not (isinstance(self.focused, Input) and action != "back")
+
+    def action_back(self) -> None:
+        note = self.query_one("#review-note", Input)
+        if note.has_focus:
+            self.set_focus(None)
+            return
+        if self.running:
+            self.workers.cancel_group(self, "review")
+            self.running = False
+            self.query_one(ProgressBar).display = False
+            return
+        self.app.pop_screen()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.set_focus(None)
+
+    def action_note(self) -> None:
+        self.query_one("#review-note", Input).focus()
+
+    def action_skip(self) -> None:
+        if self.item is not None:
+            self._move(self.index + 1)
+
+    def action_previous(self) -> None:
+        if self.index > 0:
+            self._move(self.index - 1)
+
+    def action_cycle_scope(self) -> None:
+        item = self.item
+        if item is None:
+            return
+        case = self.studio.ws.cases[item.case_id]
+        if isinstance(case.gold, str):
+            self.notify("This case has gold for the case as a whole; verdicts go to the whole case")
+            return
+        options: list[str | None] = ([] if isinstance(case.gold, dict) else [None]) + list(case.principles)
+        self.scope = options[(options.index(self.scope) + 1) % len(options)] if self.scope in options else options[0]
+        self.show()
+
+    def action_verdict(self, label: str) -> None:
+        item = self.item
+        if item is None:
+            return
+        case = self.studio.ws.cases[item.case_id]
+        note = self.query_one("#review-note", Input).value
+        verdict = GoldVerdict(item.case_id, label, self.scope, self.reviewer, note)
+        try:
+            change = record_gold(self.studio.root, self.studio.ws, verdict)
+        except StudioError as exc:
+            self.notify(exc.one_line(), severity="error")
+            return
+        gold = {**case.gold_by_principle, self.scope: label} if self.scope else label
+        self.studio.ws.cases[item.case_id] = case.model_copy(update={"gold": gold})
+        self.undo_stack.append((change, case, self.index))
+        target = f"{item.case_id}" + (f" for {self.scope}" if self.scope else "")
+        self.notify(f"Recorded {label} as gold of {target} in {change.relpath}")
+        self._move(self.index + 1)
+
+    def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.notify("Nothing to undo")
+            return
+        change, case, index = self.undo_stack.pop()
+        try:
+            undo_gold(self.studio.root, change)
+        except StudioError as exc:
+            self.notify(exc.one_line(), severity="error")
+            return
+        self.studio.ws.cases[change.case_id] = case
+        self.notify(f"Undone: gold of {change.case_id} is {change.before or 'none'} again")
+        self._move(index)

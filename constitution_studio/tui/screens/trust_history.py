@@ -1,0 +1,139 @@
+"""Agreement over versions: the critic's kappa with gold at each commit that changed principles or gold.
+
+The figures are core's (analysis/trust_history.py, the code `cstudio trust --history` runs):
+read from the cache on open; "Run all" scores what is missing in a worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from constitution_studio.core.analysis.trust_history import DEFAULT_COMMITS, kappa_series
+from constitution_studio.errors import StudioError
+from constitution_studio.tui.state import Studio
+from constitution_studio.tui.widgets.plots import series
+from constitution_studio.tui.widgets.row_list import RowList
+
+COLUMNS = (("Principle", 12), ("κ (kappa) oldest → newest", 26), ("latest κ", 18), ("AUC", 18), ("n", 4))
+
+
+class TrustHistoryScreen(Screen[None]):
+    """A sparkline of kappa per principle over the last commits, and the latest figures."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back / cancel", id="trust_history.back"),
+        Binding("r", "run_all", "Run all", id="trust_history.run_all", tooltip="Score what the cache lacks"),
+    ]
+
+    def __init__(self, studio: Studio, commits: int = DEFAULT_COMMITS) -> None:
+        super().__init__(id="trust-history")
+        self.studio = studio
+        self.commits = commits
+        self.history: Any = None
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="trust-history-body"):
+            yield Static("reading the history…", id="trust-history-summary")
+            yield ProgressBar(id="trust-history-progress", show_eta=False)
+            yield RowList(COLUMNS, id="trust-history-rows")
+            yield Static(
+                "κ (kappa): agreement of the critic with people's gold labels beyond chance; 1 is full "
+                "agreement, 0 is chance. Low or falling: add gold via the review queue (F7), calibrate "
+                "(`cstudio calibrate`), or configure a stronger critic model.",
+                id="trust-history-help",
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "critic agreement over versions"
+        self.query_one(ProgressBar).display = False
+        self.query_one(RowList).focus()
+        self.load(False)
+
+    @work(thread=True, exclusive=True, group="trust-history", exit_on_error=False)
+    def load(self, score: bool) -> None:
+        from constitution_studio.core.analysis.trust_history import trust_history
+
+        worker = get_current_worker()
+        try:
+            critic = self.app.critic()  # type: ignore[attr-defined]
+            history = trust_history(
+                self.studio.root,
+                critic,
+                self.commits,
+                score=score,
+                cancel=worker.cancelled_event,
+                progress=lambda done, total: self.app.call_from_thread(self._progressed, done, total),
+            )
+        except StudioError as exc:
+            self.app.call_from_thread(self._failed, exc.one_line())
+            return
+        self.app.call_from_thread(self.show_history, history)
+
+    def _progressed(self, done: int, total: int) -> None:
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+
+    def _failed(self, message: str) -> None:
+        self.running = False
+        self.query_one(ProgressBar).display = False
+        self.query_one("#trust-history-summary", Static).update(Text(message, style="red"))
+
+    def show_history(self, history: Any) -> None:
+        self.running = False
+        self.query_one(ProgressBar).display = False
+        self.history = history
+        points = history.points
+        summary = self.query_one("#trust-history-summary", Static)
+        if not points:
+            summary.update("No commit changed principles or gold labels yet.")
+            self.query_one(RowList).set_rows([], lambda _: [])
+            return
+        unscored = sum(p.unscored for p in points)
+        text = Text.assemble(
+            ("Agreement with gold", "bold"),
+            f" over the last {len(points)} commit(s) that changed principles or gold "
+            f"({points[-1].short} → {points[0].short})",
+        )
+        if unscored:
+            text.append(f"\n{unscored} gold case(s) not scored at some commits: press r to run all", style="yellow")
+        summary.update(text)
+        ids = ["(overall)"] + [p.principle_id for p in points[0].trust.principles]
+        self.query_one(RowList).set_rows(ids, self._cells)
+
+    def _cells(self, row_id: str) -> list[Text]:
+        latest = self.history.points[0].trust
+        pid = None if row_id == "(overall)" else row_id
+        a = latest.overall if pid is None else latest.principle(pid)
+        line = series(kappa_series(self.history, pid))
+        if a is None:
+            return [Text(row_id), Text(line, style="cyan"), Text("–"), Text("–"), Text("0")]
+        return [
+            Text(row_id, style="bold"),
+            Text(line, style="cyan"),
+            Text(a.kappa.text()),
+            Text(a.auc.text()),
+            Text(str(a.n)),
+        ]
+
+    def action_run_all(self) -> None:
+        if not self.running:
+            self.running = True
+            self.query_one(ProgressBar).display = True
+            self.load(True)
+
+    def action_back(self) -> None:
+        if self.running:
+            self.workers.cancel_group(self, "trust-history")
+            return
+        self.app.pop_screen()
