@@ -1,0 +1,112 @@
+"""The impact view (F6 / i): the whole constitution's shift under the unsaved edits, with the tiny model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import TextArea
+
+from constitution_studio.core.analysis.impact import SORTS
+from constitution_studio.core.models import CriticSettings
+from constitution_studio.tui.app import StudioApp
+from constitution_studio.tui.screens.impact import ImpactScreen
+from constitution_studio.tui.screens.main import MainScreen
+from constitution_studio.tui.widgets.row_list import RowList
+
+SIZE = (120, 40)
+
+
+async def edit_harm(app: StudioApp, pilot: Any) -> None:
+    area = app.screen.query_one("#f-statement", TextArea)
+    area.focus()
+    area.move_cursor(area.document.end)
+    await pilot.press(*" Even fiction.")
+    await pilot.pause()
+
+
+async def test_impact_runs_all_and_shows_cases_of_the_edit(
+    mini_root: Path, tiny_critic_settings: CriticSettings, screen_text: Any
+) -> None:
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await edit_harm(app, pilot)
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ImpactScreen)
+        assert screen.report is not None and not screen.report.model_calls  # opening reads the cache only
+        assert "not scored yet" in screen_text(app) and "press r to run all" in screen_text(app)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        report = screen.report
+        assert report.model_calls > 0 and not report.incomplete and not report.cancelled
+        cases = screen.query_one("#impact-cases", RowList)
+        assert set(cases.ids) == {"mini-001", "mini-002"}  # HARM-01's linked cases
+        assert report.principles[0].principle_id == "HARM-01"
+        text = screen_text(app)
+        assert "Impact of the unsaved edits against the saved files: 2 case(s) can move" in text
+        assert "HARM-01" in text and "Gold agreement" in text
+        # the same figures as `cstudio shift` computes: flips counted only when stable
+        stable = sum(cs.flipped and cs.stable for cs in report.cases)
+        assert report.overall.n_flips_stable == stable
+        for cs in report.cases:
+            cells = screen._case_cells(cs.case_id)
+            highlighted = "yellow" in str(cells[1].style)
+            assert highlighted == (cs.flipped and cs.stable)
+        # opening again: everything now comes from the cache
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        assert app.studio.is_dirty("HARM-01")  # the edit is still unsaved, nothing was written
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        again = app.screen
+        assert isinstance(again, ImpactScreen)
+        assert again.report.model_calls == 0 and not again.report.incomplete
+
+
+async def test_sort_and_filters(mini_root: Path, tiny_critic_settings: CriticSettings, screen_text: Any) -> None:
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await edit_harm(app, pilot)
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ImpactScreen)
+        cases = screen.query_one("#impact-cases", RowList)
+        await pilot.press("s")
+        assert screen.sort == SORTS[1] and "Sort: least certain" in screen_text(app)
+        await pilot.press("s")
+        assert screen.sort == "gold"
+        await pilot.press("b")
+        await pilot.pause()
+        assert cases.ids == ["mini-002"]  # the benign case
+        assert "Benign only: on" in screen_text(app)
+        await pilot.press("b", "f")
+        await pilot.pause()
+        assert all(screen._by_case[c].flipped and screen._by_case[c].stable for c in cases.ids)
+        await pilot.press("f", "p")
+        await pilot.pause()
+        assert screen.keep.principle == "HARM-01" and set(cases.ids) == {"mini-001", "mini-002"}
+
+
+async def test_impact_key_i_from_the_cases_but_not_while_typing(
+    mini_root: Path, tiny_critic_settings: CriticSettings
+) -> None:
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        area = app.screen.query_one("#f-statement", TextArea)
+        area.focus()
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen) and "i" in area.text
+        await pilot.press("f4", "i")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ImpactScreen)
