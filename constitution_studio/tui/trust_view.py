@@ -47,14 +47,19 @@ class TrustView:
 
     def headline(self) -> str:
         if self.report is None:
-            return "critic trust: not measured (ctrl+t)"
+            return "critic trust: not measured yet (ctrl+t runs the critic)"
         a = self.report.overall
-        return f"critic trust: {a.level.value.upper()} (κ {a.kappa.text()}, n={a.n})"
+        kappa = "kappa n/a" if a.kappa.value is None else f"kappa {a.kappa.value:.2f}"
+        line = f"critic agrees with people: {a.level.value.upper()} ({kappa} on {a.n} human-labelled cases)"
+        if a.level.value in ("untrusted", "unknown"):
+            line += " — add human labels (review queue), calibrate, or use a stronger critic"
+        return line
 
     def principle_note(self, principle_id: str) -> str:
         if self.report is None:
             return ""
         a = self.report.principle(principle_id)
         if a is None:
-            return "trust: no decided gold cases"
-        return f"trust: {a.level.value} (κ {a.kappa.text()}, n={a.n})"
+            return "trust: no human-labelled cases decided by it"
+        kappa = "kappa n/a" if a.kappa.value is None else f"kappa {a.kappa.value:.2f}"
+        return f"trust: {a.level.value} ({kappa} on {a.n} human-labelled cases)"

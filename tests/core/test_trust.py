@@ -55,7 +55,7 @@ def test_perfect_and_chance_agreement() -> None:
     assert perfect.auc.value == pytest.approx(1.0)
     assert perfect.level is TrustLevel.GOOD
     constant = agreement(y, [True] * 20, [0.5] * 20)  # says "violates" to everything
-    assert constant.kappa.value == pytest.approx(0.0)
+    assert constant.kappa.value is None and constant.kappa.text() == "n/a"  # not "0.00 [0.00, 0.00]"
     assert constant.auc.value == pytest.approx(0.5)
     assert constant.level is TrustLevel.UNTRUSTED
 

@@ -3,7 +3,8 @@
 Conventions: `y_true` holds 0/1 gold labels (1 = the positive class: `violates` for a
 single response, `a` for a pair), `y_pred` 0/1 predicted labels, `y_score` floats where
 higher means more positive. Degenerate input gives None rather than raising: no cases, or
-(balanced accuracy, kappa, AUC) only one gold class; kappa also when chance agreement is 1.
+(balanced accuracy, kappa, AUC) only one gold class; kappa also when chance agreement is 1
+or when the critic put every case in one class (its agreement beyond chance is undefined).
 
 The bootstrap resamples cases with replacement (within each group: one group per principle,
 say). It is vectorised: each resample is a vector of case weights (how often each case was
@@ -85,7 +86,7 @@ def _w_kappa(w: Any, y: Any, p: Any) -> Any:
         t1, p1 = (w @ y) / n, (w @ p) / n
         p_e = t1 * p1 + (1 - t1) * (1 - p1)
         out = (p_o - p_e) / (1 - p_e)
-    out[np.isclose(p_e, 1.0) | (n == 0)] = np.nan
+    out[np.isclose(p_e, 1.0) | (n == 0) | (w @ p == 0) | (w @ p == n)] = np.nan
     return out
 
 
@@ -165,7 +166,8 @@ def grouped_figures(
             auc_v = wins / (pos * neg)
         bal[(pos == 0) | (neg == 0)] = np.nan
         auc_v[(pos == 0) | (neg == 0)] = np.nan
-        kappa[np.isclose(p_e, 1.0) | (n == 0)] = np.nan
+        # one rater (the critic) using one class only: agreement beyond chance is undefined, not 0
+        kappa[np.isclose(p_e, 1.0) | (n == 0) | (pred == 0) | (pred == n)] = np.nan
         return {"accuracy": acc, "balanced_accuracy": bal, "kappa": kappa, "auc": auc_v}
 
     points = figures(np.ones((1, len(y))))

@@ -249,6 +249,8 @@ class CriticPanes(Screen[None]):
             if cases and (pid, statement) not in self._looked_up:
                 self.post_message(CachedLabelsFound(pid, statement, cached_labels(critic, pid, statement, cases)))
             time.sleep(0)  # let the UI thread have the interpreter between principles
+        # the cached labels are on screen: measure trust from them (not "not measured" after a restart)
+        self.app.call_from_thread(self.studio_app.critic_finished, "")
 
     def _lookup_critic(self) -> Any:
         """The critic for cache lookups, or None when it cannot be opened (that shows on ctrl+t)."""
