@@ -21,7 +21,7 @@ from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCI
 from constitution_studio.core.storage.journal import Transaction
 from constitution_studio.core.storage.locking import constitution_lock
 from constitution_studio.core.workspace import Workspace, load_root
-from constitution_studio.core.yamldoc import YamlDocument, compose_fast, decode, load_fast
+from constitution_studio.core.yamldoc import YamlDocument, compose_fast, decode, load_fast, yaml_loader
 from constitution_studio.errors import BadInputError
 
 _TEMPLATE = """\
@@ -212,28 +212,21 @@ def plan_relink(txn: Transaction, relpaths: list[str], old_id: str, new_id: str)
 def relink_text(raw: bytes, relpath: str, old_id: str, new_id: str) -> bytes | None:
     """The file with every `cases[i].principles[j] == old_id` replaced, every other byte kept.
 
-    Finds the exact scalars through libyaml's node marks (fast, unlike a round-trip parse of a
-    1 MiB case file) and swaps their text in place; then checks the result parses to the same
-    data with only those links changed. None when nothing links to `old_id`.
+    Finds the exact scalars in libyaml's event stream (no node tree, no Python objects per
+    value: a round-trip parse of a 1 MiB case file takes seconds) and swaps their text in
+    place. Both IDs match ^[A-Z]+-[0-9]{2,}$, so a plain or quoted scalar stays one scalar.
+    When the file uses anchors, aliases or tags, the result is parsed again and must equal
+    the old data with only those links changed. None when nothing links to `old_id`.
     """
     text = decode(raw, relpath)
-    spans: list[tuple[int, int]] = []
-    root_node = compose_fast(text, relpath)
-    cases = _mapping_get(root_node, "cases")
-    if not isinstance(cases, pyyaml.SequenceNode):
-        return None
-    for case in cases.value:
-        links = _mapping_get(case, "principles")
-        if not isinstance(links, pyyaml.SequenceNode):
-            continue
-        for item in links.value:
-            if isinstance(item, pyyaml.ScalarNode) and item.value == old_id:
-                spans.append((item.start_mark.index, item.end_mark.index))
+    bom = 1 if text.startswith("\ufeff") else 0  # libyaml's marks do not count a BOM
+    spans, unusual = _link_spans(text[bom:], relpath, old_id)
+    spans = [(start + bom, end + bom) for start, end in spans]
     if not spans:
         return None
     out = []
     pos = 0
-    for start, end in sorted(spans):
+    for start, end in spans:
         piece = text[start:end]
         if old_id not in piece:
             raise BadInputError(f"cannot relink {old_id}: a link is written in an unusual way", path=relpath)
@@ -242,23 +235,68 @@ def relink_text(raw: bytes, relpath: str, old_id: str, new_id: str) -> bytes | N
         pos = end
     out.append(text[pos:])
     new_text = "".join(out)
-    before, after = load_fast(text, relpath), load_fast(new_text, relpath)
-    for case in before["cases"]:
-        if isinstance(case, dict) and isinstance(case.get("principles"), list):
-            case["principles"] = [new_id if p == old_id else p for p in case["principles"]]
-    if before != after:
-        raise BadInputError(f"cannot relink {old_id}: the edit would change more than the links", path=relpath)
-    data = new_text.encode("utf-8")
-    return b"\xef\xbb\xbf" + data if raw.startswith(b"\xef\xbb\xbf") else data
+    if unusual:
+        before, after = load_fast(text, relpath), load_fast(new_text, relpath)
+        for case in before["cases"]:
+            if isinstance(case, dict) and isinstance(case.get("principles"), list):
+                case["principles"] = [new_id if p == old_id else p for p in case["principles"]]
+        if before != after:
+            raise BadInputError(f"cannot relink {old_id}: the edit would change more than the links", path=relpath)
+    return new_text.encode("utf-8")
 
 
-def _mapping_get(node: Any, key: str) -> Any:
-    if not isinstance(node, pyyaml.MappingNode):
-        return None
-    for key_node, value in node.value:
-        if isinstance(key_node, pyyaml.ScalarNode) and key_node.value == key:
-            return value
-    return None
+def _link_spans(text: str, relpath: str, old_id: str) -> tuple[list[tuple[int, int]], bool]:
+    """Character spans of the scalars at `cases[*].principles[*]` equal to `old_id`, and whether
+    the file uses anchors, aliases or tags (then the caller double-checks by parsing)."""
+    # stack of [is_mapping, current key, expecting a key]
+    stack: list[list[Any]] = []
+    spans: list[tuple[int, int]] = []
+    unusual = False
+
+    def at_link() -> bool:
+        return (
+            len(stack) == 4
+            and stack[0][0]
+            and stack[0][1] == "cases"
+            and not stack[1][0]
+            and stack[2][0]
+            and stack[2][1] == "principles"
+            and not stack[3][0]
+        )
+
+    def value_done() -> None:
+        if stack and stack[-1][0]:
+            stack[-1][2] = True
+
+    try:
+        for event in pyyaml.parse(text, Loader=yaml_loader()):
+            kind = type(event)
+            if kind is pyyaml.ScalarEvent:
+                if event.anchor is not None or event.tag is not None:
+                    unusual = True
+                top = stack[-1] if stack else None
+                if top is not None and top[0] and top[2]:
+                    top[1], top[2] = event.value, False
+                    continue
+                if event.value == old_id and at_link():
+                    spans.append((event.start_mark.index, event.end_mark.index))
+                value_done()
+            elif kind is pyyaml.MappingStartEvent or kind is pyyaml.SequenceStartEvent:
+                if event.anchor is not None or (event.tag is not None and not event.implicit):
+                    unusual = True
+                if stack and stack[-1][0] and stack[-1][2]:
+                    unusual = True  # a complex (non-scalar) key
+                stack.append([kind is pyyaml.MappingStartEvent, None, True])
+            elif kind is pyyaml.MappingEndEvent or kind is pyyaml.SequenceEndEvent:
+                stack.pop()
+                value_done()
+            elif kind is pyyaml.AliasEvent:
+                unusual = True
+                value_done()
+    except pyyaml.YAMLError:
+        compose_fast(text, relpath)  # raises the YamlSyntaxError with its line
+        raise
+    return spans, unusual
 
 
 def rename_principle(root: Path, old_id: str, new_id: str, ws: Workspace | None = None) -> list[str]:

@@ -148,6 +148,11 @@ def load_fast(text: str, path: str | None = None) -> Any:
         raise YamlSyntaxError("invalid YAML: nested too deeply", path=path, line=1, col=1) from None
 
 
+def yaml_loader() -> type:
+    """The libyaml loader class load_fast uses (for callers that read events)."""
+    return _FastLoader
+
+
 def compose_fast(text: str, path: str | None = None) -> Any:
     """libyaml's node tree (with marks) of one document; YamlSyntaxError like load_fast."""
     try:
