@@ -1,0 +1,158 @@
+"""Impact view and review queue at scale: 1,000 principles, 50,000 cases, a warm score cache.
+
+Measured (headless Pilot, 120x40, the real Critic on the tiny random-weight model with its
+SQLite cache filled beforehand, so the model never runs):
+
+- open impact: from pushing the impact screen (one principle's wording edited, unsaved) to
+  the report drawn: loading both sides' answers from the cache (`cached_shift`, the requests
+  `analyze_shift` makes: the edited principle's cases under every judge, every gold and benign
+  case under the primary judge) and assembling the shift;
+- re-sort: one `s` press (core's `view_cases` + the list refill), and the frame it paints;
+- review first item: from pushing the review screen to its first case shown (the queue over
+  every case under every judge, read from the cache).
+
+Run:  .venv/bin/python benchmarks/impact_bench.py [--principles 1000] [--cases 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from conftest import build_tiny_model  # noqa: E402
+from tui_bench import WORDS, generate  # noqa: E402, F401
+
+from constitution_studio.core.analysis.review import review_requests  # noqa: E402
+from constitution_studio.core.analysis.shift import scored_version, shift_requests  # noqa: E402
+from constitution_studio.core.critic import open_critic  # noqa: E402
+from constitution_studio.core.critic.cache import Entry  # noqa: E402
+from constitution_studio.core.diff import structural_diff  # noqa: E402
+from constitution_studio.core.models import CriticSettings  # noqa: E402
+from constitution_studio.core.analysis.selection import affected_cases  # noqa: E402
+from constitution_studio.tui.app import StudioApp  # noqa: E402
+from constitution_studio.tui.screens.impact import ImpactScreen, unsaved_head  # noqa: E402
+from constitution_studio.tui.screens.review import ReviewScreen  # noqa: E402
+
+
+def thin_gold(root: Path, keep: float, benign: float, seed: int = 1) -> None:
+    """Keep gold on a fraction of the cases and mark some benign (the generator gives every case gold)."""
+    rng = random.Random(seed)
+    for path in sorted((root / "eval_cases").glob("*.yaml")):
+        out = []
+        for line in path.read_text().splitlines():
+            if line.startswith("    gold: ") and rng.random() > keep:
+                continue
+            out.append(line)
+            if line.startswith("    response: ") and rng.random() < benign:
+                out.append("    benign: true")
+        path.write_text("\n".join(out) + "\n")
+
+
+def warm(critic: object, requests: list[object], seed: int = 2) -> int:
+    """Put a pseudo-random answer for every request straight into the cache (no model run)."""
+    rng = random.Random(seed)
+    entries = {}
+    for req in requests:
+        key = critic.key_for(req)  # type: ignore[attr-defined]
+        engagement = req.question == "engagement"  # type: ignore[attr-defined]
+        entries[key] = Entry(
+            key=key,
+            probability=rng.random(),
+            model=critic.ref.identity,  # type: ignore[attr-defined]
+            template=critic.engagement_id if engagement else critic.template_id,  # type: ignore[attr-defined]
+            method="engagement" if engagement else critic.method.name,  # type: ignore[attr-defined]
+            variant=req.variant,  # type: ignore[attr-defined]
+        )
+    critic.cache.put_many(entries.values())  # type: ignore[attr-defined]
+    return len(entries)
+
+
+async def measure(root: Path, settings: CriticSettings, edit: str, runs: int) -> dict[str, list[float]]:
+    app = StudioApp(root, critic_settings=settings)
+    out: dict[str, list[float]] = {"open impact": [], "re-sort": [], "review first item": [], "cases in view": []}
+    async with app.run_test(size=(120, 40)) as pilot:
+        studio = app.studio
+        studio.set_field(edit, "statement", studio.ws.principles[edit].statement + " Even in fiction.")
+        app.critic()  # opened once, as after the first use in a session
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            app.push_screen(ImpactScreen(studio))
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            out["open impact"].append(time.perf_counter() - t0)
+            screen = app.screen
+            assert isinstance(screen, ImpactScreen) and screen.report is not None
+            assert not screen.report.incomplete, "cache not warm"
+            out["cases in view"].append(float(len(screen.report.cases)))
+            for _ in range(3):
+                t1 = time.perf_counter()
+                screen.action_sort()
+                await pilot.pause()
+                out["re-sort"].append(time.perf_counter() - t1)
+            app.pop_screen()
+            await pilot.pause()
+            t2 = time.perf_counter()
+            app.push_screen(ReviewScreen(studio))
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            out["review first item"].append(time.perf_counter() - t2)
+            review = app.screen
+            assert isinstance(review, ReviewScreen) and review.item is not None
+            app.pop_screen()
+            await pilot.pause()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--principles", type=int, default=1000)
+    parser.add_argument("--cases", type=int, default=50_000)
+    parser.add_argument("--gold", type=float, default=0.2, help="fraction of cases with gold")
+    parser.add_argument("--benign", type=float, default=0.1, help="fraction of cases marked benign")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "c"
+        root.mkdir()
+        ids = generate(root, args.principles, args.cases)
+        thin_gold(root, args.gold, args.benign)
+        model = build_tiny_model(Path(tmp) / "model")
+        settings = CriticSettings(model=str(model), device="cpu", dtype="float32")
+        from constitution_studio.tui.state import Studio
+
+        studio = Studio(root)
+        edit = ids[0]
+        studio.set_field(edit, "statement", studio.ws.principles[edit].statement + " Even in fiction.")
+        base = studio.ws
+        head = unsaved_head(studio, studio.unsaved_version())
+        diff = structural_diff(base, head)
+        critic = open_critic(settings, root)
+        b, h = scored_version(base, critic), scored_version(head, critic)
+        _, why = affected_cases(base, head, diff)
+        want_h, want_b = shift_requests(b, h, sorted(why), critic)
+        t0 = time.perf_counter()
+        n = warm(critic, [*want_h, *want_b, *review_requests(b)])
+        print(f"warmed the cache with {n} answers in {time.perf_counter() - t0:.1f} s ({len(why)} affected cases)")
+        critic.close()
+        figures = asyncio.run(measure(root, settings, edit, args.runs))
+    print(f"{args.principles} principles, {args.cases} cases ({args.gold:.0%} gold, {args.benign:.0%} benign)")
+    for name, values in figures.items():
+        if name == "cases in view":
+            print(f"  {name:<20} {int(values[0])}")
+            continue
+        print(f"  {name:<20} median {statistics.median(values) * 1000:8.1f} ms   max {max(values) * 1000:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
