@@ -28,19 +28,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import build_tiny_model  # noqa: E402
-from tui_bench import WORDS, generate  # noqa: E402, F401
+from conftest import build_tiny_model
+from tui_bench import WORDS, generate  # noqa: F401
 
-from constitution_studio.core.analysis.review import review_requests  # noqa: E402
-from constitution_studio.core.analysis.shift import scored_version, shift_requests  # noqa: E402
-from constitution_studio.core.critic import open_critic  # noqa: E402
-from constitution_studio.core.critic.cache import Entry  # noqa: E402
-from constitution_studio.core.diff import structural_diff  # noqa: E402
-from constitution_studio.core.models import CriticSettings  # noqa: E402
-from constitution_studio.core.analysis.selection import affected_cases  # noqa: E402
-from constitution_studio.tui.app import StudioApp  # noqa: E402
-from constitution_studio.tui.screens.impact import ImpactScreen, unsaved_head  # noqa: E402
-from constitution_studio.tui.screens.review import ReviewScreen  # noqa: E402
+from constitution_studio.core.analysis.review import review_requests
+from constitution_studio.core.analysis.selection import affected_cases
+from constitution_studio.core.analysis.shift import scored_version, shift_requests
+from constitution_studio.core.critic import open_critic
+from constitution_studio.core.critic.cache import Entry
+from constitution_studio.core.diff import structural_diff
+from constitution_studio.core.models import CriticSettings
+from constitution_studio.tui.app import StudioApp
+from constitution_studio.tui.screens.impact import ImpactScreen, unsaved_head
+from constitution_studio.tui.screens.review import ReviewScreen
 
 
 def thin_gold(root: Path, keep: float, benign: float, seed: int = 1) -> None:
