@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from constitution_studio.cli.ci_options import needs_critic
 from constitution_studio.cli.common import add_root, load_valid, print_json, root_of
 from constitution_studio.cli.progress import ScoringProgress
 
-DEFAULT_METHODS = ("plain", "both", "contextual", "fewshot")
+if TYPE_CHECKING:
+    from constitution_studio.core.models import PanelMember
+
+DEFAULT_METHODS = ("plain", "both", "contextual", "fewshot", "anchored")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,10 +40,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help=f"a scoring method (repeatable; default: {', '.join(DEFAULT_METHODS)})",
     )
     c.add_argument("--variant", action="append", default=None, metavar="NAME", help="a template variant (default: all)")
+    c.add_argument(
+        "--panel",
+        action="append",
+        default=None,
+        metavar="MODEL[@METHOD]",
+        help="a panel member (repeatable, two or more; default: critic.panel); MODEL@METHOD gives it its own method",
+    )
     c.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format")
     c.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
     add_root(c)
     c.set_defaults(func=needs_critic(run_compare))
+
+
+def _member(text: str) -> PanelMember:
+    from constitution_studio.core.models import PanelMember
+
+    model, _, method = text.partition("@")
+    return PanelMember(model=model, method=method or None)
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -70,6 +88,7 @@ def run_compare(args: argparse.Namespace) -> int:
             variants=args.variant,
             use_cache=not args.no_cache,
             progress=progress,
+            panel=[_member(m) for m in args.panel] if args.panel else None,
         )
     finally:
         for bar in bars.values():

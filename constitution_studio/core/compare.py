@@ -1,8 +1,11 @@
 """`critic compare`: each scoring method, template variant and model over the gold cases.
 
 The evidence a team uses to choose its critic: agreement with gold (balanced accuracy,
-kappa, AUC with seeded bootstrap intervals) and speed. Scores come from the same cache as
-every other command, so a repeated comparison only times cache reads; `cached` says so.
+kappa, AUC with seeded bootstrap intervals), polarity and order consistency
+(core/critic/consistency.py) and speed; with a panel, each member and the panel side by side
+with the members' agreement. Method `anchored` shows each principle k of its own gold cases;
+those are left out of its agreement (`excluded`). Scores come from the same cache as every
+other command, so a repeated comparison only times cache reads; `cached` says so.
 """
 
 from __future__ import annotations
@@ -10,14 +13,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.analysis.scoring import case_requests, score_versions
 from constitution_studio.core.analysis.trust import Agreement, trust_report
-from constitution_studio.core.models import CriticSettings
+from constitution_studio.core.critic.consistency import consistency
+from constitution_studio.core.models import CriticSettings, PanelMember
 from constitution_studio.core.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -27,7 +33,19 @@ class CompareRow(BaseModel):
     model: str
     method: str
     variant: str
+    family: str = Field(default="generic", description="Judge family whose prompt format was used.")
+    role: str = Field(default="critic", description="critic, a panel member's name, or panel.")
     agreement: Agreement
+    excluded: int = Field(default=0, description="Gold cases left out: demonstrations shown to the judge (anchored).")
+    polarity_consistency: float | None = Field(
+        default=None, description="Single responses whose 'violates' and 'complies' answers agree (None: n/a)."
+    )
+    order_consistency: float | None = Field(
+        default=None, description="Pairs whose verdict survives swapping the order (None: n/a)."
+    )
+    member_agreement: float | None = Field(
+        default=None, description="Panel rows: share of gold verdicts on which every member agrees."
+    )
     requests: int = Field(description="(principle, gold case) scores needed.")
     cached: int = Field(description="How many the cache already held.")
     seconds: float
@@ -58,8 +76,11 @@ def compare_critics(
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
     seed: int = 0,
+    panel: Sequence[str | PanelMember] | None = None,
+    checks: bool = True,
 ) -> Comparison:
-    """Score the gold cases under every (model, method, variant) and measure agreement and speed."""
+    """Score the gold cases under every (model, method, variant) and measure agreement and speed;
+    then, with `panel` (or critic.panel), each member and the panel on the primary variant."""
     from constitution_studio.core.critic import open_critic
 
     rows: list[CompareRow] = []
@@ -67,6 +88,7 @@ def compare_critics(
     for model in models:
         for method in methods:
             critic = open_critic(settings.model_copy(update={"model": model}), root, use_cache=use_cache, method=method)
+            excluded = _anchor(critic, ws, settings.anchored_k)
             for variant in variants or critic.variants:
                 if variant not in critic.variants:
                     from constitution_studio.errors import BadInputError
@@ -85,17 +107,126 @@ def compare_critics(
                 run = score_versions(critic, [(version, requests)], cancel=cancel, progress=bar)
                 cached = run.cached
                 seconds = time.perf_counter() - start
-                report = trust_report(version, seed=seed)
+                report = trust_report(version, seed=seed, excluded=excluded)
+                checked = consistency(critic, _gold_verdicts(requests, excluded)) if checks else None
                 rows.append(
                     CompareRow(
                         model=model,
                         method=critic.info.method,
                         variant=variant,
+                        family=critic.family.name,
                         agreement=report.overall,
+                        excluded=len(set().union(*excluded.values()) & set(gold_cases(ws))),
+                        polarity_consistency=_round(checked.polarity if checked else None),
+                        order_consistency=_round(checked.order if checked else None),
                         requests=run.requests,
                         cached=cached,
                         seconds=round(seconds, 3),
                         cases_per_s=round(n_gold / seconds, 2) if seconds > 0 and n_gold else None,
                     )
                 )
+    members = list(panel if panel is not None else settings.panel)
+    if members:
+        rows += panel_rows(
+            root, ws, settings, members, use_cache=use_cache, cancel=cancel, progress=progress, seed=seed
+        )
     return Comparison(version=ws.label, gold_cases=n_gold, seed=seed, rows=rows)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _anchor(critic: Any, ws: Workspace, k: int) -> dict[str, set[str]]:
+    """For method anchored: set each principle's demonstrations; what agreement must leave out."""
+    if not critic.method.anchored:
+        return {}
+    from constitution_studio.core.critic.anchored import select_demonstrations
+
+    demos = {pid: select_demonstrations(pid, ws.cases.values(), k) for pid in ws.principles}
+    critic.set_demonstrations(demos)
+    return {pid: set(d.ids) for pid, d in demos.items() if d.ids}
+
+
+def _gold_verdicts(requests: Sequence[Any], excluded: dict[str, set[str]]) -> list[Any]:
+    return [r for r in requests if r.question == "verdict" and r.case.id not in excluded.get(r.principle_id, set())]
+
+
+def panel_rows(
+    root: Path,
+    ws: Workspace,
+    settings: CriticSettings,
+    members: Sequence[str | PanelMember],
+    *,
+    use_cache: bool = True,
+    cancel: threading.Event | None = None,
+    progress: Progress | None = None,
+    seed: int = 0,
+) -> list[CompareRow]:
+    """One row per panel member and one for the panel, on the primary variant."""
+    from constitution_studio.core.critic.panel import SEP, open_panel
+
+    panel = open_panel(settings, root, members, use_cache=use_cache)
+    engagement = settings.engagement != "off"
+    variant = panel.primary.variants[0]
+    judges = [variant, *(f"{n}{SEP}{variant}" for n in panel.names)]
+    versions = {j: ScoredVersion(ws=ws, judges=[j], engagement=engagement) for j in judges}
+    rows: list[CompareRow] = []
+    for judge in [*judges[1:], judges[0]]:  # members first: the panel then reads their cache
+        version = versions[judge]
+        requests = case_requests(version, gold_cases(ws))
+        start = time.perf_counter()
+
+        def bar(done: int, total: int, label: str = f"panel {judge}") -> None:
+            if progress is not None:
+                progress(label, done, total)
+
+        run = score_versions(panel, [(version, requests)], cancel=cancel, progress=bar)
+        seconds = time.perf_counter() - start
+        name, _, _ = judge.rpartition(SEP)
+        member = panel.members.get(name)
+        own = [replace(r, variant=variant) for r in _gold_verdicts(requests, {})]  # the member's own judge name
+        checked = consistency(member, own) if member is not None else None
+        rows.append(
+            CompareRow(
+                model=member.settings.model if member is not None else f"panel ({panel.combine})",
+                method=member.info.method
+                if member is not None
+                else "+".join(c.info.method for c in panel.members.values()),
+                variant=variant,
+                family=member.family.name
+                if member is not None
+                else "/".join(c.family.name for c in panel.members.values()),
+                role=name or "panel",
+                agreement=trust_report(version, seed=seed).overall,
+                polarity_consistency=_round(checked.polarity if checked else None),
+                order_consistency=_round(checked.order if checked else None),
+                requests=run.requests,
+                cached=run.cached,
+                seconds=round(seconds, 3),
+                cases_per_s=round(len(gold_cases(ws)) / seconds, 2) if seconds > 0 else None,
+            )
+        )
+    panel_row = rows[-1] if rows else None
+    if panel_row is not None:
+        panel_row.member_agreement = _round(_members_agree(versions, judges))
+    panel.close()
+    return rows
+
+
+def _members_agree(versions: dict[str, ScoredVersion], judges: list[str]) -> float | None:
+    """Share of (principle, gold case) verdicts on which every member gives the same label."""
+    members = [versions[j] for j in judges[1:]]
+    keys = [(p, c) for (p, c, _v) in members[0].verdicts]
+    same = 0
+    counted = 0
+    for pid, cid in keys:
+        labels = {
+            m.verdicts[(pid, cid, j)].label
+            for m, j in zip(members, judges[1:], strict=True)
+            if (pid, cid, j) in m.verdicts
+        }
+        if len(labels) >= 1:
+            counted += 1
+            same += len(labels) == 1
+    return same / counted if counted else None

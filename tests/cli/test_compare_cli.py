@@ -39,3 +39,26 @@ def test_compare_methods_and_variants(tmp_path: Path, tiny_model_dir: Path, caps
 def test_compare_unknown_method_exits_2(tmp_path: Path, tiny_model_dir: Path) -> None:
     Version(str(tiny_model_dir)).write(tmp_path)
     assert main(["critic", "compare", "--root", str(tmp_path), "--method", "magic"]) == 2
+
+
+def test_compare_anchored_panel_and_consistency(  # type: ignore[no-untyped-def]
+    tmp_path: Path, tiny_model_dir: Path, tiny_model_dir_seed1: Path, capsys
+) -> None:
+    Version(str(tiny_model_dir)).write(tmp_path)
+    args = ["critic", "compare", "--root", str(tmp_path), "--method", "plain", "--method", "anchored"]
+    args += ["--variant", "default", "--panel", str(tiny_model_dir), "--panel", f"{tiny_model_dir_seed1}@both"]
+    assert main([*args, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["role"] for r in rows] == ["critic", "critic", "m1", "m2", "panel"]
+    plain, anchored, m1, m2, panel = rows
+    # anchored: its demonstrations are left out of agreement, and the n says so
+    assert anchored["excluded"] > 0
+    assert anchored["agreement"]["n"] == plain["agreement"]["n"] - anchored["excluded"]
+    for r in (plain, anchored, m1, m2):
+        assert r["family"] == "generic"
+        assert 0.0 <= r["polarity_consistency"] <= 1.0
+    assert m2["method"] == "both"
+    assert panel["polarity_consistency"] is None and 0.0 <= panel["member_agreement"] <= 1.0
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "members agree" in text and "polarity" in text and "demos" in text

@@ -12,14 +12,18 @@ Members are scored one after another and each one's model is released before the
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
-from constitution_studio.core.critic.engine import Critic, logit, sigmoid
+from constitution_studio.core.critic.engine import Critic, logit, open_critic, sigmoid
 from constitution_studio.core.critic.types import Score, ScoreRequest
+from constitution_studio.core.models import CriticSettings, PanelMember
 from constitution_studio.errors import BadInputError
 
 Combine = Literal["mean", "majority"]
@@ -77,6 +81,33 @@ class Panel:
     @property
     def names(self) -> list[str]:
         return list(self.members)
+
+    @property
+    def model_calls(self) -> int:
+        return sum(c.model_calls for c in self.members.values())
+
+    @property
+    def info(self) -> Any:
+        """The primary member's info with the panel's method: what reports print at the top."""
+        info = self.primary.info
+        label = " + ".join(f"{n}={c.settings.model} ({c.info.method})" for n, c in self.members.items())
+        return info.model_copy(update={"model": f"panel[{self.combine}]: {label}"})
+
+    def _route(self, req: ScoreRequest) -> tuple[str | None, ScoreRequest]:
+        if SEP not in req.variant:
+            return None, req
+        name, _, variant = req.variant.partition(SEP)
+        if name not in self.members:
+            raise BadInputError(f"unknown panel member '{name}' in judge variant '{req.variant}'")
+        return name, replace(req, variant=variant)
+
+    def key_for(self, req: ScoreRequest) -> str:
+        """A member's key for a qualified variant; for the panel, a hash of every member's key."""
+        name, routed = self._route(req)
+        if name is not None:
+            return f"{name}{SEP}{self.members[name].key_for(routed)}"
+        keys = [c.key_for(req) for c in self.members.values()]
+        return hashlib.sha256(json.dumps([self.combine, *keys]).encode()).hexdigest()
 
     def _member_scores(
         self, requests: Sequence[ScoreRequest], cancel: threading.Event | None
@@ -146,10 +177,8 @@ class Panel:
                 yield ps.panel
         by_member: dict[str, list[ScoreRequest]] = {}
         for r in qualified:
-            name, _, variant = r.variant.partition(SEP)
-            if name not in self.members:
-                raise BadInputError(f"unknown panel member '{name}' in judge variant '{r.variant}'")
-            by_member.setdefault(name, []).append(replace(r, variant=variant))
+            name, routed = self._route(r)
+            by_member.setdefault(str(name), []).append(routed)
         for name, reqs in by_member.items():
             critic = self.members[name]
             for score in critic.score(reqs, cancel=cancel):
@@ -163,6 +192,30 @@ class Panel:
     def close(self) -> None:
         for critic in self.members.values():
             critic.close()
+
+
+def open_panel(
+    settings: CriticSettings,
+    root: Path,
+    members: Sequence[str | PanelMember] | None = None,
+    *,
+    use_cache: bool = True,
+    method: str | None = None,
+) -> Panel:
+    """The panel of `critic.panel` (or `members`): each member a critic with the settings, its
+    own model and, where given, its own method and templates; names m1, m2, ... by default."""
+    entries = list(members if members is not None else settings.panel)
+    critics: list[tuple[str, Critic]] = []
+    for i, entry in enumerate(entries, 1):
+        member = entry if isinstance(entry, PanelMember) else PanelMember(model=entry)
+        update: dict[str, Any] = {"model": member.model}
+        if member.templates:
+            update["templates"] = member.templates
+        critic = open_critic(
+            settings.model_copy(update=update), root, use_cache=use_cache, method=member.method or method
+        )
+        critics.append((member.name or f"m{i}", critic))
+    return Panel(critics, combine=settings.panel_combine)
 
 
 def _unique_batches(requests: Sequence[ScoreRequest]) -> list[list[int]]:

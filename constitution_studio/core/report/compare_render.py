@@ -5,6 +5,10 @@ from __future__ import annotations
 from constitution_studio.core.compare import Comparison
 
 
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def _rows(cmp: Comparison) -> list[list[str]]:
     out = []
     for r in cmp.rows:
@@ -14,13 +18,18 @@ def _rows(cmp: Comparison) -> list[list[str]]:
             speed += " (cached)"
         out.append(
             [
+                r.role,
                 r.model,
+                r.family,
                 r.method,
                 r.variant,
-                str(a.n),
+                str(a.n) + (f" (-{r.excluded} demos)" if r.excluded else ""),
                 a.balanced_accuracy.text(),
                 a.kappa.text(),
                 a.auc.text(),
+                _share(r.polarity_consistency),
+                _share(r.order_consistency),
+                _share(r.member_agreement),
                 a.level.value,
                 speed,
             ]
@@ -28,7 +37,27 @@ def _rows(cmp: Comparison) -> list[list[str]]:
     return out
 
 
-HEADERS = ["model", "method", "variant", "n", "balanced acc", "kappa", "AUC", "trust", "cases/s"]
+HEADERS = [
+    "judge",
+    "model",
+    "family",
+    "method",
+    "variant",
+    "n",
+    "balanced acc",
+    "kappa",
+    "AUC",
+    "polarity",
+    "order",
+    "members agree",
+    "trust",
+    "cases/s",
+]
+FOOTNOTE = (
+    "polarity: single responses whose 'violates' and 'complies' answers agree; order: pairs whose verdict "
+    "survives swapping the order; members agree: panel verdicts every member shares; "
+    "'-k demos': gold cases shown to the judge (method anchored) and left out of its agreement"
+)
 
 
 def compare_text(cmp: Comparison) -> str:
@@ -37,7 +66,7 @@ def compare_text(cmp: Comparison) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     foot = f"{cmp.gold_cases} gold case(s) at {cmp.version}; 95% bootstrap intervals (seed {cmp.seed})"
-    return "\n".join(lines) + "\n" + foot + "\n"
+    return "\n".join(lines) + "\n" + foot + "\n" + FOOTNOTE + "\n"
 
 
 def compare_markdown(cmp: Comparison) -> str:
@@ -48,5 +77,5 @@ def compare_markdown(cmp: Comparison) -> str:
         "|" + "---|" * len(HEADERS),
     ]
     lines += ["| " + " | ".join(r) + " |" for r in _rows(cmp)]
-    lines += ["", f"Intervals: 95% percentile bootstrap over cases, seed {cmp.seed}."]
+    lines += ["", f"Intervals: 95% percentile bootstrap over cases, seed {cmp.seed}. {FOOTNOTE}."]
     return "\n".join(lines) + "\n"
