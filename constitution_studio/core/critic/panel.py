@@ -83,6 +83,41 @@ class Panel:
         return list(self.members)
 
     @property
+    def settings(self) -> CriticSettings:
+        return self.primary.settings
+
+    @property
+    def template_id(self) -> str:
+        return "panel:" + "+".join(c.template_id for c in self.members.values())
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{n}: {w}" for n, c in self.members.items() for w in c.warnings]
+
+    def calibrated_principles(self, statements: dict[str, str]) -> list[str]:
+        return self.primary.calibrated_principles(statements)
+
+    def cached(self, requests: Sequence[ScoreRequest]) -> list[Score]:
+        """What every member's cache already answers (the panel's and members' scores), no model loaded."""
+        out: list[Score] = []
+        plain = [r for r in requests if SEP not in r.variant]
+        per_member = {n: c.cached(plain) for n, c in self.members.items()}
+        index = {
+            n: {(s.principle_id, s.case_id, s.variant, s.kind == "engagement"): s for s in found}
+            for n, found in per_member.items()
+        }
+        for req in plain:
+            ident = (req.principle_id, req.case.id, req.variant, req.question == "engagement")
+            got = {n: idx[ident] for n, idx in index.items() if ident in idx}
+            if len(got) == len(self.members):
+                out.append(self.combined(got, req.statement))
+        for req in requests:
+            name, routed = self._route(req)
+            if name is not None:
+                out += [replace(s, variant=req.variant) for s in self.members[name].cached([routed])]
+        return out
+
+    @property
     def model_calls(self) -> int:
         return sum(c.model_calls for c in self.members.values())
 
@@ -216,6 +251,16 @@ def open_panel(
         )
         critics.append((member.name or f"m{i}", critic))
     return Panel(critics, combine=settings.panel_combine)
+
+
+def open_judge(settings: CriticSettings, root: Path, **kwargs: Any) -> Critic | Panel:
+    """The critic `critic:` configures: a Panel when `critic.panel` lists members, else one Critic.
+
+    Callers that score through the analysis layer need nothing else: a panel exposes
+    `variants` (its own first, then `m1:default`, ...) and `names`."""
+    if settings.panel:
+        return open_panel(settings, root, use_cache=kwargs.get("use_cache", True), method=kwargs.get("method"))
+    return open_critic(settings, root, **kwargs)
 
 
 def _unique_batches(requests: Sequence[ScoreRequest]) -> list[list[int]]:

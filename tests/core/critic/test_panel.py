@@ -107,3 +107,25 @@ def test_disputed_flip_is_not_stable_for_analysis(panel: Panel) -> None:
         stable = flipped and not b.disputed and not h.disputed
         if flipped and (b.disputed or h.disputed):
             assert not stable
+
+
+def test_open_judge_builds_a_panel_whose_cache_answers_without_models(
+    tmp_path: Path, tiny_model_dir: Path, tiny_model_dir_seed1: Path
+) -> None:
+    from constitution_studio.core.critic.panel import open_judge
+
+    settings = CriticSettings(
+        model=str(tiny_model_dir), device="cpu", dtype="float32", panel=[str(tiny_model_dir), str(tiny_model_dir_seed1)]
+    )
+    judge = open_judge(settings, tmp_path)
+    assert isinstance(judge, Panel) and judge.names == ["m1", "m2"]
+    requests = [ScoreRequest("LANG-01", RULE, c) for c in CASES[:3]]
+    assert judge.cached(requests) == []
+    scored = {s.case_id: s.probability for s in judge.score(requests)}
+    again = open_judge(settings, tmp_path)
+    found = again.cached([*requests, ScoreRequest("LANG-01", RULE, CASES[0], variant="m2:default")])
+    assert again.model_calls == 0
+    assert {s.case_id: s.probability for s in found if s.variant == "default"} == pytest.approx(scored)
+    assert [s.variant for s in found if ":" in s.variant] == ["m2:default"]
+    single = open_judge(settings.model_copy(update={"panel": []}), tmp_path)
+    assert isinstance(single, Critic)
