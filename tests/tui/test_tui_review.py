@@ -33,6 +33,7 @@ async def open_scored(app: StudioApp, pilot: Any) -> ReviewScreen:
     await pilot.press("r")  # score what the cache lacks
     await app.workers.wait_for_complete()
     await pilot.pause()
+    await pilot.pause()
     return screen
 
 

@@ -33,17 +33,21 @@ def cached_shift(
 ) -> ShiftReport:
     """The shift from what the critic's cache already holds (the same requests `analyze_shift` makes).
 
-    Cases whose verdict needs an answer the cache lacks are listed in `report.incomplete`.
+    Cases whose verdict needs an answer the cache lacks are listed in `report.incomplete`. The
+    critic's trust is left unmeasured (the view shows gold agreement from the stats; the main
+    screen's header has the trust level), which spares the bootstrap and the gold context cases.
     """
     only = set(principles) if principles else None
     b, h = scored_version(base, critic), scored_version(head, critic)
     changed, why = affected_cases(base, head, diff, only)
-    want_h, want_b = shift_requests(b, h, sorted(why), critic)
+    want_h, want_b = shift_requests(b, h, sorted(why), critic, with_trust=False)
     found = fill_from_cache(h, critic, want_h) + fill_from_cache(b, critic, want_b)
     total = len(want_h) + len(want_b)
     run = ScoringRun(requests=total, cached=found, model_calls=0, cancelled=False)
     warnings = list(getattr(critic, "warnings", []))
-    return assemble_shift(b, h, diff, changed, why, critic_info(critic), only=only, run=run, warnings=warnings)
+    return assemble_shift(
+        b, h, diff, changed, why, critic_info(critic), only=only, run=run, warnings=warnings, with_trust=False
+    )
 
 
 def missing_requests(report: ShiftReport) -> int:

@@ -14,7 +14,7 @@ CLI (`cstudio review`) and the studio's review screen read the same list.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -60,8 +60,12 @@ def review_queue(
     thresholds: Mapping[str, float] | None = None,
     case_ids: Iterable[str] | None = None,
     limit: int | None = None,
+    unscored: list[str] | None = None,
 ) -> list[ReviewItem]:
-    """The queue over `case_ids` (default: every case), in review order."""
+    """The queue over `case_ids` (default: every case), in review order.
+
+    `unscored`, when given, collects the cases left out because they are not fully scored.
+    """
     limits = thresholds or {}
     ws = version.ws
     ids = [cid for cid in (case_ids if case_ids is not None else ws.cases) if cid in ws.cases]
@@ -75,12 +79,12 @@ def review_queue(
 
     # Gold cases first: when they fill the limit, the cases without gold need no verdict at all.
     for cid in gold_ids:
-        _place(version, cid, limits, groups, gold=True)
+        _place(version, cid, limits, groups, gold=True, unscored=unscored)
     if take("disagrees"):
         return out[:limit]
     for cid in ids:
         if not ws.cases[cid].has_gold:
-            _place(version, cid, limits, groups, gold=False)
+            _place(version, cid, limits, groups, gold=False, unscored=unscored)
     for reason in REASONS[1:]:
         if take(reason):
             return out[:limit]
@@ -94,10 +98,13 @@ def _place(
     groups: dict[str, list[tuple[tuple[float, str], ReviewItem]]],
     *,
     gold: bool,
+    unscored: list[str] | None = None,
 ) -> None:
     case = version.ws.cases[cid]
     v = version.verdict(cid)
     if v is None or v.label is None or v.probability is None:
+        if unscored is not None:
+            unscored.append(cid)
         return
     limit_p = 0.5 if case.kind == "pair" else limits.get(v.deciding or "", 0.5)
     m = abs(v.probability - limit_p)
@@ -174,3 +181,36 @@ def scored_for_review(
 
 def unscored(version: ScoredVersion) -> int:
     return sum(1 for cid in version.ws.cases if (v := version.verdict(cid)) is None or v.label is None)
+
+
+def review_stages(
+    ws: Workspace,
+    critic: Any,
+    *,
+    score: bool = False,
+    thresholds: Mapping[str, float] | None = None,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[tuple[list[ReviewItem], int | None]]:
+    """The queue in two steps, so the first case shows at once on a large constitution.
+
+    First (items, None): the cases whose critic verdict disagrees with gold, from the gold cases
+    under the primary judge only (that reason needs no other judge). Then (items, unscored):
+    the whole queue over every case under every judge, and how many cases are not scored yet.
+    """
+    first = scored_version(ws, critic)
+    first.judges = first.judges[:1]
+    gold = [cid for cid, c in ws.cases.items() if c.has_gold]
+    requests = case_requests(first, gold)
+    if score:
+        score_versions(critic, [(first, requests)], cancel=cancel)
+    else:
+        fill_from_cache(first, critic, requests)
+    queue = review_queue(first, thresholds=thresholds, case_ids=gold)
+    yield [item for item in queue if item.reason == "disagrees"], None
+    if cancel is not None and cancel.is_set():
+        return
+    version = scored_for_review(ws, critic, score=score, cancel=cancel, progress=progress)
+    missing: list[str] = []
+    items = review_queue(version, thresholds=thresholds, unscored=missing)
+    yield items, len(missing)

@@ -59,25 +59,31 @@ def analyze_shift(
     principles: Sequence[str] | None = None,
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
+    with_trust: bool = True,
 ) -> ShiftReport:
-    """Score what the change between `base` and `head` can move, and summarise the shift."""
+    """Score what the change between `base` and `head` can move, and summarise the shift.
+
+    `with_trust` False: no trust figures (see `assemble_shift`), so no gold context cases are scored.
+    """
     only = set(principles) if principles else None
     b, h = scored_version(base, critic), scored_version(head, critic)
     changed, why = affected_cases(base, head, diff, only)
-    want_h, want_b = shift_requests(b, h, sorted(why), critic)
+    want_h, want_b = shift_requests(b, h, sorted(why), critic, with_trust=with_trust)
     run = score_versions(critic, [(h, want_h), (b, want_b)], cancel=cancel, progress=progress)
     warnings = list(getattr(critic, "warnings", []))
-    return assemble_shift(b, h, diff, changed, why, critic_info(critic), only=only, run=run, warnings=warnings)
+    return assemble_shift(
+        b, h, diff, changed, why, critic_info(critic), only=only, run=run, warnings=warnings, with_trust=with_trust
+    )
 
 
 def shift_requests(
-    b: ScoredVersion, h: ScoredVersion, case_ids: Sequence[str], critic: Any
+    b: ScoredVersion, h: ScoredVersion, case_ids: Sequence[str], critic: Any, *, with_trust: bool = True
 ) -> tuple[list[ScoreRequest], list[ScoreRequest]]:
     """(head, base) requests a shift needs: the affected cases under every judge, and the gold
-    and benign cases under the primary judge (trust, over-refusal). The studio's impact view
-    reads the same list from the cache before scoring what is missing."""
+    (trust, unless `with_trust` is False) and benign (over-refusal) cases under the primary
+    judge. The studio's impact view reads the same list from the cache before scoring."""
     primary = [critic.variants[0]]
-    want_h = case_requests(h, case_ids) + case_requests(h, context_cases(h.ws), primary)
+    want_h = case_requests(h, case_ids) + case_requests(h, context_cases(h.ws, gold=with_trust), primary)
     want_b = case_requests(b, case_ids) + case_requests(b, context_cases(b.ws, gold=False), primary)
     return want_h, want_b
 
@@ -98,8 +104,13 @@ def assemble_shift(
     only: set[str] | None = None,
     run: Any = None,
     warnings: Sequence[str] = (),
+    with_trust: bool = True,
 ) -> ShiftReport:
-    """The shift report from two scored versions (used by `shift`, `check` and the studio)."""
+    """The shift report from two scored versions (used by `shift`, `check` and the studio).
+
+    `with_trust` False leaves `trust` unmeasured (n 0, level unknown): the studio's impact view,
+    which shows gold agreement from the stats, skips the bootstrap and the gold context cases.
+    """
     base, head = b.ws, h.ws
     case_ids = sorted(why)
     cases: list[CaseShift] = []
@@ -168,7 +179,7 @@ def assemble_shift(
         principles=principle_shifts,
         cases=cases,
         overall=overall_stats(cases, b, h),
-        trust=trust_report(h, seed=0),
+        trust=trust_report(h if with_trust else ScoredVersion(ws=head, judges=list(h.judges)), seed=0),
         incomplete=incomplete,
         cancelled=bool(run.cancelled) if run is not None else False,
         requests=run.requests if run is not None else 0,

@@ -160,7 +160,13 @@ class ImpactScreen(Screen[None]):
         try:
             critic = self.app.critic()  # type: ignore[attr-defined]
             report = analyze_shift(
-                base, head, diff, critic, cancel=worker.cancelled_event, progress=self._progress_from_thread
+                base,
+                head,
+                diff,
+                critic,
+                cancel=worker.cancelled_event,
+                progress=self._progress_from_thread,
+                with_trust=False,  # as cached_shift: the view shows gold agreement, not kappa
             )
         except StudioError as exc:
             self.app.call_from_thread(self._failed, exc.one_line())

@@ -94,6 +94,8 @@ class ReviewScreen(Screen[None]):
         self.reviewer = reviewer_name(studio.root)
         self.unscored = 0
         self.running = False
+        self.partial = True  # the first stage is on screen, the rest of the queue is on its way
+        self.moved = False  # the reviewer moved since opening (a later stage keeps their case)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -116,22 +118,28 @@ class ReviewScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="review", exit_on_error=False)
     def load(self, score: bool) -> None:
+        """The queue in core's two steps: cases that disagree with gold at once, then the rest."""
         from constitution_studio.core.analysis.impact import thresholds
-        from constitution_studio.core.analysis.review import review_queue, scored_for_review
+        from constitution_studio.core.analysis.review import review_stages
 
         worker = get_current_worker()
         try:
             critic = self.app.critic()  # type: ignore[attr-defined]
             ws = self.studio.ws
-            version = scored_for_review(
-                ws, critic, score=score, cancel=worker.cancelled_event, progress=self._progress_from_thread
+            stages = review_stages(
+                ws,
+                critic,
+                score=score,
+                thresholds=thresholds(critic, ws),
+                cancel=worker.cancelled_event,
+                progress=self._progress_from_thread,
             )
-            items = review_queue(version, thresholds=thresholds(critic, ws))
-            unscored = sum(1 for cid in ws.cases if (v := version.verdict(cid)) is None or v.label is None)
+            for items, unscored in stages:
+                if worker.is_cancelled:
+                    return
+                self.app.call_from_thread(self._loaded, items, unscored)
         except StudioError as exc:
             self.app.call_from_thread(self._failed, exc.one_line())
-            return
-        self.app.call_from_thread(self._loaded, items, unscored)
 
     def _progress_from_thread(self, done: int, total: int) -> None:
         if self.running:
@@ -142,17 +150,26 @@ class ReviewScreen(Screen[None]):
         self.query_one(ProgressBar).display = False
         self.query_one("#review-position", Static).update(Text(message, style="red"))
 
-    def _loaded(self, items: list[Any], unscored: int) -> None:
-        self.running = False
-        self.query_one(ProgressBar).display = False
+    def _loaded(self, items: list[Any], unscored: int | None) -> None:
+        """Show a stage of the queue; `unscored` None while the rest is still being read."""
+        current = self.item.case_id if self.item is not None and self.moved else None
+        final = unscored is not None
+        if final:
+            self.running = False
+            self.query_one(ProgressBar).display = False
+            self.unscored = unscored or 0
         self.items = items
-        self.unscored = unscored
-        where = load_position(self.studio)
+        self.partial = not final
         ids = [i.case_id for i in items]
-        if where.get("case_id") in ids:
+        where = load_position(self.studio)
+        if current in ids:
+            self.index = ids.index(current or "")
+        elif where.get("case_id") in ids:
             self.index = ids.index(where["case_id"])
-        elif isinstance(where.get("index"), int):
+        elif final and isinstance(where.get("index"), int):
             self.index = max(0, min(where["index"], len(items) - 1))
+        else:
+            self.index = min(self.index, max(len(items) - 1, 0))
         self.show()
 
     def action_run_all(self) -> None:
@@ -172,6 +189,11 @@ class ReviewScreen(Screen[None]):
         item = self.item
         position = self.query_one("#review-position", Static)
         missing = f"  ·  {self.unscored} case(s) not scored yet: r runs the critic" if self.unscored else ""
+        if self.partial:
+            missing = "  ·  reading the rest of the queue…"
+        if item is None and self.partial:
+            position.update("reading the critic's cached verdicts…")
+            return
         if item is None:
             done = "Nothing to review" if not self.items else "End of the queue"
             position.update(Text(f"{done}: no case left that needs a human look.{missing}", style="green"))
@@ -230,6 +252,7 @@ class ReviewScreen(Screen[None]):
         return text
 
     def _move(self, index: int) -> None:
+        self.moved = True
         self.index = max(0, min(index, len(self.items)))
         self.query_one("#review-note", Input).value = ""
         item = self.item
