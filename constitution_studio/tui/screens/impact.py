@@ -38,13 +38,13 @@ PRINCIPLE_COLUMNS = (
     ("Over-refusal", 13),
     ("Gold agreement", 14),
 )
-CASE_COLUMNS = (
-    ("Case", 12),
+CASE_COLUMNS = (  # fits 80 columns
+    ("Case", 10),
     ("Before → after", 20),
-    ("Δ ± noise", 13),
-    ("Decided by", 19),
-    ("Gold", 9),
-    ("", 2),
+    ("Δ ± noise", 12),
+    ("Decided by", 14),
+    ("Gold", 8),
+    ("", 1),
 )
 PROGRESS_EVERY_S = 0.1
 
