@@ -32,6 +32,10 @@ class Finding(BaseModel):
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.col, self.code)
 
+    def root_cause_first(self) -> tuple[int, str, int, int, str]:
+        """Order that lists findings about unreadable or malformed files before what follows from them."""
+        return (0 if self.code in ROOT_CAUSE_CODES else 1, *self.sort_key())
+
 
 # Every code a finding can carry; docs/validation.md explains each.
 CODES: dict[str, str] = {
@@ -62,3 +66,20 @@ CODES: dict[str, str] = {
     "unreadable-file": "a file cannot be read (permissions, I/O error)",
     "ignored-file": "a file named like YAML (`X.YAML`) is not loaded: the rule is lower-case .yaml / .yml",
 }
+
+# A file that cannot be read or parsed, or does not fit its format, is the root cause of
+# whatever else goes wrong because of it: such findings are listed first.
+ROOT_CAUSE_CODES = frozenset(
+    {
+        "yaml-syntax",
+        "duplicate-key",
+        "not-utf8",
+        "file-too-large",
+        "empty-file",
+        "outside-root",
+        "not-regular-file",
+        "unreadable-file",
+        "missing-constitution",
+        "schema",
+    }
+)

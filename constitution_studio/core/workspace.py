@@ -409,30 +409,8 @@ def load_workspace(source: Source) -> Workspace:
     _load_cases(source, ws)
     _odd_names(source, ws)
     _cross_checks(ws)
-    ws.findings.sort(key=_root_cause_first)
+    ws.findings.sort(key=Finding.root_cause_first)
     return ws
-
-
-# A file that cannot be read or parsed, or does not fit its format, is the root cause of
-# whatever else goes wrong because of it: such findings are listed first.
-ROOT_CAUSE_CODES = frozenset(
-    {
-        "yaml-syntax",
-        "duplicate-key",
-        "not-utf8",
-        "file-too-large",
-        "empty-file",
-        "outside-root",
-        "not-regular-file",
-        "unreadable-file",
-        "missing-constitution",
-        "schema",
-    }
-)
-
-
-def _root_cause_first(finding: Finding) -> tuple[int, str, int, int, str]:
-    return (0 if finding.code in ROOT_CAUSE_CODES else 1, *finding.sort_key())
 
 
 def _odd_names(source: Source, ws: Workspace) -> None:
