@@ -4,9 +4,9 @@ Measured (headless Pilot, 120x40, the real Critic on the tiny random-weight mode
 SQLite cache filled beforehand, so the model never runs):
 
 - open impact: from pushing the impact screen (one principle's wording edited, unsaved) to
-  the report drawn: loading both sides' answers from the cache (`cached_shift`, the requests
-  `analyze_shift` makes: the edited principle's cases under every judge, every gold and benign
-  case under the primary judge) and assembling the shift;
+  the first paint of the affected cases and principles, read from the cache
+  (`cached_shift(context=False)`); "impact complete": until the version-wide figures
+  (over-refusal over every benign case under the primary judge) are drawn too;
 - re-sort: one `s` press (core's `view_cases` + the list refill), and the frame it paints;
 - review first item: from pushing the review screen to its first case shown (the queue over
   every case under every judge, read from the cache).
@@ -88,6 +88,7 @@ async def measure(root: Path, settings: CriticSettings, edit: str, runs: int) ->
     app = StudioApp(root, critic_settings=settings)
     out: dict[str, list[float]] = {
         "open impact": [],
+        "impact complete": [],
         "re-sort (handler)": [],
         "re-sort (+ frame)": [],
         "noop frame": [],
@@ -107,6 +108,9 @@ async def measure(root: Path, settings: CriticSettings, edit: str, runs: int) ->
             await until(lambda screen=screen: screen.report is not None)
             await pilot.pause()  # the frame that shows it
             out["open impact"].append(time.perf_counter() - t0)
+            await until(lambda screen=screen: screen.report is not None and not screen.partial)
+            await pilot.pause()
+            out["impact complete"].append(time.perf_counter() - t0)
             assert not screen.report.incomplete, "cache not warm"
             out["cases in view"].append(float(len(screen.report.cases)))
             for _ in range(3):

@@ -30,8 +30,13 @@ def cached_shift(
     critic: Any,
     *,
     principles: Sequence[str] | None = None,
+    context: bool = True,
 ) -> ShiftReport:
     """The shift from what the critic's cache already holds (the same requests `analyze_shift` makes).
+
+    `context` False reads only the affected cases (per-case and per-principle figures, fast on a
+    large constitution); the version-wide over-refusal then covers only those cases, so a
+    caller shows it as pending until the full report arrives.
 
     Cases whose verdict needs an answer the cache lacks are listed in `report.incomplete`. The
     critic's trust is left unmeasured (the view shows gold agreement from the stats; the main
@@ -40,7 +45,7 @@ def cached_shift(
     only = set(principles) if principles else None
     b, h = scored_version(base, critic), scored_version(head, critic)
     changed, why = affected_cases(base, head, diff, only)
-    want_h, want_b = shift_requests(b, h, sorted(why), critic, with_trust=False)
+    want_h, want_b = shift_requests(b, h, sorted(why), critic, with_trust=False, context=context)
     found = fill_from_cache(h, critic, want_h) + fill_from_cache(b, critic, want_b)
     total = len(want_h) + len(want_b)
     run = ScoringRun(requests=total, cached=found, model_calls=0, cancelled=False)

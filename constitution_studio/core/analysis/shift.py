@@ -77,14 +77,23 @@ def analyze_shift(
 
 
 def shift_requests(
-    b: ScoredVersion, h: ScoredVersion, case_ids: Sequence[str], critic: Any, *, with_trust: bool = True
+    b: ScoredVersion,
+    h: ScoredVersion,
+    case_ids: Sequence[str],
+    critic: Any,
+    *,
+    with_trust: bool = True,
+    context: bool = True,
 ) -> tuple[list[ScoreRequest], list[ScoreRequest]]:
     """(head, base) requests a shift needs: the affected cases under every judge, and the gold
     (trust, unless `with_trust` is False) and benign (over-refusal) cases under the primary
-    judge. The studio's impact view reads the same list from the cache before scoring."""
-    primary = [critic.variants[0]]
-    want_h = case_requests(h, case_ids) + case_requests(h, context_cases(h.ws, gold=with_trust), primary)
-    want_b = case_requests(b, case_ids) + case_requests(b, context_cases(b.ws, gold=False), primary)
+    judge (`context` False: the affected cases only, the studio's first paint). The studio's
+    impact view reads the same list from the cache before scoring."""
+    want_h, want_b = case_requests(h, case_ids), case_requests(b, case_ids)
+    if context:
+        primary = [critic.variants[0]]
+        want_h += case_requests(h, context_cases(h.ws, gold=with_trust), primary)
+        want_b += case_requests(b, context_cases(b.ws, gold=False), primary)
     return want_h, want_b
 
 

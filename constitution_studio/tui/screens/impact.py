@@ -97,6 +97,7 @@ class ImpactScreen(Screen[None]):
         self._by_principle: dict[str, Any] = {}
         self._last_progress = 0.0
         self.running = False
+        self.partial = False  # the version-wide figures are still being read
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -131,22 +132,30 @@ class ImpactScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="impact", exit_on_error=False)
     def load(self, unsaved: tuple[dict[str, Any], list[str] | None]) -> None:
-        """What is already known: the shift from the cache only (never loads the model)."""
+        """What is already known, from the cache only (never loads the model): first the affected
+        cases (fast), then the version-wide figures over every benign case."""
+        worker = get_current_worker()
         try:
             base, head, diff = self._sides(unsaved)
             critic = self.app.critic()  # type: ignore[attr-defined]
-            report = core.cached_shift(base, head, diff, critic)
             limits = core.thresholds(critic, head)
+            first = core.cached_shift(base, head, diff, critic, context=False)
+            self._inputs = (base, head, diff)
+            self.app.call_from_thread(self.show_report, first, limits, True)
+            if worker.is_cancelled:
+                return
+            report = core.cached_shift(base, head, diff, critic)
         except StudioError as exc:
             self.app.call_from_thread(self._failed, exc.one_line())
             return
-        self._inputs = (base, head, diff)
-        self.app.call_from_thread(self.show_report, report, limits)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self.show_report, report, limits)
 
     def action_run_all(self) -> None:
         if self.running or self._inputs is None:
             return
         self.running = True
+        self.workers.cancel_group(self, "impact")  # a cache read still under way would be stale
         bar = self.query_one(ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
@@ -198,7 +207,11 @@ class ImpactScreen(Screen[None]):
 
     # --- drawing -----------------------------------------------------------------------
 
-    def show_report(self, report: Any, limits: dict[str, float]) -> None:
+    def show_report(self, report: Any, limits: dict[str, float], partial: bool = False) -> None:
+        """Draw a report; `partial`: only the affected cases are read yet (over-refusal pending)."""
+        if self.running and partial:
+            return
+        self.partial = partial
         self.report = report
         self.limits = limits
         self._by_case = {cs.case_id: cs for cs in report.cases}
@@ -219,13 +232,14 @@ class ImpactScreen(Screen[None]):
             Text(f"{o.n_flips_stable} flip(s)", style="bold yellow" if o.n_flips_stable else ""),
             Text(f", {o.n_flips_unstable} more inside the noise band (not counted)", style="dim"),
         ]
+        refusal = "reading…" if self.partial else f"{pct(o.over_refusal_base)} → {pct(o.over_refusal_head)}"
         line2 = Text.assemble(
             f"gold agreement {pct(o.gold_accuracy_base)} → {pct(o.gold_accuracy_head)}",
-            f"  ·  over-refusal {pct(o.over_refusal_base)} → {pct(o.over_refusal_head)}",
+            f"  ·  over-refusal (all benign cases) {refusal}",
         )
         if not r.cases:
             line2 = Text("Nothing to show: no unsaved edit changes a wording, a link or the priority order.")
-        if missing or r.incomplete:
+        if (missing or r.incomplete) and not self.partial:
             line2.append(
                 f"\n{len(r.incomplete)} case(s) not scored yet ({missing} critic answers missing): press r to run all",
                 style="yellow",
@@ -236,9 +250,9 @@ class ImpactScreen(Screen[None]):
             ("Δ ", "bold"),
             delta_histogram(counts),
             ("  over-refusal ", "bold"),
-            rate_bar(o.over_refusal_base, 6, "cyan"),
+            rate_bar(None if self.partial else o.over_refusal_base, 6, "cyan"),
             " → ",
-            rate_bar(o.over_refusal_head, 6, "magenta"),
+            rate_bar(None if self.partial else o.over_refusal_head, 6, "magenta"),
         )
         self.query_one("#impact-plot", Static).update(plot)
 
