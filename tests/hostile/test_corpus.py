@@ -111,3 +111,38 @@ def test_schema_out_to_a_read_only_or_file_target(tmp_path: Path, capsys: pytest
     assert main(["schema", "--out", str(target)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err and "a-file" in err
+
+
+@pytest.mark.parametrize("entry", sorted(CORPUS))
+def test_the_studio_starts_and_saves_or_refuses(entry: str, base_repo: Path, tmp_path: Path) -> None:
+    """The studio's state (what `cstudio tui` loads and saves) over the same corpus: it opens, and a
+    save either writes or raises a StudioError (shown as one line); never another exception."""
+    from constitution_studio.errors import StudioError
+    from constitution_studio.tui.state import Studio
+
+    root = tmp_path / "repo"
+    shutil.copytree(base_repo, root, symlinks=True)
+    CORPUS[entry](root)
+    before = _files(root)
+    studio = Studio(root)
+    pid = "HON-01" if "HON-01" in studio.ws.principles else next(iter(studio.ws.principles), None)
+    if pid is None:
+        return
+    studio.set_field(pid, "title", "Edited in the studio")
+    try:
+        outcome = studio.save_all()
+    except StudioError:
+        assert _files(root) == before
+        return
+    if outcome.problems:
+        assert _files(root) == before
+    else:
+        assert load_root_ok(root, pid)
+    assert _leftovers(root) == []
+
+
+def load_root_ok(root: Path, pid: str) -> bool:
+    from constitution_studio.core.workspace import load_root
+
+    ws = load_root(root)
+    return ws.principles[pid].title == "Edited in the studio"

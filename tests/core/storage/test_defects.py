@@ -314,3 +314,28 @@ def test_a_same_size_edit_with_restored_mtime_is_seen(mini: Path, capsys: pytest
     capsys.readouterr()
     code, out, _ = run(capsys, "validate", "--root", str(mini))
     assert code == 1 and "HARM-07" in out
+
+
+@pytest.mark.parametrize("fail_at", range(1, 6))  # journal, three temp files, journal again
+def test_disk_full_at_any_write_leaves_the_old_state(
+    mini: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fail_at: int
+) -> None:
+    """ENOSPC from the n-th os.write of a rename (journal or temp file): exit 2, nothing changed."""
+    real_write = os.write
+    calls = {"n": 0}
+
+    def full(fd: int, data: bytes) -> int:
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    before = snapshot(mini)
+    monkeypatch.setattr(os, "write", full)
+    code = main(["rename", "HARM-01", "HARM-09", "--root", str(mini)])
+    monkeypatch.setattr(os, "write", real_write)
+    err = capsys.readouterr().err
+    assert calls["n"] >= fail_at
+    assert code == 2 and err.count("\n") == 1 and "No space left" in err and "nothing was changed" in err
+    assert snapshot(mini) == before
+    assert not [p for p in mini.rglob("*") if "cstudio-tmp" in p.name or p.name == JOURNAL]
