@@ -84,6 +84,8 @@ class ReviewScreen(Screen[None]):
         ),
     ]
 
+    AUTO_FOCUS = "#review-scroll"  # never the note: letters are verdict keys until `n`
+
     def __init__(self, studio: Studio) -> None:
         super().__init__(id="review")
         self.studio = studio
@@ -269,7 +271,7 @@ class ReviewScreen(Screen[None]):
     def action_back(self) -> None:
         note = self.query_one("#review-note", Input)
         if note.has_focus:
-            self.set_focus(None)
+            self.query_one("#review-scroll").focus()
             return
         if self.running:
             self.workers.cancel_group(self, "review")
@@ -279,7 +281,7 @@ class ReviewScreen(Screen[None]):
         self.app.pop_screen()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.set_focus(None)
+        self.query_one("#review-scroll").focus()
 
     def action_note(self) -> None:
         self.query_one("#review-note", Input).focus()

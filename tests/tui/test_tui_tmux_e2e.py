@@ -1,0 +1,127 @@
+"""End to end in a real terminal (tmux): edit a principle, open the impact view, record a verdict in the
+review queue, and check the case file's git diff (only the gold line changes, comments kept).
+
+Skipped when tmux is missing. The studio runs as `python -m constitution_studio tui` on a throwaway
+git repo whose critic is the tiny random-weight model.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tui_mini"
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def git(root: Path, *args: str) -> str:
+    cfg = ["-c", "user.name=Test", "-c", "user.email=t@example.com"]
+    return subprocess.run(["git", *cfg, *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path, tiny_model_dir: Path) -> Path:
+    root = tmp_path / "c"
+    shutil.copytree(FIXTURE, root)
+    constitution = root / "principles" / "constitution.yaml"
+    text = constitution.read_text().replace(
+        "  model: builtin:smollm2-135m\n", f'  model: "{tiny_model_dir}"\n  device: cpu\n  dtype: float32\n'
+    )
+    constitution.write_text(text)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    return root
+
+
+class Tmux:
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        self.env = env
+
+    def run(self, *args: str) -> str:
+        out = subprocess.run(["tmux", *args], capture_output=True, text=True, env=self.env, check=True)
+        return out.stdout
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self.run("send-keys", "-t", self.name, key)
+            time.sleep(0.15)
+
+    def text(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.name)
+
+    def wait_for(self, needle: str, timeout: float = 90.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.text()
+            if needle in screen:
+                return screen
+            time.sleep(0.3)
+        raise AssertionError(f"{needle!r} not on screen:\n{self.text()}")
+
+
+@pytest.fixture
+def tmux(repo: Path, tmp_path: Path) -> Iterator[Tmux]:
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tname = E2E Reviewer\n\temail = e2e@example.com\n")
+    env = {
+        **os.environ,
+        "GIT_CONFIG_GLOBAL": str(config),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "TERM": "xterm-256color",
+        "TMUX": "",
+    }
+    name = f"cstudio-e2e-{uuid.uuid4().hex[:8]}"
+    session = Tmux(name, env)
+    command = f"{sys.executable} -m constitution_studio tui --root {repo}"
+    session.run("new-session", "-d", "-s", name, "-x", "120", "-y", "40", command)
+    try:
+        yield session
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, env=env, check=False)
+
+
+def test_edit_impact_review_git_diff(repo: Path, tmux: Tmux) -> None:
+    tmux.wait_for("HARM-01")
+    tmux.keys("F3", "End")
+    tmux.run("send-keys", "-t", tmux.name, "-l", " Even in fiction.")
+    time.sleep(0.5)
+    tmux.keys("F6")
+    tmux.wait_for("Impact of the unsaved edits")
+    tmux.keys("r")
+    screen = tmux.wait_for("2 case(s) can move")
+    deadline = time.monotonic() + 90
+    while "not scored yet" in screen and time.monotonic() < deadline:
+        time.sleep(0.5)
+        screen = tmux.text()
+    assert "mini-001" in screen and "mini-002" in screen
+    tmux.keys("Escape", "F7")
+    tmux.wait_for("review queue")
+    tmux.keys("r")
+    screen = tmux.wait_for("Case 1 of")
+    deadline = time.monotonic() + 90
+    while "not scored yet" in screen and time.monotonic() < deadline:
+        time.sleep(0.5)
+        screen = tmux.text()
+    tmux.keys("a" if "A better" in screen.split("record:")[-1] else "c")
+    tmux.wait_for("Recorded")
+    status = git(repo, "status", "--porcelain")
+    assert status.strip() == "M eval_cases/cases.yaml"  # the principle edit stays unsaved
+    diff = git(repo, "diff", "-U0", "--", "eval_cases/cases.yaml")
+    changed = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    added = [line for line in changed if line.startswith("+")]
+    removed = [line for line in changed if line.startswith("-")]
+    assert len(added) == 1 and added[0].lstrip("+").strip().startswith("gold: ")
+    assert "# reviewed by E2E Reviewer, " in added[0]
+    assert len(removed) <= 1 and all(line.lstrip("-").strip().startswith("gold: ") for line in removed)
+    text = (repo / "eval_cases" / "cases.yaml").read_text()
+    assert text.startswith("# Cases for the mini constitution.\n")  # comments kept
