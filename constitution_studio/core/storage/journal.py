@@ -135,6 +135,8 @@ class Transaction:
                     "only principles/ and eval_cases/ are written", code="unwritable", path=op.relpath
                 )
             op.real, op.mode = check_write_target(self.root, op.relpath)
+            if op.data is None and os.path.islink(self.root / op.relpath):
+                op.real = self.root / op.relpath  # deleting a link removes the link, not its target
             if op.relpath in self._seen:
                 current = read_in_root(self.root, op.relpath)
                 if current != self._seen[op.relpath]:
@@ -230,13 +232,14 @@ def _apply(root: Path, record: dict[str, object]) -> None:
         _fsync_dir(folder)
 
 
-def _safe_path(root: Path, value: object) -> bool:
-    """A journal path this tool could have written: relative, under principles/ or eval_cases/, no symlink."""
+def _safe_path(root: Path, value: object, *, link_ok: bool = False) -> bool:
+    """A journal path this tool could have written: relative, inside the root (a write through an
+    in-repo symlink lands at its target), never in .git/ or .cstudio/, not a symlink unless deleted."""
     if not isinstance(value, str) or os.path.isabs(value) or ".." in Path(value).parts:
         return False
-    if Path(value).parts[:1] not in [(d,) for d in _WRITABLE_DIRS]:
+    if Path(value).parts[:1] in ((".git",), (STATE_DIR,)) or not Path(value).parts:
         return False
-    return is_inside(root, (root / value).parent) and not os.path.islink(root / value)
+    return is_inside(root, (root / value).parent) and (link_ok or not os.path.islink(root / value))
 
 
 def _safe_record(root: Path, record: object) -> dict[str, object] | None:
@@ -250,7 +253,8 @@ def _safe_record(root: Path, record: object) -> dict[str, object] | None:
         if not isinstance(op, dict):
             return None
         for key in ("real", "tmp"):
-            if op.get(key) is not None and not _safe_path(root, op[key]):
+            deleted = key == "real" and op.get("new") is None
+            if op.get(key) is not None and not _safe_path(root, op[key], link_ok=deleted):
                 return None
         tmp = op.get("tmp")
         if tmp is not None and not _TMP_NAME.match(Path(tmp).name):

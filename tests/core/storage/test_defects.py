@@ -339,3 +339,35 @@ def test_disk_full_at_any_write_leaves_the_old_state(
     assert code == 2 and err.count("\n") == 1 and "No space left" in err and "nothing was changed" in err
     assert snapshot(mini) == before
     assert not [p for p in mini.rglob("*") if "cstudio-tmp" in p.name or p.name == JOURNAL]
+
+
+def test_rename_through_an_in_repo_symlink_keeps_the_target(mini: Path) -> None:
+    """A principle file that links to a file elsewhere in the root: the link goes, the target stays."""
+    shared = mini / "shared"
+    shared.mkdir()
+    os.replace(mini / "principles/HON-01.yaml", shared / "HON-01.yaml")
+    (mini / "principles/HON-01.yaml").symlink_to("../shared/HON-01.yaml")
+    before = (shared / "HON-01.yaml").read_bytes()
+    rename_principle(mini, "HON-01", "HON-02")
+    assert not os.path.lexists(mini / "principles/HON-01.yaml")
+    assert (shared / "HON-01.yaml").read_bytes() == before
+    assert "HON-02" in load_root(mini).principles
+
+
+def test_a_committed_journal_through_a_symlink_target_is_finished(mini: Path) -> None:
+    shared = mini / "shared"
+    shared.mkdir()
+    os.replace(mini / CONST, shared / "constitution.yaml")
+    (mini / CONST).symlink_to("../shared/constitution.yaml")
+    import constitution_studio.core.storage.journal as journal
+
+    original = journal._apply
+    journal._apply = lambda root, record: (_ for _ in ()).throw(KeyboardInterrupt)  # type: ignore[assignment]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            rename_principle(mini, "HON-01", "HON-02")
+    finally:
+        journal._apply = original  # type: ignore[assignment]
+    assert recover(mini) is not None
+    ws = load_root(mini)
+    assert "HON-02" in ws.priority and (mini / CONST).is_symlink()
