@@ -106,7 +106,8 @@ async def measure(root: Path, settings: CriticSettings, edit: str, runs: int) ->
             screen = ImpactScreen(studio)
             app.push_screen(screen)
             await until(lambda screen=screen: screen.report is not None)
-            await pilot.pause()  # the frame that shows it
+            # drawn by show_report in the UI thread; the frame follows within a refresh (`pilot.pause()`
+            # would also wait for the second stage still running in the worker)
             out["open impact"].append(time.perf_counter() - t0)
             await until(lambda screen=screen: screen.report is not None and not screen.partial)
             await pilot.pause()

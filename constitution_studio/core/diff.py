@@ -223,6 +223,8 @@ def _principle_change(
 def _case_change(cid: str, base: Workspace, head: Workspace) -> CaseChange | None:
     old: EvalCase | None = base.cases.get(cid)
     new: EvalCase | None = head.cases.get(cid)
+    if old is new and base.case_paths.get(cid) == head.case_paths.get(cid):
+        return None  # the same object (the studio's unsaved head shares the saved cases): unchanged
     change = CaseChange(
         id=cid,
         changes=[],

@@ -191,7 +191,9 @@ class ImpactScreen(Screen[None]):
 
     def _progressed(self, done: int, total: int) -> None:
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
-        self.query_one("#impact-detail", Static).update(f"critic: {done} of {total} answers (escape cancels)")
+        self.query_one("#impact-detail", Static).update(
+            f"critic: {done} of {total} answers (escape cancels)", layout=False
+        )
 
     def _finished(self, report: Any) -> None:
         self.running = False
@@ -309,15 +311,15 @@ class ImpactScreen(Screen[None]):
             return
         cs = self._by_case.get(cid or "")
         if cs is None:
-            self.query_one("#impact-detail", Static).update("")
+            self.query_one("#impact-detail", Static).update("", layout=False)
             return
         note = ""
         if cs.flipped and not cs.stable:
             note = "  (flip inside the noise band: the judge variants disagree, so it is not counted)"
         elif core.disagrees_with_gold(cs):
             note = "  ✗ the critic disagrees with the gold label"
-        self.query_one("#impact-detail", Static).update(
-            Text.assemble((f"{cs.case_id}: ", "bold"), cs.prompt[:160], (note, "yellow"))
+        self.query_one("#impact-detail", Static).update(  # fixed height: no relayout per cursor move
+            Text.assemble((f"{cs.case_id}: ", "bold"), cs.prompt[:160], (note, "yellow")), layout=False
         )
 
     # --- keys --------------------------------------------------------------------------
