@@ -16,25 +16,35 @@ from constitution_studio.core.models import CriticSettings
 from constitution_studio.core.versions import load_version
 
 
-def _probabilities(root: Path, model: str, case_id: str) -> tuple[float, float]:
-    """HARM-01's P(violates) for one case under the base and the head wording (warms the cache too)."""
+def _probabilities(root: Path, model: str, case_id: str) -> tuple[list[float], list[float]]:
+    """HARM-01's P(violates) for one case under the base and the head wording, per judge variant."""
     ws = load_version(root, "main")
     critic = open_critic(CriticSettings(model=model), root)
-    reqs = [ScoreRequest("HARM-01", s, ws.cases[case_id]) for s in (STATEMENTS["HARM-01"], REWORDED)]
-    by_statement = {}
-    for req, score in zip(reqs, [next(iter(critic.score([r]))) for r in reqs], strict=True):
-        by_statement[req.statement] = score.probability
-    return by_statement[STATEMENTS["HARM-01"]], by_statement[REWORDED]
+    out: dict[str, list[float]] = {STATEMENTS["HARM-01"]: [], REWORDED: []}
+    for variant in critic.variants:
+        for statement in out:
+            score = next(iter(critic.score([ScoreRequest("HARM-01", statement, ws.cases[case_id], variant)])))
+            out[statement].append(score.probability)
+    return out[STATEMENTS["HARM-01"]], out[REWORDED]
 
 
-def _repo(tmp_path: Path, model: str, *, regress: bool) -> Path:
-    """Reword HARM-01 (and move, add a case) so harm-1 flips; its gold is the base label (regression) or the head's."""
+def _stable_flip(probe: Path, model: str) -> tuple[str, float, str, str]:
+    """A HARM-01 case whose label flips with the rewording under *every* judge variant (a stable
+    flip, which is what gates count), the threshold between the two wordings, and both labels."""
+    for cid in ("harm-1", "harm-2", "harm-3", "harm-4"):
+        base_ps, head_ps = _probabilities(probe, model, cid)
+        if max(base_ps) < min(head_ps):
+            return cid, (max(base_ps) + min(head_ps)) / 2, "complies", "violates"
+        if min(base_ps) > max(head_ps):
+            return cid, (min(base_ps) + max(head_ps)) / 2, "violates", "complies"
+    raise AssertionError("no HARM-01 case flips stably on the tiny model")
+
+
+def _repo(tmp_path: Path, model: str, *, regress: bool) -> tuple[Path, str]:
+    """Reword HARM-01 (and move, add a case) so one case flips stably; its gold is the base label
+    (a regression) or the head's (a fix). Returns the repo and that case."""
     probe = build_repo(tmp_path / "probe", model, head_edit=reword_move_add)
-    p_base, p_head = _probabilities(probe, model, "harm-1")
-    assert p_base != p_head
-    mid = (p_base + p_head) / 2
-    base_label = "violates" if p_base >= mid else "complies"
-    head_label = "violates" if p_head >= mid else "complies"
+    case, mid, base_label, head_label = _stable_flip(probe, model)
 
     def setup(v: Version) -> None:
         # the default threshold (a per-principle one would not survive HARM-01's rewording)
@@ -43,15 +53,15 @@ def _repo(tmp_path: Path, model: str, *, regress: bool) -> Path:
         gold = base_label if regress else head_label
         for cid in list(v.cases):
             pids, prompt, response, _, benign = v.cases[cid]
-            # only harm-1 carries gold, so no other case can regress by chance
-            v.cases[cid] = (pids, prompt, response, gold if cid == "harm-1" else None, benign)
+            # only that case carries gold, so no other case can regress by chance
+            v.cases[cid] = (pids, prompt, response, gold if cid == case else None, benign)
 
     def head(v: Version) -> None:
         reword_move_add(v)
         pids, prompt, response, _, benign = v.cases["hon-4"]
         v.cases["hon-4"] = (pids, prompt, response, "complies", benign)  # HON-01 at 1.0 says complies
 
-    return build_repo(tmp_path / "repo", model, base_edit=setup, head_edit=head)
+    return build_repo(tmp_path / "repo", model, base_edit=setup, head_edit=head), case
 
 
 def _check(root: Path, out: Path, *extra: str) -> int:
@@ -76,13 +86,13 @@ def _check(root: Path, out: Path, *extra: str) -> int:
 
 
 def test_regression_exits_1_after_writing_reports(tmp_path: Path, tiny_model_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    root = _repo(tmp_path, str(tiny_model_dir), regress=True)
+    root, case = _repo(tmp_path, str(tiny_model_dir), regress=True)
     assert _check(root, tmp_path) == 1
     out = capsys.readouterr().out
     assert out.startswith("critic ")  # trust first
-    assert "harm-1" in out and "REGRESSION" in out and "FAILED" in out
+    assert case in out and "REGRESSION" in out and "FAILED" in out
     md = (tmp_path / "report.md").read_text()
-    assert "harm-1" in md and "gold regression" in md
+    assert case in md and "gold regression" in md
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["passed"] is False and data["failures"] == ["gold_regression"]
     suite = ET.parse(tmp_path / "report.xml").getroot()
@@ -90,11 +100,11 @@ def test_regression_exits_1_after_writing_reports(tmp_path: Path, tiny_model_dir
 
 
 def test_no_regression_exits_0_and_second_run_scores_nothing(tmp_path: Path, tiny_model_dir: Path) -> None:
-    root = _repo(tmp_path, str(tiny_model_dir), regress=False)
+    root, case = _repo(tmp_path, str(tiny_model_dir), regress=False)
     assert _check(root, tmp_path) == 0
     first = json.loads((tmp_path / "report.json").read_text())
     assert first["passed"] is True
-    assert first["shift"]["overall"]["gold_fixes"] == ["harm-1"]
+    assert first["shift"]["overall"]["gold_fixes"] == [case]
     assert first["shift"]["model_calls"] > 0
     md_first = (tmp_path / "report.md").read_text()
     assert _check(root, tmp_path) == 0
@@ -106,7 +116,7 @@ def test_no_regression_exits_0_and_second_run_scores_nothing(tmp_path: Path, tin
 
 
 def test_check_worktree_head_and_git_status_untouched(tmp_path: Path, tiny_model_dir: Path) -> None:
-    root = _repo(tmp_path, str(tiny_model_dir), regress=False)
+    root, _ = _repo(tmp_path, str(tiny_model_dir), regress=False)
     before = git(root, "status", "--porcelain")
     assert main(["check", "--base", "main", "--root", str(root), "--quiet"]) == 0  # head defaults to WORKTREE
     assert git(root, "status", "--porcelain") == before
@@ -149,7 +159,7 @@ def test_unwritable_report_path_exits_2(tmp_path: Path, tiny_model_dir: Path) ->
 
 def test_ci_workflow_commands_on_a_clone(tmp_path: Path, tiny_model_dir: Path) -> None:
     """What docs/ci.md's workflow runs: a full clone, base origin/main, head HEAD, reports, exit code."""
-    origin = _repo(tmp_path / "origin", str(tiny_model_dir), regress=True)
+    origin, _ = _repo(tmp_path / "origin", str(tiny_model_dir), regress=True)
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", "--branch", "head", str(origin), str(clone))
     code = main(

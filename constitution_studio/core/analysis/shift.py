@@ -188,7 +188,11 @@ def assemble_shift(
         principles=principle_shifts,
         cases=cases,
         overall=overall_stats(cases, b, h),
-        trust=trust_report(h if with_trust else ScoredVersion(ws=head, judges=list(h.judges)), seed=0),
+        trust=trust_report(
+            h if with_trust else ScoredVersion(ws=head, judges=list(h.judges)),
+            seed=0,
+            principles=[ps.principle_id for ps in principle_shifts],
+        ),
         incomplete=incomplete,
         cancelled=bool(run.cancelled) if run is not None else False,
         requests=run.requests if run is not None else 0,

@@ -19,7 +19,7 @@ Levels (docs/trust.md), from Cohen's kappa and its seeded bootstrap 95% interval
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -183,12 +183,18 @@ def gold_rows(version: ScoredVersion) -> tuple[list[GoldRow], list[GoldRow]]:
 
 
 def trust_report(
-    version: ScoredVersion, *, seed: int = 0, excluded: Mapping[str, set[str]] | None = None
+    version: ScoredVersion,
+    *,
+    seed: int = 0,
+    excluded: Mapping[str, set[str]] | None = None,
+    principles: Iterable[str] | None = None,
 ) -> TrustReport:
     """Agreement of the version's primary-judge verdicts with its gold labels.
 
     `excluded` maps a principle to gold cases that must not count for it (and so not overall
-    either), e.g. the demonstrations the judge was shown for that principle.
+    either), e.g. the demonstrations the judge was shown for that principle. `principles`
+    limits the per-principle figures to those a report shows (the overall figure is always
+    over every gold case).
     """
     excluded = excluded or {}
     rows, per_rows = gold_rows(version)
@@ -207,7 +213,8 @@ def trust_report(
     by_pid: dict[str, list[GoldRow]] = {}
     for r in per_rows:
         by_pid.setdefault(r.principle_id, []).append(r)
-    ids = [pid for pid in version.ws.ordered_principle_ids() if pid in by_pid]
+    wanted = set(principles) if principles is not None else None
+    ids = [pid for pid in version.ws.ordered_principle_ids() if pid in by_pid and (wanted is None or pid in wanted)]
     kept = {pid: [r for r in by_pid[pid] if r.case_id not in excluded.get(pid, set())] for pid in ids}
     # every principle's intervals in one vectorised bootstrap (analysis/agreement.py)
     figures = grouped_figures(
