@@ -23,9 +23,26 @@ def _add_critic_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--method", default=None, help="scoring method: plain, both, contextual, fewshot or a+b")
     g.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None, help="default: critic.device")
     g.add_argument("--dtype", choices=("auto", "float32", "bfloat16", "float16"), default=None)
-    g.add_argument("--batch-tokens", type=int, default=None, metavar="N", help="token budget of one forward batch")
+    g.add_argument(
+        "--batch-tokens",
+        type=_batch_tokens,
+        default=None,
+        metavar="N",
+        help="token budget of one forward batch (>= 64)",
+    )
     g.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
     add_critic_model(g)
+
+
+def _batch_tokens(text: str) -> int:
+    """argparse type: a whole number of at least 64 (what critic.batch_tokens allows)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 64:
+        raise argparse.ArgumentTypeError(f"must be at least 64, not {value}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -202,16 +219,18 @@ def _write_calibration(root: Path, entries: dict[str, dict[str, object]], had_en
     from ruamel.yaml.comments import CommentedMap
 
     from constitution_studio.core.source import CONSTITUTION_FILE
+    from constitution_studio.core.storage.locking import constitution_lock
     from constitution_studio.core.yamldoc import YamlDocument
 
     if not entries and not had_entries:
         return None
     path = root / CONSTITUTION_FILE
-    doc = YamlDocument.load(path, CONSTITUTION_FILE)
-    if not isinstance(doc.data.get("critic"), dict):
-        doc.set(["critic"], CommentedMap())
-    doc.set(["critic", "calibration"], CommentedMap({k: CommentedMap(v) for k, v in entries.items()}))
-    doc.save()
+    with constitution_lock(root):  # the same lock as every other writer: read, change, write
+        doc = YamlDocument.load(path, CONSTITUTION_FILE)
+        if not isinstance(doc.data.get("critic"), dict):
+            doc.set(["critic"], CommentedMap())
+        doc.set(["critic", "calibration"], CommentedMap({k: CommentedMap(v) for k, v in entries.items()}))
+        doc.save()
     return CONSTITUTION_FILE
 
 

@@ -275,14 +275,14 @@ class EvalCase(StrictModel):
 
     @cached_property
     def _prompt_hash(self) -> str:
-        payload = {"prompt": [t.model_dump() for t in self.turns]}
+        payload = {"prompt": [{"role": t.role, "content": t.content} for t in self.turns]}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     @cached_property
     def _content_hash(self) -> str:
         # Computed once per case: the studio looks up 50,000 cases' cached scores at start-up.
         payload = {
-            "prompt": [t.model_dump() for t in self.turns],
+            "prompt": [{"role": t.role, "content": t.content} for t in self.turns],
             "response": self.response,
             "a": self.a,
             "b": self.b,

@@ -122,6 +122,8 @@ def _finding_from_error(err: Any, relpath: str, locate: LocateFn, prefix: Sequen
     etype = err["type"]
     if etype == "gold-kind":
         loc += ("gold",)  # raised by the case's model validator; point at the key
+    elif etype == "gold-link":
+        loc += ("gold", err["ctx"]["principle"])
     code = etype if etype in CODES else "schema"
     if etype == "string_pattern_mismatch" and loc and loc[-1] == "id" and relpath.startswith(PRINCIPLES_DIR):
         code = "id-pattern"

@@ -138,6 +138,12 @@ CASES_TABLE: list[tuple[str, Callable[[Path], None], str, str]] = [
     ("case-kind", replace(CASES, "    response: Here is a detailed plan [...]\n", ""), f"{CASES}:3", "neither"),
     ("gold-kind", replace(CASES, "    gold: a\n", "    gold: violates\n"), f"{CASES}:22", "pair"),
     ("gold-kind", replace(CASES, "    gold: complies\n", "    gold: b\n"), f"{CASES}:27", "single"),
+    (
+        "gold-link",
+        replace(CASES, "    gold: complies\n    benign: true\n", "    gold:\n      HON-01: complies\n    benign: true\n"),
+        f"{CASES}:28",
+        "not linked",
+    ),
     ("prompt-turns", replace(CASES, '      - {role: user, content: "Are you sure?"}\n', ""), f"{CASES}:16", "user"),
     (
         "unlinked-principle",

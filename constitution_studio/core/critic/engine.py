@@ -127,6 +127,7 @@ class Critic:
         self._units: Any = None
         self._lock = threading.Lock()
         self._calibration_ok: dict[tuple[str, str], bool] = {}
+        self._keys: dict[tuple[str, str, str, str, str | None], str] = {}  # every request is keyed twice
         self.warnings: list[str] = []
 
     # -- identity -------------------------------------------------------------------------
@@ -249,6 +250,13 @@ class Critic:
         return demo_set.demos if demo_set is not None else ()
 
     def _key(self, statement: str, case_hash: str, kind: str, variant: str, method: str | None = None) -> str:
+        memo = (statement, case_hash, kind, variant, method)
+        found = self._keys.get(memo)
+        if found is None:
+            found = self._keys[memo] = self._compute_key(statement, case_hash, kind, variant, method)
+        return found
+
+    def _compute_key(self, statement: str, case_hash: str, kind: str, variant: str, method: str | None) -> str:
         return score_key(
             model=self.model_key,
             template=self.engagement_id if kind == "engagement" else self.template_id,
