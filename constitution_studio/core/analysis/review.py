@@ -183,6 +183,51 @@ def unscored(version: ScoredVersion) -> int:
     return sum(1 for cid in version.ws.cases if (v := version.verdict(cid)) is None or v.label is None)
 
 
+def disagreements(version: ScoredVersion, case_ids: Iterable[str], limits: Mapping[str, float]) -> list[ReviewItem]:
+    """The queue's first group alone, from the primary judge's resolution (no Verdict per case).
+
+    The same order and items as `review_queue`'s "disagrees" group: a case whose label is not
+    its gold, most confident first. Fast enough to show the first case of 50,000 at once.
+    """
+    found: list[tuple[tuple[float, str], str, Any, str]] = []
+    ws = version.ws
+    for cid in case_ids:
+        res = version.resolution(cid)
+        if res.label is None or res.deciding is None:
+            continue
+        gold = version.gold(cid)
+        if gold is None or gold == res.label:
+            continue
+        p = version.verdicts[(res.deciding, cid, version.primary)].probability
+        limit = 0.5 if ws.cases[cid].kind == "pair" else limits.get(res.deciding, 0.5)
+        found.append(((-abs(p - limit), cid), cid, res, gold))
+    found.sort(key=lambda row: row[0])
+    items = []
+    for (neg_margin, _), cid, res, gold in found:
+        case = ws.cases[cid]
+        eligible, _ = version.eligible(cid)
+        items.append(
+            ReviewItem(
+                case_id=cid,
+                reason="disagrees",
+                kind=case.kind,
+                principle_id=res.deciding,
+                principles=eligible,
+                label=res.label,
+                probability=version.verdicts[(res.deciding, cid, version.primary)].probability,
+                margin=-neg_margin,
+                gold=gold,
+                gold_by_principle=case.gold_by_principle,
+                labels=dict(res.labels),
+                variant_labels={version.primary: res.label},
+                engaged=list(res.engaged),
+                conflict=res.conflict,
+                benign=case.benign,
+            )
+        )
+    return items
+
+
 def review_stages(
     ws: Workspace,
     critic: Any,
@@ -206,8 +251,7 @@ def review_stages(
         score_versions(critic, [(first, requests)], cancel=cancel)
     else:
         fill_from_cache(first, critic, requests)
-    queue = review_queue(first, thresholds=thresholds, case_ids=gold)
-    yield [item for item in queue if item.reason == "disagrees"], None
+    yield disagreements(first, gold, thresholds or {}), None
     if cancel is not None and cancel.is_set():
         return
     version = scored_for_review(ws, critic, score=score, cancel=cancel, progress=progress)

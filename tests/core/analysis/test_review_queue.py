@@ -120,3 +120,15 @@ def test_unscored_cases_never_enter(tmp_path: Path) -> None:
     assert "not-scored" not in {i.case_id for i in review_queue(v)}
     empty = ScoredVersion(ws=v.ws, judges=["default"])
     assert review_queue(empty) == [] and first_item(empty) is None
+
+
+def test_first_stage_matches_the_queue(tmp_path: Path) -> None:
+    from constitution_studio.core.analysis.review import disagreements
+
+    v = scored(tmp_path)
+    gold = [cid for cid, c in v.ws.cases.items() if c.has_gold]
+    fast = disagreements(v, gold, {})
+    full = [i for i in review_queue(v) if i.reason == "disagrees"]
+    assert [(i.case_id, i.margin, i.label, i.gold, i.principle_id) for i in fast] == [
+        (i.case_id, i.margin, i.label, i.gold, i.principle_id) for i in full
+    ]
