@@ -110,3 +110,30 @@ async def test_impact_key_i_from_the_cases_but_not_while_typing(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, ImpactScreen)
+
+
+async def test_against_a_git_ref(tmp_path: Path, screen_text: Any) -> None:
+    from fixtures.shift_support import ScriptedCritic, build_repo, reword_move_add, stable_noise
+
+    root = build_repo(tmp_path / "repo", "scripted", head_edit=reword_move_add)
+    critic = ScriptedCritic(lambda pid, statement, cid, judge: stable_noise(pid, statement, cid, judge))
+    app = StudioApp(root, critic_factory=lambda settings, where: critic)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        assert isinstance(screen, ImpactScreen) and screen.report.cases == []  # no unsaved edit
+        await pilot.press("g", *"main", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.ref == "main"
+        assert screen._bindings.key_to_bindings["g"][0].description == "Against: main"  # footer and help
+        report = screen.report
+        assert report.priority_changed and {p.principle_id for p in report.principles} >= {"HARM-01"}
+        assert "against main" in screen_text(app)
+        await pilot.press("g", *"no-such-ref", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "no-such-ref" in screen_text(app)

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.widgets import Footer, Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from constitution_studio.core.analysis import impact as core
@@ -82,6 +82,7 @@ class ImpactScreen(Screen[None]):
             tooltip="Only the cases of the highlighted principle",
         ),
         Binding("tab", "switch", "Principles/cases", id="impact.switch", show=False),
+        Binding("g", "pick_ref", "Against: saved", id="impact.ref", tooltip="Compare against a git ref (empty: saved)"),
     ]
 
     def __init__(self, studio: Studio, ref: str | None = None) -> None:
@@ -108,11 +109,13 @@ class ImpactScreen(Screen[None]):
             yield RowList(PRINCIPLE_COLUMNS, id="impact-principles")
             yield RowList(CASE_COLUMNS, id="impact-cases")
             yield Static("", id="impact-detail")
+            yield Input(placeholder="compare against a git ref (enter; empty: the saved files)", id="impact-ref")
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = "impact of the unsaved edits"
         self.query_one(ProgressBar).display = False
+        self.query_one("#impact-ref", Input).display = False
         self.query_one("#impact-cases", RowList).focus()
         self.load(self.studio.unsaved_version())
 
@@ -124,8 +127,9 @@ class ImpactScreen(Screen[None]):
         if self.ref is None:
             base = self.studio.ws
         else:
-            from constitution_studio.core.versions import load_version
+            from constitution_studio.core.versions import check_ref_syntax, load_version
 
+            check_ref_syntax(self.ref)
             base = load_version(self.studio.root, self.ref)
         head = unsaved_head(self.studio, unsaved)
         return base, head, structural_diff(base, head)
@@ -324,7 +328,38 @@ class ImpactScreen(Screen[None]):
 
     # --- keys --------------------------------------------------------------------------
 
+    def action_pick_ref(self) -> None:
+        if self.running:
+            return
+        field = self.query_one("#impact-ref", Input)
+        field.value = self.ref or ""
+        field.display = True
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.input.display = False
+        self.query_one("#impact-cases", RowList).focus()
+        ref = event.value.strip() or None
+        if ref == self.ref:
+            return
+        self.ref = ref
+        relabel(self, "g", f"Against: {ref or 'saved'}")
+        self.report = None
+        self.query_one("#impact-summary", Static).update(
+            f"comparing the unsaved edits with {ref or 'the saved files'}…"
+        )
+        self.load(self.studio.unsaved_version())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # while the ref is typed, letters are text (escape still closes it)
+        return not (isinstance(self.focused, Input) and action != "back")
+
     def action_back(self) -> None:
+        field = self.query_one("#impact-ref", Input)
+        if field.display:
+            field.display = False
+            self.query_one("#impact-cases", RowList).focus()
+            return
         if self.running:
             self.workers.cancel_group(self, "impact-run")
             return
