@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,15 +19,6 @@ from corpus import CORPUS
 
 from constitution_studio.cli import main
 
-MINI = Path(__file__).parents[1] / "fixtures" / "mini"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_SYSTEM": os.devnull,
-}
 FINDING = re.compile(r"^[^\s:]+:\d+:\d+: (error|warning): [a-z0-9-]+ ")
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -43,20 +33,6 @@ COMMANDS: dict[str, tuple[list[str], set[int], bool]] = {
     "diff-json": (["diff", "--format", "json"], {0, 2}, False),
     "log": (["log", "HARM-01"], {0, 2}, False),
 }
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env={**os.environ, **GIT_ENV})
-
-
-@pytest.fixture(scope="module")
-def base_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("corpus") / "repo"
-    shutil.copytree(MINI, root, ignore=shutil.ignore_patterns(".cstudio"))
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "base")
-    return root
 
 
 def _files(root: Path) -> dict[str, bytes | str]:

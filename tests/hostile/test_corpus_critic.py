@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from corpus import CORPUS
-from test_corpus import FINDING, UNSAFE, _files, _leftovers, base_repo  # noqa: F401  (fixture)
+from test_corpus import FINDING, UNSAFE, _files, _leftovers
 
 from constitution_studio.cli import main
 
