@@ -118,7 +118,7 @@ class StudioApp(AnalysisActions, App[int]):
             return self._critic
 
     def critic_finished(self, principle_id: str) -> None:
-        self.trust.update(self.studio)
+        self.trust.update(self.studio, self._critic)
         self.update_subtitle()
 
     def trust_note(self, principle_id: str) -> str:

@@ -106,6 +106,8 @@ def render_text(diff: ConstitutionDiff, color: bool = False) -> str:
         return "\n".join(lines) + "\n"
     if diff.priority_changed:
         lines.append(s("priority order changed", CYAN))
+    for change in diff.settings:
+        lines.append(s(f"setting {change.key}: {sanitize(repr(change.base))} -> {sanitize(repr(change.head))}", CYAN))
     for p in diff.principles:
         lines.append("")
         lines.extend(_principle(p, s))
