@@ -93,12 +93,24 @@ def _check(root: Path) -> Verdict:
     return case.head
 
 
+def _studio(root: Path) -> Verdict:
+    """The studio's impact view: the same shift from what the cache holds, unsaved edits as the head."""
+    from constitution_studio.core.analysis.impact import cached_shift
+
+    diff, base, head = diff_refs(root, "main", "head")
+    report = cached_shift(base, head, diff, _critic())
+    case = next(c for c in report.cases if c.case_id == "harm-005")
+    assert case.head is not None
+    return case.head
+
+
 SURFACES = {
     "eval": lambda root: _eval(root, None),
     "eval --principle HELP-01": lambda root: _eval(root, ["HELP-01"]),
     "eval --principle HARM-01": lambda root: _eval(root, ["HARM-01"]),
     "shift": _shift,
     "check": _check,
+    "studio impact view": _studio,
 }
 
 
