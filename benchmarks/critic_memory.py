@@ -114,6 +114,40 @@ def measure(root: Path, mode: str, method: str, wordings: int, batch_tokens: int
     }
 
 
+def plan(root: Path, method: str, batch_tokens: int) -> dict[str, Any]:
+    """Batches of the whole eval-shaped run under the old and the new packing rule, from token
+    counts alone (no forward pass): the peak tokens one batch materialises, vs the budget."""
+    from constitution_studio.core.critic import ScoreRequest, open_critic
+    from constitution_studio.core.critic.runner import Runner
+    from constitution_studio.core.workspace import load_root
+
+    ws = load_root(root)
+    assert ws.constitution is not None
+    settings = ws.constitution.critic.model_copy(update={"calibration": {}})
+    critic = open_critic(settings, root, use_cache=False, method=method, device="cpu", batch_tokens=batch_tokens)
+    runner = critic._ensure_runner()
+    units = []
+    for case in ws.cases.values():
+        for pid in case.principles:
+            if pid not in ws.principles:
+                continue
+            for question in ("verdict", "engagement"):
+                req = ScoreRequest(pid, ws.principles[pid].statement, case, question=question)
+                kind = "engagement" if question == "engagement" else case.kind
+                for part in critic.family.parts(kind, req.variant, critic.method.both):
+                    units.append(critic._unit(part, req.statement, case, pid))
+    out: dict[str, Any] = {"units": len(units), "batch_tokens": batch_tokens}
+    for name, rule in (("before", _old_batches), ("after", Runner.batches)):
+        batches = rule(runner, units)
+        cells = [len(b) * max(len(units[i].prefix) + len(units[i].suffix) for i in b) for b in batches]
+        out[name] = {
+            "batches": len(batches),
+            "peak_tokens": max(cells),
+            "peak_over_budget": round(max(cells) / batch_tokens, 2),
+        }
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", type=Path, default=Path("."))
@@ -122,7 +156,11 @@ def main() -> None:
     ap.add_argument("--batch-tokens", type=int, default=8192)
     ap.add_argument("--limit", type=int, default=96, help="requests scored in the eval-shaped run")
     ap.add_argument("--mode", choices=["before", "after"], default=None)
+    ap.add_argument("--plan", action="store_true", help="only the packing of the whole run, no forward pass")
     args = ap.parse_args()
+    if args.plan:
+        print(json.dumps(plan(args.root, args.method, args.batch_tokens)))
+        return
     if args.mode is not None:
         print(json.dumps(measure(args.root, args.mode, args.method, args.wordings, args.batch_tokens, args.limit)))
         return
