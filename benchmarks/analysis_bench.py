@@ -32,20 +32,20 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import build_tiny_model  # noqa: E402
-from load_bench import generate  # noqa: E402
+from conftest import build_tiny_model
+from load_bench import generate
 
-from constitution_studio.core.analysis import agreement  # noqa: E402
-from constitution_studio.core.analysis.evaluation import score_version, summarize  # noqa: E402
-from constitution_studio.core.analysis.gate import run_check  # noqa: E402
-from constitution_studio.core.analysis.scoring import case_requests  # noqa: E402
-from constitution_studio.core.analysis.shift import analyze_shift, scored_version  # noqa: E402
-from constitution_studio.core.critic import open_critic  # noqa: E402
-from constitution_studio.core.critic.cache import Entry  # noqa: E402
-from constitution_studio.core.models import CriticSettings  # noqa: E402
-from constitution_studio.core.report.eval_text import format_eval_text  # noqa: E402
-from constitution_studio.core.versions import diff_refs  # noqa: E402
-from constitution_studio.core.workspace import load_root  # noqa: E402
+from constitution_studio.core.analysis import agreement
+from constitution_studio.core.analysis.evaluation import score_version, summarize
+from constitution_studio.core.analysis.gate import run_check
+from constitution_studio.core.analysis.scoring import case_requests
+from constitution_studio.core.analysis.shift import analyze_shift, scored_version
+from constitution_studio.core.critic import open_critic
+from constitution_studio.core.critic.cache import Entry
+from constitution_studio.core.models import CriticSettings
+from constitution_studio.core.report.eval_text import format_eval_text
+from constitution_studio.core.versions import diff_refs
+from constitution_studio.core.workspace import load_root
 
 EDITED = "GEN-0007"
 
@@ -78,7 +78,7 @@ def fill_cache(root: Path, model: Path) -> int:
     critic = open_critic(settings(model), root)
     rng = random.Random(0)
     entries: dict[str, Entry] = {}
-    diff, base, head = diff_refs(root, "HEAD", "WORKTREE")
+    _diff, base, head = diff_refs(root, "HEAD", "WORKTREE")
     for ws in (base, head):
         version = scored_version(ws, critic)
         for req in case_requests(version, list(ws.cases)):
@@ -141,9 +141,11 @@ def warm(args: argparse.Namespace, model: Path, tmp: Path) -> None:
     t_eval, _ = timed(run_eval)
     t_shift, report = timed(run_shift)
     t_check, result = timed(lambda: run_check(root, "HEAD", "WORKTREE"))
-    y = [random.Random(1).randint(0, 1) for _ in range(args.cases)]
+    rng = random.Random(1)
+    y = [rng.randint(0, 1) for _ in range(args.cases)]
+    scores = [rng.random() for _ in range(args.cases)]
     t_naive, _ = timed(lambda: naive_bootstrap(y, y[::-1]))
-    t_vector, _ = timed(lambda: agreement.figures_with_intervals(y, y[::-1], [0.5] * len(y)))
+    t_vector, _ = timed(lambda: agreement.figures_with_intervals(y, y[::-1], scores))
     print(f"warm, {args.principles} principles + {args.cases} cases ({filled} cached scores), one principle reworded")
     print(f"  (load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cpus)")
     print(f"  eval  (whole version)  {t_eval:7.2f} s")

@@ -130,8 +130,12 @@ def summarize(
     )
     summaries: list[PrincipleSummary] = []
     deprecated: list[PrincipleSummary] = []
+    decides: dict[str, int] = {}
+    for v in verdicts.values():
+        if v.deciding is not None:
+            decides[v.deciding] = decides.get(v.deciding, 0) + 1
     for pid in selected:
-        summary = _summary(version, pid, verdicts, trust, pid in calibrated, least_certain)
+        summary = _summary(version, pid, decides.get(pid, 0), trust, pid in calibrated, least_certain)
         if summary is None:
             continue
         (deprecated if summary.status == Status.DEPRECATED.value else summaries).append(summary)
@@ -158,7 +162,7 @@ def summarize(
 def _summary(
     version: ScoredVersion,
     pid: str,
-    verdicts: dict[str, Verdict],
+    decides: int,
     trust: TrustReport,
     calibrated: bool,
     least_certain: int,
@@ -187,7 +191,7 @@ def _summary(
         cases=len(mine),
         labels=dict(sorted(counts.items())),
         engaged=engaged,
-        decides=sum(v.deciding == pid for v in verdicts.values()),
+        decides=decides,
         calibrated=calibrated,
         gold_n=agreement.n if agreement else 0,
         accuracy=agreement.accuracy.value if agreement else None,

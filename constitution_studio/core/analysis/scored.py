@@ -55,6 +55,7 @@ class ScoredVersion:
     engaged: dict[Key, Score] = field(default_factory=dict)
     _eligible: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict, repr=False)
     _rank: dict[str, int] | None = field(default=None, repr=False)
+    _verdicts: dict[tuple[str, tuple[str, ...]], Verdict | None] = field(default_factory=dict, repr=False)
 
     @property
     def primary(self) -> str:
@@ -63,6 +64,7 @@ class ScoredVersion:
     def add(self, score: Score) -> None:
         key = (score.principle_id, score.case_id, score.variant)
         (self.engaged if score.kind == "engagement" else self.verdicts)[key] = score
+        self._verdicts.clear()  # a new answer can change any verdict already formed
 
     # -- resolution -----------------------------------------------------------------------
 
@@ -102,6 +104,14 @@ class ScoredVersion:
         if case_id not in self.ws.cases:
             return None
         judges = list(judges or self.judges)
+        memo = (case_id, tuple(judges))
+        if memo in self._verdicts:
+            return self._verdicts[memo]
+        verdict = self._verdict(case_id, judges)
+        self._verdicts[memo] = verdict
+        return verdict
+
+    def _verdict(self, case_id: str, judges: list[str]) -> Verdict:
         res = self.resolution(case_id, judges[0])
         by_judge = {judges[0]: res.label}
         for judge in judges[1:]:

@@ -45,8 +45,8 @@ def critic_section(report: ShiftReport) -> str:
         "",
         f"**Critic trust: {a.level.value.upper()}** — agreement with human gold labels at `{t.version}` on {a.n} "
         f"case(s) ({a.n_pair} pair): Cohen's kappa {a.kappa.text()}, AUC {a.auc.text()}, "
-        f"balanced accuracy {a.balanced_accuracy.text()}, accuracy {a.accuracy.text()} (95% bootstrap intervals, "
-        f"seed {t.seed}).",
+        f"balanced accuracy {a.balanced_accuracy.text()}, accuracy {a.accuracy.text()} (95% intervals: "
+        f"bootstrap with seed {t.seed}, DeLong for AUC).",
     ]
     if a.level is TrustLevel.UNTRUSTED:
         lines += [
