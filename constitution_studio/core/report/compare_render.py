@@ -65,7 +65,10 @@ def compare_text(cmp: Comparison) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    foot = f"{cmp.gold_cases} gold case(s) at {cmp.version}; 95% intervals (bootstrap with seed {cmp.seed}; DeLong for AUC)"
+    foot = (
+        f"{cmp.gold_cases} gold case(s) at {cmp.version}; "
+        f"95% intervals (bootstrap with seed {cmp.seed}; DeLong for AUC)"
+    )
     return "\n".join(lines) + "\n" + foot + "\n" + FOOTNOTE + "\n"
 
 
