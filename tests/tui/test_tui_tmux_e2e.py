@@ -108,13 +108,17 @@ def test_edit_impact_review_git_diff(repo: Path, tmux: Tmux) -> None:
     tmux.wait_for("review queue")
     tmux.keys("r")
     screen = tmux.wait_for("Case 1 of")
-    deadline = time.monotonic() + 90
-    while "not scored yet" in screen and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while ("not scored yet" in screen or "reading the rest" in screen) and time.monotonic() < deadline:
         time.sleep(0.5)
         screen = tmux.text()
-    tmux.keys("a" if "A better" in screen.split("record:")[-1] else "c")
-    tmux.wait_for("Recorded")
+    record = next(line for line in screen.splitlines() if "record:" in line)  # the case's own keys
+    tmux.keys("c" if "v violates" in record else "a")
+    deadline = time.monotonic() + 60
+    while not git(repo, "status", "--porcelain").strip() and time.monotonic() < deadline:
+        time.sleep(0.3)
     status = git(repo, "status", "--porcelain")
+    assert status.strip(), tmux.text()
     assert status.strip() == "M eval_cases/cases.yaml"  # the principle edit stays unsaved
     diff = git(repo, "diff", "-U0", "--", "eval_cases/cases.yaml")
     changed = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
