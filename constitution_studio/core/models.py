@@ -8,7 +8,6 @@ the files are loaded again.
 from __future__ import annotations
 
 import hashlib
-import json
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Literal
@@ -275,19 +274,22 @@ class EvalCase(StrictModel):
 
     @cached_property
     def _prompt_hash(self) -> str:
-        payload = {"prompt": [{"role": t.role, "content": t.content} for t in self.turns]}
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(_framed(_turn_fields(self.turns)).encode()).hexdigest()
 
     @cached_property
     def _content_hash(self) -> str:
         # Computed once per case: the studio looks up 50,000 cases' cached scores at start-up.
-        payload = {
-            "prompt": [{"role": t.role, "content": t.content} for t in self.turns],
-            "response": self.response,
-            "a": self.a,
-            "b": self.b,
-        }
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        responses = ["r", self.response, "a", self.a, "b", self.b]
+        return hashlib.sha256(_framed([*_turn_fields(self.turns), *responses]).encode()).hexdigest()
+
+
+def _turn_fields(turns: list[Turn]) -> list[str | None]:
+    return [field for t in turns for field in (t.role, t.content)]
+
+
+def _framed(fields: list[str | None]) -> str:
+    """Length-prefixed fields (None as `-`): unambiguous whatever the text holds, and cheap."""
+    return "".join("-" if f is None else f"{len(f)}:{f}" for f in fields)
 
 
 class CaseFile(StrictModel):

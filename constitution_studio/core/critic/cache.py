@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import sqlite3
@@ -26,7 +25,7 @@ CACHE_DIR = STATE_DIR
 CACHE_FILE = "critic.sqlite"
 CACHE_LOCK_TIMEOUT_S = 10.0
 log = logging.getLogger("constitution_studio")
-SCHEMA_VERSION = 2  # bump when prompt assembly or tokenization changes (ids, not only text)
+SCHEMA_VERSION = 3  # bump when prompt assembly or tokenization changes (ids, not only text)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scores (
@@ -50,11 +49,9 @@ def score_key(
     *, model: str, template: str, method: str, variant: str, statement: str, case_hash: str, kind: str
 ) -> str:
     """The content address of one score."""
-    payload = json.dumps(
-        [SCHEMA_VERSION, model, template, method, variant, text_hash(statement), case_hash, kind],
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    # Length-prefixed fields: unambiguous whatever a field contains, and cheaper than JSON.
+    fields = (str(SCHEMA_VERSION), model, template, method, variant, text_hash(statement), case_hash, kind)
+    return hashlib.sha256("".join(f"{len(f)}:{f}" for f in fields).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
