@@ -1,4 +1,4 @@
-"""The app's keys for the whole-constitution screens: impact (F6 or i), review queue (F7), trust history (F8).
+"""The app's keys for the whole-constitution screens: impact (F8 or i), review queue (F9), trust history (F10).
 
 A mixin of `StudioApp`, so the screens open from anywhere; each opens once (pressing its key
 on it does nothing).
@@ -14,7 +14,7 @@ from textual.binding import Binding
 def analysis_bindings() -> list[Binding]:
     return [
         Binding(
-            "f6",
+            "f8",
             "impact",
             "Impact",
             id="app.impact",
@@ -24,7 +24,7 @@ def analysis_bindings() -> list[Binding]:
         ),
         Binding("i", "impact_key", "Impact", id="app.impact_i", show=False),
         Binding(
-            "f7",
+            "f9",
             "review",
             "Review",
             id="app.review",
@@ -33,7 +33,7 @@ def analysis_bindings() -> list[Binding]:
             tooltip="Review queue: record your verdict on the critic's least certain labels as gold",
         ),
         Binding(
-            "f8",
+            "f10",
             "trust_history",
             "Trust history",
             id="app.trust_history",

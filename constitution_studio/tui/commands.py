@@ -25,9 +25,9 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Move principle up", "Raise the selected principle in the priority order (shift+up)", "move_selected(-1)"),
     ("Move principle down", "Lower the selected principle in the priority order (shift+down)", "move_selected(1)"),
     ("Toggle flips only", "Show only the cases whose label flips under the edit (f)", "toggle_flips"),
-    ("Impact of the edits", "What the unsaved edits change across the whole constitution (F6 or i)", "app.impact"),
-    ("Review queue", "Record your verdict on the critic's least certain labels as gold (F7)", "app.review"),
-    ("Trust history", "The critic's agreement with gold over the last commits (F8)", "app.trust_history"),
+    ("Impact of the edits", "What the unsaved edits change across the whole constitution (F8 or i)", "app.impact"),
+    ("Review queue", "Record your verdict on the critic's least certain labels as gold (F9)", "app.review"),
+    ("Trust history", "The critic's agreement with gold over the last commits (F10)", "app.trust_history"),
     ("Help", "Every key of the studio (F1)", "app.help"),
     ("Quit", "Leave the studio; asks first when edits are unsaved (ctrl+q)", "app.quit"),
 )

@@ -39,7 +39,7 @@ async def impact_after_run(pilot: Pilot[Any]) -> None:
     area.focus()
     area.move_cursor(area.document.end)
     await pilot.press(*" Even in fiction.")
-    await pilot.press("f6")
+    await pilot.press("f8")
     await app.workers.wait_for_complete()
     await pilot.press("r")
     await app.workers.wait_for_complete()
@@ -48,7 +48,7 @@ async def impact_after_run(pilot: Pilot[Any]) -> None:
 
 async def review_after_run(pilot: Pilot[Any]) -> None:
     app = pilot.app
-    await pilot.press("f7")
+    await pilot.press("f9")
     await app.workers.wait_for_complete()
     await pilot.press("r")
     await app.workers.wait_for_complete()

@@ -1,4 +1,4 @@
-"""The impact view (F6 / i): the whole constitution's shift under the unsaved edits, with the tiny model."""
+"""The impact view (F8 / i): the whole constitution's shift under the unsaved edits, with the tiny model."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ async def test_impact_runs_all_and_shows_cases_of_the_edit(
     app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
     async with app.run_test(size=SIZE) as pilot:
         await edit_harm(app, pilot)
-        await pilot.press("f6")
+        await pilot.press("f8")
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
@@ -60,7 +60,7 @@ async def test_impact_runs_all_and_shows_cases_of_the_edit(
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
         assert app.studio.is_dirty("HARM-01")  # the edit is still unsaved, nothing was written
-        await pilot.press("f6")
+        await pilot.press("f8")
         await app.workers.wait_for_complete()
         await pilot.pause()
         again = app.screen
@@ -72,7 +72,7 @@ async def test_sort_and_filters(mini_root: Path, tiny_critic_settings: CriticSet
     app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
     async with app.run_test(size=SIZE) as pilot:
         await edit_harm(app, pilot)
-        await pilot.press("f6")
+        await pilot.press("f8")
         await app.workers.wait_for_complete()
         await pilot.press("r")
         await app.workers.wait_for_complete()
@@ -119,7 +119,7 @@ async def test_against_a_git_ref(tmp_path: Path, screen_text: Any) -> None:
     critic = ScriptedCritic(lambda pid, statement, cid, judge: stable_noise(pid, statement, cid, judge))
     app = StudioApp(root, critic_factory=lambda settings, where: critic)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f6")
+        await pilot.press("f8")
         await app.workers.wait_for_complete()
         screen = app.screen
         assert isinstance(screen, ImpactScreen) and screen.report.cases == []  # no unsaved edit

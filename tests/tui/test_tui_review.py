@@ -1,4 +1,4 @@
-"""The review queue screen (F7): the critic's verdicts worth a look, recorded as gold; skip, undo, resume."""
+"""The review queue screen (F9): the critic's verdicts worth a look, recorded as gold; skip, undo, resume."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def reviewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def open_scored(app: StudioApp, pilot: Any) -> ReviewScreen:
-    await pilot.press("f7")
+    await pilot.press("f9")
     await app.workers.wait_for_complete()
     await pilot.pause()
     screen = app.screen
@@ -76,7 +76,7 @@ async def test_record_skip_undo_and_resume(
         assert cases_file.read_text() == original and screen.index == 0
         # leave on the second case; opening again resumes there
         await pilot.press("s", "escape")
-        await pilot.press("f7")
+        await pilot.press("f9")
         await app.workers.wait_for_complete()
         await pilot.pause()
         again = app.screen
@@ -98,7 +98,7 @@ async def test_per_principle_scope(mini_root: Path, tiny_critic_settings: Critic
         cases_file.write_text(
             text.replace("    gold: violates\n", "", 1).replace("    gold: complies\n    benign", "    benign", 1)
         )
-        await pilot.press("escape", "f7")
+        await pilot.press("escape", "f9")
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen

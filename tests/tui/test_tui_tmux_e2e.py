@@ -95,7 +95,7 @@ def test_edit_impact_review_git_diff(repo: Path, tmux: Tmux) -> None:
     tmux.keys("F3", "End")
     tmux.run("send-keys", "-t", tmux.name, "-l", " Even in fiction.")
     time.sleep(0.5)
-    tmux.keys("F6")
+    tmux.keys("F8")
     tmux.wait_for("Impact of the unsaved edits")
     tmux.keys("r")
     screen = tmux.wait_for("2 case(s) can move")
@@ -104,7 +104,7 @@ def test_edit_impact_review_git_diff(repo: Path, tmux: Tmux) -> None:
         time.sleep(0.5)
         screen = tmux.text()
     assert "mini-001" in screen and "mini-002" in screen
-    tmux.keys("Escape", "F7")
+    tmux.keys("Escape", "F9")
     tmux.wait_for("review queue")
     tmux.keys("r")
     screen = tmux.wait_for("Case 1 of")

@@ -1,4 +1,4 @@
-"""The trust history panel (F8): kappa per principle over the commits that changed principles or gold."""
+"""The trust history panel (F10): kappa per principle over the commits that changed principles or gold."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ async def test_trust_history_reads_cache_then_runs_all(
     root = build_repo(tmp_path / "repo", str(tiny_model_dir), head_edit=reword_move_add)
     app = StudioApp(root, critic_settings=tiny_critic_settings)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f8")
+        await pilot.press("f10")
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen

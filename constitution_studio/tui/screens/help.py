@@ -27,9 +27,9 @@ WORDS = """[b]Words on screen[/b]
 [b]Gold[/b]  a person's verdict on a case; the critic is checked against it.
 [b]Δ (change)[/b]  how far the probability moved; [b]noise band[/b] how far it moves when only the
   judge prompt's wording changes. A flip inside the noise band may not be your edit's doing.
-[b]Impact[/b] (F6)  every case your unsaved edits can move, across the whole constitution; only
-  flips outside the noise band are marked as changes. [b]Review queue[/b] (F7)  cases worth a human
-  look; your verdict is saved as the case's gold label. [b]Trust history[/b] (F8)  agreement over commits.
+[b]Impact[/b] (F8)  every case your unsaved edits can move, across the whole constitution; only
+  flips outside the noise band are marked as changes. [b]Review queue[/b] (F9)  cases worth a human
+  look; your verdict is saved as the case's gold label. [b]Trust history[/b] (F10)  agreement over commits.
 [b]Trust[/b]  how well the critic agrees with gold (κ, kappa: 1 is full agreement, 0 is chance;
   n is the number of gold cases). With unknown or untrusted: calibrate (`cstudio calibrate`),
   add gold labels to more cases, or configure a stronger critic model (docs/critic.md).
@@ -77,9 +77,9 @@ def help_sections(app: object) -> list[tuple[str, list[Binding]]]:
         ("Findings", bindings_of(FindingsPanel)),
         ("Versions screen", bindings_of(VersionsScreen)),
         ("History screen", bindings_of(HistoryScreen)),
-        ("Impact screen (F6)", bindings_of(ImpactScreen)),
-        ("Review queue (F7)", bindings_of(ReviewScreen)),
-        ("Trust history (F8)", bindings_of(TrustHistoryScreen)),
+        ("Impact screen (F8)", bindings_of(ImpactScreen)),
+        ("Review queue (F9)", bindings_of(ReviewScreen)),
+        ("Trust history (F10)", bindings_of(TrustHistoryScreen)),
     ]
 
 

@@ -49,7 +49,7 @@ class TrustHistoryScreen(Screen[None]):
             yield RowList(COLUMNS, id="trust-history-rows")
             yield Static(
                 "κ (kappa): agreement of the critic with people's gold labels beyond chance; 1 is full "
-                "agreement, 0 is chance. Low or falling: add gold via the review queue (F7), calibrate "
+                "agreement, 0 is chance. Low or falling: add gold via the review queue (F9), calibrate "
                 "(`cstudio calibrate`), or configure a stronger critic model.",
                 id="trust-history-help",
             )
