@@ -167,3 +167,32 @@ def test_ci_workflow_commands_on_a_clone(tmp_path: Path, tiny_model_dir: Path) -
     )
     assert code == 1
     assert (tmp_path / "c.md").read_text().startswith("<!-- cstudio-check -->")
+
+
+def test_a_committed_score_cache_is_not_trusted_on_a_fresh_clone(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pull request that commits `.cstudio/critic.sqlite` cannot decide the verdict from it."""
+    origin = build_repo(tmp_path / "origin", str(tiny_model_dir), head_edit=reword_move_add)
+    assert _check(origin, tmp_path) in (0, 1)  # fills origin's cache with every score the check needs
+    git(origin, "add", "-f", ".cstudio/critic.sqlite")
+    git(origin, "commit", "-q", "-m", "plant the cache")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--branch", "head", str(origin), str(clone))
+    git(clone, "branch", "-q", "main", "origin/main")
+    capsys.readouterr()
+    assert _check(clone, tmp_path) in (0, 1)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["shift"]["cached"] == 0 and report["shift"]["model_calls"] > 0
+    assert "tracked" in capsys.readouterr().err  # one warning line says why the cache was not used
+
+
+def test_a_symlinked_state_dir_is_not_used(tmp_path: Path, tiny_model_dir: Path) -> None:
+    elsewhere = tmp_path / "planted"
+    origin = build_repo(tmp_path / "repo", str(tiny_model_dir), head_edit=reword_move_add)
+    assert _check(origin, tmp_path) in (0, 1)
+    (origin / ".cstudio").rename(elsewhere)
+    (origin / ".cstudio").symlink_to(elsewhere)
+    assert _check(origin, tmp_path) in (0, 1)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["shift"]["cached"] == 0 and report["shift"]["model_calls"] > 0
