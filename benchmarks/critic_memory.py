@@ -67,12 +67,15 @@ def measure(root: Path, mode: str, method: str, wordings: int, batch_tokens: int
     assert ws.constitution is not None
     settings = ws.constitution.critic.model_copy(update={"calibration": {}})
     critic = open_critic(settings, root, use_cache=False, method=method, device="cpu", batch_tokens=batch_tokens)
-    requests = [
-        ScoreRequest(pid, ws.principles[pid].statement, case)
-        for case in ws.cases.values()
-        for pid in case.principles
-        if pid in ws.principles
-    ][:limit]
+    requests = sorted(  # grouped by principle: many rows share a prefix, as in a real run
+        (
+            ScoreRequest(pid, ws.principles[pid].statement, case)
+            for case in ws.cases.values()
+            for pid in case.principles
+            if pid in ws.principles
+        ),
+        key=lambda r: r.principle_id,
+    )[:limit]
     runner = critic._ensure_runner()
     model = runner.model
     config = model.config
