@@ -140,7 +140,9 @@ CASES_TABLE: list[tuple[str, Callable[[Path], None], str, str]] = [
     ("gold-kind", replace(CASES, "    gold: complies\n", "    gold: b\n"), f"{CASES}:27", "single"),
     (
         "gold-link",
-        replace(CASES, "    gold: complies\n    benign: true\n", "    gold:\n      HON-01: complies\n    benign: true\n"),
+        replace(
+            CASES, "    gold: complies\n    benign: true\n", "    gold:\n      HON-01: complies\n    benign: true\n"
+        ),
         f"{CASES}:28",
         "not linked",
     ),
