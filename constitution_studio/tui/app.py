@@ -10,9 +10,11 @@ import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, TextArea
+from textual.worker import get_current_worker
 
 from constitution_studio.core.models import CriticSettings
 from constitution_studio.core.workspace import Workspace
@@ -52,6 +54,7 @@ class StudioApp(AnalysisActions, App[int]):
         self._critic_factory = critic_factory or default_factory
         self._critic: Any = None
         self._critic_lock = threading.Lock()
+        self._trust_advised = False
         self.trust = TrustView()
 
     # --- screens ---------------------------------------------------------------------
@@ -118,8 +121,27 @@ class StudioApp(AnalysisActions, App[int]):
             return self._critic
 
     def critic_finished(self, principle_id: str) -> None:
-        self.trust.update(self.studio, self._critic)
+        """Labels changed: measure trust again, off the UI thread (seconds at 50,000 cases)."""
+        self._measure_trust(self.trust.snapshot(self.studio))
+
+    @work(thread=True, exclusive=True, group="trust", exit_on_error=False)
+    def _measure_trust(self, snapshot: Any) -> None:
+        worker = get_current_worker()
+        report = self.trust.measure(snapshot, self._critic)
+        if not worker.is_cancelled:
+            self.call_from_thread(self._trust_measured, report)
+
+    def _trust_measured(self, report: Any) -> None:
+        if report is None:
+            return
+        self.trust.report = report
         self.update_subtitle()
+        if any(isinstance(screen, MainScreen) for screen in self.screen_stack):
+            self.main.refresh_cases()  # the per-principle trust note under the cases
+        advice = self.trust.advice()
+        if advice and not self._trust_advised:
+            self._trust_advised = True  # once a session: the title bar keeps the short form
+            self.notify(advice, title="Can the critic be believed?", timeout=10)
 
     def trust_note(self, principle_id: str) -> str:
         return self.trust.principle_note(principle_id)

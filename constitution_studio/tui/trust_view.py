@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from constitution_studio.core.critic.types import Score
-from constitution_studio.tui.state import Studio
+from constitution_studio.core.workspace import Workspace
+from constitution_studio.tui.state import Label, Studio
+
+Snapshot = tuple[Workspace, list[tuple[str, str, Label]]]
 
 
 class TrustView:
@@ -20,40 +23,66 @@ class TrustView:
         self.report: Any = None
 
     def update(self, studio: Studio, critic: Any = None) -> None:
+        """Measure now, in this thread (tests, small constitutions)."""
+        report = self.measure(self.snapshot(studio), critic)
+        if report is not None:
+            self.report = report
+
+    @staticmethod
+    def snapshot(studio: Studio) -> Snapshot:
+        """What trust is measured from, copied on the UI thread so a worker can use it safely:
+        the version and every label under its saved wording."""
+        ws = studio.ws
+        rows = [
+            (pid, cid, label)
+            for pid, principle in ws.principles.items()
+            for cid, label in studio.labels_for(pid, principle.statement).items()
+            if cid in ws.cases
+        ]
+        return ws, rows
+
+    @staticmethod
+    def measure(snapshot: Snapshot, critic: Any = None) -> Any:
+        """The trust report of a snapshot (None when nothing is labelled); runs in a worker thread."""
         from constitution_studio.core.analysis.scored import ScoredVersion
         from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache
 
-        ws = studio.ws
+        ws, rows = snapshot
+        if not rows:
+            return None  # nothing labelled yet (always so on the base install, which has no critic)
         settings = ws.constitution.critic if ws.constitution is not None else None
         engagement = settings is None or settings.engagement != "off"
         judge = critic.variants[0] if critic is not None else "default"
         version = ScoredVersion(ws=ws, judges=[judge], engagement=engagement)
-        for pid, principle in ws.principles.items():
-            for cid, label in studio.labels_for(pid, principle.statement).items():
-                case = ws.cases.get(cid)
-                if case is None:
-                    continue
-                kind = case.kind
-                version.add(Score(pid, cid, judge, kind, label.probability, label.label, label.cached))
-        if not version.verdicts:
-            return  # nothing labelled yet (always so on the base install, which has no critic)
+        for pid, cid, label in rows:
+            version.add(Score(pid, cid, judge, ws.cases[cid].kind, label.probability, label.label, label.cached))
         from constitution_studio.core.analysis.trust import trust_report  # NumPy: the critic extra
 
         if engagement and critic is not None:
             gold = [cid for cid, c in ws.cases.items() if c.has_gold]
             wanted = [r for r in case_requests(version, gold) if r.question == "engagement"]
             fill_from_cache(version, critic, wanted)
-        self.report = trust_report(version)
+        return trust_report(version)
 
     def headline(self) -> str:
+        """One short line for the title bar (the advice, when needed, is in `advice()`)."""
         if self.report is None:
-            return "critic trust: not measured yet (ctrl+t runs the critic)"
+            return "critic trust: not measured yet (ctrl+t)"
         a = self.report.overall
         kappa = "kappa n/a" if a.kappa.value is None else f"kappa {a.kappa.value:.2f}"
-        line = f"critic agrees with people: {a.level.value.upper()} ({kappa} on {a.n} human-labelled cases)"
+        line = f"critic trust: {a.level.value.upper()} ({kappa}, {a.n} human labels)"
         if a.level.value in ("untrusted", "unknown"):
-            line += " — add human labels (review queue), calibrate, or use a stronger critic"
+            line += " — F9 to review"
         return line
+
+    def advice(self) -> str:
+        """What to do next when the critic's labels cannot be believed yet ('' when they can)."""
+        if self.report is None or self.report.overall.level.value not in ("untrusted", "unknown"):
+            return ""
+        return (
+            "The critic's labels may be noise: record human verdicts in the review queue (F9), "
+            "run `cstudio calibrate`, or configure a stronger critic model (docs/critic.md)."
+        )
 
     def principle_note(self, principle_id: str) -> str:
         if self.report is None:
@@ -62,4 +91,7 @@ class TrustView:
         if a is None:
             return "trust: no human-labelled cases decided by it"
         kappa = "kappa n/a" if a.kappa.value is None else f"kappa {a.kappa.value:.2f}"
-        return f"trust: {a.level.value} ({kappa} on {a.n} human-labelled cases)"
+        note = f"trust: {a.level.value} ({kappa}, {a.n} human labels)"
+        if a.level.value in ("untrusted", "unknown"):
+            note += " — add labels in the review queue (F9) or calibrate"
+        return note
