@@ -413,22 +413,17 @@ class Critic:
 
         values: dict[int, float] = {}
         cancelled = (lambda: cancel.is_set()) if cancel is not None else (lambda: False)
-        for chunk in chunks:
-            needed = sorted({i for job in chunk for i in job.unit_ids if i not in values})
-            finished = 0
-            in_chunk = sum(len(job.requests) for job in chunk)
-            batches = runner.log_odds([units[i] for i in needed], cancelled=cancelled, run_size=len(units))
-            for indices, odds in batches:
-                for j, v in zip(indices, odds, strict=True):
-                    values[needed[j]] = v
-                finished += len(indices)
-                if progress is not None and finished < len(needed):  # smooth bar between chunk ends
-                    progress(done + in_chunk * finished // len(needed), total)
-            if any(i not in values for job in chunk for i in job.unit_ids):
-                return  # cancelled mid-chunk; earlier chunks are committed
+
+        def finish(pending: list[_Job]) -> tuple[list[_Job], list[Entry], list[Score]]:
+            """Jobs whose prompts are all scored (and whose content-free input is known), in order."""
             entries: list[Entry] = []
             scores: list[Score] = []
-            for job in chunk:
+            still: list[_Job] = []
+            for job in pending:
+                ready = all(i in values for i in job.unit_ids) and (job.cf_key is None or job.cf_key in cf_values)
+                if not ready:
+                    still.append(job)
+                    continue
                 z = sum(s * values[i] for s, i in zip(job.signs, job.unit_ids, strict=True)) / len(job.unit_ids)
                 if job.cf_key is None and job.key in cf_jobs:  # a content-free job
                     cf_values[job.key] = z
@@ -439,11 +434,33 @@ class Critic:
                 raw = sigmoid(z)
                 entries.append(self._entry(job.key, raw, job.requests))
                 scores.extend(self._score(r, raw, cached=False) for r in job.requests)
-            if self.cache is not None:
-                self.cache.put_many(entries)
-            for s in scores:
-                done += 1
-                yield s
+            return still, entries, scores
+
+        for chunk in chunks:
+            needed = sorted({i for job in chunk for i in job.unit_ids if i not in values})
+            pending = list(chunk)
+            batches = runner.log_odds([units[i] for i in needed], cancelled=cancelled, run_size=len(units))
+            for indices, odds in batches:
+                for j, v in zip(indices, odds, strict=True):
+                    values[needed[j]] = v
+                # Commit and hand back every request this batch completed, so a cancel keeps them.
+                pending, entries, scores = finish(pending)
+                if self.cache is not None and entries:
+                    self.cache.put_many(entries)
+                for score in scores:
+                    done += 1
+                    yield score
+                if progress is not None:
+                    progress(done, total)
+            if pending:
+                pending, entries, scores = finish(pending)  # jobs whose prompts an earlier chunk scored
+                if self.cache is not None and entries:
+                    self.cache.put_many(entries)
+                for score in scores:
+                    done += 1
+                    yield score
+                if pending:
+                    return  # cancelled mid-chunk; everything finished so far is committed
             if progress is not None:
                 progress(done, total)
 

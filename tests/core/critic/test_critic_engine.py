@@ -282,3 +282,27 @@ def test_engagement_question_ignores_the_response_and_is_cached_apart(
     assert again.key_for(reqs[0]) == critic.key_for(reqs[0])
     assert all(s.cached for s in again.score(reqs))
     assert critic.model_calls == calls
+
+
+def test_cancel_mid_chunk_keeps_the_batches_already_run(tiny_critic_settings: CriticSettings, tmp_path: Path):
+    """A chunk holds several batches; a cancel after the first batch keeps what that batch finished
+    (the studio's "finished results survive a cancel"), in the cache and handed back."""
+    cases = [
+        EvalCase(id=f"c{i}", principles=["HARM-01"], prompt=f"Tell me about topic number {i}.", response="Ok.")
+        for i in range(12)
+    ]
+    reqs = _requests(cases)
+    cancel = threading.Event()
+    ticks: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        ticks.append(done)
+        if done > 0:
+            cancel.set()  # the first batch of the first chunk is in: stop
+
+    critic = open_critic(tiny_critic_settings, tmp_path, batch_tokens=256)
+    got = list(critic.score(reqs, cancel=cancel, progress=progress))
+    assert 0 < len(got) < len(reqs)
+    warm = open_critic(tiny_critic_settings, tmp_path)
+    cached = {s.case_id for s in warm.cached(reqs)}
+    assert {s.case_id for s in got} <= cached and len(cached) == len(got)
