@@ -62,7 +62,13 @@ def converted_dir(name: str) -> Path:
     from platformdirs import user_cache_dir
 
     ident = builtin_identity(name).split("@", 1)[1].replace(":", "-")
-    return Path(user_cache_dir("constitution-studio")) / "models" / f"{name}-{ident}"
+    # The converted folder is written by the installed transformers (its tokenizer files name
+    # classes of that major version): one folder per major, so an older install never reads it.
+    try:
+        major = importlib.metadata.version("transformers").split(".", 1)[0]
+    except importlib.metadata.PackageNotFoundError:
+        major = "none"
+    return Path(user_cache_dir("constitution-studio")) / "models" / f"{name}-{ident}-transformers{major}"
 
 
 def ensure_converted(name: str, notify: Callable[[str], None] = _notify_stderr) -> Path:
