@@ -11,6 +11,7 @@ from pathlib import Path
 
 from constitution_studio.core.authoring import case_files, plan_relink, reorder
 from constitution_studio.core.models import Principle
+from constitution_studio.core.priority_groups import priority_groups
 from constitution_studio.core.source import CONSTITUTION_FILE
 from constitution_studio.core.storage.journal import Transaction, recover
 from constitution_studio.core.storage.locking import constitution_lock
@@ -19,6 +20,9 @@ from constitution_studio.core.yamldoc import YamlDocument, load_roundtrip
 from constitution_studio.errors import BadInputError, FileChangedError
 from constitution_studio.tui.drafts import Draft, fields_of, model_data, read_fields, validate_fields, write_draft
 from constitution_studio.tui.heap import bulk_load
+from constitution_studio.tui.words import label_forms
+
+SYNC_HEADER_LINES = 400  # a constitution.yaml this short parses round-trip in ~40 ms or less
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Studio:
         # principle ID -> statement wording -> case ID -> label; keyed by wording so that the
         # "saved" and "edited" columns both find their labels, and a save keeps them valid.
         self.labels: dict[str, dict[str, dict[str, Label]]] = {}
+        self._headers: tuple[str | None, dict[str, str]] = (None, {})
 
     # --- reading ---------------------------------------------------------------------
 
@@ -65,6 +70,23 @@ class Studio:
                 seen.add(pid)
         out += sorted(pid for pid in self.ws.principles if pid not in seen)
         return out
+
+    def group_headers(self) -> dict[str, str]:
+        """First principle ID of a group -> its header, from the saved file's comments in `priority:`.
+
+        A round-trip parse costs ~0.1 ms per priority entry; call it from a worker when
+        `headers_ready()` is false on a large constitution (see PrincipleTable).
+        """
+        text = self.constitution_text
+        if self._headers[0] != text:
+            groups = priority_groups(text) if text and "#" in text else []
+            self._headers = (text, dict(groups))
+        return self._headers[1]
+
+    def headers_ready(self) -> bool:
+        """Whether `group_headers()` is instant: already read, or a file small enough to read now."""
+        text = self.constitution_text
+        return self._headers[0] == text or not text or text.count("\n") < SYNC_HEADER_LINES
 
     def rank(self, pid: str) -> int | None:
         try:
@@ -119,19 +141,17 @@ class Studio:
         return self.labels.get(pid, {}).get(statement, {})
 
     def summary(self, pid: str) -> str:
-        """Label counts under the saved wording, e.g. '2✗ 5✓ a1'; '' before the critic ran."""
+        """Label counts under the saved wording in words ("2 violate · 5 comply"); '' before the critic ran."""
+        forms = self.summary_forms(pid)
+        return forms[0] if forms else ""
+
+    def summary_forms(self, pid: str) -> list[str]:
+        """`summary` and its shorter forms, longest first, for narrow columns (see tui/words.py)."""
         labels = self.labels_for(pid, self.ws.principles[pid].statement)
-        if not labels:
-            return ""
         counts: dict[str, int] = {}
         for lab in labels.values():
             counts[lab.label] = counts.get(lab.label, 0) + 1
-        marks = {"violates": "✗", "complies": "✓"}
-        return " ".join(
-            f"{counts[name]}{marks[name]}" if name in marks else f"{name}{counts[name]}"
-            for name in ("violates", "complies", "a", "b")
-            if name in counts
-        )
+        return label_forms(counts) if counts else []
 
     # --- editing ---------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ A DataTable measures and renders every cell of every row when its rows change, w
 1,000 principles or thousands of cases is most of a keystroke's cost. A Line API widget
 draws a row's text only when its line is painted, and moving the cursor repaints two lines.
 Subclasses keep `ids` (row keys, in order), set `virtual_size`, and implement `render_line`.
+A subclass that draws extra lines between rows (group headers) overrides `line_of` and
+`row_at`; the cursor only ever lands on rows.
 """
 
 from __future__ import annotations
@@ -43,14 +45,24 @@ class LineList(ScrollView, can_focus=True):
     def watch_virtual_size(self, size: Size) -> None:
         update_scrollbars(self, size)
 
+    def line_of(self, index: int) -> int:
+        """The line (below the column header) that row `index` is drawn on."""
+        return index
+
+    def row_at(self, line: int) -> int | None:
+        """The row drawn on `line`, or None for a line that is not a row."""
+        return line if 0 <= line < len(self.ids) else None
+
     def watch_cursor(self, old: int, cursor: int) -> None:
         """Keep the cursor in view; repaint only the two lines it left and entered when nothing scrolled."""
         height = max(self.scrollable_content_region.height - 1, 1)
         scroll_y = int(self.scroll_y)
-        if cursor < scroll_y:
-            self.scroll_to(y=cursor, animate=False)
-        elif cursor >= scroll_y + height:
-            self.scroll_to(y=cursor - height + 1, animate=False)
+        line = self.line_of(cursor)
+        top = line - 1 if line > 0 and self.row_at(line - 1) is None else line  # show the header above it
+        if top < scroll_y:
+            self.scroll_to(y=top, animate=False)
+        elif line >= scroll_y + height:
+            self.scroll_to(y=line - height + 1, animate=False)
         if int(self.scroll_y) == scroll_y:
             self.refresh_lines(old, cursor)
         else:
@@ -64,7 +76,8 @@ class LineList(ScrollView, can_focus=True):
         """Repaint the lines of these rows (a repaint of the whole list costs ~5-10 ms)."""
         width = self.scrollable_content_region.width
         top = int(self.scroll_y)
-        self.refresh(*(Region(0, 1 + i - top, width, 1) for i in indices if top <= i < top + self.size.height))
+        lines = [self.line_of(i) for i in indices]
+        self.refresh(*(Region(0, 1 + i - top, width, 1) for i in lines if top <= i < top + self.size.height))
 
     # --- rendering -------------------------------------------------------------------
 
@@ -100,6 +113,7 @@ class LineList(ScrollView, can_focus=True):
             self.cursor = index % len(self.ids)
 
     def on_click(self, event: events.Click) -> None:
-        index = int(self.scroll_y) + event.y - 1
-        if event.y >= 1 and 0 <= index < len(self.ids):
+        offset = event.get_content_offset(self)  # event.y counts the border too
+        index = self.row_at(int(self.scroll_y) + offset.y - 1) if offset is not None and offset.y >= 1 else None
+        if index is not None:
             self.cursor = index

@@ -5,6 +5,9 @@ cell of every row it is given (about 1/3 s per keystroke at 1,000 rows, see
 docs/performance.md), so this is a Line API widget: it keeps a list of visible IDs and
 renders only the lines on screen. Each principle's search text and row text are computed
 once and cached; narrowing a query filters the previous matches, not everything.
+
+The constitution's own group comments in `priority:` ("# Tier 1: serious harm. ...") are
+drawn as header lines above their groups; the cursor skips them (it indexes `ids` only).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
+from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -24,15 +27,19 @@ from textual.widgets import Input
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.widgets.line_list import LineList
+from constitution_studio.tui.words import fit_words
+
+UNRANKED = "Not in the priority order"
 
 COLUMNS = (
     ("rank", "Rank", 4),
     ("id", "ID", 11),
-    ("title", "Title", 19),
+    ("title", "Title", 16),
     ("status", "Status", 8),
     ("cases", "Cases", 5),
-    ("labels", "Labels", 9),
+    ("labels", "Critic says", 12),  # at least; it takes what is left of a wider list
 )
+FIXED_WIDTH = sum(w + 1 for key, _, w in COLUMNS if key != "labels")
 
 
 def search_text(studio: Studio, pid: str) -> str:
@@ -69,12 +76,14 @@ class PrincipleTable(LineList):
     PrincipleTable:focus > .principles--cursor { background: $accent; color: $text; text-style: bold; }
     PrincipleTable > .principles--odd { background: $surface-lighten-1; }
     PrincipleTable > .principles--dirty { color: $warning; }
+    PrincipleTable > .principles--group { color: $secondary; text-style: bold; }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "principles--header",
         "principles--cursor",
         "principles--odd",
         "principles--dirty",
+        "principles--group",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("shift+up", "move(-1)", "Move", id="principles.move_up", key_display="⇧↑↓"),
@@ -110,8 +119,13 @@ class PrincipleTable(LineList):
         self.ids: list[str] = []
         self._search: dict[str, str] = {}
         self._cells: dict[str, tuple[str, ...]] = {}
+        self._forms: dict[str, list[str]] = {}  # label summary, longest form first
         self._query = ""
         self._last_highlight: str | None = None
+        # With group headers: what each line below the column header shows (a row index or a
+        # header's text), and the line of each row. Empty when the constitution has no groups.
+        self._lines: list[int | str] = []
+        self._line_of: list[int] = []
         # Published at once when the cursor lands on another principle: a subscriber with
         # immediate=True updates its panes before the next frame, so the list and the editor
         # change in one paint (the Highlighted message arrives a frame, ~17 ms, later).
@@ -132,7 +146,7 @@ class PrincipleTable(LineList):
         return len(self.ids)
 
     def cells(self, pid: str) -> tuple[str, ...]:
-        """Rank, ID (● when edited), title, status, linked cases, label summary."""
+        """Rank, ID (● when edited), title, status, linked cases, label summary (its longest form)."""
         cached = self._cells.get(pid)
         if cached is None:
             studio = self.studio
@@ -150,6 +164,7 @@ class PrincipleTable(LineList):
                 studio.summary(pid),
             )
             self._cells[pid] = cached
+            self._forms[pid] = studio.summary_forms(pid)
         return cached
 
     def get_row(self, pid: str) -> tuple[str, ...]:
@@ -159,9 +174,11 @@ class PrincipleTable(LineList):
         """Forget cached row text (all rows when no ID is given) and repaint."""
         if not pids:
             self._cells.clear()
+            self._forms.clear()
             self._search.clear()
         for pid in pids:
             self._cells.pop(pid, None)
+            self._forms.pop(pid, None)
             self._search.pop(pid, None)
         self.refresh()
 
@@ -208,10 +225,61 @@ class PrincipleTable(LineList):
             self.border_title = title
 
     def _after_change(self, current: str | None) -> None:
-        self.virtual_size = Size(sum(w + 1 for _, _, w in COLUMNS), len(self.ids) + 1)
+        self._place_headers()
+        lines = len(self._lines) if self._lines else len(self.ids)
+        self.virtual_size = Size(sum(w + 1 for _, _, w in COLUMNS), lines + 1)
         index = self.ids.index(current) if current in self.ids else 0
         self.cursor = min(index, max(len(self.ids) - 1, 0))
         self.refresh()
+
+    def _place_headers(self) -> None:
+        """Put each group's header above the first of its principles the filter shows (O(principles))."""
+        self._lines, self._line_of = [], []
+        if not self.studio.headers_ready():  # a large file: read the comments off the UI thread
+            self._read_headers()
+            return
+        headers = self.studio.group_headers()
+        if not headers:
+            return
+        group: dict[str, int] = {}
+        titles: list[str] = []
+        ranked = set(self.studio.order)
+        for pid in self.studio.principle_ids():
+            if pid in headers or not titles:
+                titles.append(headers.get(pid, ""))
+            if pid not in ranked and titles[-1] != UNRANKED:
+                titles.append(UNRANKED)
+            group[pid] = len(titles) - 1
+        lines: list[int | str] = []
+        line_of: list[int] = []
+        last = -1
+        for index, pid in enumerate(self.ids):
+            g = group.get(pid, last)
+            if g != last and titles[g]:
+                lines.append(titles[g])
+            last = g
+            line_of.append(len(lines))
+            lines.append(index)
+        self._lines, self._line_of = lines, line_of
+
+    @work(thread=True, exclusive=True, group="principle-headers")
+    def _read_headers(self) -> None:
+        self.studio.group_headers()
+        self.app.call_from_thread(self._headers_read)
+
+    def _headers_read(self) -> None:
+        self._after_change(self.current_id())  # reads again if the file changed meanwhile
+
+    def line_of(self, index: int) -> int:
+        if not self._lines:
+            return index
+        return self._line_of[index] if 0 <= index < len(self._line_of) else -1
+
+    def row_at(self, line: int) -> int | None:
+        if not self._lines:
+            return super().row_at(line)
+        entry = self._lines[line] if 0 <= line < len(self._lines) else None
+        return entry if isinstance(entry, int) else None
 
     def _query_text(self) -> str:
         try:
@@ -227,23 +295,32 @@ class PrincipleTable(LineList):
             self.post_message(self.Highlighted(pid))
 
     def line_styles(self) -> dict[str, Style]:
-        return self.component_styles("principles", "dirty")
+        return self.component_styles("principles", "dirty", "group")
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         styles = self.line_styles()
+        labels_width = max(COLUMNS[-1][2], width - FIXED_WIDTH)
+        widths = [w for _, _, w in COLUMNS[:-1]] + [labels_width]
         if y == 0:
-            header = " ".join(_fit(label, w) for _, label, w in COLUMNS)
+            header = " ".join(_fit(label, w) for (_, label, _), w in zip(COLUMNS, widths, strict=True))
             return Strip([Segment(header, styles["header"])]).crop_extend(
                 int(self.scroll_x), int(self.scroll_x) + width, styles["base"]
             )
-        index = int(self.scroll_y) + y - 1
-        if index >= len(self.ids):
+        line = int(self.scroll_y) + y - 1
+        entry = (self._lines[line] if line < len(self._lines) else None) if self._lines else line
+        if isinstance(entry, str):
+            title = Segment(" " + entry, styles["base"] + styles["group"])
+            return Strip([title]).crop_extend(int(self.scroll_x), int(self.scroll_x) + width, styles["base"])
+        if entry is None or entry >= len(self.ids):
             return Strip.blank(width, styles["base"])
+        index = entry
         pid = self.ids[index]
         cells = self.cells(pid)
+        values = [*cells[:-1], fit_words(self._forms.get(pid, []), labels_width)]
         text = " ".join(
-            _fit(value, w, right=(key in ("rank", "cases"))) for (key, _, w), value in zip(COLUMNS, cells, strict=True)
+            _fit(value, w, right=(key in ("rank", "cases")))
+            for (key, _, _), w, value in zip(COLUMNS, widths, values, strict=True)
         )
         style = self.row_style(index, styles)
         segments = [Segment(text, style)]
