@@ -16,6 +16,7 @@ from typing import Any
 from constitution_studio.cli.ci_options import (
     DEFAULT_BUDGET,
     add_critic_model,
+    add_locale,
     critic_model,
     needs_critic,
     write_report,
@@ -60,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     gate.add_argument("--max-stable-flips", type=int, default=None, metavar="N", help="per principle")
     gate.add_argument("--min-kappa", type=float, default=None, metavar="KAPPA")
     add_critic_model(p)
+    add_locale(p)
     p.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
     add_root(p)
@@ -113,7 +115,10 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         from constitution_studio.core.analysis.gate import run_check
 
         kwargs: dict[str, Any] = {"critic_overrides": {"model": model}} if model else {}
-        result = run_check(root, args.base, args.head, use_cache=not args.no_cache, progress=bar, **kwargs)
+        locale = (args.locale or "").strip() or None
+        result = run_check(
+            root, args.base, args.head, use_cache=not args.no_cache, progress=bar, locale=locale, **kwargs
+        )
     finally:
         bar.close()
     result = _tightened(result, args)

@@ -166,3 +166,23 @@ def with_model(open_critic: Any, model: str | None) -> Any:
         return open_critic(settings.model_copy(update={"model": model}), *args, **kwargs)
 
     return opened
+
+
+def add_locale(parser: argparse.ArgumentParser | Any) -> None:
+    parser.add_argument(
+        "--locale",
+        default=None,
+        metavar="CODE",
+        help="judge statement + this locale's addendum (principle `locales:`); default: the statement alone, "
+        "and shift/check also report each of critic.locales apart",
+    )
+
+
+def check_locale(ws: Any, locale: str | None, *more: Any) -> str | None:
+    """The --locale value; one warning line when no principle of these versions has its addendum."""
+    code = (locale or "").strip() or None
+    if code is None:
+        return None
+    if not any(code in p.locales for w in (ws, *more) if w is not None for p in w.principles.values()):
+        sys.stderr.write(f"cstudio: warning: no principle has a '{code}' addendum; the judge reads the statements\n")
+    return code

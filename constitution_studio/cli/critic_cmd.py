@@ -8,13 +8,20 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from constitution_studio.cli.ci_options import add_critic_model, critic_model, needs_critic, require_critic
+from constitution_studio.cli.ci_options import (
+    add_critic_model,
+    add_locale,
+    critic_model,
+    needs_critic,
+    require_critic,
+)
 from constitution_studio.cli.common import add_root, print_json, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.errors import ExitCode
 
 if TYPE_CHECKING:
     from constitution_studio.core.critic.engine import Critic
+    from constitution_studio.core.critic.panel import Panel
     from constitution_studio.core.workspace import Workspace
 
 
@@ -50,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     e.add_argument("--ref", default=None, metavar="REF", help="git ref to evaluate (default: the work tree)")
     e.add_argument("--principle", action="append", default=None, metavar="ID", help="only this principle (repeatable)")
     e.add_argument("--variant", default="default", help="judge template variant (default: default)")
+    add_locale(e)
     e.add_argument("--least-certain", type=int, default=3, metavar="N", help="least certain cases shown per principle")
     e.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     add_root(e)
@@ -81,7 +89,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _open(args: argparse.Namespace, ws: Workspace, root: Path, *, uncalibrated: bool = False) -> Critic:
-    from constitution_studio.core.critic import open_critic
+    """The single critic of `critic:` (calibrate fits one critic, never a panel)."""
+    critic = _open_judge(args, ws, root, uncalibrated=uncalibrated, panel=False)
+    assert not hasattr(critic, "members")
+    return critic  # type: ignore[return-value]
+
+
+def _open_judge(
+    args: argparse.Namespace, ws: Workspace, root: Path, *, uncalibrated: bool = False, panel: bool = True
+) -> Critic | Panel:
+    """The judge of `critic:`: a panel when critic.panel lists members (and `panel`), else one critic."""
+    from constitution_studio.core.critic.panel import open_judge
 
     settings = ws.constitution.critic if ws.constitution is not None else None
     if settings is None:
@@ -94,7 +112,9 @@ def _open(args: argparse.Namespace, ws: Workspace, root: Path, *, uncalibrated: 
         settings = settings.model_copy(update={"model": model})
     if uncalibrated:
         settings = settings.model_copy(update={"calibration": {}})
-    return open_critic(
+    if not panel:
+        settings = settings.model_copy(update={"panel": []})
+    return open_judge(
         settings,
         root,
         use_cache=not args.no_cache,
@@ -113,6 +133,7 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from constitution_studio.cli.ci_options import check_locale
     from constitution_studio.cli.common import load_valid
     from constitution_studio.core.analysis.evaluation import score_version, summarize
     from constitution_studio.core.report.eval_text import format_eval_text
@@ -127,11 +148,13 @@ def run_eval(args: argparse.Namespace) -> int:
             raise InvalidConstitutionError(ws.errors)  # type: ignore[arg-type]
     else:
         ws = load_valid(root)
-    critic = _open(args, ws, root)
+    critic = _open_judge(args, ws, root)
     bar = ScoringProgress("scoring")
     start = time.perf_counter()
     try:
-        version, selected, run = score_version(ws, critic, args.principle, judge=args.variant, progress=bar)
+        version, selected, run = score_version(
+            ws, critic, args.principle, judge=args.variant, locale=check_locale(ws, args.locale), progress=bar
+        )
     finally:
         bar.close()
         critic.close()

@@ -10,6 +10,8 @@ from pathlib import Path
 from constitution_studio.cli.ci_options import (
     DEFAULT_BUDGET,
     add_critic_model,
+    add_locale,
+    check_locale,
     critic_model,
     needs_critic,
     require_critic,
@@ -37,14 +39,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--markdown", type=Path, default=None, metavar="FILE", help="also write Markdown, within the budget")
     p.add_argument("--markdown-budget", type=int, default=DEFAULT_BUDGET, metavar="CHARS", help="0: no cut")
     add_critic_model(p)
+    add_locale(p)
     add_root(p)
     p.set_defaults(func=needs_critic(run_shift))
 
 
 def run_shift(args: argparse.Namespace) -> int:
     from constitution_studio.core.analysis.gate import judge_settings
+    from constitution_studio.core.analysis.judging import report_locales
     from constitution_studio.core.analysis.shift import analyze_shift
-    from constitution_studio.core.critic import open_critic
+    from constitution_studio.core.critic.panel import open_judge
     from constitution_studio.core.report.shift_json import shift_json
     from constitution_studio.core.report.shift_markdown import shift_markdown
     from constitution_studio.core.report.shift_text import format_shift_text
@@ -63,13 +67,25 @@ def run_shift(args: argparse.Namespace) -> int:
     for pid in args.principle or []:
         if pid not in head.principles and pid not in base.principles:
             raise BadInputError(f"--principle {pid}: no such principle in {args.base} or {args.head}")
-    open_critic = with_model(open_critic, critic_model(args))
-    critic = open_critic(judge_settings(base), root, use_cache=not args.no_cache)
+    open_critic = with_model(open_judge, critic_model(args))
+    settings = judge_settings(base)
+    critic = open_critic(settings, root, use_cache=not args.no_cache)
+    locale = check_locale(head, args.locale, base)
     bar = ScoringProgress("scoring")
     try:
-        report = analyze_shift(base, head, diff, critic, principles=args.principle, progress=bar)
+        report = analyze_shift(
+            base,
+            head,
+            diff,
+            critic,
+            principles=args.principle,
+            progress=bar,
+            locale=locale,
+            locales=report_locales(settings.locales, locale),
+        )
     finally:
         bar.close()
+        critic.close()
     from constitution_studio.core.report.report_schemas import with_schema
 
     if args.json is not None:

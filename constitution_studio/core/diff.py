@@ -4,7 +4,9 @@ Text lines do not matter here: a principle is the same principle when its ID is 
 whatever file holds it. Rules (docs/diff-json.md explains them for readers of the JSON):
 
 - a principle can carry several kinds at once: `added`, `removed`, `reworded` (statement),
-  `fields` (title, status, owner, tags, critique, revision, locales — named in `fields`),
+  `reworded_locale` (a `locales:` addendum added, edited or removed: a reword of what the
+  judge reads for that locale, named in `locales_reworded`),
+  `fields` (title, status, owner, tags, critique, revision — named in `fields`),
   `moved` (priority), `links` (cases linked to it added or removed);
 - `moved` is reported only for principles whose order *relative to the others* changed: the
   principles kept in both priority lists are matched by a longest increasing subsequence
@@ -30,12 +32,20 @@ from constitution_studio.core.models import EvalCase, Principle
 from constitution_studio.core.worddiff import WordOp, word_diff
 from constitution_studio.core.workspace import Workspace
 
-PrincipleKind = Literal["added", "removed", "reworded", "fields", "moved", "links"]
+PrincipleKind = Literal["added", "removed", "reworded", "reworded_locale", "fields", "moved", "links"]
 CaseKind = Literal["added", "removed", "changed", "relinked"]
 
 PRINCIPLE_FIELDS = ("title", "status", "owner", "tags", "critique", "revision", "locales")
 CASE_FIELDS = ("prompt", "response", "a", "b", "gold", "benign", "tags", "note")
-PRINCIPLE_KINDS: tuple[PrincipleKind, ...] = ("added", "removed", "reworded", "fields", "moved", "links")
+PRINCIPLE_KINDS: tuple[PrincipleKind, ...] = (
+    "added",
+    "removed",
+    "reworded",
+    "reworded_locale",
+    "fields",
+    "moved",
+    "links",
+)
 CASE_KINDS: tuple[CaseKind, ...] = ("added", "removed", "changed", "relinked")
 
 
@@ -51,6 +61,12 @@ class PrincipleChange(BaseModel):
     statement_base: str | None = None
     statement_head: str | None = None
     words: list[WordOp] = Field(default_factory=list, description="Word diff of the statement when reworded.")
+    locales_reworded: list[str] = Field(
+        default_factory=list, description="Locales whose addendum was added, edited or removed (reworded_locale)."
+    )
+    locale_words: dict[str, list[WordOp]] = Field(
+        default_factory=dict, description="Word diff of each reworded addendum (base → head)."
+    )
     links_added: list[str] = Field(default_factory=list)
     links_removed: list[str] = Field(default_factory=list)
     path_base: str | None = None
@@ -203,7 +219,14 @@ def _principle_change(
     if old.statement != new.statement:
         kinds.append("reworded")
         change.words = word_diff(old.statement, new.statement)
-    change.fields = _changed_fields(old, new, PRINCIPLE_FIELDS)
+    codes = sorted(set(old.locales) | set(new.locales))
+    change.locales_reworded = [c for c in codes if old.locales.get(c, "") != new.locales.get(c, "")]
+    if change.locales_reworded:
+        kinds.append("reworded_locale")
+        change.locale_words = {
+            c: word_diff(old.locales.get(c, ""), new.locales.get(c, "")) for c in change.locales_reworded
+        }
+    change.fields = [f for f in _changed_fields(old, new, PRINCIPLE_FIELDS) if f != "locales"]
     if change.fields:
         kinds.append("fields")
     if pid in moved or (rank_base is None) != (rank_head is None):

@@ -57,6 +57,7 @@ def test_done_when_scenario_names_exactly_those_kinds(repo: GitRepo) -> None:
         "added": 1,
         "removed": 1,
         "reworded": 1,
+        "reworded_locale": 0,
         "fields": 0,
         "moved": 1,
         "links": 0,

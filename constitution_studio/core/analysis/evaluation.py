@@ -15,10 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core.analysis.judging import anchor
 from constitution_studio.core.analysis.scored import ScoredVersion, Verdict
 from constitution_studio.core.analysis.scoring import ScoringRun, case_requests, principle_requests, score_versions
 from constitution_studio.core.analysis.shift import critic_info, scored_version
 from constitution_studio.core.analysis.trust import TrustReport, trust_report
+from constitution_studio.core.critic.anchored import localized_statement
 from constitution_studio.core.models import Status
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.errors import BadInputError
@@ -62,6 +64,7 @@ class EvalReport(BaseModel):
     critic: dict[str, Any]
     engagement: bool
     judge: str = Field(description="The judge variant the labels come from.")
+    locale: str | None = Field(default=None, description="The locale whose addendum the judge read (--locale).")
     scored: int
     cached: int
     seconds: float = 0.0
@@ -90,12 +93,17 @@ def score_version(
     principle_ids: Iterable[str] | None = None,
     *,
     judge: str | None = None,
+    locale: str | None = None,
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ScoredVersion, list[str], ScoringRun]:
-    """Score every case linked to the selected principles (all their eligible principles)."""
+    """Score every case linked to the selected principles (all their eligible principles).
+
+    `locale`: the judge reads statement + that locale's addendum. With method `anchored`
+    each principle's demonstrations are chosen from `ws` and left out of its agreement.
+    """
     selected = select_principles(ws, principle_ids)
-    version = scored_version(ws, critic)
+    version = scored_version(ws, critic, locale=locale, demonstrations=anchor(critic, ws))
     if judge is not None:
         if judge not in version.judges:
             raise BadInputError(f"unknown judge variant '{judge}' (have: {', '.join(version.judges)})")
@@ -122,9 +130,9 @@ def summarize(
     primary = [version.primary]
     case_ids = list(dict.fromkeys(c.id for pid in selected for c in ws.cases_for(pid)))
     verdicts = {cid: v for cid in case_ids if (v := version.verdict(cid, primary)) is not None}
-    trust = trust_report(version)
+    trust = trust_report(version, excluded=version.demonstrations)
     calibrated = set(
-        critic.calibrated_principles({p: ws.principles[p].statement for p in selected})
+        critic.calibrated_principles({p: localized_statement(ws.principles[p], version.locale) for p in selected})
         if hasattr(critic, "calibrated_principles")
         else []
     )
@@ -145,6 +153,7 @@ def summarize(
         critic=critic_info(critic),
         engagement=version.engagement,
         judge=version.primary,
+        locale=version.locale,
         scored=run.requests - run.cached,
         cached=run.cached,
         seconds=seconds,

@@ -16,10 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core.analysis.judging import anchor, report_locales
 from constitution_studio.core.analysis.scoring import case_requests, score_versions
 from constitution_studio.core.analysis.selection import affected_cases, context_cases
 from constitution_studio.core.analysis.shift import analyze_shift, assemble_shift, critic_info, scored_version
-from constitution_studio.core.analysis.shift_models import ShiftReport
+from constitution_studio.core.analysis.shift_models import LocaleShift, ShiftReport
 from constitution_studio.core.diff import ConstitutionDiff, SettingChange
 from constitution_studio.core.findings import Finding
 from constitution_studio.core.models import CheckSettings, CriticSettings
@@ -167,6 +168,8 @@ def evaluate_gates(
             )
         if not over:
             gates.append(GateResult(rule="stable_flips", passed=True, message=f"no principle has more than {cap}"))
+    for loc in shift.locales:
+        gates += locale_gates(settings, loc)
     if settings.min_kappa is not None:
         kappa = shift.trust.overall.kappa.value
         ok = kappa is not None and kappa >= settings.min_kappa
@@ -184,6 +187,37 @@ def evaluate_gates(
     return gates
 
 
+def locale_gates(settings: CheckSettings, loc: LocaleShift) -> list[GateResult]:
+    """The gold-regression and stable-flip rules on one locale's shift (critic.locales)."""
+    gates: list[GateResult] = []
+    if settings.fail_on_gold_regression:
+        regressed = loc.overall.gold_regressions
+        gates.append(
+            GateResult(
+                rule="gold_regression",
+                passed=not regressed,
+                message=f"[{loc.locale}] no gold case regressed"
+                if not regressed
+                else f"[{loc.locale}] {len(regressed)} gold case(s) right at base are wrong at head: "
+                + ", ".join(regressed),
+            )
+        )
+    if settings.max_stable_flips_per_principle is not None:
+        cap = settings.max_stable_flips_per_principle
+        for ps in loc.principles:
+            if ps.stats.n_flips_stable > cap:
+                gates.append(
+                    GateResult(
+                        rule="stable_flips",
+                        passed=False,
+                        message=f"[{loc.locale}] {ps.principle_id}: {ps.stats.n_flips_stable} stable flip(s), "
+                        f"more than {cap}",
+                        principle_id=ps.principle_id,
+                    )
+                )
+    return gates
+
+
 def run_check(
     root: Path,
     base_ref: str,
@@ -193,13 +227,15 @@ def run_check(
     critic_overrides: dict[str, Any] | None = None,
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
+    locale: str | None = None,
 ) -> CheckResult:
     """Load both versions, diff them, score the shift and apply the gate rules.
 
-    Raises StudioError (exit 2) for bad refs or a missing critic model; a failing gate is a
-    result, not an exception, so the caller writes its reports before exiting.
+    The judge is `critic:` of the base, a panel when it lists `critic.panel`. Raises
+    StudioError (exit 2) for bad refs or a missing critic model; a failing gate is a result,
+    not an exception, so the caller writes its reports before exiting.
     """
-    from constitution_studio.core.critic import open_critic
+    from constitution_studio.core.critic.panel import open_judge
     from constitution_studio.core.versions import diff_refs
 
     diff, base, head = diff_refs(root, base_ref, head_ref)
@@ -212,7 +248,8 @@ def run_check(
         critic_overrides=critic_overrides,
         cancel=cancel,
         progress=progress,
-        open_critic=open_critic,
+        open_critic=open_judge,
+        locale=locale,
     )
 
 
@@ -227,7 +264,10 @@ def check_versions(
     critic_overrides: dict[str, Any] | None = None,
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
+    locale: str | None = None,
 ) -> CheckResult:
+    """`run_check` on loaded versions. `locale` judges statement + that addendum throughout;
+    otherwise the base's critic.locales are reported (and gated) apart, one section each."""
     settings = effective_settings(
         base.constitution.check if base.constitution else None,
         head.constitution.check if head.constitution else None,
@@ -241,7 +281,16 @@ def check_versions(
     change = CriticChange(settings=critic_keys, allowed=settings.allow_critic_change) if critic_keys else None
     if not findings or not settings.fail_on_validation_errors:
         critic = open_critic(judge, root, use_cache=use_cache)
-        shift = analyze_shift(base, head, diff, critic, cancel=cancel, progress=progress)
+        shift = analyze_shift(
+            base,
+            head,
+            diff,
+            critic,
+            cancel=cancel,
+            progress=progress,
+            locale=locale,
+            locales=report_locales(judge.locales, locale),
+        )
         shift.warnings = list(dict.fromkeys([*shift.warnings, *getattr(critic, "warnings", [])]))
         if change is not None and head.constitution is not None and not shift.cancelled:
             head_critic = head.constitution.critic
@@ -280,7 +329,9 @@ def critic_change_shift(
     """The head's affected, gold and benign cases under the base's critic vs under the head's."""
     _, why = affected_cases(head, head, diff)
     ids = sorted(set(why) | set(context_cases(head)))
-    under_base, under_head = scored_version(head, base_critic), scored_version(head, head_critic)
+    shown = anchor(head_critic, head)
+    under_base = scored_version(head, base_critic)
+    under_head = scored_version(head, head_critic, demonstrations=shown)
     run_b = score_versions(base_critic, [(under_base, case_requests(under_base, ids))], cancel=cancel)
     run_h = score_versions(head_critic, [(under_head, case_requests(under_head, ids))], cancel=cancel)
     empty = ConstitutionDiff(base=head.label, head=head.label)

@@ -51,6 +51,8 @@ class ScoredVersion:
     ws: Workspace
     judges: list[str]
     engagement: bool = True
+    locale: str | None = None  # the judge reads statement + this locale's addendum (anchored.localized_statement)
+    demonstrations: dict[str, set[str]] = field(default_factory=dict)  # anchored: gold shown per principle
     verdicts: dict[Key, Score] = field(default_factory=dict)
     engaged: dict[Key, Score] = field(default_factory=dict)
     _eligible: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict, repr=False)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from constitution_studio.core.analysis.scored import ScoredVersion
+from constitution_studio.core.critic.anchored import localized_statement
 from constitution_studio.core.critic.types import ScoreRequest
 
 Progress = Callable[[int, int], None]
@@ -32,7 +33,10 @@ class ScoringRun:
 def case_requests(
     version: ScoredVersion, case_ids: Iterable[str], judges: Sequence[str] | None = None
 ) -> list[ScoreRequest]:
-    """Every request the cases' verdicts need at this version (deciding principles only)."""
+    """Every request the cases' verdicts need at this version (deciding principles only).
+
+    The wording is the statement plus the version's locale addendum, if any: that is what the
+    judge reads and what the cache key hashes."""
     judges = list(judges or version.judges)
     ws = version.ws
     out: list[ScoreRequest] = []
@@ -42,7 +46,7 @@ def case_requests(
             continue
         eligible, _ = version.eligible(cid)
         for pid in eligible:
-            statement = ws.principles[pid].statement
+            statement = localized_statement(ws.principles[pid], version.locale)
             for judge in judges:
                 out.append(ScoreRequest(pid, statement, case, judge))
                 if version.engagement:
@@ -55,7 +59,7 @@ def principle_requests(
 ) -> list[ScoreRequest]:
     """One principle's own verdict on cases (e.g. a deprecated principle, shown but never deciding)."""
     ws = version.ws
-    statement = ws.principles[principle_id].statement
+    statement = localized_statement(ws.principles[principle_id], version.locale)
     return [ScoreRequest(principle_id, statement, ws.cases[c], j) for c in case_ids for j in judges or version.judges]
 
 

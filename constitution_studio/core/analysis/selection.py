@@ -1,7 +1,8 @@
 """Which cases an edit can move: the first step of label shift.
 
 A case is affected when it is linked (at either version) to a principle that was added,
-removed, reworded, relinked or had its status changed (a deprecated principle stops
+removed, reworded (its statement, or a locale's addendum: what the judge reads for that
+locale), relinked or had its status changed (a deprecated principle stops
 deciding), when its own content or links changed, and, when the priority order changed,
 when it is linked to more than one principle (who decides can change).
 """
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from constitution_studio.core.diff import ConstitutionDiff
 from constitution_studio.core.workspace import Workspace
 
-AFFECTING = ("added", "removed", "reworded", "links")
+AFFECTING = ("added", "removed", "reworded", "reworded_locale", "links")
 
 
 def _changes_verdicts(change: object) -> bool:

@@ -17,10 +17,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from constitution_studio.core.analysis.aggregate import case_shift_flags, flip, overall_stats, principle_stats
+from constitution_studio.core.analysis.judging import anchor, member_judges, members_disagree
 from constitution_studio.core.analysis.scored import ScoredVersion, flip_is_stable
 from constitution_studio.core.analysis.scoring import case_requests, score_versions
 from constitution_studio.core.analysis.selection import affected_cases, context_cases, linked_both
-from constitution_studio.core.analysis.shift_models import CaseShift, PrincipleCaseShift, PrincipleShift, ShiftReport
+from constitution_studio.core.analysis.shift_models import (
+    CaseShift,
+    LocaleShift,
+    PrincipleCaseShift,
+    PrincipleShift,
+    ShiftReport,
+)
 from constitution_studio.core.analysis.trust import trust_report
 from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.diff import ConstitutionDiff
@@ -32,10 +39,18 @@ EXCERPT = 240
 Progress = Callable[[int, int], None]
 
 
-def scored_version(ws: Workspace, critic: Any) -> ScoredVersion:
-    """An empty ScoredVersion for this critic's judges and engagement setting."""
+def scored_version(
+    ws: Workspace, critic: Any, *, locale: str | None = None, demonstrations: dict[str, set[str]] | None = None
+) -> ScoredVersion:
+    """An empty ScoredVersion for this critic's judges and engagement setting (and a locale)."""
     engagement = getattr(getattr(critic, "settings", None), "engagement", "on") != "off"
-    return ScoredVersion(ws=ws, judges=list(critic.variants), engagement=engagement)
+    return ScoredVersion(
+        ws=ws,
+        judges=list(critic.variants),
+        engagement=engagement,
+        locale=locale,
+        demonstrations=dict(demonstrations or {}),
+    )
 
 
 def _excerpt(text: str, limit: int = EXCERPT) -> str:
@@ -60,20 +75,52 @@ def analyze_shift(
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
     with_trust: bool = True,
+    locale: str | None = None,
+    locales: Sequence[str] = (),
 ) -> ShiftReport:
     """Score what the change between `base` and `head` can move, and summarise the shift.
 
     `with_trust` False: no trust figures (see `assemble_shift`), so no gold context cases are scored.
+    `locale`: the judge reads statement + that locale's addendum throughout. `locales`: the
+    same shift is also reported per locale (`ShiftReport.locales`); a wording identical in
+    two locales is scored once. With method `anchored` the demonstrations come from the base.
     """
     only = set(principles) if principles else None
-    b, h = scored_version(base, critic), scored_version(head, critic)
+    shown = anchor(critic, base)
+    sides = [(locale, None)] + [(loc, loc) for loc in locales if loc != locale]
+    pairs = [
+        (
+            scored_version(base, critic, locale=loc, demonstrations=shown),
+            scored_version(head, critic, locale=loc, demonstrations=shown),
+        )
+        for loc, _ in sides
+    ]
     changed, why = affected_cases(base, head, diff, only)
-    want_h, want_b = shift_requests(b, h, sorted(why), critic, with_trust=with_trust)
-    run = score_versions(critic, [(h, want_h), (b, want_b)], cancel=cancel, progress=progress)
+    wants: list[tuple[ScoredVersion, Sequence[ScoreRequest]]] = []
+    for b_loc, h_loc in pairs:
+        want_h, want_b = shift_requests(b_loc, h_loc, sorted(why), critic, with_trust=with_trust)
+        wants += [(h_loc, want_h), (b_loc, want_b)]
+    run = score_versions(critic, wants, cancel=cancel, progress=progress)
     warnings = list(getattr(critic, "warnings", []))
-    return assemble_shift(
-        b, h, diff, changed, why, critic_info(critic), only=only, run=run, warnings=warnings, with_trust=with_trust
+    info = critic_info(critic)
+    (b, h), rest = pairs[0], pairs[1:]
+    report = assemble_shift(
+        b, h, diff, changed, why, info, only=only, run=run, warnings=warnings, with_trust=with_trust
     )
+    for (_, name), (b_loc, h_loc) in zip(sides[1:], rest, strict=True):
+        sub = assemble_shift(b_loc, h_loc, diff, changed, why, info, only=only, with_trust=with_trust)
+        report.locales.append(
+            LocaleShift(
+                locale=str(name),
+                principles=sub.principles,
+                cases=sub.cases,
+                overall=sub.overall,
+                trust=sub.trust,
+                incomplete=sub.incomplete,
+                disputed=sub.disputed,
+            )
+        )
+    return report
 
 
 def shift_requests(
@@ -124,6 +171,7 @@ def assemble_shift(
     case_ids = sorted(why)
     cases: list[CaseShift] = []
     incomplete: list[str] = []
+    members = member_judges(h.judges)
     for cid in case_ids:
         case_b, case_h = base.cases.get(cid), head.cases.get(cid)
         case = case_h or case_b
@@ -133,6 +181,8 @@ def assemble_shift(
             incomplete.append(cid)
         prompt, response = _case_text(case)
         gold = h.gold(cid) if case_h is not None else b.gold(cid)
+        flags = case_shift_flags(vb, vh)
+        disputed = bool(flags["flipped"]) and (members_disagree(vb, members) or members_disagree(vh, members))
         cases.append(
             CaseShift(
                 case_id=cid,
@@ -147,7 +197,8 @@ def assemble_shift(
                 base=vb,
                 head=vh,
                 why=why[cid],
-                **case_shift_flags(vb, vh),  # type: ignore[arg-type]
+                disputed=disputed,
+                **flags,  # type: ignore[arg-type]
             )
         )
 
@@ -191,9 +242,12 @@ def assemble_shift(
         trust=trust_report(
             h if with_trust else ScoredVersion(ws=head, judges=list(h.judges)),
             seed=0,
+            excluded=h.demonstrations,
             principles=[ps.principle_id for ps in principle_shifts],
         ),
         incomplete=incomplete,
+        disputed=[c.case_id for c in cases if c.disputed],
+        locale=h.locale,
         cancelled=bool(run.cancelled) if run is not None else False,
         requests=run.requests if run is not None else 0,
         cached=run.cached if run is not None else 0,

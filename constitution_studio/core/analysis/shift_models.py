@@ -46,6 +46,9 @@ class CaseShift(BaseModel):
     unstable_gold_change: bool = Field(
         default=False, description="Gold regression or fix inside the noise band: reported, never counted."
     )
+    disputed: bool = Field(
+        default=False, description="Flipped under the panel, and its members disagree at base or head (never counted)."
+    )
     why: list[str] = Field(default_factory=list, description="What brought the case in: principle IDs, case, priority.")
 
 
@@ -100,6 +103,18 @@ class PrincipleShift(BaseModel):
     rows: list[PrincipleCaseShift]
 
 
+class LocaleShift(BaseModel):
+    """The shift judged on statement + one locale's addendum (critic.locales): the same figures per locale."""
+
+    locale: str
+    principles: list[PrincipleShift]
+    cases: list[CaseShift]
+    overall: Stats
+    trust: TrustReport
+    incomplete: list[str] = Field(default_factory=list)
+    disputed: list[str] = Field(default_factory=list)
+
+
 class ShiftReport(BaseModel):
     """Everything `shift` and `check` show: per principle, per case, overall, and trust."""
 
@@ -115,6 +130,15 @@ class ShiftReport(BaseModel):
     trust: TrustReport = Field(description="The critic's agreement with gold at the head.")
     incomplete: list[str] = Field(
         default_factory=list, description="Affected cases not every deciding-eligible principle was scored for."
+    )
+    disputed: list[str] = Field(
+        default_factory=list,
+        description="Cases whose overall label flipped under the panel while its members disagree on either side; "
+        "listed apart, never counted by gates.",
+    )
+    locale: str | None = Field(default=None, description="The locale whose addendum the judge read (--locale).")
+    locales: list[LocaleShift] = Field(
+        default_factory=list, description="The same shift per configured locale (critic.locales)."
     )
     cancelled: bool = Field(default=False, description="Scoring was cancelled; the figures are partial.")
     requests: int = Field(description="Distinct (principle wording, case, variant) scores needed.")

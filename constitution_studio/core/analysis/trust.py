@@ -86,6 +86,12 @@ class TrustReport(BaseModel):
     version: str
     overall: Agreement
     principles: list[PrincipleTrust] = Field(default_factory=list)
+    excluded: int = Field(
+        default=0, description="Gold cases left out of agreement: shown to the judge as demonstrations (anchored)."
+    )
+    demonstrations: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per principle, the gold cases the judge was shown (method anchored)."
+    )
     seed: int = 0
     thresholds: dict[str, float] = Field(
         default_factory=lambda: {"min_gold": MIN_GOLD, "good_kappa": GOOD_KAPPA, "good_kappa_low": GOOD_KAPPA_LOW}
@@ -199,6 +205,7 @@ def trust_report(
     excluded = excluded or {}
     rows, per_rows = gold_rows(version)
     shown = {cid for cids in excluded.values() for cid in cids}
+    n_rows = len(rows)
     rows = [r for r in rows if r.case_id not in shown]
 
     def agree(sel: list[GoldRow]) -> Agreement:
@@ -233,7 +240,14 @@ def trust_report(
         )
         for k, pid in enumerate(ids)
     ]
-    return TrustReport(version=version.ws.label, overall=agree(rows), principles=per, seed=seed)
+    return TrustReport(
+        version=version.ws.label,
+        overall=agree(rows),
+        principles=per,
+        excluded=n_rows - len(rows),
+        demonstrations={pid: sorted(cids) for pid, cids in sorted(excluded.items()) if cids},
+        seed=seed,
+    )
 
 
 # --- text ------------------------------------------------------------------------------
@@ -257,18 +271,30 @@ def trust_headline(report: TrustReport, critic: Mapping[str, Any] | None = None)
     )
 
 
+def excluded_note(report: TrustReport) -> str:
+    """Say how many gold cases agreement leaves out, so trust is never read off the examples."""
+    shown = sum(len(ids) for ids in report.demonstrations.values())
+    return (
+        f"  {report.excluded} gold case(s) left out of overall agreement ({shown} demonstration(s) over "
+        f"{len(report.demonstrations)} principle(s), method anchored: each is left out of its principle's figures)"
+    )
+
+
 def format_trust_text(
     report: TrustReport, critic: Mapping[str, Any] | None = None, *, per_principle: bool = True
 ) -> str:
     """Plain text block for terminals: headline, warning when untrusted/unknown, per-principle lines."""
     lines = [trust_headline(report, critic)]
+    if report.demonstrations:
+        lines.append(excluded_note(report))
     if report.level in (TrustLevel.UNTRUSTED, TrustLevel.UNKNOWN):
         lines.append(f"warning: the critic's labels may be noise. {ADVICE}.")
     if per_principle and report.principles:
         lines.append(f"  {'principle':<12} {'n':>4}  {'trust':<9} {'kappa':<22} {'AUC':<22}")
         for pt in report.principles:
             a = pt.agreement
+            shown = f" ({pt.excluded} left out: demonstrations)" if pt.excluded else ""
             lines.append(
-                f"  {pt.principle_id:<12} {a.n:>4}  {a.level.value:<9} {a.kappa.text():<22} {a.auc.text():<22}"
+                f"  {pt.principle_id:<12} {a.n:>4}  {a.level.value:<9} {a.kappa.text():<22} {a.auc.text():<22}{shown}"
             )
     return "\n".join(lines) + "\n"

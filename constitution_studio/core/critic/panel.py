@@ -125,8 +125,9 @@ class Panel:
     def info(self) -> Any:
         """The primary member's info with the panel's method: what reports print at the top."""
         info = self.primary.info
-        label = " + ".join(f"{n}={c.settings.model} ({c.info.method})" for n, c in self.members.items())
-        return info.model_copy(update={"model": f"panel[{self.combine}]: {label}"})
+        members = [f"{n}={c.settings.model} ({c.info.method})" for n, c in self.members.items()]
+        label = " + ".join(members)
+        return info.model_copy(update={"model": f"panel[{self.combine}]: {label}", "panel": members})
 
     def _route(self, req: ScoreRequest) -> tuple[str | None, ScoreRequest]:
         if SEP not in req.variant:

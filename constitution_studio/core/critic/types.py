@@ -62,3 +62,4 @@ class CriticInfo(BaseModel):
     dtype: str
     family: str = "generic"  # judge family whose prompt format was used (docs/critic.md)
     family_reason: str = ""  # why that family: critic.templates, or what detection saw
+    panel: list[str] = []  # a panel's members as `name=model (method)`; empty for one critic

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.analysis.shift_models import ShiftReport
-from constitution_studio.core.report.shift_markdown import critic_section, esc, principle_sections, summary_table
+from constitution_studio.core.report.shift_markdown import (
+    critic_section,
+    disputed_section,
+    esc,
+    locale_sections,
+    principle_sections,
+    summary_table,
+)
 
 MARKER = "<!-- cstudio-check -->"
 
@@ -53,9 +60,9 @@ def check_markdown(result: CheckResult) -> str:
         out.append("The label shift was not computed because the head does not validate.\n")
         return "\n".join(out)
     out.append(summary_table(shift))
-    details = principle_sections(shift)
-    if details:
-        out.append(details)
+    for part in (principle_sections(shift), disputed_section(shift), locale_sections(shift)):
+        if part:
+            out.append(part)
     if result.critic_change is not None and result.critic_change.shift is not None:
         out.append(critic_change_section(result))
     return "\n".join(out).rstrip() + "\n"

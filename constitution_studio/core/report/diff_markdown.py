@@ -68,6 +68,13 @@ def _principle(p: PrincipleChange) -> list[str]:
         lines += [_quote(md_escape(p.statement_head)), ""]
     elif "removed" in p.changes and p.statement_base:
         lines += [_quote("~~" + md_escape(p.statement_base.strip()) + "~~"), ""]
+    for code in p.locales_reworded:
+        lines += [
+            f"Reworded for locale `{md_escape(code)}`:",
+            "",
+            _quote(markdown_words(p.locale_words.get(code, []))),
+            "",
+        ]
     if p.fields:
         lines += ["Fields changed: " + ", ".join(f"`{f}`" for f in p.fields), ""]
     if p.path_base and p.path_head and p.path_base != p.path_head:

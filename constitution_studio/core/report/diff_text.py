@@ -68,6 +68,9 @@ def _principle(p: PrincipleChange, s: _Style) -> list[str]:
         lines.append("  statement: " + s(sanitize(p.statement_head, keep_newlines=True), GREEN))
     if "removed" in p.changes and p.statement_base:
         lines.append("  statement: " + s(sanitize(p.statement_base, keep_newlines=True), RED))
+    for code in p.locales_reworded:
+        words = render_words(p.locale_words.get(code, []), s.color).replace("\n", "\n    ")
+        lines.append(f"  locale {sanitize(code)} addendum: " + words)
     if p.fields:
         lines.append("  fields: " + ", ".join(p.fields))
     if p.path_base and p.path_head and p.path_base != p.path_head:

@@ -7,7 +7,7 @@ CI job can update one PR comment without noise.
 from __future__ import annotations
 
 from constitution_studio.core.analysis.scored import Verdict
-from constitution_studio.core.analysis.shift_models import CaseShift, PrincipleShift, ShiftReport
+from constitution_studio.core.analysis.shift_models import CaseShift, LocaleShift, PrincipleShift, ShiftReport
 from constitution_studio.core.analysis.trust import ADVICE, TrustLevel, TrustReport
 from constitution_studio.core.report.markdown_budget import escape
 from constitution_studio.core.report.shift_common import (
@@ -48,6 +48,19 @@ def critic_section(report: ShiftReport) -> str:
         f"balanced accuracy {a.balanced_accuracy.text()}, accuracy {a.accuracy.text()} (95% intervals: "
         f"bootstrap with seed {t.seed}, DeLong for AUC).",
     ]
+    panel = c.get("panel") or []
+    if panel:
+        lines += ["", f"**Panel of {len(panel)} critics:** " + ", ".join(f"`{esc(str(m))}`" for m in panel)]
+    if report.locale:
+        lines += ["", f"**Locale `{esc(report.locale)}`:** the judge read each statement with its addendum."]
+    if t.demonstrations:
+        shown = sum(len(ids) for ids in t.demonstrations.values())
+        lines += [
+            "",
+            f"**{t.excluded} gold case(s) left out of agreement**: shown to the judge as demonstrations "
+            f"(method `anchored`, {shown} over {len(t.demonstrations)} principle(s)); each is left out of its "
+            "principle's figures.",
+        ]
     if a.level is TrustLevel.UNTRUSTED:
         lines += [
             "",
@@ -126,6 +139,8 @@ def _case_block(c: CaseShift, base: Verdict | None, head: Verdict | None, *, pri
     gold = f"gold `{c.gold}`" if c.gold else "no gold"
     verdict = " — **gold regression**" if c.gold_regression else (" — gold fixed" if c.gold_fix else "")
     unstable = "" if c.stable else " — _unstable: the judge variants disagree at base or head (not counted)_"
+    if c.disputed:
+        unstable += " — _disputed: the panel's members disagree_"
     where = ""
     if principle_id is not None:
         before = base.deciding if base else None
@@ -178,7 +193,52 @@ def principle_sections(report: ShiftReport) -> str:
     return "".join(out)
 
 
+def disputed_section(report: ShiftReport) -> str:
+    """Flips the panel's members dispute, listed apart: never counted by a gate."""
+    if not report.disputed:
+        return ""
+    ids = ", ".join(f"`{esc(c)}`" for c in report.disputed)
+    return (
+        f"### Disputed flips\n\n{len(report.disputed)} overall label(s) flipped under the panel while its members "
+        f"disagree at base or head (not counted): {ids}\n"
+    )
+
+
+def _locale_section(loc: LocaleShift) -> str:
+    o, a = loc.overall, loc.trust.overall
+    lines = [
+        f"### Locale `{esc(loc.locale)}` (statement + addendum)",
+        "",
+        f"{o.scored} case(s): stable flips {flips(o.flips_stable)}, unstable {flips(o.flips_unstable)}; "
+        f"mean / max \\|Δp\\| {delta(o)}; gold accuracy {gold_acc(o)}; over-refusal {over_refusal(o)}; "
+        f"trust **{a.level.value}** on {a.n} gold case(s), kappa {a.kappa.text()}, AUC {a.auc.text()}.",
+        "",
+    ]
+    for ps in loc.principles:
+        s = ps.stats
+        if s.n_flips_stable or s.n_flips_unstable:
+            lines.append(
+                f"- `{ps.principle_id}`: stable flips {flips(s.flips_stable)}, unstable {flips(s.flips_unstable)}"
+            )
+    flipped = [c for c in loc.cases if c.flipped]
+    body = "".join(_case_block(c, c.base, c.head) for c in flipped)
+    if flipped:
+        lines += [
+            "",
+            _fold(f"{len(flipped)} case(s) whose overall label flipped in `{esc(loc.locale)}`", body, len(flipped)),
+        ]
+    if loc.disputed:
+        lines += ["", "Disputed (not counted): " + ", ".join(f"`{esc(c)}`" for c in loc.disputed)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def locale_sections(report: ShiftReport) -> str:
+    """One section per configured locale (critic.locales); empty when none is configured."""
+    return "\n".join(_locale_section(loc) for loc in report.locales)
+
+
 def shift_markdown(report: ShiftReport) -> str:
+    extra = "".join("\n" + part for part in (disputed_section(report), locale_sections(report)) if part)
     return (
         f"## Label shift `{report.base}` → `{report.head}`\n\n"
         + critic_section(report)
@@ -186,4 +246,5 @@ def shift_markdown(report: ShiftReport) -> str:
         + summary_table(report)
         + "\n"
         + principle_sections(report)
+        + extra
     )

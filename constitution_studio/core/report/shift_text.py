@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from constitution_studio.core.analysis.shift_models import ShiftReport
-from constitution_studio.core.analysis.trust import format_trust_text
+from constitution_studio.core.analysis.shift_models import CaseShift, LocaleShift, ShiftReport
+from constitution_studio.core.analysis.trust import format_trust_text, trust_headline
 from constitution_studio.core.report.shift_common import (
     delta,
     flips,
@@ -19,6 +19,13 @@ from constitution_studio.core.sanitize import sanitize as safe
 def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False) -> str:
     out = [format_trust_text(report.trust, report.critic, per_principle=per_principle_trust)]
     out += [f"warning: {safe(w)}\n" for w in report.warnings]
+    panel = report.critic.get("panel") or []
+    if panel:
+        out.append(f"panel of {len(panel)} critics: {', '.join(safe(m) for m in panel)}\n")
+    if report.locale:
+        out.append(
+            f"locale {safe(report.locale)}: the judge read each statement with its {safe(report.locale)} addendum\n"
+        )
     if not report.engagement:
         out.append("engagement off (critic.engagement): the highest-priority linked principle decides each case\n")
     if report.cancelled:
@@ -48,21 +55,56 @@ def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False)
         f"|dp| {delta(o)}; gold accuracy {gold_acc(o)}; over-refusal on benign {over_refusal(o)}; "
         f"conflicts resolved by priority {o.conflicts_base} -> {o.conflicts_head}\n"
     )
-    flipped = [c for c in report.cases if c.flipped]
-    if flipped:
-        out.append("flipped cases (overall label):\n")
-        for c in flipped:
-            mark = "" if c.stable else "  [unstable: judge variants disagree at base or head]"
-            gold = f" gold {c.gold}" if c.gold else ""
-            reg = "  REGRESSION" if c.gold_regression else ("  fixed" if c.gold_fix else "")
-            deciders = f"{c.base.deciding if c.base else '-'} -> {c.head.deciding if c.head else '-'}"
-            engaged = ",".join(c.head.engaged) if c.head and c.head.engaged else "none"
-            out.append(
-                f"  {safe(c.case_id):<16} {side_label(c.base)} -> {side_label(c.head)}  "
-                f"p {side_prob(c.base)} -> {side_prob(c.head)}  decided by {deciders}, engaged {engaged}"
-                f"{gold}{reg}{mark}\n"
-            )
+    out += _flipped(report.cases)
+    if report.disputed:
+        out.append(
+            f"disputed flips (panel members disagree at base or head; never counted): "
+            f"{', '.join(safe(c) for c in report.disputed)}\n"
+        )
+    for loc in report.locales:
+        out += _locale(loc, report.critic)
     out.append(
         f"scored {report.requests} request(s), {report.cached} from the cache, {report.model_calls} model call(s)\n"
     )
     return "".join(out)
+
+
+def _flipped(cases: list[CaseShift]) -> list[str]:
+    flipped = [c for c in cases if c.flipped]
+    if not flipped:
+        return []
+    out = ["flipped cases (overall label):\n"]
+    for c in flipped:
+        mark = "" if c.stable else "  [unstable: judge variants disagree at base or head]"
+        if c.disputed:
+            mark += "  [disputed: panel members disagree]"
+        gold = f" gold {c.gold}" if c.gold else ""
+        reg = "  REGRESSION" if c.gold_regression else ("  fixed" if c.gold_fix else "")
+        deciders = f"{c.base.deciding if c.base else '-'} -> {c.head.deciding if c.head else '-'}"
+        engaged = ",".join(c.head.engaged) if c.head and c.head.engaged else "none"
+        out.append(
+            f"  {safe(c.case_id):<16} {side_label(c.base)} -> {side_label(c.head)}  "
+            f"p {side_prob(c.base)} -> {side_prob(c.head)}  decided by {deciders}, engaged {engaged}"
+            f"{gold}{reg}{mark}\n"
+        )
+    return out
+
+
+def _locale(loc: LocaleShift, critic: dict[str, object]) -> list[str]:
+    """One configured locale's shift: the same figures, judged on statement + its addendum."""
+    o = loc.overall
+    out = [
+        f"locale {safe(loc.locale)} (statement + addendum): {o.scored} case(s); flips stable "
+        f"{flips(o.flips_stable)}, unstable {flips(o.flips_unstable)}; |dp| {delta(o)}; gold accuracy "
+        f"{gold_acc(o)}; over-refusal on benign {over_refusal(o)}\n",
+        f"  {trust_headline(loc.trust)}\n",
+    ]
+    for ps in loc.principles:
+        if ps.stats.n_flips_stable or ps.stats.n_flips_unstable:
+            out.append(
+                f"  {ps.principle_id:<12} stable {ps.stats.n_flips_stable}, unstable {ps.stats.n_flips_unstable}\n"
+            )
+    out += ["  " + line for line in _flipped(loc.cases)]
+    if loc.disputed:
+        out.append(f"  disputed flips (never counted): {', '.join(safe(c) for c in loc.disputed)}\n")
+    return out

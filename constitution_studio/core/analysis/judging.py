@@ -1,0 +1,73 @@
+"""What a judge needs from the constitution before it scores, and what a panel's answers mean.
+
+* `anchor`: method `anchored` shows each principle k of its own gold cases as worked
+  examples; they are chosen here, given to the judge (every panel member that uses the
+  method), and returned so agreement leaves them out (trust.trust_report `excluded`).
+* `report_locales`: which locales a shift or check reports apart (critic.locales), unless
+  `--locale` judges one locale throughout.
+* `member_judges` / `members_disagree`: a panel's members as judge variants (`m1:default`),
+  and whether they disagree on one side of a flip (a *disputed* flip, listed apart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from constitution_studio.core.analysis.scored import Verdict
+from constitution_studio.core.critic.anchored import select_demonstrations
+from constitution_studio.core.workspace import Workspace
+
+SEP = ":"  # = core.critic.panel.SEP (not imported: panel.py imports the engine)
+
+
+def _members(critic: Any) -> list[Any]:
+    members = getattr(critic, "members", None)
+    return list(members.values()) if isinstance(members, dict) else [critic]
+
+
+def anchored(critic: Any) -> bool:
+    """Whether the judge (or any panel member) scores with method `anchored`."""
+    return any(getattr(getattr(m, "method", None), "anchored", False) for m in _members(critic))
+
+
+def anchor(critic: Any, ws: Workspace) -> dict[str, set[str]]:
+    """Give every `anchored` judge its demonstrations from `ws`'s gold; {principle: case ids shown}.
+
+    `{}` for any other method. For a pull request `ws` is the base: the side that judges
+    chooses the examples, so the head cannot pick the ones its judge sees.
+    """
+    excluded: dict[str, set[str]] = {}
+    for member in _members(critic):
+        if not getattr(getattr(member, "method", None), "anchored", False):
+            continue
+        k = int(getattr(member.settings, "anchored_k", 4))
+        demos = {pid: select_demonstrations(pid, ws.cases.values(), k) for pid in ws.principles}
+        member.set_demonstrations(demos)
+        for pid, demo_set in demos.items():
+            if demo_set.ids:
+                excluded.setdefault(pid, set()).update(demo_set.ids)
+    return excluded
+
+
+def report_locales(configured: Iterable[str], locale: str | None) -> list[str]:
+    """The locales reported apart: critic.locales, unless `--locale` judges one locale throughout."""
+    return [] if locale else list(dict.fromkeys(c for c in configured if c))
+
+
+def member_judges(judges: Sequence[str]) -> list[str]:
+    """Each panel member's primary judge (`m1:default`, `m2:default`), in order; [] for one critic."""
+    first: dict[str, str] = {}
+    for judge in judges:
+        name, sep, _ = judge.partition(SEP)
+        if sep and name not in first:
+            first[name] = judge
+    return list(first.values())
+
+
+def members_disagree(verdict: Verdict | None, members: Sequence[str]) -> bool:
+    """The panel's members gave this side different labels (each under its primary judge)."""
+    if verdict is None or len(members) < 2:
+        return False
+    labels = {label for j in members if (label := verdict.variant_labels.get(j)) is not None}
+    return len(labels) > 1
