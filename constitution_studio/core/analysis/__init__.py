@@ -9,4 +9,5 @@ evaluation.py   `cstudio eval`: per-principle summaries of one version
 calibration.py  per-principle thresholds fitted on gold, with the identity they were fitted for
 selection.py, shift_models.py, aggregate.py, shift.py   label shift between two versions
 gate.py         the pre-merge check: who judges, stricter rules, gate results
+judging.py      anchored demonstrations per principle, reported locales, a panel's disputed flips
 """
