@@ -47,7 +47,7 @@ async def test_impact_runs_all_and_shows_cases_of_the_edit(
         assert set(cases.ids) == {"mini-001", "mini-002"}  # HARM-01's linked cases
         assert report.principles[0].principle_id == "HARM-01"
         text = screen_text(app)
-        assert "Impact of the unsaved edits against the saved files: 2 case(s) can move" in text
+        assert "Impact of the unsaved edits against the saved files: 2 cases can move" in text
         assert "HARM-01" in text and "Gold agreement" in text
         # the same figures as `cstudio shift` computes: flips counted only when stable
         stable = sum(cs.flipped and cs.stable for cs in report.cases)

@@ -98,7 +98,7 @@ def test_edit_impact_review_git_diff(repo: Path, tmux: Tmux) -> None:
     tmux.keys("F8")
     tmux.wait_for("Impact of the unsaved edits")
     tmux.keys("r")
-    screen = tmux.wait_for("2 case(s) can move")
+    screen = tmux.wait_for("2 cases can move")
     deadline = time.monotonic() + 90
     while "not scored yet" in screen and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -35,7 +35,7 @@ async def test_trust_history_reads_cache_then_runs_all(
         rows = screen.query_one(RowList)
         assert rows.ids == ["(overall)", "HELP-01", "HARM-01", "HON-01"]  # head's priority order
         text = screen_text(app)
-        assert "over the last 2 commit(s)" in text and "κ (kappa) oldest → newest" in text
+        assert "over the last 2 commits" in text and "agreement (kappa)" in text and "human labels" in text
         overall = [str(c) for c in screen._cells("(overall)")]
         assert overall[4] == "11" and len(overall[1]) == 2  # n at head; one mark per commit
         await pilot.press("escape")

@@ -35,6 +35,7 @@ from constitution_studio.core.case_authoring import (
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.errors import StudioError
+from constitution_studio.tui.words import plural
 
 TURN = re.compile(r"^(user|assistant):\s?", re.MULTILINE)
 GOLD_CHOICES = {"single": ("violates", "complies"), "pair": ("a", "b")}
@@ -213,7 +214,7 @@ class CaseForm(Screen[str | None]):
     def action_save(self) -> None:
         problems = self._validate()
         if problems:
-            self.notify(f"Not saved: {len(problems)} problem(s), shown next to the fields", severity="error")
+            self.notify(f"Not saved: {plural(len(problems), 'problem')}, shown next to the fields", severity="error")
             return
         draft = self.draft()
         try:

@@ -30,8 +30,8 @@ WORDS = """[b]Words on screen[/b]
 [b]Impact[/b] (F8)  every case your unsaved edits can move, across the whole constitution; only
   flips outside the noise band are marked as changes. [b]Review queue[/b] (F9)  cases worth a human
   look; your verdict is saved as the case's gold label. [b]Trust history[/b] (F10)  agreement over commits.
-[b]Trust[/b]  how well the critic agrees with gold (κ, kappa: 1 is full agreement, 0 is chance;
-  n is the number of gold cases). With unknown or untrusted: calibrate (`cstudio calibrate`),
+[b]Trust[/b]  how well the critic agrees with gold: agreement (kappa) 1 is full agreement, 0 is
+  chance, counted over the human labels (gold cases). With unknown or untrusted: calibrate (`cstudio calibrate`),
   add gold labels to more cases, or configure a stronger critic model (docs/critic.md).
 """
 

@@ -28,6 +28,7 @@ from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.plots import delta_histogram, rate_bar
 from constitution_studio.tui.widgets.row_list import RowList
+from constitution_studio.tui.words import plural
 
 PRINCIPLE_COLUMNS = (
     ("Principle", 10),
@@ -234,8 +235,8 @@ class ImpactScreen(Screen[None]):
         missing = core.missing_requests(r) if not r.model_calls and r.requests else 0
         parts = [
             Text.assemble(("Impact", "bold"), f" of the unsaved edits against {against}: "),
-            Text(f"{len(r.cases)} case(s) can move, "),
-            Text(f"{o.n_flips_stable} flip(s)", style="bold yellow" if o.n_flips_stable else ""),
+            Text(f"{plural(len(r.cases), 'case')} can move, "),
+            Text(plural(o.n_flips_stable, "flip"), style="bold yellow" if o.n_flips_stable else ""),
             Text(f", {o.n_flips_unstable} more inside the noise band (not counted)", style="dim"),
         ]
         refusal = "reading…" if self.partial else f"{pct(o.over_refusal_base)} → {pct(o.over_refusal_head)}"
@@ -247,7 +248,8 @@ class ImpactScreen(Screen[None]):
             line2 = Text("Nothing to show: no unsaved edit changes a wording, a link or the priority order.")
         if (missing or r.incomplete) and not self.partial:
             line2.append(
-                f"\n{len(r.incomplete)} case(s) not scored yet ({missing} critic answers missing): press r to run all",
+                f"\n{plural(len(r.incomplete), 'case')} not scored yet "
+                f"({plural(missing, 'critic answer')} missing): press r to run all",
                 style="yellow",
             )
         self.query_one("#impact-summary", Static).update(Text("\n").join([Text.assemble(*parts), line2]))

@@ -45,6 +45,7 @@ from constitution_studio.tui.widgets.editor import LABELS, PrincipleEditor
 from constitution_studio.tui.widgets.findings_panel import FindingsPanel
 from constitution_studio.tui.widgets.principle_table import PrincipleTable
 from constitution_studio.tui.widgets.quiet import FieldInput
+from constitution_studio.tui.words import plural
 
 if TYPE_CHECKING:
     pass
@@ -456,7 +457,7 @@ class MainScreen(CriticPanes):
             where = ", ".join(
                 f"{pid} {LABELS.get(name, name).lower()}" for pid, probs in outcome.problems.items() for name in probs
             )
-            self.notify(f"Nothing saved: {count} problem(s) in unsaved edits ({where})", severity="error")
+            self.notify(f"Nothing saved: {plural(count, 'problem')} in unsaved edits ({where})", severity="error")
             return False
         if not outcome.saved:
             self.notify("Nothing to save")

@@ -25,6 +25,7 @@ from constitution_studio.core.gold_writes import GoldChange, GoldVerdict, record
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import relabel
+from constitution_studio.tui.words import plural
 
 STATE_FILE = "review.json"
 
@@ -190,7 +191,7 @@ class ReviewScreen(Screen[None]):
 
         item = self.item
         position = self.query_one("#review-position", Static)
-        missing = f"  ·  {self.unscored} case(s) not scored yet: r runs the critic" if self.unscored else ""
+        missing = f"  ·  {plural(self.unscored, 'case')} not scored yet: r runs the critic" if self.unscored else ""
         if self.partial:
             missing = "  ·  reading the rest of the queue…"
         if item is None and self.partial:

@@ -22,8 +22,15 @@ from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.widgets.plots import series
 from constitution_studio.tui.widgets.row_list import RowList
+from constitution_studio.tui.words import plural
 
-COLUMNS = (("Principle", 12), ("κ (kappa) oldest → newest", 26), ("latest κ", 18), ("AUC", 18), ("n", 4))
+COLUMNS = (
+    ("Principle", 12),
+    ("old → new", 16),  # the agreement (kappa) at each commit, as a sparkline
+    ("agreement (kappa)", 18),
+    ("AUC", 18),
+    ("human labels", 12),
+)
 
 
 class TrustHistoryScreen(Screen[None]):
@@ -48,8 +55,10 @@ class TrustHistoryScreen(Screen[None]):
             yield ProgressBar(id="trust-history-progress", show_eta=False)
             yield RowList(COLUMNS, id="trust-history-rows")
             yield Static(
-                "κ (kappa): agreement of the critic with people's gold labels beyond chance; 1 is full "
-                "agreement, 0 is chance. Low or falling: add gold via the review queue (F9), calibrate "
+                "Agreement (kappa): how often the critic agrees with people's gold labels beyond chance; "
+                "1 is full agreement, 0 is chance; the sparkline shows it at each commit, oldest first. "
+                "AUC: how well its probability separates the two labels (1 perfect, 0.5 chance). "
+                "Low or falling: add gold via the review queue (F9), calibrate "
                 "(`cstudio calibrate`), or configure a stronger critic model.",
                 id="trust-history-help",
             )
@@ -102,11 +111,13 @@ class TrustHistoryScreen(Screen[None]):
         unscored = sum(p.unscored for p in points)
         text = Text.assemble(
             ("Agreement with gold", "bold"),
-            f" over the last {len(points)} commit(s) that changed principles or gold "
+            f" over the last {plural(len(points), 'commit')} that changed principles or gold "
             f"({points[-1].short} → {points[0].short})",
         )
         if unscored:
-            text.append(f"\n{unscored} gold case(s) not scored at some commits: press r to run all", style="yellow")
+            text.append(
+                f"\n{plural(unscored, 'gold case')} not scored at some commits: press r to run all", style="yellow"
+            )
         summary.update(text)
         ids = ["(overall)"] + [p.principle_id for p in points[0].trust.principles]
         self.query_one(RowList).set_rows(ids, self._cells)

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from constitution_studio.core.source import WORKTREE
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
+from constitution_studio.tui.words import change_count, change_kind, plural
 
 
 def word_diff_text(ops: list[Any], side: str = "both") -> Text:
@@ -48,7 +49,7 @@ def field_text(value: object) -> str:
 def change_detail(change: Any, old: Any = None, new: Any = None) -> RenderableType:
     """One principle's change: kinds, rank move, reworded statement, each changed field old → new, links."""
     parts: list[RenderableType] = [Text.assemble((change.id, "bold"), f"  {change.title}")]
-    parts.append(Text("changes: " + ", ".join(change.changes), style="yellow"))
+    parts.append(Text("changes: " + ", ".join(change_kind(k) for k in change.changes), style="yellow"))
     if "moved" in change.changes:
         parts.append(Text(f"priority: rank {change.rank_base} → {change.rank_head}", style="cyan"))
     if change.words:
@@ -170,16 +171,18 @@ class VersionsScreen(Screen[None]):
                 rank = f"{change.rank_base or '–'} → {change.rank_head or '–'}"
             else:
                 rank = str(change.rank_head or "")
-            table.add_row(change.id, ", ".join(change.changes), rank, change.title, key=change.id)
+            table.add_row(
+                change.id, ", ".join(change_kind(k) for k in change.changes), rank, change.title, key=change.id
+            )
         s = diff.summary
-        counts = ", ".join(f"{n} {k}" for k, n in s.principles.items() if n) or "no principle changes"
+        counts = ", ".join(change_count(k, n) for k, n in s.principles.items() if n) or "no principle changes"
         head = f"{diff.base} → work tree: {counts}"
         if self.unsaved:
-            head += f" (including {self.unsaved} unsaved edit(s))"
+            head += f" (including {plural(self.unsaved, 'unsaved edit')})"
         if diff.priority_changed:
             head += " · priority order changed"
         if s.cases_changed:
-            head += f" · {s.cases_changed} case(s) changed"
+            head += f" · {plural(s.cases_changed, 'case')} changed"
         self.query_one("#diff-summary", Static).update(head)
         if diff.principles:
             target = str(self.principle_id) if self.principle_id in table.rows else str(diff.principles[0].id)
@@ -261,10 +264,12 @@ class HistoryScreen(Screen[None]):
         table = self.query_one("#log", DataTable)
         table.clear()
         for e in entries:
-            table.add_row(e.short, e.date[:10], e.author, ", ".join(e.changes), e.subject, key=e.hash)
+            table.add_row(
+                e.short, e.date[:10], e.author, ", ".join(change_kind(k) for k in e.changes), e.subject, key=e.hash
+            )
         n = len(entries)
         self.query_one("#history-summary", Static).update(
-            f"{self.principle_id}: {n} commit(s) changed it, newest first — enter/highlight shows that version"
+            f"{self.principle_id}: {plural(n, 'commit')} changed it, newest first — enter/highlight shows that version"
         )
         if entries:
             self.show_version(entries[0].hash)

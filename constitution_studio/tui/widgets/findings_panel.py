@@ -10,8 +10,11 @@ from textual.widgets import DataTable
 
 from constitution_studio.core.findings import Finding, Severity
 from constitution_studio.tui.messages import JumpRequested
+from constitution_studio.tui.words import plural
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "unsaved": "bold magenta"}
+
+FIELD_WORDS = {"id": "ID", "title": "title", "statement": "statement", "status": "status", "owner": "owner"}
 
 
 class FindingsPanel(DataTable[str | Text]):
@@ -35,16 +38,17 @@ class FindingsPanel(DataTable[str | Text]):
         self.clear()
         self.targets = []
         for pid, name, message in unsaved:
-            self._row("unsaved", f"{pid}.{name}", message, (pid, None))
+            self._row("unsaved", f"{pid}, {FIELD_WORDS.get(name, name)}", message, (pid, None))
         for f in findings:
-            self._row(f.severity.value, f"{f.path}:{f.line}", f"{f.code}: {f.message}", (f.principle_id, f.case_id))
+            where = f"{f.path}, line {f.line}" if f.line else str(f.path)
+            self._row(f.severity.value, where, f"{f.message} ({f.code})", (f.principle_id, f.case_id))
         self.border_title = self.title_text(findings, unsaved)
 
     @staticmethod
     def title_text(findings: list[Finding], unsaved: list[tuple[str, str, str]]) -> str:
         errors = sum(1 for f in findings if f.severity is Severity.ERROR)
         warnings = len(findings) - errors
-        text = f"Findings: {errors} error(s), {warnings} warning(s)"
+        text = f"Findings: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
         if unsaved:
             text += f", {len(unsaved)} in unsaved edits"
         return text

@@ -39,7 +39,18 @@ COLUMNS = (
     ("cases", "Cases", 5),
     ("labels", "Critic says", 12),  # at least; it takes what is left of a wider list
 )
-FIXED_WIDTH = sum(w + 1 for key, _, w in COLUMNS if key != "labels")
+LABELS_MAX = 40  # the longest label summary in words ("33 comply · 2 prefer A · 1 prefers B")
+
+
+def column_widths(width: int) -> list[int]:
+    """Widths for a list `width` wide: the room left over goes 2/3 to the labels (whole words), 1/3 to the title."""
+    widths = [w for _, _, w in COLUMNS]
+    extra = width - sum(w + 1 for w in widths)
+    if extra > 0:
+        to_labels = min(extra - extra // 3, LABELS_MAX - widths[-1])
+        widths[-1] += to_labels
+        widths[2] += extra - to_labels
+    return widths
 
 
 def search_text(studio: Studio, pid: str) -> str:
@@ -300,8 +311,8 @@ class PrincipleTable(LineList):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         styles = self.line_styles()
-        labels_width = max(COLUMNS[-1][2], width - FIXED_WIDTH)
-        widths = [w for _, _, w in COLUMNS[:-1]] + [labels_width]
+        widths = column_widths(width)
+        labels_width = widths[-1]
         if y == 0:
             header = " ".join(_fit(label, w) for (_, label, _), w in zip(COLUMNS, widths, strict=True))
             return Strip([Segment(header, styles["header"])]).crop_extend(
