@@ -47,6 +47,13 @@ def format_eval_text(report: EvalReport) -> str:
         f"{report.cached} from cache, {report.seconds:.1f} s"
         + ("; CANCELLED, figures are partial" if report.cancelled else ""),
     ]
+    panel = info.get("panel") or []
+    if panel:
+        lines.append(f"panel of {len(panel)} critics: {', '.join(safe(str(m)) for m in panel)}")
+    if report.locale:
+        lines.append(
+            f"locale {safe(report.locale)}: the judge read each statement with its {safe(report.locale)} addendum"
+        )
     lines += [f"warning: {safe(w)}" for w in report.warnings]
     lines.append(format_trust_text(report.trust, info, per_principle=False).rstrip("\n"))
     lines.append("")

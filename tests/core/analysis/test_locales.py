@@ -141,6 +141,8 @@ def test_cli_locale_flag_on_eval_shift_and_check(tmp_path: Path, tiny_model_dir:
     assert main(["eval", "--root", str(root), "--locale", "de-CH", "--format", "json", "--device", "cpu"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["locale"] == "de-CH"
+    assert main(["eval", "--root", str(root), "--locale", "de-CH", "--device", "cpu"]) == 0
+    assert "locale de-CH: the judge read each statement" in capsys.readouterr().out
     assert main(["shift", "main", "head", "--root", str(root), "--locale", "de-CH", "--format", "json"]) == 0
     shift = json.loads(capsys.readouterr().out)
     assert shift["locale"] == "de-CH" and shift["locales"] == []
