@@ -1,8 +1,10 @@
 """The main screen: principles (filter, reorder), editor, linked cases with labels, findings.
 
 The screen owns the `Studio` state; widgets post messages and the @on handlers here change
-state and widgets. The critic's side (runs, cache lookups, auto-run) lives in the base class,
-screens/critic_panes.py; its workers only post messages.
+state and widgets. The rest lives in a chain of base classes: the critic's side (runs, cache
+lookups, auto-run; its workers only post messages) in screens/critic_panes.py, saving and
+watching the disk in screens/main_reload.py, the linked cases' actions in
+screens/main_cases.py; the keys in screens/main_keys.py.
 
 Hot paths (see docs/performance.md): the list and the filter box publish signals that this
 screen handles at once, so a key's effect on the list and on the panes lands in one frame.
@@ -10,47 +12,33 @@ screen handles at once, so a key's effect on the list and on the panes lands in 
 
 from __future__ import annotations
 
-import os
 import time
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.signal import Signal
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, TextArea
-from textual.worker import get_current_worker
 
-from constitution_studio.core.case_authoring import delete_case
 from constitution_studio.core.models import EvalCase
-from constitution_studio.core.source import CASES_DIR, PRINCIPLES_DIR
-from constitution_studio.core.workspace import load_root
-from constitution_studio.errors import FileChangedError, StudioError
-from constitution_studio.tui.heap import bulk_load
 from constitution_studio.tui.messages import (
     FieldEdited,
     JumpRequested,
-    WorkspaceLoaded,
 )
-from constitution_studio.tui.screens.case_detail import CaseScreen
-from constitution_studio.tui.screens.case_form import CaseForm
-from constitution_studio.tui.screens.critic_panes import CriticPanes
-from constitution_studio.tui.screens.modals import Choice, ErrorModal, disk_changed
+from constitution_studio.tui.screens.main_cases import CasePanes
+from constitution_studio.tui.screens.main_keys import MAIN_BINDINGS
+from constitution_studio.tui.screens.main_reload import DISK_CHECK_SECONDS
+from constitution_studio.tui.screens.modals import Choice
 from constitution_studio.tui.state import Studio
-from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
 from constitution_studio.tui.widgets.editor import LABELS, PrincipleEditor
 from constitution_studio.tui.widgets.findings_panel import FindingsPanel
 from constitution_studio.tui.widgets.principle_table import PrincipleTable
 from constitution_studio.tui.widgets.quiet import FieldInput
-from constitution_studio.tui.words import plural
 
-if TYPE_CHECKING:
-    pass
-
-DISK_CHECK_SECONDS = 2.0
 NARROW_WIDTH = 110  # below this, the list and the editor take turns (the focused one is shown)
 SHORT_HEIGHT = 34  # below this, the editor's fields scroll and the findings shrink
 # A held arrow key repeats every ~30-50 ms: while highlights come closer together than this,
@@ -81,95 +69,8 @@ class FilterInput(FieldInput):
         self.screen.query_one(PrincipleTable).focus()
 
 
-class MainScreen(CriticPanes):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "ctrl+s", "save", "Save", id="studio.save", priority=True, tooltip="Save every unsaved edit and the order"
-        ),
-        Binding(
-            "ctrl+r",
-            "revert",
-            "Revert",
-            id="studio.revert",
-            priority=True,
-            tooltip="Revert the selected principle (and the order) to the saved version; asks first",
-        ),
-        Binding(
-            "ctrl+t",
-            "run_critic",
-            "Critic",
-            id="studio.run_critic",
-            priority=True,
-            tooltip="Run the critic on the selected principle's linked cases (saved and edited wording)",
-        ),
-        Binding(
-            "escape",
-            "cancel_critic",
-            "Cancel critic",
-            id="studio.cancel_critic",
-            tooltip="Cancel the critic run (finished results are kept)",
-        ),
-        Binding(
-            "f2",
-            "pane('principles')",
-            "List",
-            id="studio.pane_principles",
-            priority=True,
-            tooltip="Go to the principle list",
-        ),
-        Binding(
-            "f3",
-            "pane('editor')",
-            "Editor",
-            id="studio.pane_editor",
-            priority=True,
-            tooltip="Go to the editor (the statement)",
-        ),
-        Binding(
-            "f4", "pane('cases')", "Cases", id="studio.pane_cases", priority=True, tooltip="Go to the linked cases"
-        ),
-        Binding(
-            "ctrl+o",
-            "findings",
-            "Findings",
-            id="studio.findings",
-            priority=True,
-            tooltip="Go to the findings (validation problems)",
-        ),
-        Binding(
-            "f5",
-            "toggle_auto_run",
-            "Auto-run: on",
-            id="studio.auto_run",
-            show=False,
-            tooltip="Auto-run the critic when you pause typing, on/off (GPU only)",
-        ),
-        Binding(
-            "ctrl+g",
-            "versions",
-            "Versions",
-            id="studio.versions",
-            priority=True,
-            tooltip="Compare versions: the work tree (with unsaved edits) against a git ref",
-        ),
-        Binding(
-            "ctrl+l",
-            "history",
-            "History",
-            id="studio.history",
-            priority=True,
-            tooltip="History of the selected principle",
-        ),
-        Binding(
-            "slash",
-            "focus_filter",
-            "Filter",
-            id="studio.filter",
-            key_display="/",
-            show=False,
-            tooltip="Filter the principles (ID, title, tag, wording, case text)",
-        ),
-    ]
+class MainScreen(CasePanes):
+    BINDINGS: ClassVar[list[BindingType]] = MAIN_BINDINGS
 
     def __init__(self, studio: Studio) -> None:
         super().__init__(id="main")
@@ -179,7 +80,6 @@ class MainScreen(CriticPanes):
         self._pending_timer: Timer | None = None
         self._last_highlight = 0.0
         self._unsaved_problems: list[tuple[str, str, str]] = []
-        self._prompted: set[tuple[str, object]] = set()
         self._known_listing: frozenset[str] = self._listing()
 
     @property
@@ -430,207 +330,7 @@ class MainScreen(CriticPanes):
     def action_findings(self) -> None:
         self.query_one(FindingsPanel).focus()
 
-    # --- saving ----------------------------------------------------------------------
-
-    def action_save(self) -> None:
-        self.sync_editor()
-        changed = self.studio.changed_on_disk()
-        if changed:
-            self.app.push_screen(disk_changed(changed), lambda choice: self._resolve_disk(changed, choice, True))
-            return
-        self.save()
-
-    def save(self) -> bool:
-        """Write every unsaved edit; False when nothing could be saved (problems or an error)."""
-        try:
-            outcome = self.studio.save_all()
-        except FileChangedError:
-            self.action_save()
-            return False
-        except (StudioError, OSError) as exc:
-            message = exc.one_line() if isinstance(exc, StudioError) else str(exc)
-            self.app.push_screen(ErrorModal("Save failed", message))
-            return False
-        if outcome.problems:
-            self.refresh_findings()
-            count = sum(len(p) for p in outcome.problems.values())
-            where = ", ".join(
-                f"{pid} {LABELS.get(name, name).lower()}" for pid, probs in outcome.problems.items() for name in probs
-            )
-            self.notify(f"Nothing saved: {plural(count, 'problem')} in unsaved edits ({where})", severity="error")
-            return False
-        if not outcome.saved:
-            self.notify("Nothing to save")
-            return True
-        self.after_save(outcome.saved)
-        return True
-
-    def after_save(self, saved: list[str]) -> None:
-        current = self.current
-        if current is not None and current not in self.studio.ws.principles:
-            renamed = [d.key for d in self.studio.drafts.values() if d.relpath in saved]
-            current = renamed[0] if renamed else None
-        table = self.principle_table
-        table.invalidate()
-        table.rebuild(keep=current)
-        if current is not None:
-            self.current = None
-            self.select(current)
-        self.refresh_findings()
-        self.notify("Saved " + ", ".join(saved))
-        self.revalidate()
-
-    @work(thread=True, exclusive=True, group="revalidate", exit_on_error=False)
-    def revalidate(self) -> None:
-        """Load the constitution again in the background to refresh the findings after a save."""
-        worker = get_current_worker()
-        with bulk_load():
-            ws = load_root(self.studio.root)
-        if not worker.is_cancelled:
-            self.post_message(WorkspaceLoaded(ws))
-
-    @on(WorkspaceLoaded)
-    def _reloaded(self, event: WorkspaceLoaded) -> None:
-        self.studio.adopt_workspace(event.workspace)
-        self._known_listing = self._listing()
-        table = self.principle_table
-        table.invalidate()
-        table.rebuild(keep=self.current)
-        self.refresh_findings()
-        if self.current is not None and self.current in self.studio.ws.principles:
-            self.select(self.current)
-        elif table.current_id() is not None:
-            self.current = None
-            self.select(table.current_id() or "")
-
-    # --- files changed on disk ---------------------------------------------------------
-
-    def check_disk(self) -> None:
-        """Poll the loaded files: clean ones reload quietly; edited ones ask reload/keep once.
-
-        A file deleted on disk, or a principle or case file that appeared or went away (a `git
-        checkout`), reloads the whole constitution in the background: the list then shows
-        what is on disk, and a deleted file is reported once, never again on the next poll.
-        """
-        if self.app.screen is not self:
-            return
-        studio = self.studio
-        changed = studio.changed_on_disk()
-        listing = self._listing()
-        if not changed and listing == self._known_listing:
-            return
-        gone = [p for p in changed if not (studio.root / p).exists()]
-        if gone or listing != self._known_listing:
-            self._known_listing = listing
-            lost = [d.key for d in studio.drafts.values() if d.dirty and d.relpath in gone]
-            stamp: tuple[str, object] = ("deleted", tuple(sorted(gone)))
-            if gone and stamp not in self._prompted:
-                self._prompted.add(stamp)
-                message = "Deleted on disk: " + ", ".join(gone)
-                if lost:
-                    message += f" (your unsaved edits to {', '.join(lost)} are dropped)"
-                self.notify(message + "; reloaded", severity="warning" if lost else "information")
-            self.revalidate()
-            return
-        dirty_paths = {d.relpath for d in studio.drafts.values() if d.dirty}
-        ask: list[str] = []
-        for relpath in changed:
-            is_order = relpath.endswith("constitution.yaml") and studio.order_dirty
-            if relpath in dirty_paths or is_order:
-                stamp = (relpath, hash((studio.root / relpath).read_bytes()))
-                if stamp not in self._prompted:
-                    self._prompted.add(stamp)
-                    ask.append(relpath)
-            else:
-                self._reload([relpath], keep=False)
-        if ask:
-            self.app.push_screen(disk_changed(ask), lambda choice: self._resolve_disk(ask, choice, False))
-
-    def _listing(self) -> frozenset[str]:
-        """The principle and case file names on disk: a new or vanished file means a full reload."""
-        names: set[str] = set()
-        for folder in (PRINCIPLES_DIR, CASES_DIR):
-            try:
-                names.update(
-                    f"{folder}/{n}" for n in os.listdir(self.studio.root / folder) if n.endswith((".yaml", ".yml"))
-                )
-            except OSError:
-                continue
-        return frozenset(names)
-
-    def on_app_focus(self) -> None:
-        self.check_disk()
-
-    def _resolve_disk(self, paths: list[str], choice: str | None, then_save: bool) -> None:
-        if choice == "reload":
-            self._reload(paths, keep=False)
-        elif choice == "keep":
-            self._reload(paths, keep=True)
-            if then_save:
-                self.save()
-
-    def _reload(self, paths: list[str], keep: bool) -> None:
-        for relpath in paths:
-            try:
-                self.studio.reload_file(relpath, keep_edits=keep)
-            except StudioError as exc:
-                self.app.push_screen(ErrorModal("Could not reload", exc.one_line()))
-        table = self.principle_table
-        table.invalidate()
-        table.rebuild(keep=self.current)
-        if self.current is not None:
-            pid, self.current = self.current, None
-            self.select(pid, force=True)
-        self.refresh_findings()
-        self.notify(("Kept your edits over " if keep else "Reloaded ") + ", ".join(paths))
-
     # --- other screens ---------------------------------------------------------------
-
-    @on(CaseTable.OpenRequested)
-    def _open_case(self, event: CaseTable.OpenRequested) -> None:
-        case = self.studio.ws.cases.get(event.case_id)
-        pid = self.current
-        if case is None or pid is None:
-            return
-        saved = self.studio.labels_for(pid, self.studio.ws.principles[pid].statement).get(case.id)
-        edited = self.studio.labels_for(pid, self.studio.edited(pid)["statement"]).get(case.id)
-        self.app.push_screen(CaseScreen(case, list(case.principles), saved, edited))
-
-    @on(CaseTable.CaseEditRequested)
-    def _case_edit(self, event: CaseTable.CaseEditRequested) -> None:
-        """n / e / delete on the linked cases: the case form, or delete after asking."""
-        pid = self.current
-        if pid is None:
-            return
-        case = self.studio.ws.cases.get(event.case_id) if event.case_id is not None else None
-        if event.case_id is not None and case is None:
-            return
-        if event.delete and case is not None:
-            relpath = self.studio.ws.case_paths[case.id]
-            body = f"Delete case {case.id} from {relpath}? The other cases and the comments stay."
-            self.app.push_screen(
-                Choice("Delete this case?", body, [("delete", "Delete"), ("cancel", "Keep it")], "confirm-delete-case"),
-                lambda choice: self._delete_case(case.id, relpath) if choice == "delete" else None,
-            )
-            return
-        self.app.push_screen(CaseForm(self.studio.root, self.studio.ws, pid, case), self._case_written)
-
-    def _delete_case(self, case_id: str, relpath: str) -> None:
-        try:
-            delete_case(self.studio.root, relpath, case_id)
-        except (StudioError, OSError) as exc:
-            self.app.push_screen(
-                ErrorModal("Delete failed", exc.one_line() if isinstance(exc, StudioError) else str(exc))
-            )
-            return
-        self._case_written(relpath, f"Deleted {case_id} from {relpath}")
-
-    def _case_written(self, relpath: str | None, message: str | None = None) -> None:
-        """A case file was written: reload so the list, the cases and the findings show it."""
-        if relpath is None:
-            return
-        self.notify(message or f"Saved {relpath}")
-        self.revalidate()
 
     def action_move_selected(self, delta: int) -> None:
         if self.current is not None:
@@ -638,13 +338,6 @@ class MainScreen(CriticPanes):
 
     def jump_to(self, pid: str) -> None:
         self._jump(JumpRequested(pid))
-
-    @on(CaseTable.FlipsToggled)
-    def action_toggle_flips(self) -> None:
-        panel = self.query_one(CasesPanel)
-        panel.flips_only = not panel.flips_only
-        relabel(self.query_one(CaseTable), "f", f"Flips only: {on_off(panel.flips_only)}")
-        self.refresh_cases()
 
     @on(JumpRequested)
     def _jump(self, event: JumpRequested) -> None:
