@@ -8,8 +8,9 @@ SQLite cache filled beforehand, so the model never runs):
   (`cached_shift(context=False)`); "impact complete": until the version-wide figures
   (over-refusal over every benign case under the primary judge) are drawn too;
 - re-sort: one `s` press (core's `view_cases` + the list refill), and the frame it paints;
-- review first item: from pushing the review screen to its first case shown (the queue over
-  every case under every judge, read from the cache).
+- review first item: from pushing the review screen to its first case drawn (the queue's first
+  stage, the gold cases that disagree, read from the cache); "+pilot pause" adds Pilot's wait
+  for an idle CPU, which lasts while the second stage (every case under every judge) runs.
 
 Run:  .venv/bin/python benchmarks/impact_bench.py [--principles 1000] [--cases 50000]
 """
@@ -93,6 +94,7 @@ async def measure(root: Path, settings: CriticSettings, edit: str, runs: int) ->
         "re-sort (+ frame)": [],
         "noop frame": [],
         "review first item": [],
+        "review +pilot pause": [],
         "cases in view": [],
     }
     async with app.run_test(size=(120, 40)) as pilot:
@@ -129,8 +131,10 @@ async def measure(root: Path, settings: CriticSettings, edit: str, runs: int) ->
             review = ReviewScreen(studio)
             app.push_screen(review)
             await until(lambda review=review: bool(review.items))
-            await pilot.pause()
+            # `_loaded` drew the first case in the UI thread (show()); its frame is the next refresh
             out["review first item"].append(time.perf_counter() - t2)
+            await pilot.pause()  # Pilot waits for an idle CPU: here, for the queue's second stage
+            out["review +pilot pause"].append(time.perf_counter() - t2)
             assert review.item is not None
             app.pop_screen()
             await pilot.pause()

@@ -26,6 +26,7 @@ from constitution_studio.tui.screens.main import MainScreen
 from constitution_studio.tui.screens.modals import confirm_quit
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.trust_view import TrustView
+from constitution_studio.tui.workers import NO_REPR
 
 
 class StudioApp(AnalysisActions, App[int]):
@@ -124,7 +125,7 @@ class StudioApp(AnalysisActions, App[int]):
         """Labels changed: measure trust again, off the UI thread (seconds at 50,000 cases)."""
         self._measure_trust(self.trust.snapshot(self.studio))
 
-    @work(thread=True, exclusive=True, group="trust", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="trust", exit_on_error=False, description=NO_REPR)
     def _measure_trust(self, snapshot: Any) -> None:
         worker = get_current_worker()
         report = self.trust.measure(snapshot, self._critic)

@@ -36,6 +36,7 @@ from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.cases_panel import CasesPanel
 from constitution_studio.tui.widgets.principle_table import PrincipleTable
+from constitution_studio.tui.workers import NO_REPR
 
 if TYPE_CHECKING:
     from constitution_studio.tui.app import StudioApp
@@ -108,7 +109,7 @@ class CriticPanes(Screen[None]):
         self.refresh_cases()
         self.run_critic(pid, wordings, cases)
 
-    @work(thread=True, exclusive=True, group="critic", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="critic", exit_on_error=False, description=NO_REPR)
     def run_critic(self, pid: str, wordings: list[str], cases: list[EvalCase]) -> None:
         worker = get_current_worker()
         critic = self.studio_app.critic()

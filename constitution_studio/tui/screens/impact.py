@@ -29,6 +29,7 @@ from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.plots import delta_histogram, rate_bar
 from constitution_studio.tui.widgets.row_list import RowList
 from constitution_studio.tui.words import plural
+from constitution_studio.tui.workers import NO_REPR
 
 PRINCIPLE_COLUMNS = (
     ("Principle", 10),
@@ -135,7 +136,7 @@ class ImpactScreen(Screen[None]):
         head = unsaved_head(self.studio, unsaved)
         return base, head, structural_diff(base, head)
 
-    @work(thread=True, exclusive=True, group="impact", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="impact", exit_on_error=False, description=NO_REPR)
     def load(self, unsaved: tuple[dict[str, Any], list[str] | None]) -> None:
         """What is already known, from the cache only (never loads the model): first the affected
         cases (fast), then the version-wide figures over every benign case."""
@@ -166,7 +167,7 @@ class ImpactScreen(Screen[None]):
         bar.display = True
         self._run_all(*self._inputs)
 
-    @work(thread=True, exclusive=True, group="impact-run", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="impact-run", exit_on_error=False, description=NO_REPR)
     def _run_all(self, base: Any, head: Any, diff: Any) -> None:
         from constitution_studio.core.analysis.shift import analyze_shift
 

@@ -23,6 +23,7 @@ from constitution_studio.core.source import WORKTREE
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.words import change_count, change_kind, plural
+from constitution_studio.tui.workers import NO_REPR
 
 
 def word_diff_text(ops: list[Any], side: str = "both") -> Text:
@@ -144,7 +145,7 @@ class VersionsScreen(Screen[None]):
         self.unsaved = len(principles) + (order is not None)
         self._diff_worker(ref, principles, order)
 
-    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False, description=NO_REPR)
     def _diff_worker(self, ref: str, unsaved: dict[str, Any], order: list[str] | None) -> None:
         from constitution_studio.core.diff import structural_diff
         from constitution_studio.core.versions import load_versions
