@@ -56,7 +56,7 @@ class Studio:
         # principle ID -> statement wording -> case ID -> label; keyed by wording so that the
         # "saved" and "edited" columns both find their labels, and a save keeps them valid.
         self.labels: dict[str, dict[str, dict[str, Label]]] = {}
-        self._headers: tuple[str | None, dict[str, str]] = (None, {})
+        self._headers: tuple[str | None, tuple[str, dict[str, str]]] = (None, ("", {}))
 
     # --- reading ---------------------------------------------------------------------
 
@@ -71,16 +71,28 @@ class Studio:
         out += sorted(pid for pid in self.ws.principles if pid not in seen)
         return out
 
-    def group_headers(self) -> dict[str, str]:
-        """First principle ID of a group -> its header, from the saved file's comments in `priority:`.
+    def group_headers(self) -> tuple[str, dict[str, str]]:
+        """The saved file's group comments in `priority:`: (the header above the list, principle ID ->
+        the header that follows it).
 
-        A round-trip parse costs ~0.1 ms per priority entry; call it from a worker when
-        `headers_ready()` is false on a large constitution (see PrincipleTable).
+        A header is tied to the principle *before* it because that is how the file keeps it: a
+        move carries each entry's trailing comment along (`authoring.reorder`), so the list shows
+        an unsaved order the way the saved file will read. A round-trip parse costs ~0.1 ms per
+        priority entry; call it from a worker when `headers_ready()` is false (see PrincipleTable).
         """
         text = self.constitution_text
         if self._headers[0] != text:
             groups = priority_groups(text) if text and "#" in text else []
-            self._headers = (text, dict(groups))
+            saved = self.saved_order
+            position = {pid: i for i, pid in reversed(list(enumerate(saved)))}
+            top, after = "", {}
+            for first, header in groups:
+                i = position.get(first)
+                if i == 0:
+                    top = header
+                elif i is not None:
+                    after[saved[i - 1]] = header
+            self._headers = (text, (top, after))
         return self._headers[1]
 
     def headers_ready(self) -> bool:

@@ -94,26 +94,52 @@ async def test_filter_keeps_the_header_of_a_visible_group(mini_root: Path, scree
         assert table.row_at(0) is None and table.row_at(1) == 0
 
 
-async def test_reordering_keeps_headers_on_their_first_principle_and_unranked_last(mini_root: Path) -> None:
-    text = GROUPED.replace("  - HELP-01\n", "")  # HELP-01 left out of the order
-    (mini_root / "principles/constitution.yaml").write_text(text, encoding="utf-8")
+def _entries(table: PrincipleTable) -> list[str]:
+    return [entry if isinstance(entry, str) else table.ids[entry] for entry in table._lines]
+
+
+async def test_an_unsaved_order_shows_the_headers_where_the_saved_file_will_have_them(mini_root: Path) -> None:
+    """A header follows the principle before it, as the file's comments do when entries move."""
+    _group(mini_root)
     app = StudioApp(mini_root)
     async with app.run_test(size=SIZE) as pilot:
         main = app.screen
         table = main.query_one(PrincipleTable)
         table.focus()
-        table.select_id("PRIV-01")
+        table.select_id("HON-01")
         await pilot.pause()
-        await pilot.press("shift+up")
+        await pilot.press("shift+down")  # HON-01 below PRIV-01: the "Tier 2" comment after it moves along
         await pilot.pause()
-        assert table.ids[:3] == ["HARM-01", "PRIV-01", "HON-01"]
-        kinds = [entry if isinstance(entry, str) else table.ids[entry] for entry in table._lines]
-        assert kinds == [
+        unsaved = _entries(table)
+        assert unsaved == [
             "Tier 1: serious harm",
             "HARM-01",
-            "Tier 2: people outside the chat",
             "PRIV-01",
             "HON-01",
+            "Tier 2: people outside the chat",
+            "HELP-01",
+        ]
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not main.studio.dirty
+        text = (mini_root / "principles/constitution.yaml").read_text(encoding="utf-8")
+        assert text.index("- HON-01") < text.index("# Tier 2") < text.index("- HELP-01")
+        assert _entries(table) == unsaved  # read back from the saved file: the same list
+
+
+async def test_principles_outside_the_order_come_last_under_their_own_header(mini_root: Path) -> None:
+    (mini_root / "principles/constitution.yaml").write_text(GROUPED.replace("  - HELP-01\n", ""), encoding="utf-8")
+    app = StudioApp(mini_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(PrincipleTable)
+        assert _entries(table) == [
+            "Tier 1: serious harm",
+            "HARM-01",
+            "HON-01",
+            "Tier 2: people outside the chat",
+            "PRIV-01",
             UNRANKED,
             "HELP-01",
         ]

@@ -244,23 +244,26 @@ class PrincipleTable(LineList):
         self.refresh()
 
     def _place_headers(self) -> None:
-        """Put each group's header above the first of its principles the filter shows (O(principles))."""
+        """Put each group's header above the first of its principles the filter shows (O(principles)).
+
+        A header follows the principle it follows in the saved file (see `Studio.group_headers`).
+        """
         self._lines, self._line_of = [], []
         if not self.studio.headers_ready():  # a large file: read the comments off the UI thread
             self._read_headers()
             return
-        headers = self.studio.group_headers()
-        if not headers:
+        top, after = self.studio.group_headers()
+        if not top and not after:
             return
         group: dict[str, int] = {}
-        titles: list[str] = []
+        titles: list[str] = [top]
         ranked = set(self.studio.order)
         for pid in self.studio.principle_ids():
-            if pid in headers or not titles:
-                titles.append(headers.get(pid, ""))
             if pid not in ranked and titles[-1] != UNRANKED:
                 titles.append(UNRANKED)
             group[pid] = len(titles) - 1
+            if pid in after and pid in ranked:
+                titles.append(after[pid])
         lines: list[int | str] = []
         line_of: list[int] = []
         last = -1
