@@ -67,3 +67,11 @@ def change_kind(kind: str) -> str:
     """One kind of change in words ("fields" -> "fields changed")."""
     one, many = CHANGE_WORDS.get(kind, (kind, kind))
     return many if kind in ("fields", "links") else one
+
+
+PAIR_WORDS = {"a": "A better", "b": "B better"}
+
+
+def label_word(label: str) -> str:
+    """A label as shown: a pair's "a"/"b" reads "A better"/"B better" (the other labels are words already)."""
+    return PAIR_WORDS.get(label, label)

@@ -14,7 +14,7 @@ from constitution_studio.tui.screens.versions import VersionsScreen
 from constitution_studio.tui.state import Label
 from constitution_studio.tui.widgets.findings_panel import FindingsPanel
 from constitution_studio.tui.widgets.principle_table import PrincipleTable
-from constitution_studio.tui.words import change_count, change_kind, fit_words, label_forms, plural
+from constitution_studio.tui.words import change_count, change_kind, fit_words, label_forms, label_word, plural
 
 
 def test_label_summary_in_words_longest_that_fits() -> None:
@@ -35,6 +35,12 @@ def test_counts_and_kinds_in_words() -> None:
     assert change_count("reworded", 3) == "3 reworded"
     assert change_kind("fields") == "fields changed" and change_kind("links") == "case links changed"
     assert plural(1, "case") == "1 case" and plural(0, "case") == "0 cases"
+    assert [label_word(x) for x in ("a", "b", "violates", "complies")] == [
+        "A better",
+        "B better",
+        "violates",
+        "complies",
+    ]
 
 
 async def test_principle_list_says_what_the_critic_said(mini_root: Path, screen_text: Callable[..., str]) -> None:

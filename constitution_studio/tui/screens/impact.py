@@ -28,7 +28,7 @@ from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.plots import delta_histogram, rate_bar
 from constitution_studio.tui.widgets.row_list import RowList
-from constitution_studio.tui.words import plural
+from constitution_studio.tui.words import label_word, plural
 from constitution_studio.tui.workers import NO_REPR
 
 PRINCIPLE_COLUMNS = (
@@ -281,8 +281,8 @@ class ImpactScreen(Screen[None]):
 
     def _case_cells(self, cid: str) -> list[Text]:
         cs = self._by_case[cid]
-        before = cs.base.label if cs.base is not None and cs.base.label else "–"
-        after = cs.head.label if cs.head is not None and cs.head.label else "not scored"
+        before = label_word(cs.base.label) if cs.base is not None and cs.base.label else "–"
+        after = label_word(cs.head.label) if cs.head is not None and cs.head.label else "not scored"
         change = core.is_change(cs)
         style = "bold yellow" if change else "dim" if cs.flipped else ""
         d, band = core.case_delta(cs), core.noise_band(cs)
@@ -298,7 +298,7 @@ class ImpactScreen(Screen[None]):
             Text(f"{before} → {after}", style=style),
             Text(delta, style=style),
             Text(decided),
-            Text(cs.gold or "–"),
+            Text(label_word(cs.gold) if cs.gold else "–"),
             mark,
         ]
 

@@ -25,7 +25,7 @@ from constitution_studio.core.gold_writes import GoldChange, GoldVerdict, record
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import relabel
-from constitution_studio.tui.words import plural
+from constitution_studio.tui.words import label_word, plural
 
 STATE_FILE = "review.json"
 
@@ -239,15 +239,15 @@ class ReviewScreen(Screen[None]):
             what = f"{p:.0%} sure the response violates {item.principle_id}" if p is not None else "not scored"
         else:
             what = f"{p:.0%} sure response A follows {item.principle_id} better" if p is not None else "not scored"
-        text = Text.assemble(("The critic says: ", "bold"), (f"{item.label}", "bold yellow"), f" ({what})")
+        text = Text.assemble(("The critic says: ", "bold"), (label_word(item.label), "bold yellow"), f" ({what})")
         if len(item.labels) > 1:
-            text.append("\n  each principle: " + ", ".join(f"{k} {v}" for k, v in item.labels.items()))
+            text.append("\n  each principle: " + ", ".join(f"{k} {label_word(v)}" for k, v in item.labels.items()))
         if item.conflict:
             text.append("\n  the principles disagreed; the priority order decided")
         gold = (
-            case.gold
+            label_word(case.gold)
             if isinstance(case.gold, str)
-            else ", ".join(f"{k} {v}" for k, v in case.gold_by_principle.items())
+            else ", ".join(f"{k} {label_word(v)}" for k, v in case.gold_by_principle.items())
         )
         text.append(f"\n  gold now: {gold or 'none'}", style="cyan")
         keys = "v violates · c complies" if case.kind == "single" else "a: A better · b: B better"

@@ -28,6 +28,7 @@ from constitution_studio.core.models import EvalCase
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.state import Label
 from constitution_studio.tui.widgets.line_list import LineList
+from constitution_studio.tui.words import label_word
 
 PROMPT_WIDTH = 40
 LABEL_STYLE = {"violates": "red", "complies": "green", "a": "cyan", "b": "magenta"}
@@ -51,15 +52,16 @@ def excerpt(text: str, width: int = PROMPT_WIDTH) -> str:
 def gold_words(gold: object) -> str:
     """A case's gold as shown: one label, or each principle's label when given per principle."""
     if isinstance(gold, dict):
-        return ", ".join(f"{pid} {label}" for pid, label in gold.items())
-    return str(gold) if gold else ""
+        return ", ".join(f"{pid} {label_word(str(label))}" for pid, label in gold.items())
+    return label_word(str(gold)) if gold else ""
 
 
 def label_text(label: Label | None, pending: bool = False) -> Text:
     if label is None:
         return Text("·" if pending else "", style="dim")
     cached = "" if not label.cached else " cached"
-    return Text.assemble((label.label, LABEL_STYLE.get(label.label, "")), f" {label.probability:.2f}{cached}")
+    word = label_word(label.label)
+    return Text.assemble((word, LABEL_STYLE.get(label.label, "")), f" {label.probability:.2f}{cached}")
 
 
 class CaseRow:
