@@ -20,7 +20,7 @@ from constitution_studio.core.analysis.judging import anchor, report_locales
 from constitution_studio.core.analysis.scoring import case_requests, score_versions
 from constitution_studio.core.analysis.selection import affected_cases, context_cases
 from constitution_studio.core.analysis.shift import analyze_shift, assemble_shift, critic_info, scored_version
-from constitution_studio.core.analysis.shift_models import LocaleShift, ShiftReport
+from constitution_studio.core.analysis.shift_models import LocaleShift, PrincipleShift, ShiftReport
 from constitution_studio.core.diff import ConstitutionDiff, SettingChange
 from constitution_studio.core.findings import Finding
 from constitution_studio.core.models import CheckSettings, CriticSettings
@@ -129,16 +129,7 @@ def evaluate_gates(
     if shift.cancelled:
         gates.append(GateResult(rule="complete", passed=False, message="scoring was cancelled; figures are partial"))
     if settings.fail_on_gold_regression:
-        regressed = shift.overall.gold_regressions
-        gates.append(
-            GateResult(
-                rule="gold_regression",
-                passed=not regressed,
-                message="no gold case regressed"
-                if not regressed
-                else f"{len(regressed)} gold case(s) right at base are wrong at head: {', '.join(regressed)}",
-            )
-        )
+        gates.append(_gold_regression_gate(shift.overall.gold_regressions))
     rise = shift.overall.over_refusal_increase
     limit = settings.max_over_refusal_increase
     ok = rise is None or rise <= limit + 1e-12
@@ -156,18 +147,8 @@ def evaluate_gates(
     )
     if settings.max_stable_flips_per_principle is not None:
         cap = settings.max_stable_flips_per_principle
-        over = [ps for ps in shift.principles if ps.stats.n_flips_stable > cap]
-        for ps in over:
-            gates.append(
-                GateResult(
-                    rule="stable_flips",
-                    passed=False,
-                    message=f"{ps.principle_id}: {ps.stats.n_flips_stable} stable flip(s), more than {cap}",
-                    principle_id=ps.principle_id,
-                )
-            )
-        if not over:
-            gates.append(GateResult(rule="stable_flips", passed=True, message=f"no principle has more than {cap}"))
+        over = _stable_flip_gates(shift.principles, cap)
+        gates += over or [GateResult(rule="stable_flips", passed=True, message=f"no principle has more than {cap}")]
     for loc in shift.locales:
         gates += locale_gates(settings, loc)
     if settings.min_kappa is not None:
@@ -189,33 +170,37 @@ def evaluate_gates(
 
 def locale_gates(settings: CheckSettings, loc: LocaleShift) -> list[GateResult]:
     """The gold-regression and stable-flip rules on one locale's shift (critic.locales)."""
+    prefix = f"[{loc.locale}] "
     gates: list[GateResult] = []
     if settings.fail_on_gold_regression:
-        regressed = loc.overall.gold_regressions
-        gates.append(
-            GateResult(
-                rule="gold_regression",
-                passed=not regressed,
-                message=f"[{loc.locale}] no gold case regressed"
-                if not regressed
-                else f"[{loc.locale}] {len(regressed)} gold case(s) right at base are wrong at head: "
-                + ", ".join(regressed),
-            )
-        )
+        gates.append(_gold_regression_gate(loc.overall.gold_regressions, prefix))
     if settings.max_stable_flips_per_principle is not None:
-        cap = settings.max_stable_flips_per_principle
-        for ps in loc.principles:
-            if ps.stats.n_flips_stable > cap:
-                gates.append(
-                    GateResult(
-                        rule="stable_flips",
-                        passed=False,
-                        message=f"[{loc.locale}] {ps.principle_id}: {ps.stats.n_flips_stable} stable flip(s), "
-                        f"more than {cap}",
-                        principle_id=ps.principle_id,
-                    )
-                )
+        gates += _stable_flip_gates(loc.principles, settings.max_stable_flips_per_principle, prefix)
     return gates
+
+
+def _gold_regression_gate(regressed: list[str], prefix: str = "") -> GateResult:
+    return GateResult(
+        rule="gold_regression",
+        passed=not regressed,
+        message=f"{prefix}no gold case regressed"
+        if not regressed
+        else f"{prefix}{len(regressed)} gold case(s) right at base are wrong at head: {', '.join(regressed)}",
+    )
+
+
+def _stable_flip_gates(principles: list[PrincipleShift], cap: int, prefix: str = "") -> list[GateResult]:
+    """One failed gate per principle with more stable flips than `cap` (none when all are within it)."""
+    return [
+        GateResult(
+            rule="stable_flips",
+            passed=False,
+            message=f"{prefix}{ps.principle_id}: {ps.stats.n_flips_stable} stable flip(s), more than {cap}",
+            principle_id=ps.principle_id,
+        )
+        for ps in principles
+        if ps.stats.n_flips_stable > cap
+    ]
 
 
 def run_check(
