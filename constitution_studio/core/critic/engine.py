@@ -29,6 +29,7 @@ from constitution_studio.core.critic.types import CriticInfo, Score, ScoreReques
 from constitution_studio.core.models import CriticSettings, EvalCase, PrincipleCalibration
 
 CONTENT_FREE = "content-free"
+KEY_MEMO_CAP = 500_000  # memoised score keys (a scale run of 50,000 cases needs ~240,000)
 _EPS = 1e-12
 
 
@@ -253,6 +254,8 @@ class Critic:
         memo = (statement, case_hash, kind, variant, method)
         found = self._keys.get(memo)
         if found is None:
+            if len(self._keys) >= KEY_MEMO_CAP:  # bounded: the studio keys every typed wording
+                self._keys.clear()
             found = self._keys[memo] = self._compute_key(statement, case_hash, kind, variant, method)
         return found
 

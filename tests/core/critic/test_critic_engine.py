@@ -306,3 +306,19 @@ def test_cancel_mid_chunk_keeps_the_batches_already_run(tiny_critic_settings: Cr
     warm = open_critic(tiny_critic_settings, tmp_path)
     cached = {s.case_id for s in warm.cached(reqs)}
     assert {s.case_id for s in got} <= cached and len(cached) == len(got)
+
+
+def test_the_key_memo_is_bounded_and_keys_stay_the_same(
+    tiny_critic_settings: CriticSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The studio keys every typed wording: the memo is emptied at its cap, never wrong."""
+    from constitution_studio.core.critic import engine
+
+    case = _cases()[0]
+    fresh = open_critic(tiny_critic_settings, tmp_path)
+    expected = [fresh.key_for(ScoreRequest("HARM-01", f"{STATEMENT} {i}", case)) for i in range(7)]
+    monkeypatch.setattr(engine, "KEY_MEMO_CAP", 3)
+    critic = open_critic(tiny_critic_settings, tmp_path)
+    got = [critic.key_for(ScoreRequest("HARM-01", f"{STATEMENT} {i}", case)) for i in range(7)]
+    assert got == expected
+    assert len(critic._keys) <= 3
