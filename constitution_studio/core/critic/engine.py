@@ -58,7 +58,8 @@ class _Job:
     values: dict[int, float] = field(default_factory=dict)
 
 
-def _kind(req: ScoreRequest) -> Kind:
+def request_kind(req: ScoreRequest) -> Kind:
+    """Which prompt a request needs: the engagement question, or the case's own kind."""
     return "engagement" if req.question == "engagement" else req.case.kind
 
 
@@ -227,7 +228,7 @@ class Critic:
         return [pid for pid, text in statements.items() if self.calibration_for(pid, text) is not None]
 
     def _score(self, req: ScoreRequest, raw: float, cached: bool) -> Score:
-        kind = _kind(req)
+        kind = request_kind(req)
         p = raw if kind == "engagement" else self.calibrated(req.principle_id, raw, kind, req.statement)
         return Score(
             principle_id=req.principle_id,
@@ -391,9 +392,9 @@ class Critic:
         jobs: list[_Job] = []
         for key, reqs in missing.items():
             req = reqs[0]
-            job = make_job(key, _kind(req), req, req.case)
+            job = make_job(key, request_kind(req), req, req.case)
             job.requests = reqs
-            if self.method.contextual and _kind(req) == "single":
+            if self.method.contextual and request_kind(req) == "single":
                 cf_key, cf_case = self._content_free(req.principle_id, req.statement, req.variant)
                 job.cf_key = cf_key
                 if cf_key not in cf_jobs:
