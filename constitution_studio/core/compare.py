@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core.analysis.judging import anchor
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.analysis.scoring import case_requests, score_versions
 from constitution_studio.core.analysis.trust import Agreement, trust_report
@@ -88,7 +89,7 @@ def compare_critics(
     for model in models:
         for method in methods:
             critic = open_critic(settings.model_copy(update={"model": model}), root, use_cache=use_cache, method=method)
-            excluded = _anchor(critic, ws, settings.anchored_k)
+            excluded = anchor(critic, ws)
             for variant in variants or critic.variants:
                 if variant not in critic.variants:
                     from constitution_studio.errors import BadInputError
@@ -137,17 +138,6 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def _anchor(critic: Any, ws: Workspace, k: int) -> dict[str, set[str]]:
-    """For method anchored: set each principle's demonstrations; what agreement must leave out."""
-    if not critic.method.anchored:
-        return {}
-    from constitution_studio.core.critic.anchored import select_demonstrations
-
-    demos = {pid: select_demonstrations(pid, ws.cases.values(), k) for pid in ws.principles}
-    critic.set_demonstrations(demos)
-    return {pid: set(d.ids) for pid, d in demos.items() if d.ids}
-
-
 def _gold_verdicts(requests: Sequence[Any], excluded: dict[str, set[str]]) -> list[Any]:
     return [r for r in requests if r.question == "verdict" and r.case.id not in excluded.get(r.principle_id, set())]
 
@@ -170,7 +160,8 @@ def panel_rows(
     engagement = settings.engagement != "off"
     variant = panel.primary.variants[0]
     judges = [variant, *(f"{n}{SEP}{variant}" for n in panel.names)]
-    versions = {j: ScoredVersion(ws=ws, judges=[j], engagement=engagement) for j in judges}
+    shown = anchor(panel, ws)  # members with method anchored see the same demonstrations
+    versions = {j: ScoredVersion(ws=ws, judges=[j], engagement=engagement, demonstrations=shown) for j in judges}
     rows: list[CompareRow] = []
     for judge in [*judges[1:], judges[0]]:  # members first: the panel then reads their cache
         version = versions[judge]
@@ -185,7 +176,7 @@ def panel_rows(
         seconds = time.perf_counter() - start
         name, _, _ = judge.rpartition(SEP)
         member = panel.members.get(name)
-        own = [replace(r, variant=variant) for r in _gold_verdicts(requests, {})]  # the member's own judge name
+        own = [replace(r, variant=variant) for r in _gold_verdicts(requests, shown)]  # the member's own judge name
         checked = consistency(member, own) if member is not None else None
         rows.append(
             CompareRow(
@@ -199,6 +190,7 @@ def panel_rows(
                 else "/".join(c.family.name for c in panel.members.values()),
                 role=name or "panel",
                 agreement=trust_report(version, seed=seed).overall,
+                excluded=len(set().union(*shown.values()) & set(gold_cases(ws))),
                 polarity_consistency=_round(checked.polarity if checked else None),
                 order_consistency=_round(checked.order if checked else None),
                 requests=run.requests,

@@ -55,6 +55,7 @@ class StudioApp(AnalysisActions, App[int]):
         self._critic_factory = critic_factory or default_factory
         self._critic: Any = None
         self._critic_lock = threading.Lock()
+        self.demonstrations: dict[str, set[str]] = {}  # anchored: gold shown per principle (left out of trust)
         self._trust_advised = False
         self.trust = TrustView()
 
@@ -118,7 +119,12 @@ class StudioApp(AnalysisActions, App[int]):
         """The critic, opened once (called from the worker thread: loading may take seconds)."""
         with self._critic_lock:
             if self._critic is None:
-                self._critic = self._critic_factory(self.critic_settings(), self.root)
+                from constitution_studio.core.analysis.judging import anchor
+
+                critic = self._critic_factory(self.critic_settings(), self.root)
+                # method anchored: the judge sees the same demonstrations as `cstudio eval`
+                self.demonstrations = anchor(critic, self.studio.ws)
+                self._critic = critic
             return self._critic
 
     def critic_finished(self, principle_id: str) -> None:
@@ -128,7 +134,7 @@ class StudioApp(AnalysisActions, App[int]):
     @work(thread=True, exclusive=True, group="trust", exit_on_error=False, description=NO_REPR)
     def _measure_trust(self, snapshot: Any) -> None:
         worker = get_current_worker()
-        report = self.trust.measure(snapshot, self._critic)
+        report = self.trust.measure(snapshot, self._critic, self.demonstrations)
         if not worker.is_cancelled:
             self.call_from_thread(self._trust_measured, report)
 

@@ -42,7 +42,7 @@ class TrustView:
         return ws, rows
 
     @staticmethod
-    def measure(snapshot: Snapshot, critic: Any = None) -> Any:
+    def measure(snapshot: Snapshot, critic: Any = None, demonstrations: dict[str, set[str]] | None = None) -> Any:
         """The trust report of a snapshot (None when nothing is labelled); runs in a worker thread."""
         from constitution_studio.core.analysis.scored import ScoredVersion
         from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache
@@ -53,7 +53,7 @@ class TrustView:
         settings = ws.constitution.critic if ws.constitution is not None else None
         engagement = settings is None or settings.engagement != "off"
         judge = critic.variants[0] if critic is not None else "default"
-        version = ScoredVersion(ws=ws, judges=[judge], engagement=engagement)
+        version = ScoredVersion(ws=ws, judges=[judge], engagement=engagement, demonstrations=dict(demonstrations or {}))
         for pid, cid, label in rows:
             version.add(Score(pid, cid, judge, ws.cases[cid].kind, label.probability, label.label, label.cached))
         from constitution_studio.core.analysis.trust import trust_report  # NumPy: the critic extra

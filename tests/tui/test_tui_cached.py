@@ -7,11 +7,13 @@ cache alone (`model_calls == 0`, the model never loaded).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets import TextArea
+from textual.worker import WorkerCancelled
 
 from constitution_studio.core.critic import ScoreRequest, open_critic
 from constitution_studio.core.models import CriticSettings
@@ -156,3 +158,27 @@ async def test_auto_run_on_a_gpu(mini_root: Path, tiny_model_dir: Path) -> None:
         assert set(app.studio.labels_for("HARM-01", edited)) == {"mini-001", "mini-002"}
         critic = studio_critic(app)
         assert critic.model_calls > 0 and critic.info.device.startswith("cuda")
+
+
+async def test_an_anchored_studio_reads_the_labels_cstudio_eval_wrote(
+    mini_root: Path, tiny_critic_settings: CriticSettings
+) -> None:
+    """Method anchored: the studio's judge is shown eval's demonstrations, so eval's cache answers it."""
+    from constitution_studio.core.analysis.evaluation import score_version
+
+    settings = tiny_critic_settings.model_copy(update={"method": "anchored", "anchored_k": 2})
+    ws = load_root(mini_root)
+    critic = open_critic(settings, mini_root)
+    score_version(ws, critic)  # what `cstudio eval` scores and caches
+    critic.close()
+    app = StudioApp(mini_root, critic_settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(3):  # a trust measurement replaced by a newer one ends "cancelled"
+            with contextlib.suppress(WorkerCancelled):
+                await app.workers.wait_for_complete()
+        await pilot.pause()
+        labels = app.studio.labels_for("HARM-01", ws.principles["HARM-01"].statement)
+        assert labels and all(label.cached for label in labels.values())
+        studio = studio_critic(app)
+        assert studio is not None and studio.model_calls == 0
+        assert app.demonstrations and set(studio.demonstrations) == set(ws.principles)

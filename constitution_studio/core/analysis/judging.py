@@ -16,6 +16,7 @@ from typing import Any
 
 from constitution_studio.core.analysis.scored import Verdict
 from constitution_studio.core.critic.anchored import select_demonstrations
+from constitution_studio.core.models import EvalCase
 from constitution_studio.core.workspace import Workspace
 
 SEP = ":"  # = core.critic.panel.SEP (not imported: panel.py imports the engine)
@@ -38,11 +39,17 @@ def anchor(critic: Any, ws: Workspace) -> dict[str, set[str]]:
     chooses the examples, so the head cannot pick the ones its judge sees.
     """
     excluded: dict[str, set[str]] = {}
+    linked: dict[str, list[EvalCase]] = {}  # each principle's gold cases, grouped once (not P x C)
+    if anchored(critic):
+        for case in ws.cases.values():
+            if case.has_gold:
+                for pid in case.principles:
+                    linked.setdefault(pid, []).append(case)
     for member in _members(critic):
         if not getattr(getattr(member, "method", None), "anchored", False):
             continue
         k = int(getattr(member.settings, "anchored_k", 4))
-        demos = {pid: select_demonstrations(pid, ws.cases.values(), k) for pid in ws.principles}
+        demos = {pid: select_demonstrations(pid, linked.get(pid, ()), k) for pid in ws.principles}
         member.set_demonstrations(demos)
         for pid, demo_set in demos.items():
             if demo_set.ids:

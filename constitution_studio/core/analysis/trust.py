@@ -198,11 +198,12 @@ def trust_report(
     """Agreement of the version's primary-judge verdicts with its gold labels.
 
     `excluded` maps a principle to gold cases that must not count for it (and so not overall
-    either), e.g. the demonstrations the judge was shown for that principle. `principles`
-    limits the per-principle figures to those a report shows (the overall figure is always
-    over every gold case).
+    either), e.g. the demonstrations the judge was shown for that principle; by default the
+    version's own (`ScoredVersion.demonstrations`, method anchored). `principles` limits the
+    per-principle figures to those a report shows (the overall figure is always over every
+    gold case).
     """
-    excluded = excluded or {}
+    excluded = version.demonstrations if excluded is None else excluded
     rows, per_rows = gold_rows(version)
     shown = {cid for cids in excluded.values() for cid in cids}
     n_rows = len(rows)

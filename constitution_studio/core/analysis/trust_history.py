@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core.analysis.judging import anchor
 from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache, score_versions
 from constitution_studio.core.analysis.shift import critic_info, scored_version
 from constitution_studio.core.analysis.trust import TrustReport, trust_report
@@ -90,9 +91,14 @@ def history_versions(root: Path, n: int = DEFAULT_COMMITS, ref: str = "HEAD") ->
     return out
 
 
-def gold_scored(ws: Workspace, critic: Any) -> tuple[Any, list[Any]]:
-    """An empty primary-judge ScoredVersion of `ws` and the requests its gold cases need."""
-    v = scored_version(ws, critic)
+def gold_scored(ws: Workspace, critic: Any, shown: dict[str, set[str]] | None = None) -> tuple[Any, list[Any]]:
+    """An empty primary-judge ScoredVersion of `ws` and the requests its gold cases need.
+
+    Method anchored: the judge is shown `shown` (default: demonstrations chosen from `ws`
+    itself), and those cases are left out of the version's agreement."""
+    if shown is None:
+        shown = anchor(critic, ws)
+    v = scored_version(ws, critic, demonstrations=shown)
     v.judges = [critic.variants[0]]
     return v, case_requests(v, [cid for cid, c in ws.cases.items() if c.has_gold])
 
@@ -129,7 +135,9 @@ def trust_history(
     With `score` False only the cache is read (nothing is scored; the studio's first paint).
     """
     versions = history_versions(root, n, ref)
-    wants = [gold_scored(ws, critic) for _, ws, _ in versions]
+    # one judge across the history: an anchored judge is shown the newest version's demonstrations
+    shown = anchor(critic, versions[0][1]) if versions else {}
+    wants = [gold_scored(ws, critic, shown) for _, ws, _ in versions]
     requests = cached = calls = 0
     cancelled = False
     if score:
