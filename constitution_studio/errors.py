@@ -67,5 +67,11 @@ class RefError(StudioError):
     title = "bad ref"
 
 
+class NoRepositoryError(RefError):
+    """The root has no git history, so only the work tree can be read."""
+
+    title = "no git history"
+
+
 class ModelUnavailableError(StudioError):
     title = "critic model unavailable"

@@ -25,7 +25,7 @@ from constitution_studio.core.models import Principle
 from constitution_studio.core.source import PRINCIPLES_DIR, WORKTREE, DirSource, Source, is_yaml_name
 from constitution_studio.core.workspace import Workspace, load_workspace
 from constitution_studio.core.yamldoc import YamlSyntaxError, decode, load_fast
-from constitution_studio.errors import BadInputError, RefError
+from constitution_studio.errors import BadInputError, NoRepositoryError, RefError
 
 UNSHALLOW_HINT = "fetch with full depth: git fetch --unshallow"
 _TREE_MODE = 0o040000
@@ -65,7 +65,7 @@ def _open(root: Path) -> RepoLocation:
     try:
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise RefError(f"{root} is not inside a git repository; only WORKTREE can be read there") from None
+        raise NoRepositoryError(f"{root} is not inside a git repository; only WORKTREE can be read there") from None
     if repo.working_tree_dir is None:
         repo.close()
         raise RefError(f"{root} is inside a bare repository; run from a clone with a work tree")

@@ -40,3 +40,17 @@ async def test_trust_history_reads_cache_then_runs_all(
         assert overall[4] == "11" and len(overall[1]) == 2  # n at head; one mark per commit
         await pilot.press("escape")
         assert not isinstance(app.screen, TrustHistoryScreen)
+
+
+async def test_trust_history_outside_git_says_what_it_needs(
+    mini_root: Path, tiny_critic_settings: CriticSettings, screen_text: Any
+) -> None:
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("f10")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, TrustHistoryScreen)
+        text = " ".join(screen_text(app).split())
+        assert "no git history: trust over commits reads git history" in text
+        assert "bad ref" not in text and "WORKTREE" not in text

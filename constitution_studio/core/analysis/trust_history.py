@@ -23,6 +23,7 @@ from constitution_studio.core.analysis.trust import TrustReport, trust_report
 from constitution_studio.core.source import CASES_DIR, PRINCIPLES_DIR
 from constitution_studio.core.versions import open_repo, resolve_ref_in, source_at
 from constitution_studio.core.workspace import Workspace, load_workspace
+from constitution_studio.errors import NoRepositoryError
 
 Progress = Callable[[int, int], None]
 DEFAULT_COMMITS = 10
@@ -134,7 +135,13 @@ def trust_history(
 
     With `score` False only the cache is read (nothing is scored; the studio's first paint).
     """
-    versions = history_versions(root, n, ref)
+    try:
+        versions = history_versions(root, n, ref)
+    except NoRepositoryError:
+        raise NoRepositoryError(
+            f"trust over commits reads git history, and {root} is not inside a git repository "
+            "(trust of the work tree needs none: `cstudio trust`)"
+        ) from None
     # one judge across the history: an anchored judge is shown the newest version's demonstrations
     shown = anchor(critic, versions[0][1]) if versions else {}
     wants = [gold_scored(ws, critic, shown) for _, ws, _ in versions]

@@ -1,5 +1,5 @@
-"""Method anchored is one judge everywhere: `cstudio trust` shows it the same demonstrations as
-`cstudio eval` and `critic compare`, and leaves them out of agreement with the same n."""
+"""`cstudio trust`: method anchored is one judge everywhere (the same demonstrations as `cstudio
+eval` and `critic compare`, left out of agreement with the same n), and history outside git."""
 
 from __future__ import annotations
 
@@ -53,3 +53,13 @@ def test_trust_history_shows_one_set_of_demonstrations_across_commits(  # type: 
     shown = [p["trust"]["demonstrations"] for p in points]
     assert shown[0] and shown[0] == shown[1]
     assert all(p["trust"]["excluded"] > 0 for p in points)
+
+
+def test_trust_history_outside_git_is_one_line_that_says_what_it_needs(  # type: ignore[no-untyped-def]
+    tmp_path: Path, tiny_model_dir: Path, capsys
+) -> None:
+    Version(str(tiny_model_dir)).write(tmp_path)
+    assert main(["trust", "--history", "--cached-only", "--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("cstudio: no git history: trust over commits reads git history")
+    assert "WORKTREE" not in err
