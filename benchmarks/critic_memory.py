@@ -28,27 +28,9 @@ from pathlib import Path
 from typing import Any
 
 
-def _old_batches(self: Any, units: Any) -> list[list[int]]:
-    """The packing rule before: a row costs only its suffix when the prefix cache is on."""
-    order = sorted(range(len(units)), key=lambda i: (units[i].prefix, -len(units[i].suffix)))
-    out: list[list[int]] = []
-    current: list[int] = []
-    width = 0
-    for i in order:
-        unit = units[i]
-        length = len(unit.suffix) + (0 if self.use_prefix_cache else len(unit.prefix))
-        same_prefix = not current or units[current[0]].prefix == unit.prefix
-        new_width = max(width, length)
-        if current and (
-            not same_prefix or new_width * (len(current) + 1) > self.batch_tokens or len(current) >= self.max_batch
-        ):
-            out.append(current)
-            current, new_width = [], length
-        current.append(i)
-        width = new_width
-    if current:
-        out.append(current)
-    return out
+def _old_row_tokens(self: Any, unit: Any) -> int:
+    """The packing rule before: a row cost only its suffix when the prefix cache was on."""
+    return len(unit.suffix) + (0 if self.use_prefix_cache else len(unit.prefix))
 
 
 def _rss_mib() -> float:
@@ -61,7 +43,7 @@ def measure(root: Path, mode: str, method: str, wordings: int, batch_tokens: int
     from constitution_studio.core.workspace import load_root
 
     if mode == "before":
-        Runner.batches = _old_batches  # type: ignore[method-assign]
+        Runner.row_tokens = _old_row_tokens  # type: ignore[method-assign]
         Runner._evict = lambda self, keep: None  # type: ignore[method-assign]
     ws = load_root(root)
     assert ws.constitution is not None
@@ -121,6 +103,7 @@ def plan(root: Path, method: str, batch_tokens: int) -> dict[str, Any]:
     """Batches of the whole eval-shaped run under the old and the new packing rule, from token
     counts alone (no forward pass): the peak tokens one batch materialises, vs the budget."""
     from constitution_studio.core.critic import ScoreRequest, open_critic
+    from constitution_studio.core.critic.engine import request_kind
     from constitution_studio.core.critic.runner import Runner
     from constitution_studio.core.workspace import load_root
 
@@ -136,12 +119,14 @@ def plan(root: Path, method: str, batch_tokens: int) -> dict[str, Any]:
                 continue
             for question in ("verdict", "engagement"):
                 req = ScoreRequest(pid, ws.principles[pid].statement, case, question=question)
-                kind = "engagement" if question == "engagement" else case.kind
-                for part in critic.family.parts(kind, req.variant, critic.method.both):
+                for part in critic.family.parts(request_kind(req), req.variant, critic.method.both):
                     units.append(critic._unit(part, req.statement, case, pid))
     out: dict[str, Any] = {"units": len(units), "batch_tokens": batch_tokens}
-    for name, rule in (("before", _old_batches), ("after", Runner.batches)):
-        batches = rule(runner, units)
+    shipped = Runner.row_tokens
+    for name, cost in (("before", _old_row_tokens), ("after", shipped)):
+        Runner.row_tokens = cost  # type: ignore[method-assign]
+        batches = runner.batches(units)
+        Runner.row_tokens = shipped  # type: ignore[method-assign]
         cells = [len(b) * max(len(units[i].prefix) + len(units[i].suffix) for i in b) for b in batches]
         out[name] = {
             "batches": len(batches),

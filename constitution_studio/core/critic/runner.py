@@ -151,19 +151,21 @@ class Runner:
 
     # -- batching -------------------------------------------------------------------------
 
-    def batches(self, units: Sequence[Unit]) -> list[list[int]]:
-        """Indices grouped by prefix, longest first, packed under the token budget.
+    def row_tokens(self, unit: Unit) -> int:
+        """What one row costs the batch budget: its prefix *and* suffix tokens, even with the
+        prefix cache, since attention reads the prefix's keys and values expanded over the
+        batch and the mask spans both."""
+        return len(unit.suffix) + len(unit.prefix)
 
-        A row costs its prefix *and* suffix tokens even with the prefix cache: attention reads
-        the prefix's keys and values expanded over the batch, and the mask spans both.
-        """
+    def batches(self, units: Sequence[Unit]) -> list[list[int]]:
+        """Indices grouped by prefix, longest first, packed under the token budget (`row_tokens`)."""
         order = sorted(range(len(units)), key=lambda i: (units[i].prefix, -len(units[i].suffix)))
         out: list[list[int]] = []
         current: list[int] = []
         width = 0
         for i in order:
             unit = units[i]
-            length = len(unit.suffix) + len(unit.prefix)
+            length = self.row_tokens(unit)
             same_prefix = not current or units[current[0]].prefix == unit.prefix
             new_width = max(width, length)
             if current and (
