@@ -27,7 +27,7 @@ from textual.widgets import ProgressBar, Static
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.state import Label
-from constitution_studio.tui.widgets.line_list import LineList
+from constitution_studio.tui.widgets.line_list import LineList, list_components, list_css, navigation_bindings
 from constitution_studio.tui.words import label_word
 
 PROMPT_WIDTH = 40
@@ -100,14 +100,8 @@ class CaseRow:
 class CaseTable(LineList):
     """One line per linked case under a header line; `ids` are the shown case IDs in order."""
 
-    DEFAULT_CSS = """
-    CaseTable { background: $surface; }
-    CaseTable > .cases--header { text-style: bold; color: $primary; }
-    CaseTable > .cases--cursor { background: $accent 40%; }
-    CaseTable:focus > .cases--cursor { background: $accent; color: $text; text-style: bold; }
-    CaseTable > .cases--odd { background: $surface-lighten-1; }
-    """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"cases--header", "cases--cursor", "cases--odd"}
+    DEFAULT_CSS = list_css("CaseTable", "cases")
+    COMPONENT_CLASSES: ClassVar[set[str]] = list_components("cases")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="cases.open"),
         Binding("f", "toggle_flips", "Flips only: off", id="cases.flips_only"),
@@ -121,12 +115,7 @@ class CaseTable(LineList):
             show=False,
             tooltip="Delete the highlighted case from its file (asks first)",
         ),
-        Binding("up", "cursor(-1)", "Previous", show=False, id="cases.up"),
-        Binding("down", "cursor(1)", "Next", show=False, id="cases.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="cases.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="cases.page_down"),
-        Binding("home", "jump(0)", "First", show=False, id="cases.first"),
-        Binding("end", "jump(-1)", "Last", show=False, id="cases.last"),
+        *navigation_bindings("cases"),
     ]
 
     class OpenRequested(Message):

@@ -12,12 +12,44 @@ from __future__ import annotations
 
 from rich.style import Style
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from constitution_studio.tui.widgets.quiet import quiet_virtual_size, update_scrollbars
+
+
+def list_css(widget: str, prefix: str, extra: str = "") -> str:
+    """The background, header, cursor and zebra rules every list shares, for `prefix--*` components."""
+    return f"""
+    {widget} {{ background: $surface; }}
+    {widget} > .{prefix}--header {{ text-style: bold; color: $primary; }}
+    {widget} > .{prefix}--cursor {{ background: $accent 40%; }}
+    {widget}:focus > .{prefix}--cursor {{ background: $accent; color: $text; text-style: bold; }}
+    {widget} > .{prefix}--odd {{ background: $surface-lighten-1; }}
+    {extra}"""
+
+
+def list_components(prefix: str, *extra: str) -> set[str]:
+    return {f"{prefix}--{name}" for name in ("header", "cursor", "odd", *extra)}
+
+
+def navigation_bindings(scope: str | None = None) -> list[BindingType]:
+    """The cursor keys every list shares; `scope` gives them ids (`cases.up`) a keymap can name."""
+    keys = [
+        ("up", "cursor(-1)", "Previous", "up"),
+        ("down", "cursor(1)", "Next", "down"),
+        ("pageup", "page(-1)", "Page up", "page_up"),
+        ("pagedown", "page(1)", "Page down", "page_down"),
+        ("home", "jump(0)", "First", "first"),
+        ("end", "jump(-1)", "Last", "last"),
+    ]
+    return [
+        Binding(key, action, text, show=False, id=f"{scope}.{name}" if scope else None)
+        for key, action, text, name in keys
+    ]
 
 
 class LineList(ScrollView, can_focus=True):

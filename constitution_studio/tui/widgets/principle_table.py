@@ -26,7 +26,7 @@ from textual.widgets import Input
 
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.state import Studio
-from constitution_studio.tui.widgets.line_list import LineList
+from constitution_studio.tui.widgets.line_list import LineList, list_components, list_css, navigation_bindings
 from constitution_studio.tui.words import fit_words
 
 UNRANKED = "Not in the priority order"
@@ -80,32 +80,20 @@ def _fit(text: str, width: int, right: bool = False) -> str:
 class PrincipleTable(LineList):
     """One line per principle (header on top); `ids` are the visible principle IDs in order."""
 
-    DEFAULT_CSS = """
-    PrincipleTable { background: $surface; }
-    PrincipleTable > .principles--header { text-style: bold; color: $primary; }
-    PrincipleTable > .principles--cursor { background: $accent 40%; }
-    PrincipleTable:focus > .principles--cursor { background: $accent; color: $text; text-style: bold; }
-    PrincipleTable > .principles--odd { background: $surface-lighten-1; }
+    DEFAULT_CSS = list_css(
+        "PrincipleTable",
+        "principles",
+        """
     PrincipleTable > .principles--dirty { color: $warning; }
     PrincipleTable > .principles--group { color: $secondary; text-style: bold; }
-    """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "principles--header",
-        "principles--cursor",
-        "principles--odd",
-        "principles--dirty",
-        "principles--group",
-    }
+    """,
+    )
+    COMPONENT_CLASSES: ClassVar[set[str]] = list_components("principles", "dirty", "group")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("shift+up", "move(-1)", "Move", id="principles.move_up", key_display="⇧↑↓"),
         Binding("shift+down", "move(1)", "Move down", id="principles.move_down", show=False),
         Binding("enter", "edit", "Edit", id="principles.edit", show=False),
-        Binding("up", "cursor(-1)", "Previous", show=False, id="principles.up"),
-        Binding("down", "cursor(1)", "Next", show=False, id="principles.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="principles.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="principles.page_down"),
-        Binding("home", "jump(0)", "First", show=False, id="principles.first"),
-        Binding("end", "jump(-1)", "Last", show=False, id="principles.last"),
+        *navigation_bindings("principles"),
     ]
 
     class Highlighted(Message):

@@ -12,12 +12,12 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
-from constitution_studio.tui.widgets.line_list import LineList
+from constitution_studio.tui.widgets.line_list import LineList, list_components, list_css, navigation_bindings
 
 Cells = Callable[[str], Sequence[Text]]
 
@@ -25,21 +25,10 @@ Cells = Callable[[str], Sequence[Text]]
 class RowList(LineList):
     """Columns of (label, width); `set_rows(ids, cells)` shows them; posts Highlighted on cursor moves."""
 
-    DEFAULT_CSS = """
-    RowList { background: $surface; }
-    RowList > .rows--header { text-style: bold; color: $primary; }
-    RowList > .rows--cursor { background: $accent 40%; }
-    RowList:focus > .rows--cursor { background: $accent; color: $text; text-style: bold; }
-    RowList > .rows--odd { background: $surface-lighten-1; }
-    """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"rows--header", "rows--cursor", "rows--odd"}
+    DEFAULT_CSS = list_css("RowList", "rows")
+    COMPONENT_CLASSES: ClassVar[set[str]] = list_components("rows")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Previous", show=False),
-        Binding("down", "cursor(1)", "Next", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
+        *navigation_bindings(),
     ]
 
     class Highlighted(Message):
