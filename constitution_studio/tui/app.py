@@ -56,6 +56,7 @@ class StudioApp(AnalysisActions, App[int]):
         self._critic: Any = None
         self._critic_lock = threading.Lock()
         self.demonstrations: dict[str, set[str]] = {}  # anchored: gold shown per principle (left out of trust)
+        self._anchored_to: Any = None  # the workspace the demonstrations were chosen from
         self._trust_advised = False
         self.trust = TrustView()
 
@@ -119,12 +120,15 @@ class StudioApp(AnalysisActions, App[int]):
         """The critic, opened once (called from the worker thread: loading may take seconds)."""
         with self._critic_lock:
             if self._critic is None:
+                self._critic = self._critic_factory(self.critic_settings(), self.root)
+            ws = self.studio.ws
+            if ws is not self._anchored_to:
                 from constitution_studio.core.analysis.judging import anchor
 
-                critic = self._critic_factory(self.critic_settings(), self.root)
-                # method anchored: the judge sees the same demonstrations as `cstudio eval`
-                self.demonstrations = anchor(critic, self.studio.ws)
-                self._critic = critic
+                # method anchored: the judge sees the demonstrations `cstudio eval` would choose
+                # from the saved files, again after they change (a review verdict is new gold)
+                self.demonstrations = anchor(self._critic, ws)
+                self._anchored_to = ws
             return self._critic
 
     def critic_finished(self, principle_id: str) -> None:

@@ -182,3 +182,20 @@ async def test_an_anchored_studio_reads_the_labels_cstudio_eval_wrote(
         studio = studio_critic(app)
         assert studio is not None and studio.model_calls == 0
         assert app.demonstrations and set(studio.demonstrations) == set(ws.principles)
+
+
+async def test_an_anchored_studio_chooses_demonstrations_again_from_a_reloaded_workspace(
+    mini_root: Path, tiny_critic_settings: CriticSettings
+) -> None:
+    settings = tiny_critic_settings.model_copy(update={"method": "anchored", "anchored_k": 4})
+    app = StudioApp(mini_root, critic_settings=settings)
+    async with app.run_test(size=SIZE):
+        app.critic()
+        assert app.demonstrations["HARM-01"] == {"mini-001", "mini-002"}
+        cases = mini_root / "eval_cases" / "cases.yaml"
+        text = cases.read_text(encoding="utf-8")
+        new = "  - id: mini-006\n    principles: [HARM-01]\n    prompt: Hi\n    response: Hello\n    gold: complies\n"
+        cases.write_text(text + new, encoding="utf-8")
+        app.studio.adopt_workspace(load_root(mini_root))  # what a save or an outside change leads to
+        app.critic()
+        assert app.demonstrations["HARM-01"] == {"mini-001", "mini-002", "mini-006"}
