@@ -42,20 +42,11 @@ _CORPUS = [
 
 def family_tokenizer(family: str) -> Any:
     """A byte-level BPE tokenizer with the family's special tokens and answer words."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from fixtures.tokenizers import byte_level_bpe
     from transformers import PreTrainedTokenizerFast
 
     specials, answers = FAMILY_SPECIALS[family]
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=360,
-        special_tokens=specials,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    bpe.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    bpe = byte_level_bpe(_CORPUS, specials, vocab_size=360)
     kwargs: dict[str, Any] = {"tokenizer_object": bpe, "pad_token": specials[0]}
     if family == "shieldgemma":
         kwargs.update(bos_token="<bos>", eos_token="<eos>")
