@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from constitution_studio.core.cross_checks import cross_check
 from constitution_studio.core.findings import CODES, Finding, Severity
-from constitution_studio.core.models import CaseFile, Constitution, EvalCase, Principle, Status
+from constitution_studio.core.models import CaseFile, Constitution, EvalCase, Principle
 from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCIPLES_DIR, DirSource, Source
 from constitution_studio.core.storage.safe_paths import UnsafeFileError
 from constitution_studio.core.yamldoc import Locator, YamlSyntaxError, decode, load_fast
@@ -100,6 +101,15 @@ class Workspace:
                 text = ""
             self._locators[relpath] = Locator(text)
         return self._locators[relpath](loc)
+
+    def report(
+        self, severity: Severity, relpath: str, loc: Sequence[str | int], code: str, message: str, **ids: str
+    ) -> None:
+        """Add a finding at `loc` (a path into the file's YAML) of one of this version's files."""
+        line, col = self.locate(relpath, loc)
+        self.findings.append(
+            Finding(path=relpath, line=line, col=col, severity=severity, code=code, message=message, **ids)
+        )
 
     def case_location(self, case_id: str) -> tuple[str, int]:
         """File and line of a case's list item."""
@@ -220,17 +230,11 @@ def _validate(model: type[BaseModel], data: Any, relpath: str, ws: Workspace, pr
 
 
 def _error(ws: Workspace, relpath: str, loc: Sequence[str | int], code: str, message: str, **ids: str) -> None:
-    line, col = ws.locate(relpath, loc)
-    ws.findings.append(
-        Finding(path=relpath, line=line, col=col, severity=Severity.ERROR, code=code, message=message, **ids)
-    )
+    ws.report(Severity.ERROR, relpath, loc, code, message, **ids)
 
 
 def _warning(ws: Workspace, relpath: str, loc: Sequence[str | int], code: str, message: str, **ids: str) -> None:
-    line, col = ws.locate(relpath, loc)
-    ws.findings.append(
-        Finding(path=relpath, line=line, col=col, severity=Severity.WARNING, code=code, message=message, **ids)
-    )
+    ws.report(Severity.WARNING, relpath, loc, code, message, **ids)
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -332,77 +336,6 @@ def _load_cases(source: Source, ws: Workspace) -> None:
             ws.case_indexes[case.id] = index
 
 
-def _cross_checks(ws: Workspace) -> None:
-    if ws.constitution is not None:
-        seen: dict[str, int] = {}
-        for index, pid in enumerate(ws.constitution.priority):
-            if pid in seen:
-                _error(
-                    ws,
-                    CONSTITUTION_FILE,
-                    ("priority", index),
-                    "priority-duplicate",
-                    f"{pid} is listed twice in priority (first at rank {seen[pid] + 1})",
-                    principle_id=pid,
-                )
-                continue
-            seen[pid] = index
-            principle = ws.principles.get(pid)
-            if principle is None and pid in ws.broken_ids:
-                continue  # its file did not load; that file's own finding is the root cause
-            if principle is None:
-                _error(
-                    ws,
-                    CONSTITUTION_FILE,
-                    ("priority", index),
-                    "priority-unknown-id",
-                    f"priority names {pid}, but there is no principles/{pid}.yaml",
-                    principle_id=pid,
-                )
-            elif principle.status is Status.DEPRECATED:
-                _warning(
-                    ws,
-                    CONSTITUTION_FILE,
-                    ("priority", index),
-                    "priority-deprecated",
-                    f"{pid} is deprecated but still in the priority order",
-                    principle_id=pid,
-                )
-        for pid, principle in ws.principles.items():
-            if pid not in seen and principle.status is not Status.DEPRECATED:
-                _error(
-                    ws,
-                    CONSTITUTION_FILE,
-                    ("priority",),
-                    "priority-missing",
-                    f"{principle.status.value} principle {pid} is missing from priority",
-                    principle_id=pid,
-                )
-    for cid, path in ws.case_paths.items():
-        index = ws.case_indexes[cid]
-        for j, pid in enumerate(ws.cases[cid].principles):
-            if pid not in ws.principles and pid not in ws.broken_ids:
-                _error(
-                    ws,
-                    path,
-                    ("cases", index, "principles", j),
-                    "unknown-principle-link",
-                    f"case {cid} is linked to unknown principle {pid}",
-                    case_id=cid,
-                    principle_id=pid,
-                )
-    for pid in ws.principles:
-        if ws.principles[pid].status is not Status.DEPRECATED and not ws.links.get(pid):
-            _warning(
-                ws,
-                ws.principle_paths[pid],
-                ("id",),
-                "unlinked-principle",
-                f"{pid} has no linked eval case; its wording is untested",
-                principle_id=pid,
-            )
-
-
 def load_workspace(source: Source) -> Workspace:
     """Load and validate one version; problems become findings, never exceptions."""
     ws = Workspace(label=source.label, constitution=None, source=source)
@@ -410,7 +343,7 @@ def load_workspace(source: Source) -> Workspace:
     _load_principles(source, ws)
     _load_cases(source, ws)
     _odd_names(source, ws)
-    _cross_checks(ws)
+    cross_check(ws)
     ws.findings.sort(key=Finding.root_cause_first)
     return ws
 
