@@ -17,7 +17,13 @@ from pydantic import BaseModel, Field
 
 from constitution_studio.core.analysis.judging import anchor
 from constitution_studio.core.analysis.scored import ScoredVersion, Verdict
-from constitution_studio.core.analysis.scoring import ScoringRun, case_requests, principle_requests, score_versions
+from constitution_studio.core.analysis.scoring import (
+    ScoringRun,
+    case_requests,
+    paused_gc,
+    principle_requests,
+    score_versions,
+)
 from constitution_studio.core.analysis.shift import critic_info, scored_version
 from constitution_studio.core.analysis.trust import TrustReport, trust_report
 from constitution_studio.core.critic.anchored import localized_statement
@@ -108,11 +114,12 @@ def score_version(
         if judge not in version.judges:
             raise BadInputError(f"unknown judge variant '{judge}' (have: {', '.join(version.judges)})")
         version.judges = [judge, *[j for j in version.judges if j != judge]]
-    case_ids = list(dict.fromkeys(c.id for pid in selected for c in ws.cases_for(pid)))
-    requests = case_requests(version, case_ids, [version.primary])
-    for pid in selected:
-        if ws.principles[pid].status == Status.DEPRECATED:
-            requests += principle_requests(version, pid, [c.id for c in ws.cases_for(pid)], [version.primary])
+    with paused_gc():
+        case_ids = list(dict.fromkeys(c.id for pid in selected for c in ws.cases_for(pid)))
+        requests = case_requests(version, case_ids, [version.primary])
+        for pid in selected:
+            if ws.principles[pid].status == Status.DEPRECATED:
+                requests += principle_requests(version, pid, [c.id for c in ws.cases_for(pid)], [version.primary])
     run = score_versions(critic, [(version, requests)], cancel=cancel, progress=progress)
     return version, selected, run
 
@@ -125,6 +132,13 @@ def summarize(
     *,
     seconds: float = 0.0,
     least_certain: int = 3,
+) -> EvalReport:
+    with paused_gc():
+        return _summarize(version, selected, run, critic, seconds=seconds, least_certain=least_certain)
+
+
+def _summarize(
+    version: ScoredVersion, selected: list[str], run: ScoringRun, critic: Any, *, seconds: float, least_certain: int
 ) -> EvalReport:
     ws = version.ws
     primary = [version.primary]

@@ -76,6 +76,12 @@ def split_linked(
 
     Linked IDs that do not exist at this version are neither (validation reports them).
     """
+    if len(case.principles) == 1:  # most cases: no ordering to do
+        only = case.principles[0]
+        p = principles.get(only)
+        if p is None:
+            return [], []
+        return ([], [only]) if p.status == Status.DEPRECATED else ([only], [])
     eligible: list[str] = []
     deprecated: list[str] = []
     for pid in rank_order(case, priority):
@@ -100,6 +106,8 @@ def resolve(
     (engagement on) without an engagement answer, makes the case incomplete: it is never
     decided by a subset of its principles.
     """
+    if len(eligible) == 1:  # most cases link one principle
+        return _resolve_one(eligible[0], labels, engaged, kind, tuple(deprecated))
     missing = tuple(p for p in eligible if p not in labels or (engaged is not None and p not in engaged))
     shown = {p: labels[p] for p in eligible if p in labels}
     if missing or not eligible:
@@ -118,6 +126,23 @@ def resolve(
         decider, rule = (violated[0], RULE_VIOLATED) if violated else (eligible[0], RULE_COMPLIES)
     conflict = len({labels[p] for p in on}) > 1
     return Resolution(labels[decider], decider, rule, on, conflict, shown, tuple(deprecated))
+
+
+def _resolve_one(
+    p: str, labels: Mapping[str, str], engaged: Mapping[str, bool] | None, kind: str, deprecated: tuple[str, ...]
+) -> Resolution:
+    """`resolve` for one eligible principle (same result, without the general bookkeeping)."""
+    label = labels.get(p)
+    shown = {p: label} if label is not None else {}
+    if label is None or (engaged is not None and p not in engaged):
+        return Resolution(None, None, None, labels=shown, deprecated=deprecated, missing=(p,))
+    if engaged is None:
+        return Resolution(label, p, RULE_PRIORITY, (), False, shown, deprecated)
+    if engaged[p]:
+        return Resolution(label, p, RULE_ENGAGED, (p,), False, shown, deprecated)
+    if kind == "pair":
+        return Resolution(label, p, RULE_PRIORITY, (), False, shown, deprecated)
+    return Resolution(label, p, RULE_VIOLATED if label in POSITIVE else RULE_COMPLIES, (), False, shown, deprecated)
 
 
 def resolve_case(

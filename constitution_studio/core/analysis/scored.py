@@ -81,14 +81,32 @@ class ScoredVersion:
 
     def resolution(self, case_id: str, judge: str | None = None) -> Resolution:
         """The case's verdict under one judge (the primary by default)."""
-        judge = judge or self.primary
-        case = self.ws.cases[case_id]
         eligible, deprecated = self.eligible(case_id)
-        labels = {p: s.label for p in eligible if (s := self.verdicts.get((p, case_id, judge))) is not None}
+        return self._resolution(case_id, self.ws.cases[case_id].kind, eligible, deprecated, judge or self.primary)
+
+    def _resolution(
+        self, case_id: str, kind: str, eligible: list[str], deprecated: list[str], judge: str
+    ) -> Resolution:
+        verdicts = self.verdicts
+        labels = {p: s.label for p in eligible if (s := verdicts.get((p, case_id, judge))) is not None}
         engaged = None
         if self.engagement:
-            engaged = {p: s.label == "engaged" for p in eligible if (s := self.engaged.get((p, case_id, judge)))}
-        return resolve(eligible, labels, engaged, kind=case.kind, deprecated=deprecated)
+            answers = self.engaged
+            engaged = {p: s.label == "engaged" for p in eligible if (s := answers.get((p, case_id, judge)))}
+        return resolve(eligible, labels, engaged, kind=kind, deprecated=deprecated)
+
+    def decision(self, case_id: str) -> tuple[str | None, str | None, float | None]:
+        """(label, deciding principle, its probability) under the primary judge: what trust
+        reads, without forming a whole `Verdict` for every gold case."""
+        memo = self._verdicts.get((case_id, (self.primary,)))
+        if memo is None:
+            memo = self._verdicts.get((case_id, tuple(self.judges)))
+        if memo is not None:
+            return memo.label, memo.deciding, memo.probability
+        res = self.resolution(case_id)
+        if res.deciding is None:
+            return res.label, None, None
+        return res.label, res.deciding, self.verdicts[(res.deciding, case_id, self.primary)].probability
 
     def gold(self, case_id: str) -> str | None:
         case = self.ws.cases[case_id]
@@ -114,25 +132,26 @@ class ScoredVersion:
         return verdict
 
     def _verdict(self, case_id: str, judges: list[str]) -> Verdict:
-        res = self.resolution(case_id, judges[0])
-        by_judge = {judges[0]: res.label}
+        kind = self.ws.cases[case_id].kind
+        eligible, deprecated = self.eligible(case_id)
+        primary = judges[0]
+        res = self._resolution(case_id, kind, eligible, deprecated, primary)
+        by_judge = {primary: res.label}
         for judge in judges[1:]:
-            by_judge[judge] = self.resolution(case_id, judge).label
+            by_judge[judge] = self._resolution(case_id, kind, eligible, deprecated, judge).label
         probability = band = None
         if res.deciding is not None:
-            probability = self.verdicts[(res.deciding, case_id, judges[0])].probability
+            probability = self.verdicts[(res.deciding, case_id, primary)].probability
             band = _band([self.verdicts.get((res.deciding, case_id, j)) for j in judges])
         gold = self.gold(case_id)
-        eligible, _ = self.eligible(case_id)
+        answers = self.engaged
         return Verdict(
             probability=probability,
             label=res.label,
             deciding=res.deciding,
             rule=res.rule,
             engaged=list(res.engaged),
-            engagement={
-                p: s.probability for p in eligible if (s := self.engaged.get((p, case_id, judges[0]))) is not None
-            },
+            engagement={p: s.probability for p in eligible if (s := answers.get((p, case_id, primary))) is not None},
             conflict=res.conflict,
             labels=dict(res.labels),
             variant_labels={j: lab for j, lab in by_judge.items() if lab is not None},

@@ -19,7 +19,7 @@ from typing import Any
 from constitution_studio.core.analysis.aggregate import case_shift_flags, flip, overall_stats, principle_stats
 from constitution_studio.core.analysis.judging import anchor, member_judges, members_disagree
 from constitution_studio.core.analysis.scored import ScoredVersion, flip_is_stable
-from constitution_studio.core.analysis.scoring import case_requests, score_versions
+from constitution_studio.core.analysis.scoring import case_requests, paused_gc, score_versions
 from constitution_studio.core.analysis.selection import affected_cases, context_cases, linked_both
 from constitution_studio.core.analysis.shift_models import (
     CaseShift,
@@ -85,41 +85,43 @@ def analyze_shift(
     same shift is also reported per locale (`ShiftReport.locales`); a wording identical in
     two locales is scored once. With method `anchored` the demonstrations come from the base.
     """
-    only = set(principles) if principles else None
-    shown = anchor(critic, base)
-    sides = [(locale, None)] + [(loc, loc) for loc in locales if loc != locale]
-    pairs = [
-        (
-            scored_version(base, critic, locale=loc, demonstrations=shown),
-            scored_version(head, critic, locale=loc, demonstrations=shown),
-        )
-        for loc, _ in sides
-    ]
-    changed, why = affected_cases(base, head, diff, only)
-    wants: list[tuple[ScoredVersion, Sequence[ScoreRequest]]] = []
-    for b_loc, h_loc in pairs:
-        want_h, want_b = shift_requests(b_loc, h_loc, sorted(why), critic, with_trust=with_trust)
-        wants += [(h_loc, want_h), (b_loc, want_b)]
-    run = score_versions(critic, wants, cancel=cancel, progress=progress)
-    warnings = list(getattr(critic, "warnings", []))
-    info = critic_info(critic)
-    (b, h), rest = pairs[0], pairs[1:]
-    report = assemble_shift(
-        b, h, diff, changed, why, info, only=only, run=run, warnings=warnings, with_trust=with_trust
-    )
-    for (_, name), (b_loc, h_loc) in zip(sides[1:], rest, strict=True):
-        sub = assemble_shift(b_loc, h_loc, diff, changed, why, info, only=only, with_trust=with_trust)
-        report.locales.append(
-            LocaleShift(
-                locale=str(name),
-                principles=sub.principles,
-                cases=sub.cases,
-                overall=sub.overall,
-                trust=sub.trust,
-                incomplete=sub.incomplete,
-                disputed=sub.disputed,
+    with paused_gc():  # building requests and reports: no collector passes over 100,000s of objects
+        only = set(principles) if principles else None
+        shown = anchor(critic, base)
+        sides = [(locale, None)] + [(loc, loc) for loc in locales if loc != locale]
+        pairs = [
+            (
+                scored_version(base, critic, locale=loc, demonstrations=shown),
+                scored_version(head, critic, locale=loc, demonstrations=shown),
             )
+            for loc, _ in sides
+        ]
+        changed, why = affected_cases(base, head, diff, only)
+        wants: list[tuple[ScoredVersion, Sequence[ScoreRequest]]] = []
+        for b_loc, h_loc in pairs:
+            want_h, want_b = shift_requests(b_loc, h_loc, sorted(why), critic, with_trust=with_trust)
+            wants += [(h_loc, want_h), (b_loc, want_b)]
+    run = score_versions(critic, wants, cancel=cancel, progress=progress)
+    with paused_gc():
+        warnings = list(getattr(critic, "warnings", []))
+        info = critic_info(critic)
+        (b, h), rest = pairs[0], pairs[1:]
+        report = assemble_shift(
+            b, h, diff, changed, why, info, only=only, run=run, warnings=warnings, with_trust=with_trust
         )
+        for (_, name), (b_loc, h_loc) in zip(sides[1:], rest, strict=True):
+            sub = assemble_shift(b_loc, h_loc, diff, changed, why, info, only=only, with_trust=with_trust)
+            report.locales.append(
+                LocaleShift(
+                    locale=str(name),
+                    principles=sub.principles,
+                    cases=sub.cases,
+                    overall=sub.overall,
+                    trust=sub.trust,
+                    incomplete=sub.incomplete,
+                    disputed=sub.disputed,
+                )
+            )
     return report
 
 

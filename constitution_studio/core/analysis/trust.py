@@ -170,21 +170,23 @@ def gold_rows(version: ScoredVersion) -> tuple[list[GoldRow], list[GoldRow]]:
     """(overall rows, per-principle rows) over the version's scored gold cases (primary judge)."""
     overall: list[GoldRow] = []
     per: list[GoldRow] = []
-    ws = version.ws
-    for cid, case in ws.cases.items():
+    primary = version.primary
+    verdicts = version.verdicts
+    for cid, case in version.ws.cases.items():
         if not case.gold:
             continue
-        v = version.verdict(cid, [version.primary])
+        by_principle = case.gold if isinstance(case.gold, dict) else {}  # case.gold_by_principle
+        label, deciding, probability = version.decision(cid)
         gold = version.gold(cid)
-        if v is not None and v.label is not None and gold is not None and v.deciding and v.probability is not None:
-            row = GoldRow(cid, v.deciding, gold in POSITIVE, v.label in POSITIVE, v.probability, case.kind)
+        if label is not None and gold is not None and deciding and probability is not None:
+            row = GoldRow(cid, deciding, gold in POSITIVE, label in POSITIVE, probability, case.kind)
             overall.append(row)
-            if not case.gold_by_principle:
+            if not by_principle:
                 per.append(row)
-        for pid, label in case.gold_by_principle.items():
-            s = version.verdicts.get((pid, cid, version.primary))
+        for pid, pid_gold in by_principle.items():
+            s = verdicts.get((pid, cid, primary))
             if s is not None:
-                per.append(GoldRow(cid, pid, label in POSITIVE, s.label in POSITIVE, s.probability, case.kind))
+                per.append(GoldRow(cid, pid, pid_gold in POSITIVE, s.label in POSITIVE, s.probability, case.kind))
     return overall, per
 
 

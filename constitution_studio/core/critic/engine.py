@@ -15,7 +15,7 @@ from typing import Any
 
 from constitution_studio.core.critic import families, loader
 from constitution_studio.core.critic.anchored import DemoSet
-from constitution_studio.core.critic.cache import Entry, ScoreCache, score_key, text_hash
+from constitution_studio.core.critic.cache import Entry, ScoreCache, score_key_from, score_key_prefix, text_hash
 from constitution_studio.core.critic.families import Part
 from constitution_studio.core.critic.families.generic import Generic
 from constitution_studio.core.critic.methods import parse_method
@@ -240,6 +240,41 @@ class Critic:
             cached=cached,
         )
 
+    def _scores(
+        self, requests: Sequence[ScoreRequest], raws: Sequence[float | None], cached: bool
+    ) -> list[Score | None]:
+        """`_score` of each request with a raw probability (None stays None), the calibration and
+        threshold looked up once per (principle, wording, kind) instead of once per request."""
+        rules: dict[tuple[str, str, str], tuple[float | None, float, float, tuple[str, str]]] = {}
+        out: list[Score | None] = []
+        for req, raw in zip(requests, raws, strict=True):
+            if raw is None:
+                out.append(None)
+                continue
+            kind = request_kind(req)
+            memo = (req.principle_id, req.statement, kind)
+            rule = rules.get(memo)
+            if rule is None:
+                rule = rules[memo] = self._rule(req.principle_id, req.statement, kind)
+            platt_a, platt_b, threshold, names = rule
+            p = raw if platt_a is None else sigmoid(platt_a * logit(raw) + platt_b)
+            label = names[0] if p >= threshold else names[1]
+            out.append(Score(req.principle_id, req.case.id, req.variant, kind, p, label, cached))  # type: ignore[arg-type]
+        return out
+
+    def _rule(self, principle_id: str, statement: str, kind: str) -> tuple[float | None, float, float, tuple[str, str]]:
+        """(Platt a or None, Platt b, threshold, (label at or above, label below)): what
+        `calibrated` and `label_for` apply, in the same order (so warnings come in the same order)."""
+        if kind == "engagement":
+            return None, 0.0, self.settings.engagement_threshold, ("engaged", "not_engaged")
+        if kind == "pair":
+            return None, 0.0, 0.5, ("a", "b")
+        cal = self.calibration_for(principle_id, statement)
+        platt_a = cal.platt_a if cal is not None else None
+        platt_b = (cal.platt_b or 0.0) if cal is not None else 0.0
+        threshold = cal.threshold if cal is not None else self.settings.threshold
+        return platt_a, platt_b, threshold, ("violates", "complies")
+
     def _method_key(self, principle_id: str) -> str:
         """The method as keyed: with `anchored`, the content of the principle's demonstrations."""
         if not self.method.anchored:
@@ -261,14 +296,16 @@ class Critic:
         return found
 
     def _compute_key(self, statement: str, case_hash: str, kind: str, variant: str, method: str | None) -> str:
-        return score_key(
-            model=self.model_key,
-            template=self.engagement_id if kind == "engagement" else self.template_id,
-            method="engagement" if kind == "engagement" else (method or self.method.name),
-            variant=variant,
-            statement=statement,
-            case_hash=case_hash,
-            kind=kind,
+        return score_key_from(self._key_prefix(statement, kind, variant, method), case_hash, kind)
+
+    def _key_prefix(self, statement: str, kind: str, variant: str, method: str | None) -> str:
+        engagement = kind == "engagement"
+        return score_key_prefix(
+            self.model_key,
+            self.engagement_id if engagement else self.template_id,
+            "engagement" if engagement else (method or self.method.name),
+            variant,
+            statement,
         )
 
     def key_for(self, req: ScoreRequest) -> str:
@@ -278,6 +315,37 @@ class Critic:
             return self._key(req.statement, req.case.prompt_hash(), "engagement", req.variant)
         method = self._method_key(req.principle_id)
         return self._key(req.statement, req.case.content_hash(), req.case.kind, req.variant, method)
+
+    def keys_for(self, requests: Sequence[ScoreRequest]) -> list[str]:
+        """`key_for` of every request (same keys), hashing each (wording, judge, question) prefix once.
+
+        A whole version's requests (120,000 at 50,000 cases) share a few thousand prefixes, so
+        the per-request work is one hash of the case's part."""
+        prefixes: dict[tuple[str, str, str, str | None], str] = {}
+        methods: dict[str, str] = {}
+        checked: set[str] = set()
+        out: list[str] = []
+        append = out.append
+        for req in requests:
+            variant = req.variant
+            if variant not in checked:
+                self.family.check_variant(variant)  # unknown variant -> BadInputError
+                checked.add(variant)
+            case = req.case
+            method: str | None
+            if req.question == "engagement":
+                kind, case_hash, method = "engagement", case.prompt_hash(), None
+            else:
+                kind, case_hash = case.kind, case.content_hash()
+                method = methods.get(req.principle_id)
+                if method is None:
+                    method = methods[req.principle_id] = self._method_key(req.principle_id)
+            memo = (req.statement, kind, variant, method)
+            prefix = prefixes.get(memo)
+            if prefix is None:
+                prefix = prefixes[memo] = self._key_prefix(req.statement, kind, variant, method)
+            append(score_key_from(prefix, case_hash, kind))
+        return out
 
     # -- model ----------------------------------------------------------------------------
 
@@ -328,13 +396,13 @@ class Critic:
         """
         total = len(requests)
         done = 0
-        keys = [self.key_for(r) for r in requests]
-        found = self.cache.get_many(keys) if self.cache is not None else {}
+        keys = self.keys_for(requests)
+        found = self.cached_scores(requests, keys)
         missing: dict[str, list[ScoreRequest]] = {}
-        for req, key in zip(requests, keys, strict=True):
-            if key in found:
+        for req, key, score in zip(requests, keys, found, strict=True):
+            if score is not None:
                 done += 1
-                yield self._score(req, found[key], cached=True)
+                yield score
             else:
                 missing.setdefault(key, []).append(req)
         if progress is not None:
@@ -345,13 +413,17 @@ class Critic:
 
     def cached(self, requests: Sequence[ScoreRequest]) -> list[Score]:
         """The requests already in the cache, without loading the model: what the studio shows at once."""
+        return [s for s in self.cached_scores(requests) if s is not None]
+
+    def cached_scores(self, requests: Sequence[ScoreRequest], keys: Sequence[str] | None = None) -> list[Score | None]:
+        """Each request's cached Score, or None, in request order (never loads the model).
+
+        `keys`: the requests' `keys_for`, when the caller has them already."""
         if self.cache is None:
-            return []
-        keys = [self.key_for(r) for r in requests]
+            return [None] * len(requests)
+        keys = self.keys_for(requests) if keys is None else keys
         found = self.cache.get_many(keys)
-        return [
-            self._score(req, found[key], cached=True) for req, key in zip(requests, keys, strict=True) if key in found
-        ]
+        return self._scores(requests, [found.get(k) for k in keys], cached=True)
 
     def _content_free(self, principle_id: str, statement: str, variant: str) -> tuple[str, EvalCase]:
         case = content_free_case("single")
