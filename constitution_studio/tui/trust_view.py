@@ -1,23 +1,22 @@
-"""How far the critic's labels can be believed, from the labels the studio has seen so far.
+"""How far the critic's labels can be believed: the same report as `cstudio trust --cached-only`.
 
-Computed by core (analysis/trust.py) on a ScoredVersion of the *saved* wording: the studio's
-labels plus the engagement answers the critic's cache holds. A gold case counts once every
-principle that may decide it has an answer (never decided by a subset).
+Core measures it (analysis/trust_history.py `current_trust`) on the *saved* version from the
+critic's cache alone, so the title bar, the trust notes and the CLI never disagree; nothing
+is scored for it and the model is never loaded.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from constitution_studio.core.critic.types import Score
 from constitution_studio.core.workspace import Workspace
-from constitution_studio.tui.state import Label, Studio
+from constitution_studio.tui.state import Studio
 
-Snapshot = tuple[Workspace, list[tuple[str, str, Label]]]
+Snapshot = Workspace
 
 
 class TrustView:
-    """The latest trust report (None until the critic has labelled some gold cases)."""
+    """The latest trust report (None until the critic's cache holds verdicts on gold cases)."""
 
     def __init__(self) -> None:
         self.report: Any = None
@@ -30,39 +29,18 @@ class TrustView:
 
     @staticmethod
     def snapshot(studio: Studio) -> Snapshot:
-        """What trust is measured from, copied on the UI thread so a worker can use it safely:
-        the version and every label under its saved wording."""
-        ws = studio.ws
-        rows = [
-            (pid, cid, label)
-            for pid, principle in ws.principles.items()
-            for cid, label in studio.labels_for(pid, principle.statement).items()
-            if cid in ws.cases
-        ]
-        return ws, rows
+        """The saved version trust is measured on, taken on the UI thread."""
+        return studio.ws
 
     @staticmethod
-    def measure(snapshot: Snapshot, critic: Any = None, demonstrations: dict[str, set[str]] | None = None) -> Any:
-        """The trust report of a snapshot (None when nothing is labelled); runs in a worker thread."""
-        from constitution_studio.core.analysis.scored import ScoredVersion
-        from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache
+    def measure(ws: Snapshot, critic: Any = None, demonstrations: dict[str, set[str]] | None = None) -> Any:
+        """The trust report from the cache (None when no gold case has a verdict there); runs in a worker."""
+        if critic is None:
+            return None  # no critic (the base install has none): nothing can be labelled
+        from constitution_studio.core.analysis.trust_history import current_trust  # NumPy: the critic extra
 
-        ws, rows = snapshot
-        if not rows:
-            return None  # nothing labelled yet (always so on the base install, which has no critic)
-        settings = ws.constitution.critic if ws.constitution is not None else None
-        engagement = settings is None or settings.engagement != "off"
-        judge = critic.variants[0] if critic is not None else "default"
-        version = ScoredVersion(ws=ws, judges=[judge], engagement=engagement, demonstrations=dict(demonstrations or {}))
-        for pid, cid, label in rows:
-            version.add(Score(pid, cid, judge, ws.cases[cid].kind, label.probability, label.label, label.cached))
-        from constitution_studio.core.analysis.trust import trust_report  # NumPy: the critic extra
-
-        if engagement and critic is not None:
-            gold = [cid for cid, c in ws.cases.items() if c.has_gold]
-            wanted = [r for r in case_requests(version, gold) if r.question == "engagement"]
-            fill_from_cache(version, critic, wanted)
-        return trust_report(version)
+        report = current_trust(ws, critic, score=False, shown=demonstrations)
+        return report if report.overall.n or any(p.agreement.n for p in report.principles) else None
 
     def headline(self) -> str:
         """One short line for the title bar (the advice, when needed, is in `advice()`)."""

@@ -199,3 +199,32 @@ async def test_an_anchored_studio_chooses_demonstrations_again_from_a_reloaded_w
         app.studio.adopt_workspace(load_root(mini_root))  # what a save or an outside change leads to
         app.critic()
         assert app.demonstrations["HARM-01"] == {"mini-001", "mini-002", "mini-006"}
+
+
+async def test_the_studios_trust_is_the_cli_trust_on_the_same_cache(
+    mini_root: Path, tiny_critic_settings: CriticSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a restart the title bar's figure is `cstudio trust --cached-only`'s (one function,
+    analysis/trust_history.py `current_trust`), not one built from the labels on screen."""
+    import json
+
+    from constitution_studio.cli import main
+
+    constitution = mini_root / "principles" / "constitution.yaml"
+    text = constitution.read_text(encoding="utf-8")
+    start = text.index("critic:")
+    model = tiny_critic_settings.model
+    constitution.write_text(text[:start] + f'critic:\n  model: "{model}"\n  device: cpu\n  dtype: float32\n')
+    assert main(["trust", "--root", str(mini_root), "--format", "json"]) == 0  # scores and caches
+    cli = json.loads(capsys.readouterr().out)
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(3):
+            with contextlib.suppress(WorkerCancelled):
+                await app.workers.wait_for_complete()
+        await pilot.pause()
+        report = app.trust.report
+        assert report is not None
+        assert report.overall.model_dump(mode="json") == cli["overall"]
+        assert [p.model_dump(mode="json") for p in report.principles] == cli["principles"]
+        assert f"{cli['overall']['n']} human labels" in app.trust.headline()

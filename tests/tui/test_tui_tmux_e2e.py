@@ -43,12 +43,16 @@ def repo(tmp_path: Path, tiny_model_dir: Path) -> Path:
 
 
 class Tmux:
+    """A tmux server of the test's own (socket `-L name`): a server someone already runs would
+    start the studio with *its* environment (another git identity, another TERM)."""
+
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name
         self.env = env
 
     def run(self, *args: str) -> str:
-        out = subprocess.run(["tmux", *args], capture_output=True, text=True, env=self.env, check=True)
+        command = ["tmux", "-L", self.name, *args]
+        out = subprocess.run(command, capture_output=True, text=True, env=self.env, check=True)
         return out.stdout
 
     def keys(self, *keys: str) -> None:
@@ -87,7 +91,7 @@ def tmux(repo: Path, tmp_path: Path) -> Iterator[Tmux]:
     try:
         yield session
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, env=env, check=False)
+        subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, env=env, check=False)
 
 
 def test_edit_impact_review_git_diff(repo: Path, tmux: Tmux) -> None:

@@ -111,9 +111,12 @@ def current_trust(
     score: bool = True,
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
+    shown: dict[str, set[str]] | None = None,
 ) -> TrustReport:
-    """Trust at one version (the work tree for `cstudio trust`)."""
-    v, requests = gold_scored(ws, critic)
+    """Trust at one version (the work tree for `cstudio trust`, the studio's title bar).
+
+    `shown`: the demonstrations an anchored judge already has (default: chosen from `ws`)."""
+    v, requests = gold_scored(ws, critic, shown)
     if score:
         score_versions(critic, [(v, requests)], cancel=cancel, progress=progress)
     else:
