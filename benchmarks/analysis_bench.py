@@ -60,7 +60,7 @@ def multi_link(root: Path, n_principles: int) -> None:
     """Link every fifth case to a second principle, so priority and engagement matter."""
     for path in sorted((root / "eval_cases").glob("*.yaml")):
         lines = path.read_text().splitlines(keepends=True)
-        out = []
+        out: list[str] = []
         for line in lines:
             if line.startswith("    principles: [") and "case" in out[-1] and int(out[-1].split("-")[-1]) % 5 == 0:
                 k = int(out[-1].split("-")[-1])
@@ -81,8 +81,8 @@ def fill_cache(root: Path, model: Path) -> int:
     _diff, base, head = diff_refs(root, "HEAD", "WORKTREE")
     for ws in (base, head):
         version = scored_version(ws, critic)
-        for req in case_requests(version, list(ws.cases)):
-            key = critic.key_for(req)
+        requests = case_requests(version, list(ws.cases))
+        for req, key in zip(requests, critic.keys_for(requests), strict=True):
             entries[key] = Entry(key, rng.random(), critic.ref.identity, critic.template_id, "plain", req.variant)
     assert critic.cache is not None
     critic.cache.put_many(entries.values())
@@ -100,9 +100,13 @@ def naive_bootstrap(y: list[int], p: list[int], n_boot: int = 1000, seed: int = 
             agreement.accuracy([y[i] for i in idx], [p[i] for i in idx])
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+CPU: dict[str, float] = {}  # CPU seconds per timed step: steadier than wall time on a shared machine
+
+
+def timed(fn: Callable[[], Any], name: str = "") -> tuple[float, Any]:
+    start, cpu = time.perf_counter(), time.process_time()
     out = fn()
+    CPU[name] = time.process_time() - cpu
     return time.perf_counter() - start, out
 
 
@@ -138,9 +142,9 @@ def warm(args: argparse.Namespace, model: Path, tmp: Path) -> None:
         assert critic.model_calls == 0, "shift was not warm"
         return report
 
-    t_eval, _ = timed(run_eval)
-    t_shift, report = timed(run_shift)
-    t_check, result = timed(lambda: run_check(root, "HEAD", "WORKTREE"))
+    t_eval, _ = timed(run_eval, "eval")
+    t_shift, report = timed(run_shift, "shift")
+    t_check, result = timed(lambda: run_check(root, "HEAD", "WORKTREE"), "check")
     rng = random.Random(1)
     y = [rng.randint(0, 1) for _ in range(args.cases)]
     scores = [rng.random() for _ in range(args.cases)]
@@ -148,9 +152,9 @@ def warm(args: argparse.Namespace, model: Path, tmp: Path) -> None:
     t_vector, _ = timed(lambda: agreement.figures_with_intervals(y, y[::-1], scores))
     print(f"warm, {args.principles} principles + {args.cases} cases ({filled} cached scores), one principle reworded")
     print(f"  (load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cpus)")
-    print(f"  eval  (whole version)  {t_eval:7.2f} s")
-    print(f"  shift HEAD..WORKTREE   {t_shift:7.2f} s   ({len(report.cases)} affected cases)")
-    print(f"  check HEAD..WORKTREE   {t_check:7.2f} s   (passed={result.passed})")
+    print(f"  eval  (whole version)  {t_eval:7.2f} s   (cpu {CPU['eval']:.2f} s)")
+    print(f"  shift HEAD..WORKTREE   {t_shift:7.2f} s   (cpu {CPU['shift']:.2f} s; {len(report.cases)} affected cases)")
+    print(f"  check HEAD..WORKTREE   {t_check:7.2f} s   (cpu {CPU['check']:.2f} s; passed={result.passed})")
     print(f"  trust bootstrap over {args.cases} gold cases: naive pure Python {t_naive:7.2f} s, ", end="")
     print(f"vectorised {t_vector:5.2f} s ({t_naive / t_vector:5.1f}x)")
 

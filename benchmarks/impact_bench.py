@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -62,8 +63,8 @@ def warm(critic: object, requests: list[object], seed: int = 2) -> int:
     """Put a pseudo-random answer for every request straight into the cache (no model run)."""
     rng = random.Random(seed)
     entries = {}
-    for req in requests:
-        key = critic.key_for(req)  # type: ignore[attr-defined]
+    keys = critic.keys_for(requests)  # type: ignore[attr-defined]
+    for req, key in zip(requests, keys, strict=True):
         engagement = req.question == "engagement"  # type: ignore[attr-defined]
         entries[key] = Entry(
             key=key,
@@ -174,6 +175,7 @@ def main() -> None:
         critic.close()
         figures = asyncio.run(measure(root, settings, edit, args.runs))
     print(f"{args.principles} principles, {args.cases} cases ({args.gold:.0%} gold, {args.benign:.0%} benign)")
+    print(f"  (load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cpus)")
     for name, values in figures.items():
         if name == "cases in view":
             print(f"  {name:<20} {int(values[0])}")

@@ -247,11 +247,13 @@ class Critic:
         threshold looked up once per (principle, wording, kind) instead of once per request."""
         rules: dict[tuple[str, str, str], tuple[float | None, float, float, tuple[str, str]]] = {}
         out: list[Score | None] = []
+        append = out.append
         for req, raw in zip(requests, raws, strict=True):
             if raw is None:
-                out.append(None)
+                append(None)
                 continue
-            kind = request_kind(req)
+            case = req.case
+            kind = "engagement" if req.question == "engagement" else case.kind
             memo = (req.principle_id, req.statement, kind)
             rule = rules.get(memo)
             if rule is None:
@@ -259,7 +261,7 @@ class Critic:
             platt_a, platt_b, threshold, names = rule
             p = raw if platt_a is None else sigmoid(platt_a * logit(raw) + platt_b)
             label = names[0] if p >= threshold else names[1]
-            out.append(Score(req.principle_id, req.case.id, req.variant, kind, p, label, cached))  # type: ignore[arg-type]
+            append(Score(req.principle_id, case.id, req.variant, kind, p, label, cached))  # type: ignore[arg-type]
         return out
 
     def _rule(self, principle_id: str, statement: str, kind: str) -> tuple[float | None, float, float, tuple[str, str]]:
