@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core.analysis.judge_files import JUDGE_FILES, judge_file_changes
 from constitution_studio.core.analysis.judging import anchor, report_locales
 from constitution_studio.core.analysis.scoring import case_requests, score_versions
 from constitution_studio.core.analysis.selection import affected_cases, context_cases
@@ -116,11 +117,17 @@ def evaluate_gates(
         )
     if critic_change is not None:
         keys = ", ".join(s.key for s in critic_change.settings)
+        files = any(s.key.startswith(JUDGE_FILES) for s in critic_change.settings)
+        how = (
+            "the judge's model files changed, so both sides ran the head's copy of them"
+            if files
+            else "judged by the base's critic"
+        )
         gates.append(
             GateResult(
                 rule="critic_change",
                 passed=critic_change.allowed,
-                message=f"critic changed ({keys}); judged by the base's critic"
+                message=f"critic changed ({keys}); {how}"
                 + ("" if critic_change.allowed else "; not allowed (check.allow_critic_change is false)"),
             )
         )
@@ -261,7 +268,8 @@ def check_versions(
     judge = judge_settings(base)
     if critic_overrides:
         judge = judge.model_copy(update=critic_overrides)
-    critic_keys = [s for s in diff.settings if s.key.startswith("critic.")]
+    settings_keys = [s for s in diff.settings if s.key.startswith("critic.")]
+    critic_keys = settings_keys + judge_file_changes(root, judge, diff.base_commit)
     shift = None
     change = CriticChange(settings=critic_keys, allowed=settings.allow_critic_change) if critic_keys else None
     if not findings or not settings.fail_on_validation_errors:
@@ -277,7 +285,9 @@ def check_versions(
             locales=report_locales(judge.locales, locale),
         )
         shift.warnings = list(dict.fromkeys([*shift.warnings, *getattr(critic, "warnings", [])]))
-        if change is not None and head.constitution is not None and not shift.cancelled:
+        # the head's own critic differs only when its settings do (changed model files are
+        # loaded by both sides alike, from the work tree)
+        if settings_keys and change is not None and head.constitution is not None and not shift.cancelled:
             head_critic = head.constitution.critic
             if critic_overrides:
                 head_critic = head_critic.model_copy(update=critic_overrides)
@@ -293,7 +303,7 @@ def check_versions(
         passed=all(g.passed for g in gates),
         settings=settings,
         judge=judge.model_dump(mode="json", exclude={"calibration"}),
-        settings_changed=list(diff.settings),
+        settings_changed=[*diff.settings, *critic_keys[len(settings_keys) :]],
         critic_change=change,
         findings=findings,
         diff_summary=diff.summary.model_dump(mode="json"),

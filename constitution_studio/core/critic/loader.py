@@ -183,6 +183,19 @@ def _hub_snapshot(hub_id: str, revision: str | None) -> Path | None:
         return None
 
 
+def local_model_folder(spec: str, root: Path | None = None) -> Path | None:
+    """The folder `critic.model` names, if it names one: a relative path is the constitution
+    root's first (where the file that names it lives), then the current folder's."""
+    if spec.startswith(builtin.BUILTIN_PREFIX):
+        return None
+    path = Path(spec).expanduser()
+    candidates = [root / path] if root is not None and not path.is_absolute() else []
+    for folder in [*candidates, path]:
+        if folder.is_dir():
+            return folder
+    return None
+
+
 def resolve(spec: str, revision: str | None = None, root: Path | None = None) -> ModelRef:
     """What `critic.model` names, with its identity; raises ModelUnavailableError with a hint.
 
@@ -192,18 +205,15 @@ def resolve(spec: str, revision: str | None = None, root: Path | None = None) ->
     if spec.startswith(builtin.BUILTIN_PREFIX):
         name = builtin.builtin_name(spec)
         return ModelRef(spec=spec, identity=builtin.builtin_identity(name), builtin=name)
-    candidates = [Path(spec).expanduser()]
-    if root is not None and not Path(spec).is_absolute():
-        candidates.append(root / spec)
-    for folder in candidates:
-        if folder.is_dir():
-            missing = missing_files(folder)
-            if missing:
-                raise ModelUnavailableError(
-                    f"model folder '{spec}' is missing {', '.join(missing)}; a transformers model folder holds "
-                    "config.json, the tokenizer files and safetensors weights (save_pretrained writes all three)"
-                )
-            return ModelRef(spec=spec, identity=f"path:{folder.name}#{folder_identity(folder)}", path=folder.resolve())
+    folder = local_model_folder(spec, root)
+    if folder is not None:
+        missing = missing_files(folder)
+        if missing:
+            raise ModelUnavailableError(
+                f"model folder '{spec}' is missing {', '.join(missing)}; a transformers model folder holds "
+                "config.json, the tokenizer files and safetensors weights (save_pretrained writes all three)"
+            )
+        return ModelRef(spec=spec, identity=f"path:{folder.name}#{folder_identity(folder)}", path=folder.resolve())
     if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise ModelUnavailableError(
             f"model folder '{spec}' not found; set critic.model to an existing folder, a Hugging Face id, "
