@@ -6,6 +6,7 @@ first run. The constraints are the dev lock (.venv/constraints.txt, written by s
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -76,7 +77,11 @@ def test_base_install_runs_without_torch(venv: Path, tmp_path: Path) -> None:
     bin_ = venv / "bin"
     py = str(bin_ / "python")
     ok(
-        [py, "-c", "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('torch', 'transformers')))"],
+        [
+            py,
+            "-c",
+            "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('torch', 'transformers', 'numpy')))",  # noqa: E501
+        ],
         tmp_path,
     )
     repo = tmp_path / "policy"
@@ -90,6 +95,15 @@ def test_base_install_runs_without_torch(venv: Path, tmp_path: Path) -> None:
     cstudio = str(bin_ / "cstudio")
     ok([cstudio, "new", "CI-99", "--title", "Added in the work tree"], repo, env)
     assert "ok:" in run([cstudio, "validate"], repo, env).stderr
+    # the CI outputs of validate (annotations, SARIF) need nothing from the critic extra
+    done = run([cstudio, "validate", "--format", "github", "--sarif", str(tmp_path / "v.sarif")], repo, env)
+    assert done.returncode == 0 and "internal error" not in done.stderr, done.stderr
+    assert json.loads((tmp_path / "v.sarif").read_text())["version"] == "2.1.0"
+    (repo / "eval_cases" / "dangling.yaml").write_text("cases:\n  - id: dangling\n    principles: [NOPE-01]\n")
+    done = run([cstudio, "validate", "--format", "github", "--sarif", str(tmp_path / "v2.sarif")], repo, env)
+    assert done.returncode == 1 and done.stdout.startswith("::error file="), done.stderr
+    assert json.loads((tmp_path / "v2.sarif").read_text())["runs"][0]["results"]
+    (repo / "eval_cases" / "dangling.yaml").unlink()
     assert "CI-99" in ok([cstudio, "diff", "HEAD"], repo, env)
     ok([cstudio, "schema", "--out", str(tmp_path / "schema")], repo, env)
     assert sorted(p.name for p in (tmp_path / "schema").iterdir())

@@ -246,3 +246,34 @@ def test_critic_command_without_the_extra_is_one_line_exit_2(tmp_path: Path, com
     assert len(lines) == 1 and done.stdout == ""
     assert "torch, transformers missing; install the critic extra:" in lines[0]
     assert "-m pip install" in lines[0] and "[critic]" in lines[0]
+
+
+BLOCK_CRITIC = "import sys\nfor m in ('numpy', 'torch', 'transformers', 'safetensors'):\n    sys.modules[m] = None\n"
+
+
+@pytest.mark.parametrize("extra", [["--format", "github"], ["--sarif", "v.sarif"], ["--format", "json"]])
+def test_validate_outputs_need_no_numpy(tmp_path: Path, extra: list[str]) -> None:
+    """The base install has no numpy: validate's report modules must not pull in the analysis."""
+    root = build_repo(tmp_path / "repo", "scripted")
+    (root / "eval_cases" / "cases.yaml").write_text("cases:\n  - id: x\n    principles: [NOPE-01]\n")
+    code = (
+        BLOCK_CRITIC + "from constitution_studio.cli import main\n"
+        f"sys.exit(main({['validate', '--root', str(root), *extra]!r}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "internal error" not in done.stderr and "numpy" not in done.stderr
+    if "--sarif" in extra:
+        assert json.loads((tmp_path / "v.sarif").read_text())["runs"][0]["results"]
+    elif extra[1] == "github":
+        assert done.stdout.startswith("::error file=")
+
+
+def test_report_modules_validate_uses_import_without_numpy() -> None:
+    code = BLOCK_CRITIC + (
+        "import constitution_studio.core.report.github, constitution_studio.core.report.sarif\n"
+        "import constitution_studio.cli.validate_cmd, constitution_studio.cli.ci_options\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.findings import Finding, Severity
+
+if TYPE_CHECKING:  # the analysis needs numpy (the critic extra); validate runs without it
+    from constitution_studio.core.analysis.gate import CheckResult
 
 # (kind, id) -> (path relative to the constitution root, line, column), or None when unknown.
 # kind is "principle" (id = principle ID), "case" (id = case ID) or "check" (id = the gate rule).

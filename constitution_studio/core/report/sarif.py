@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from constitution_studio import __version__
-from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.findings import CODES, Finding, Severity
 from constitution_studio.core.report.github import Locate, _join, gate_targets
+
+if TYPE_CHECKING:  # the analysis needs numpy (the critic extra); validate runs without it
+    from constitution_studio.core.analysis.gate import CheckResult
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"
