@@ -277,3 +277,32 @@ def test_report_modules_validate_uses_import_without_numpy() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
 
+
+def test_junit_names_every_changed_setting(result: CheckResult) -> None:
+    """Issue 10: Markdown, JSON, JUnit and text all name each changed check:/critic: value."""
+    import xml.etree.ElementTree as ET
+
+    from constitution_studio.core.diff import SettingChange
+    from constitution_studio.core.report.check_junit import check_junit
+
+    changed = [
+        SettingChange(key="critic.threshold", base=0.5, head=0.95),
+        SettingChange(key="check.max_over_refusal_increase", base=None, head=1.0),
+    ]
+    xml = check_junit(result.model_copy(update={"settings_changed": changed}))
+    golden("check_settings.junit.xml", xml)
+    suite = ET.fromstring(xml)
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props == {
+        "setting.critic.threshold": "0.5 -> 0.95",
+        "setting.check.max_over_refusal_increase": "unset -> 1.0",
+    }
+    tests = {tc.get("name"): tc for tc in suite.iter("testcase") if tc.get("classname") == "settings"}
+    assert set(tests) == {"critic.threshold", "check.max_over_refusal_increase"}
+    assert "0.5 -> 0.95" in (tests["critic.threshold"].findtext("system-out") or "")
+    assert suite.get("tests") == str(len(list(suite.iter("testcase"))))
+    assert next(iter(suite)).tag == "properties"  # before the testcases, as the JUnit XSD wants
+    plain = ET.fromstring(check_junit(result))
+    assert not list(plain.iter("property")) and not [
+        t for t in plain.iter("testcase") if t.get("classname") == "settings"
+    ]

@@ -2,7 +2,10 @@
 
 A principle's test fails when one of its cases regressed against gold or it has more
 stable flips than the gate allows; global gates (validation, over-refusal, critic kappa)
-are tests of their own in the `gates` class.
+are tests of their own in the `gates` class. Every `check:` / `critic:` value the head
+changed is named too (issue 10: every report lists them): a `setting.<key>` property on the
+suite and a passing `settings.<key>` test whose output is base -> head; the gate a change can
+fail (`critic_change`) is its own test among the gates.
 """
 
 from __future__ import annotations
@@ -11,6 +14,14 @@ from xml.etree import ElementTree as ET
 
 from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.report.shift_common import flips
+
+
+def _value(v: object) -> str:
+    return "unset" if v is None else repr(v)
+
+
+def _change(base: object, head: object) -> str:
+    return f"{_value(base)} -> {_value(head)}"
 
 
 def check_junit(result: CheckResult) -> str:
@@ -28,6 +39,16 @@ def check_junit(result: CheckResult) -> str:
         if out:
             ET.SubElement(tc, "system-out").text = out
 
+    if result.settings_changed:
+        props = ET.SubElement(suite, "properties")
+        for change in result.settings_changed:
+            ET.SubElement(props, "property", name=f"setting.{change.key}", value=_change(change.base, change.head))
+    for change in result.settings_changed:
+        detail = (
+            f"{change.key}: {_change(change.base, change.head)} (changed by the head; the base's critic judged,"
+            " and for check: rules the stricter side applied)"
+        )
+        case("settings", change.key, None, detail, detail)
     principle_gates = {g.principle_id: g for g in result.gates if g.principle_id and not g.passed}
     for g in result.gates:
         if g.principle_id is None:
