@@ -72,6 +72,7 @@ class Panel:
         if len(set(names)) != len(names) or any(SEP in n for n in names):
             raise BadInputError(f"panel member names must be distinct and contain no '{SEP}': {names}")
         self.members = dict(members)
+        self._released_calls = dict.fromkeys(self.members, 0)  # model calls of runners already released
         self.combine: Combine = combine
         self.primary = members[0][1]
         self.variants: list[str] = list(self.primary.variants) + [
@@ -118,8 +119,19 @@ class Panel:
         return out
 
     @property
+    def member_calls(self) -> dict[str, int]:
+        """Model calls per member since the panel opened, across every release of its model."""
+        return {n: self._released_calls[n] + c.model_calls for n, c in self.members.items()}
+
+    @property
     def model_calls(self) -> int:
-        return sum(c.model_calls for c in self.members.values())
+        """All members' model calls: 0 on a run the cache answered (docs/ci.md reads it so)."""
+        return sum(self.member_calls.values())
+
+    def _release(self, name: str) -> None:
+        critic = self.members[name]
+        self._released_calls[name] += critic.model_calls  # the runner's count goes with it
+        release(critic)
 
     @property
     def info(self) -> Any:
@@ -161,7 +173,7 @@ class Panel:
                     question = "engagement" if score.kind == "engagement" else "verdict"
                     scores[where[(score.principle_id, score.case_id, score.variant, question)]] = score
             if critic.model_calls:
-                release(critic)
+                self._release(name)
             out[name] = scores
         return out
 
@@ -221,7 +233,7 @@ class Panel:
                 done += 1
                 yield replace(score, variant=f"{name}{SEP}{score.variant}")
             if critic.model_calls:
-                release(critic)
+                self._release(name)
         if progress is not None:
             progress(done, len(requests))
 

@@ -129,3 +129,15 @@ def test_open_judge_builds_a_panel_whose_cache_answers_without_models(
     assert [s.variant for s in found if ":" in s.variant] == ["m2:default"]
     single = open_judge(settings.model_copy(update={"panel": []}), tmp_path)
     assert isinstance(single, Critic)
+
+
+def test_model_calls_survive_each_members_release(panel: Panel) -> None:
+    """shift/check JSON `model_calls` is the panel's: releasing a member must not zero its count."""
+    requests = [ScoreRequest("LANG-01", RULE, c) for c in CASES[:2]]
+    panel.score_panel(requests)
+    assert all(c._runner is None for c in panel.members.values())
+    first = panel.model_calls
+    assert first >= len(panel.members)  # every member ran its model at least once
+    assert set(panel.member_calls) == {"m1", "m2"} and all(n > 0 for n in panel.member_calls.values())
+    list(panel.score([ScoreRequest("LANG-01", RULE, CASES[0], variant="m2:alt")]))
+    assert panel.member_calls["m2"] > 0 and panel.model_calls > first  # no cache: the model ran again
