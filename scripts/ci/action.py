@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 MARKER = "<!-- cstudio-check -->"
+DEFAULT_AUTHOR = "github-actions[bot]"  # who the default workflow token posts as
 TIMEOUT_S = 20
 
 
@@ -158,21 +159,34 @@ class GitHub:
             text = resp.read().decode("utf-8")
         return json.loads(text) if text else None
 
-    def find_comment(self, number: int) -> int | None:
-        """The id of our earlier comment (starts with the marker), preferring one a bot wrote."""
-        found: list[dict[str, Any]] = []
+    def login(self) -> str:
+        """Who the token authenticates as: the `comment-author` input, else GET /user (a personal
+        token), else the workflow token's github-actions[bot] (GET /user refuses that token)."""
+        explicit = _input("comment-author")
+        if explicit:
+            return explicit
+        try:
+            user = self.call("GET", "/user") or {}
+        except (OSError, ValueError, urllib.error.URLError):
+            user = {}
+        return str(user.get("login") or DEFAULT_AUTHOR) if isinstance(user, dict) else DEFAULT_AUTHOR
+
+    def find_comment(self, number: int, author: str) -> int | None:
+        """The id of our earlier comment: it starts with the marker and `author` wrote it. A marker
+        comment by anyone else (a person quoting it, another bot) is never edited."""
         page = 1
         while True:
             batch = self.call("GET", f"/repos/{self.repo}/issues/{number}/comments?per_page=100&page={page}")
             if not batch:
                 break
-            found += [c for c in batch if str(c.get("body") or "").startswith(MARKER)]
+            for c in batch:
+                login = str((c.get("user") or {}).get("login") or "")
+                if str(c.get("body") or "").startswith(MARKER) and login.lower() == author.lower():
+                    return int(c["id"])
             if len(batch) < 100:
                 break
             page += 1
-        bots = [c for c in found if (c.get("user") or {}).get("type") == "Bot"]
-        pick = (bots or found)[:1]
-        return int(pick[0]["id"]) if pick else None
+        return None
 
 
 def comment() -> int:
@@ -190,7 +204,7 @@ def comment() -> int:
             _input("github-token") or os.environ.get("GITHUB_TOKEN", ""),
             os.environ["GITHUB_REPOSITORY"],
         )
-        existing = gh.find_comment(number)
+        existing = gh.find_comment(number, gh.login())
         if existing is None:
             gh.call("POST", f"/repos/{gh.repo}/issues/{number}/comments", {"body": body})
             _log("notice", f"created the constitution check comment on #{number}")

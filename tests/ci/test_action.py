@@ -24,6 +24,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 ACTION = REPO / "scripts" / "ci" / "action.py"
 MARKER = "<!-- cstudio-check -->"
+BOT = "github-actions[bot]"
 
 FAKE_CSTUDIO = """\
 import os, sys
@@ -46,6 +47,7 @@ class FakeGitHub:
     def __init__(self, comments: list[dict[str, Any]], fail_writes: int | None = None) -> None:
         self.comments = comments
         self.fail_writes = fail_writes
+        self.user: str | None = None  # GET /user's login (a personal token); None: 403, as for GITHUB_TOKEN
         self.requests: list[tuple[str, str, Any]] = []
 
 
@@ -68,6 +70,12 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             state.requests.append(("GET", self.path, self.headers.get("Authorization")))
+            if urlsplit(self.path).path == "/user":
+                if state.user is None:
+                    self._reply(403, {"message": "Resource not accessible by integration"})
+                else:
+                    self._reply(200, {"login": state.user, "type": "User"})
+                return
             query = parse_qs(urlsplit(self.path).query)
             page = int(query.get("page", ["1"])[0])
             self._reply(200, state.comments[(page - 1) * 100 : page * 100])
@@ -78,7 +86,8 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if state.fail_writes:
                 self._reply(state.fail_writes, {"message": "Resource not accessible by integration"})
                 return
-            state.comments.append({"id": 999, "body": body["body"], "user": {"type": "Bot"}})
+            login = state.user or BOT
+            state.comments.append({"id": 999, "body": body["body"], "user": {"type": "Bot", "login": login}})
             self._reply(201, {"id": 999})
 
         def do_PATCH(self) -> None:
@@ -200,13 +209,58 @@ def test_comment_is_created_once_then_updated(tmp_path: Path, github: tuple[Fake
 def test_a_users_comment_quoting_the_marker_is_not_taken_over(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
     state, url = github
     state.comments += [
-        {"id": 5, "body": MARKER + " quoted by a person", "user": {"type": "User"}},
-        {"id": 6, "body": MARKER + "\n## Constitution check", "user": {"type": "Bot"}},
+        {"id": 5, "body": MARKER + " quoted by a person", "user": {"type": "User", "login": "alice"}},
+        {"id": 6, "body": MARKER + "\n## Constitution check", "user": {"type": "Bot", "login": BOT}},
     ]
     env = runner_env(tmp_path, GITHUB_API_URL=url)
     action("run-check", env, tmp_path)
     action("comment", env, tmp_path)
     assert state.requests[-1][:2] == ("PATCH", "/repos/acme/policy/issues/comments/6")
+
+
+@pytest.mark.parametrize(
+    "user",
+    [{"type": "User", "login": "alice"}, {"type": "Bot", "login": "renovate[bot]"}],
+)
+def test_only_our_own_marker_comment_is_updated(
+    tmp_path: Path, github: tuple[FakeGitHub, str], user: dict[str, str]
+) -> None:
+    """docs/ci.md: a person's marker comment is left alone, and so is another bot's."""
+    state, url = github
+    state.comments += [{"id": 5, "body": MARKER + "\n## my own notes", "user": user}]
+    env = runner_env(tmp_path, GITHUB_API_URL=url)
+    action("run-check", env, tmp_path)
+    done = action("comment", env, tmp_path)
+    assert done.returncode == 0 and "created" in done.stdout
+    writes = [r for r in state.requests if r[0] != "GET"]
+    assert [w[:2] for w in writes] == [("POST", "/repos/acme/policy/issues/7/comments")]
+    assert state.comments[0]["body"] == MARKER + "\n## my own notes"
+
+
+def test_a_personal_token_updates_that_users_comment(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+    state, url = github
+    state.user = "ci-user"
+    state.comments += [
+        {"id": 4, "body": MARKER + "\nold", "user": {"type": "Bot", "login": BOT}},
+        {"id": 5, "body": MARKER + "\nold", "user": {"type": "User", "login": "ci-user"}},
+    ]
+    env = runner_env(tmp_path, GITHUB_API_URL=url)
+    action("run-check", env, tmp_path)
+    action("comment", env, tmp_path)
+    assert state.requests[-1][:2] == ("PATCH", "/repos/acme/policy/issues/comments/5")
+
+
+def test_the_comment_author_input_names_an_apps_bot(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+    state, url = github
+    state.comments += [
+        {"id": 4, "body": MARKER + "\nold", "user": {"type": "Bot", "login": BOT}},
+        {"id": 8, "body": MARKER + "\nold", "user": {"type": "Bot", "login": "policy-app[bot]"}},
+    ]
+    env = runner_env(tmp_path, GITHUB_API_URL=url, INPUT_COMMENT_AUTHOR="policy-app[bot]")
+    action("run-check", env, tmp_path)
+    action("comment", env, tmp_path)
+    assert state.requests[-1][:2] == ("PATCH", "/repos/acme/policy/issues/comments/8")
+    assert not any(r[1] == "/user" for r in state.requests)  # the input is trusted, no lookup
 
 
 @pytest.mark.parametrize("status", [403, 500])
