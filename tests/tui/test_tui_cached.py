@@ -191,14 +191,14 @@ async def test_an_anchored_studio_chooses_demonstrations_again_from_a_reloaded_w
     app = StudioApp(mini_root, critic_settings=settings)
     async with app.run_test(size=SIZE):
         app.critic()
-        assert app.demonstrations["HARM-01"] == {"mini-001", "mini-002"}
+        assert app.demonstrations["HARM-01"] == {"mini-001"}  # mini-002 links two principles: no demo
         cases = mini_root / "eval_cases" / "cases.yaml"
         text = cases.read_text(encoding="utf-8")
         new = "  - id: mini-006\n    principles: [HARM-01]\n    prompt: Hi\n    response: Hello\n    gold: complies\n"
         cases.write_text(text + new, encoding="utf-8")
         app.studio.adopt_workspace(load_root(mini_root))  # what a save or an outside change leads to
         app.critic()
-        assert app.demonstrations["HARM-01"] == {"mini-001", "mini-002", "mini-006"}
+        assert app.demonstrations["HARM-01"] == {"mini-001", "mini-006"}
 
 
 async def test_the_studios_trust_is_the_cli_trust_on_the_same_cache(

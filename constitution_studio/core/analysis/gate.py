@@ -21,7 +21,7 @@ from constitution_studio.core.analysis.judging import anchor, report_locales
 from constitution_studio.core.analysis.scoring import case_requests, score_versions
 from constitution_studio.core.analysis.selection import affected_cases, context_cases
 from constitution_studio.core.analysis.shift import analyze_shift, assemble_shift, critic_info, scored_version
-from constitution_studio.core.analysis.shift_models import LocaleShift, PrincipleShift, ShiftReport
+from constitution_studio.core.analysis.shift_models import CaseShift, LocaleShift, PrincipleShift, ShiftReport
 from constitution_studio.core.diff import ConstitutionDiff, SettingChange
 from constitution_studio.core.findings import Finding
 from constitution_studio.core.models import CheckSettings, CriticSettings
@@ -136,7 +136,7 @@ def evaluate_gates(
     if shift.cancelled:
         gates.append(GateResult(rule="complete", passed=False, message="scoring was cancelled; figures are partial"))
     if settings.fail_on_gold_regression:
-        gates.append(_gold_regression_gate(shift.overall.gold_regressions))
+        gates.append(_gold_regression_gate(shift.overall.gold_regressions, no_longer_decided(shift.cases)))
     rise = shift.overall.over_refusal_increase
     limit = settings.max_over_refusal_increase
     ok = rise is None or rise <= limit + 1e-12
@@ -180,19 +180,40 @@ def locale_gates(settings: CheckSettings, loc: LocaleShift) -> list[GateResult]:
     prefix = f"[{loc.locale}] "
     gates: list[GateResult] = []
     if settings.fail_on_gold_regression:
-        gates.append(_gold_regression_gate(loc.overall.gold_regressions, prefix))
+        gates.append(_gold_regression_gate(loc.overall.gold_regressions, no_longer_decided(loc.cases), prefix))
     if settings.max_stable_flips_per_principle is not None:
         gates += _stable_flip_gates(loc.principles, settings.max_stable_flips_per_principle, prefix)
     return gates
 
 
-def _gold_regression_gate(regressed: list[str], prefix: str = "") -> GateResult:
+def no_longer_decided(cases: list[CaseShift]) -> list[str]:
+    """Gold cases decided at base that no principle may decide at head (every linked principle
+    deprecated there): the edit stopped judging them, which the gold rule must not miss."""
+    return [
+        c.case_id
+        for c in cases
+        if c.gold is not None
+        and c.base is not None
+        and c.base.label is not None
+        and c.head is not None
+        and c.head.label is None
+        and not c.head.missing
+    ]
+
+
+def _gold_regression_gate(regressed: list[str], undecided: list[str], prefix: str = "") -> GateResult:
+    problems = []
+    if regressed:
+        problems.append(f"{len(regressed)} gold case(s) right at base are wrong at head: {', '.join(regressed)}")
+    if undecided:
+        problems.append(
+            f"{len(undecided)} gold case(s) no principle decides at head (every linked principle is "
+            f"deprecated): {', '.join(undecided)}"
+        )
     return GateResult(
         rule="gold_regression",
-        passed=not regressed,
-        message=f"{prefix}no gold case regressed"
-        if not regressed
-        else f"{prefix}{len(regressed)} gold case(s) right at base are wrong at head: {', '.join(regressed)}",
+        passed=not problems,
+        message=prefix + ("; ".join(problems) if problems else "no gold case regressed"),
     )
 
 

@@ -44,12 +44,17 @@ def _rank(principle_id: str, case_id: str) -> str:
 
 
 def gold_for(case: EvalCase, principle_id: str) -> str | None:
-    """The case's human verdict for this principle (a per-principle gold map or one label)."""
+    """The case's human verdict for this principle: its entry in a per-principle gold map, or
+    the overall label when the case links this principle alone. An overall label on a case
+    linked to several principles answers for whichever of them decides, which is not known
+    before the critic has judged engagement, so it is no principle's demonstration."""
     gold: object = case.gold
     if isinstance(gold, dict):
         value = gold.get(principle_id)
         return str(value) if value is not None else None
-    return str(gold) if gold is not None else None
+    if gold is None or set(case.principles) != {principle_id}:
+        return None
+    return str(gold)
 
 
 def select_demonstrations(principle_id: str, cases: Iterable[EvalCase], k: int = DEFAULT_K) -> DemoSet:

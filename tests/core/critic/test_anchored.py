@@ -76,3 +76,12 @@ def test_locale_addendum_reaches_prompt_and_cache_key() -> None:
     assert key(plain) != key(swiss)
     edited = principle.model_copy(update={"locales": {"de-CH": "Answer Swiss German in Swiss German."}})
     assert key(localized_statement(edited, "de-CH")) != key(swiss)  # an addendum edit is a reword
+
+
+def test_an_overall_label_on_a_case_linked_to_several_principles_is_no_demonstration() -> None:
+    """Overall gold answers for the deciding principle, unknown before engagement is judged;
+    a per-principle label names its principle, so it may be shown for that one alone."""
+    both = EvalCase(id="c-40", principles=["LANG-01", "HARM-01"], prompt="q", response="r", gold="violates")  # type: ignore[arg-type]
+    per = EvalCase(id="c-41", principles=["LANG-01", "HARM-01"], prompt="q", response="r", gold={"HARM-01": "complies"})  # type: ignore[arg-type]
+    assert list(select_demonstrations("LANG-01", [both, per], k=4).ids) == []
+    assert list(select_demonstrations("HARM-01", [both, per], k=4).ids) == ["c-41"]
