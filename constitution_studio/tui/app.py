@@ -17,6 +17,7 @@ from textual.widgets import Input, TextArea
 from textual.worker import get_current_worker
 
 from constitution_studio.core.models import CriticSettings
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.tui.analysis_actions import AnalysisActions, analysis_bindings
 from constitution_studio.tui.commands import StudioCommands
@@ -76,7 +77,29 @@ class StudioApp(AnalysisActions, App[int]):
     def update_subtitle(self) -> None:
         c = self.studio.ws.constitution
         name = f"{c.name} v{c.version}" if c else "(constitution.yaml did not load)"
-        self.sub_title = f"{name} · {self.root.resolve().name} · {self.trust.headline()}"
+        self.sub_title = sanitize(f"{name} · {self.root.resolve().name} · {self.trust.headline()}")
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (screens and widgets call this one) through core's sanitiser, as plain text.
+
+        Messages quote IDs, paths and error lines from the files: an ESC sequence there must
+        not reach the terminal, nor a `[link=…]` be read as markup.
+        """
+        super().notify(
+            sanitize(message, keep_newlines=True),
+            title=sanitize(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # `?` is text inside an input or the statement editor; F1 ("help") always works.

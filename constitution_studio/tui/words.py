@@ -75,3 +75,10 @@ PAIR_WORDS = {"a": "A better", "b": "B better"}
 def label_word(label: str) -> str:
     """A label as shown: a pair's "a"/"b" reads "A better"/"B better" (the other labels are words already)."""
     return PAIR_WORDS.get(label, label)
+
+
+def wording_text(text: str | None) -> str:
+    """File or critic text shown over lines (a statement, a prompt): core's sanitiser, newlines kept."""
+    from constitution_studio.core.sanitize import sanitize
+
+    return sanitize(text or "", keep_newlines=True)

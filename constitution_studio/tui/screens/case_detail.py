@@ -21,8 +21,8 @@ from constitution_studio.tui.widgets.cases_panel import gold_words, label_text
 
 def render_case(case: EvalCase, principles: list[str], saved: Label | None, edited: Label | None) -> RenderableType:
     head = Text.assemble(
-        (case.id, "bold"),
-        f"  ·  {case.kind}  ·  linked to {', '.join(principles)}",
+        (sanitize(case.id), "bold"),
+        f"  ·  {case.kind}  ·  linked to {', '.join(map(sanitize, principles))}",
         "  ·  benign" if case.benign else "",
     )
     gold = Text.assemble("Gold (the human verdict): ", (gold_words(case.gold) or "none", "bold"))
@@ -64,7 +64,7 @@ def render_case(case: EvalCase, principles: list[str], saved: Label | None, edit
             )
         )
     if case.tags:
-        parts.append(Text(f"tags: {', '.join(case.tags)}", style="dim"))
+        parts.append(Text(f"tags: {', '.join(map(sanitize, case.tags))}", style="dim"))
     if case.note:
         parts.append(Text(f"note: {sanitize(case.note, keep_newlines=True)}", style="dim italic"))
     return Group(*parts)
@@ -87,5 +87,5 @@ class CaseScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"case {self.case.id}"
+        self.sub_title = f"case {sanitize(self.case.id)}"
         self.query_one("#case-body").focus()

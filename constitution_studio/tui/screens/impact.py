@@ -23,6 +23,7 @@ from textual.widgets import Footer, Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from constitution_studio.core.analysis import impact as core
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import on_off, relabel
@@ -211,7 +212,7 @@ class ImpactScreen(Screen[None]):
     def _failed(self, message: str) -> None:
         self.running = False
         self.query_one(ProgressBar).display = False
-        self.query_one("#impact-summary", Static).update(Text(message, style="red"))
+        self.query_one("#impact-summary", Static).update(Text(sanitize(message), style="red"))
 
     # --- drawing -----------------------------------------------------------------------
 
@@ -232,7 +233,7 @@ class ImpactScreen(Screen[None]):
     def _summary(self) -> None:
         r = self.report
         o = r.overall
-        against = self.ref or "the saved files"
+        against = sanitize(self.ref) if self.ref else "the saved files"
         missing = core.missing_requests(r) if not r.model_calls and r.requests else 0
         parts = [
             Text.assemble(("Impact", "bold"), f" of the unsaved edits against {against}: "),
@@ -270,7 +271,7 @@ class ImpactScreen(Screen[None]):
         mean = "–" if s.mean_abs_delta is None else f"{s.mean_abs_delta:.2f}"
         top = "–" if s.max_abs_delta is None else f"{s.max_abs_delta:.2f}"
         return [
-            Text(pid, style="bold"),
+            Text(sanitize(pid), style="bold"),
             Text(str(s.n_flips_stable), style="bold yellow" if s.n_flips_stable else ""),
             Text(str(s.n_flips_unstable), style="dim"),
             Text(mean),
@@ -289,12 +290,12 @@ class ImpactScreen(Screen[None]):
         delta = "–" if d is None else f"{d:+.2f}" + (f" ±{band:.2f}" if band is not None else "")
         deciding_b = cs.base.deciding if cs.base is not None else None
         deciding_h = cs.head.deciding if cs.head is not None else None
-        decided = deciding_h or "–"
+        decided = sanitize(deciding_h or "–")
         if deciding_b and deciding_h and deciding_b != deciding_h:
-            decided = f"{deciding_b} → {deciding_h}"
+            decided = f"{sanitize(deciding_b)} → {sanitize(deciding_h)}"
         mark = Text("✗", style="bold red") if core.disagrees_with_gold(cs) else Text("")
         return [
-            Text(cid),
+            Text(sanitize(cid)),
             Text(f"{before} → {after}", style=style),
             Text(delta, style=style),
             Text(decided),
@@ -326,7 +327,8 @@ class ImpactScreen(Screen[None]):
         elif core.disagrees_with_gold(cs):
             note = "  ✗ the critic disagrees with the gold label"
         self.query_one("#impact-detail", Static).update(  # fixed height: no relayout per cursor move
-            Text.assemble((f"{cs.case_id}: ", "bold"), cs.prompt[:160], (note, "yellow")), layout=False
+            Text.assemble((f"{sanitize(cs.case_id)}: ", "bold"), sanitize(cs.prompt)[:160], (note, "yellow")),
+            layout=False,
         )
 
     # --- keys --------------------------------------------------------------------------
@@ -346,10 +348,10 @@ class ImpactScreen(Screen[None]):
         if ref == self.ref:
             return
         self.ref = ref
-        relabel(self, "g", f"Against: {ref or 'saved'}")
+        relabel(self, "g", f"Against: {sanitize(ref or 'saved')}")
         self.report = None
         self.query_one("#impact-summary", Static).update(
-            f"comparing the unsaved edits with {ref or 'the saved files'}…"
+            Text(f"comparing the unsaved edits with {sanitize(ref or 'the saved files')}…")
         )
         self.load(self.studio.unsaved_version())
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from textual import on
 
 from constitution_studio.core.case_authoring import delete_case
+from constitution_studio.core.models import EvalCase
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.screens.case_detail import CaseScreen
 from constitution_studio.tui.screens.case_form import CaseForm
@@ -16,6 +18,13 @@ from constitution_studio.tui.screens.main_reload import DiskPanes
 from constitution_studio.tui.screens.modals import Choice, ErrorModal
 from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
+
+
+def has_control_characters(case: EvalCase) -> bool:
+    """Whether a case's text holds control or bidi characters (the form would show them raw or rewrite them)."""
+    texts = [case.id, *case.principles, *(t.content for t in case.turns), case.response, case.a, case.b, case.note]
+    texts += list(case.tags)
+    return any(t and sanitize(t, keep_newlines=True) != t for t in texts)
 
 
 class CasePanes(DiskPanes):
@@ -37,6 +46,12 @@ class CasePanes(DiskPanes):
             return
         case = self.studio.ws.cases.get(event.case_id) if event.case_id is not None else None
         if event.case_id is not None and case is None:
+            return
+        if case is not None and not event.delete and has_control_characters(case):
+            self.notify(
+                f"{case.id} holds control characters (shown escaped); edit it in {self.studio.ws.case_paths[case.id]}",
+                severity="warning",
+            )
             return
         if event.delete and case is not None:
             relpath = self.studio.ws.case_paths[case.id]

@@ -1,15 +1,27 @@
-"""Small modal questions: quit with unsaved edits, a file changed on disk, an error."""
+"""Small modal questions: quit with unsaved edits, a file changed on disk, an error.
+
+Titles and bodies name files, IDs and error lines from the files: shown through core's
+sanitiser, as plain text (never markup).
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+
+from constitution_studio.core.sanitize import sanitize
+
+
+def plain(text: str) -> Text:
+    """Text from the files shown as it is stored: control characters escaped, no markup."""
+    return Text(sanitize(text, keep_newlines=True))
 
 
 class Choice(ModalScreen[str]):
@@ -25,8 +37,8 @@ class Choice(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.body, classes="dialog-body")
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.body), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 for i, (choice_id, text) in enumerate(self.choices):
                     yield Button(text, id=choice_id, variant="primary" if i == 0 else "default")
@@ -77,8 +89,8 @@ class ErrorModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog error"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.message, classes="dialog-body")
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.message), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close", id="close", variant="error")
 

@@ -22,10 +22,11 @@ from textual.widgets import Footer, Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from constitution_studio.core.gold_writes import GoldChange, GoldVerdict, record_gold, reviewer_name, undo_gold
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import relabel
-from constitution_studio.tui.words import label_word, plural
+from constitution_studio.tui.words import label_word, plural, wording_text
 
 STATE_FILE = "review.json"
 
@@ -113,7 +114,7 @@ class ReviewScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"review queue · reviewer: {self.reviewer}"
+        self.sub_title = f"review queue · reviewer: {sanitize(self.reviewer)}"
         self.query_one(ProgressBar).display = False
         self.load(False)
 
@@ -151,7 +152,7 @@ class ReviewScreen(Screen[None]):
     def _failed(self, message: str) -> None:
         self.running = False
         self.query_one(ProgressBar).display = False
-        self.query_one("#review-position", Static).update(Text(message, style="red"))
+        self.query_one("#review-position", Static).update(Text(sanitize(message), style="red"))
 
     def _loaded(self, items: list[Any], unscored: int | None) -> None:
         """Show a stage of the queue; `unscored` None while the rest is still being read."""
@@ -211,43 +212,53 @@ class ReviewScreen(Screen[None]):
         position.update(
             Text.assemble(
                 (f"Case {self.index + 1} of {len(self.items)}", "bold"),
-                f": {item.case_id}  ·  why: {REASON_TEXT[item.reason]}",
+                f": {sanitize(item.case_id)}  ·  why: {REASON_TEXT[item.reason]}",
                 (missing, "yellow"),
             )
         )
-        turns = [Text.assemble((f"{t.role}: ", "bold cyan"), t.content) for t in case.turns]
+        turns = [Text.assemble((f"{t.role}: ", "bold cyan"), wording_text(t.content)) for t in case.turns]
         if case.kind == "single":
-            turns.append(Text.assemble(("response: ", "bold magenta"), case.response or ""))
+            turns.append(Text.assemble(("response: ", "bold magenta"), wording_text(case.response)))
         else:
-            turns.append(Text.assemble(("A: ", "bold magenta"), case.a or ""))
-            turns.append(Text.assemble(("B: ", "bold magenta"), case.b or ""))
+            turns.append(Text.assemble(("A: ", "bold magenta"), wording_text(case.a)))
+            turns.append(Text.assemble(("B: ", "bold magenta"), wording_text(case.b)))
         self.query_one("#review-conversation", Static).update(Group(Text("Conversation", style="bold"), *turns))
         pid = self.scope or item.principle_id
         principle = self.studio.ws.principles.get(pid or "")
         wording = (
             Text("")
             if principle is None
-            else Text.assemble((f"{pid} {principle.title}: ", "bold"), principle.statement)
+            else Text.assemble(
+                (f"{sanitize(pid or '')} {sanitize(principle.title)}: ", "bold"), wording_text(principle.statement)
+            )
         )
         self.query_one("#review-principle", Static).update(Group(Text("Principle", style="bold"), wording))
         self.query_one("#review-critic", Static).update(self._critic_text(item, case))
-        relabel(self, "o", f"For: {self.scope or 'whole case'}")
+        relabel(self, "o", f"For: {sanitize(self.scope or 'whole case')}")
 
     def _critic_text(self, item: Any, case: Any) -> Text:
         p = item.probability
         if case.kind == "single":
-            what = f"{p:.0%} sure the response violates {item.principle_id}" if p is not None else "not scored"
+            what = (
+                f"{p:.0%} sure the response violates {sanitize(item.principle_id)}" if p is not None else "not scored"
+            )
         else:
-            what = f"{p:.0%} sure response A follows {item.principle_id} better" if p is not None else "not scored"
+            what = (
+                f"{p:.0%} sure response A follows {sanitize(item.principle_id)} better"
+                if p is not None
+                else "not scored"
+            )
         text = Text.assemble(("The critic says: ", "bold"), (label_word(item.label), "bold yellow"), f" ({what})")
         if len(item.labels) > 1:
-            text.append("\n  each principle: " + ", ".join(f"{k} {label_word(v)}" for k, v in item.labels.items()))
+            text.append(
+                "\n  each principle: " + ", ".join(f"{sanitize(k)} {label_word(v)}" for k, v in item.labels.items())
+            )
         if item.conflict:
             text.append("\n  the principles disagreed; the priority order decided")
         gold = (
             label_word(case.gold)
             if isinstance(case.gold, str)
-            else ", ".join(f"{k} {label_word(v)}" for k, v in case.gold_by_principle.items())
+            else ", ".join(f"{sanitize(k)} {label_word(v)}" for k, v in case.gold_by_principle.items())
         )
         text.append(f"\n  gold now: {gold or 'none'}", style="cyan")
         keys = "v violates · c complies" if case.kind == "single" else "a: A better · b: B better"
@@ -317,13 +328,13 @@ class ReviewScreen(Screen[None]):
         try:
             change = record_gold(self.studio.root, self.studio.ws, verdict)
         except StudioError as exc:
-            self.notify(exc.one_line(), severity="error")
+            self.notify(sanitize(exc.one_line()), severity="error")
             return
         gold = {**case.gold_by_principle, self.scope: label} if self.scope else label
         self.studio.ws.cases[item.case_id] = case.model_copy(update={"gold": gold})
         self.undo_stack.append((change, case, self.index))
-        target = f"{item.case_id}" + (f" for {self.scope}" if self.scope else "")
-        self.notify(f"Recorded {label} as gold of {target} in {change.relpath}")
+        target = sanitize(item.case_id) + (f" for {sanitize(self.scope)}" if self.scope else "")
+        self.notify(f"Recorded {label} as gold of {target} in {sanitize(change.relpath)}")
         self._move(self.index + 1)
 
     def action_undo(self) -> None:
@@ -334,8 +345,8 @@ class ReviewScreen(Screen[None]):
         try:
             undo_gold(self.studio.root, change)
         except StudioError as exc:
-            self.notify(exc.one_line(), severity="error")
+            self.notify(sanitize(exc.one_line()), severity="error")
             return
         self.studio.ws.cases[change.case_id] = case
-        self.notify(f"Undone: gold of {change.case_id} is {change.before or 'none'} again")
+        self.notify(f"Undone: gold of {sanitize(change.case_id)} is {change.before or 'none'} again")
         self._move(index)

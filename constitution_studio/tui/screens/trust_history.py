@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from constitution_studio.core.analysis.trust_history import DEFAULT_COMMITS, kappa_series
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.widgets.plots import series
@@ -96,7 +97,7 @@ class TrustHistoryScreen(Screen[None]):
     def _failed(self, message: str) -> None:
         self.running = False
         self.query_one(ProgressBar).display = False
-        self.query_one("#trust-history-summary", Static).update(Text(message, style="red"))
+        self.query_one("#trust-history-summary", Static).update(Text(sanitize(message), style="red"))
 
     def show_history(self, history: Any) -> None:
         self.running = False
@@ -112,7 +113,7 @@ class TrustHistoryScreen(Screen[None]):
         text = Text.assemble(
             ("Agreement with gold", "bold"),
             f" over the last {plural(len(points), 'commit')} that changed principles or gold "
-            f"({points[-1].short} → {points[0].short})",
+            f"({sanitize(points[-1].short)} → {sanitize(points[0].short)})",
         )
         if unscored:
             text.append(
@@ -128,9 +129,9 @@ class TrustHistoryScreen(Screen[None]):
         a = latest.overall if pid is None else latest.principle(pid)
         line = series(kappa_series(self.history, pid))
         if a is None:
-            return [Text(row_id), Text(line, style="cyan"), Text("–"), Text("–"), Text("0")]
+            return [Text(sanitize(row_id)), Text(line, style="cyan"), Text("–"), Text("–"), Text("0")]
         return [
-            Text(row_id, style="bold"),
+            Text(sanitize(row_id), style="bold"),
             Text(line, style="cyan"),
             Text(a.kappa.text()),
             Text(a.auc.text()),

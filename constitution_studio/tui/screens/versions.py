@@ -2,6 +2,8 @@
 
 Git work (listing refs, loading a version, walking the log) runs in thread workers so a big
 history never freezes the screen; failures (not a git repo, a bad ref) show as one line.
+Everything from git or the files (subjects, authors, titles, wording) goes through core's
+sanitiser: a commit subject may carry an ESC sequence.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.source import WORKTREE
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
@@ -30,26 +33,27 @@ def word_diff_text(ops: list[Any], side: str = "both") -> Text:
     """Word-level highlighting: deletions red and struck, insertions green; `side` picks old/new/both."""
     text = Text()
     for op in ops:
+        shown = sanitize(op.text, keep_newlines=True)
         if op.op == "equal":
-            text.append(op.text)
+            text.append(shown)
         elif op.op == "delete" and side in ("old", "both"):
-            text.append(op.text, style="bold red strike" if side == "both" else "bold red")
+            text.append(shown, style="bold red strike" if side == "both" else "bold red")
         elif op.op == "insert" and side in ("new", "both"):
-            text.append(op.text, style="bold green underline" if side == "both" else "bold green")
+            text.append(shown, style="bold green underline" if side == "both" else "bold green")
     return text
 
 
 def field_text(value: object) -> str:
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value) or "(none)"
+        return ", ".join(sanitize(str(v)) for v in value) or "(none)"
     if hasattr(value, "value"):
-        return str(value.value)
-    return "(none)" if value in (None, "") else str(value)
+        return sanitize(str(value.value))
+    return "(none)" if value in (None, "") else sanitize(str(value))
 
 
 def change_detail(change: Any, old: Any = None, new: Any = None) -> RenderableType:
     """One principle's change: kinds, rank move, reworded statement, each changed field old → new, links."""
-    parts: list[RenderableType] = [Text.assemble((change.id, "bold"), f"  {change.title}")]
+    parts: list[RenderableType] = [Text.assemble((sanitize(change.id), "bold"), f"  {sanitize(change.title)}")]
     parts.append(Text("changes: " + ", ".join(change_kind(k) for k in change.changes), style="yellow"))
     if "moved" in change.changes:
         parts.append(Text(f"priority: rank {change.rank_base} → {change.rank_head}", style="cyan"))
@@ -57,15 +61,15 @@ def change_detail(change: Any, old: Any = None, new: Any = None) -> RenderableTy
         parts.append(Text("statement (red: removed, green: added):", style="dim"))
         parts.append(word_diff_text(change.words))
     elif change.statement_head or change.statement_base:
-        parts.append(Text(change.statement_head or change.statement_base or ""))
+        parts.append(Text(sanitize(change.statement_head or change.statement_base or "", keep_newlines=True)))
     for name in change.fields:
         before = field_text(getattr(old, name, None)) if old is not None else "?"
         after = field_text(getattr(new, name, None)) if new is not None else "?"
         parts.append(Text.assemble(f"{name}: ", (before, "red strike"), " → ", (after, "green")))
     if change.links_added:
-        parts.append(Text("cases linked: " + ", ".join(change.links_added), style="green"))
+        parts.append(Text("cases linked: " + ", ".join(map(sanitize, change.links_added)), style="green"))
     if change.links_removed:
-        parts.append(Text("cases unlinked: " + ", ".join(change.links_removed), style="red"))
+        parts.append(Text("cases unlinked: " + ", ".join(map(sanitize, change.links_removed)), style="red"))
     return Group(*parts)
 
 
@@ -120,7 +124,7 @@ class VersionsScreen(Screen[None]):
         self.app.call_from_thread(self._show_refs, refs)
 
     def _refs_failed(self, message: str) -> None:
-        self.query_one("#diff-summary", Static).update(Text(message, style="red"))
+        self.query_one("#diff-summary", Static).update(Text(sanitize(message), style="red"))
 
     def _show_refs(self, refs: list[Any]) -> None:
         options = self.query_one("#refs", OptionList)
@@ -130,7 +134,9 @@ class VersionsScreen(Screen[None]):
             if ref.name == WORKTREE or ref.name in shown or (ref.kind == "commit" and ref.sha in shown):
                 continue  # a commit that a branch or tag above already names is listed once
             shown.update(x for x in (ref.name, ref.sha) if x)
-            label = Text.assemble((ref.name, "bold"), f"  {ref.kind}", (f"  {ref.subject[:40]}", "dim"))
+            label = Text.assemble(
+                (sanitize(ref.name), "bold"), f"  {ref.kind}", (f"  {sanitize(ref.subject)[:40]}", "dim")
+            )
             options.add_option(Option(label, id=ref.name))
         options.focus()
 
@@ -140,7 +146,7 @@ class VersionsScreen(Screen[None]):
             self.compare(event.option.id)
 
     def compare(self, ref: str) -> None:
-        self.query_one("#diff-summary", Static).update(f"comparing {ref} → work tree…")
+        self.query_one("#diff-summary", Static).update(Text(f"comparing {sanitize(ref)} → work tree…"))
         principles, order = self.studio.unsaved_version()  # snapshot here, in the UI thread
         self.unsaved = len(principles) + (order is not None)
         self._diff_worker(ref, principles, order)
@@ -172,19 +178,18 @@ class VersionsScreen(Screen[None]):
                 rank = f"{change.rank_base or '–'} → {change.rank_head or '–'}"
             else:
                 rank = str(change.rank_head or "")
-            table.add_row(
-                change.id, ", ".join(change_kind(k) for k in change.changes), rank, change.title, key=change.id
-            )
+            kinds = ", ".join(change_kind(k) for k in change.changes)
+            table.add_row(Text(sanitize(change.id)), kinds, rank, Text(sanitize(change.title)), key=change.id)
         s = diff.summary
         counts = ", ".join(change_count(k, n) for k, n in s.principles.items() if n) or "no principle changes"
-        head = f"{diff.base} → work tree: {counts}"
+        head = f"{sanitize(str(diff.base))} → work tree: {counts}"
         if self.unsaved:
             head += f" (including {plural(self.unsaved, 'unsaved edit')})"
         if diff.priority_changed:
             head += " · priority order changed"
         if s.cases_changed:
             head += f" · {plural(s.cases_changed, 'case')} changed"
-        self.query_one("#diff-summary", Static).update(head)
+        self.query_one("#diff-summary", Static).update(Text(head))
         if diff.principles:
             target = str(self.principle_id) if self.principle_id in table.rows else str(diff.principles[0].id)
             table.move_cursor(row=table.get_row_index(target))
@@ -233,7 +238,7 @@ class HistoryScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"history of {self.principle_id}"
+        self.sub_title = f"history of {sanitize(self.principle_id)}"
         table = self.query_one("#log", DataTable)
         for key, label in (
             ("commit", "Commit"),
@@ -243,7 +248,9 @@ class HistoryScreen(Screen[None]):
             ("subject", "Subject"),
         ):
             table.add_column(label, key=key)
-        self.query_one("#history-summary", Static).update(f"loading the history of {self.principle_id}…")
+        self.query_one("#history-summary", Static).update(
+            Text(f"loading the history of {sanitize(self.principle_id)}…")
+        )
         self.load_log()
         table.focus()
 
@@ -259,18 +266,21 @@ class HistoryScreen(Screen[None]):
         self.app.call_from_thread(self._show_log, entries)
 
     def _failed(self, message: str) -> None:
-        self.query_one("#history-summary", Static).update(Text(message, style="red"))
+        self.query_one("#history-summary", Static).update(Text(sanitize(message), style="red"))
 
     def _show_log(self, entries: list[Any]) -> None:
         table = self.query_one("#log", DataTable)
         table.clear()
         for e in entries:
-            table.add_row(
-                e.short, e.date[:10], e.author, ", ".join(change_kind(k) for k in e.changes), e.subject, key=e.hash
-            )
+            kinds = ", ".join(change_kind(k) for k in e.changes)
+            author, subject = Text(sanitize(e.author)), Text(sanitize(e.subject))
+            table.add_row(sanitize(e.short), sanitize(e.date[:10]), author, kinds, subject, key=e.hash)
         n = len(entries)
         self.query_one("#history-summary", Static).update(
-            f"{self.principle_id}: {plural(n, 'commit')} changed it, newest first — enter/highlight shows that version"
+            Text(
+                f"{sanitize(self.principle_id)}: {plural(n, 'commit')} changed it, newest first"
+                " — enter/highlight shows that version"
+            )
         )
         if entries:
             self.show_version(entries[0].hash)
@@ -302,9 +312,9 @@ class HistoryScreen(Screen[None]):
         today_title = Text("today" + (" (unsaved edit)" if edited else ""), style="bold")
         if past is None:
             self.query_one("#past", Static).update(
-                Text(f"at {sha[:7]}: {self.principle_id} did not exist", style="dim")
+                Text(f"at {sha[:7]}: {sanitize(self.principle_id)} did not exist", style="dim")
             )
-            self.query_one("#today", Static).update(Group(today_title, Text(today)))
+            self.query_one("#today", Static).update(Group(today_title, Text(sanitize(today, keep_newlines=True))))
             return
         ops = word_diff(past, today)
         self.query_one("#past", Static).update(Group(Text(f"at {sha[:7]}", style="bold"), word_diff_text(ops, "old")))

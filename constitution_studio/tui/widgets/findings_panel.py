@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from constitution_studio.core.findings import Finding, Severity
+from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.messages import JumpRequested
 from constitution_studio.tui.words import plural
 
@@ -56,7 +57,8 @@ class FindingsPanel(DataTable[str | Text]):
     def _row(self, severity: str, where: str, message: str, target: tuple[str | None, str | None]) -> None:
         key = str(len(self.targets))
         self.targets.append(target)
-        self.add_row(Text(severity, style=SEVERITY_STYLE.get(severity, "")), where, message, key=key)
+        cells = (Text(sanitize(where)), Text(sanitize(message)))  # paths and messages quote the files
+        self.add_row(Text(severity, style=SEVERITY_STYLE.get(severity, "")), *cells, key=key)
 
     def action_jump(self) -> None:
         if not self.row_count:
