@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """The logic of the GitHub Action (action.yml), kept out of YAML so it can be tested.
 
+    action.py keys        the cache keys (step outputs): pip downloads per lock, the model per
+                          critic model (saved once, restored by exact key), scores per run
+                          (restored by prefix: this branch, else the base/default branch)
     action.py run-check   run `cstudio check` with every report, write the step summary and
                           the step outputs; always exits 0 (the action's last step exits
-                          with the check's code, after the comment, artifacts and cache save)
+                          with the check's code, after the comment, artifacts and cache save).
+                          Without a base (a push to the default branch) it warms the caches
+                          instead: `cstudio eval` of the branch's version under each judge,
+                          so every pull request starts from that branch's scores and model
     action.py comment     create or update the one PR comment that starts with the marker;
                           a failed post (fork PR, read-only token, API down) is a warning,
                           never a failure
@@ -14,8 +20,10 @@ GITHUB_* variables. Standard library only: it runs before and without the packag
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -54,19 +62,94 @@ def _log(level: str, message: str) -> None:
 # --- run-check ---------------------------------------------------------------------------
 
 
-def base_ref() -> str:
+PUSH_EVENTS = ("push", "schedule", "workflow_dispatch")
+
+
+def base_ref() -> str | None:
+    """The ref to compare against; None on a push (warm the caches), exit 2 when none fits."""
     base = _input("base")
     if base:
         return base
     if os.environ.get("GITHUB_BASE_REF"):
         return f"origin/{os.environ['GITHUB_BASE_REF']}"
+    if os.environ.get("GITHUB_EVENT_NAME") in PUSH_EVENTS:
+        return None
     raise SystemExit("cstudio action: set the `base` input (no pull request base branch to default to)")
+
+
+# --- keys --------------------------------------------------------------------------------
+
+
+def _digest(*parts: str, n: int = 16) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:n]
+
+
+def critic_models(constitution: str) -> str:
+    """The `critic:` block's model and panel lines of constitution.yaml (text, no YAML parser:
+    this runs before anything is installed). Other critic settings do not change the model."""
+    out: list[str] = []
+    inside = False
+    panel_indent: int | None = None
+    for line in constitution.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        if indent == 0:
+            inside = line.split("#", 1)[0].strip() == "critic:"
+            panel_indent = None
+            continue
+        if not inside:
+            continue
+        if panel_indent is not None and indent > panel_indent:
+            out.append(line.strip())
+            continue
+        panel_indent = None
+        key = line.strip().split(":", 1)[0]
+        if key == "model":
+            out.append(line.strip())
+        elif key == "panel":
+            out.append(line.strip())
+            panel_indent = indent
+    return "\n".join(out)
+
+
+def cache_keys(action_path: Path, root: Path) -> dict[str, str]:
+    os_name = os.environ.get("RUNNER_OS", "Linux")
+    py = _input("python-version", "3.11")
+    torch = _input("torch-version", "2.13.0")
+    lock = (action_path / "constraints" / "dev.txt").read_text(encoding="utf-8") if action_path.is_dir() else ""
+    project = (action_path / "pyproject.toml").read_text(encoding="utf-8") if action_path.is_dir() else ""
+    try:
+        constitution = (root / "principles" / "constitution.yaml").read_text(encoding="utf-8")
+    except OSError:
+        constitution = ""
+    models = critic_models(constitution)
+    transformers = "".join(re.findall(r"(?m)^transformers==\S+", lock))  # the converted builtin model's format
+    model = _digest(_input("critic-model"), models, transformers)
+    return {
+        "pip": f"cstudio-pip-{os_name}-py{py}-torch{torch}-{_digest(project, lock)}",
+        "model": f"cstudio-model-{os_name}-{model}",
+        "scores-prefix": f"cstudio-scores-{os_name}-{model}-",
+    }
+
+
+def keys() -> int:
+    action_path = Path(os.environ.get("GITHUB_ACTION_PATH") or Path(__file__).resolve().parents[2])
+    for name, value in cache_keys(action_path, Path(_input("root", ".") or ".")).items():
+        _output(name, value)
+    return 0
+
+
+# --- run-check ---------------------------------------------------------------------------
 
 
 def check_command(report_dir: Path) -> list[str]:
     """The `cstudio check` command line the inputs ask for."""
     cstudio = shlex.split(os.environ.get("CSTUDIO", "cstudio"))
-    cmd = [*cstudio, "check", "--base", base_ref(), "--head", _input("head", "HEAD") or "HEAD"]
+    base = base_ref()
+    if base is None:
+        raise SystemExit("cstudio action: no base to check against")
+    cmd = [*cstudio, "check", "--base", base, "--head", _input("head", "HEAD") or "HEAD"]
     cmd += ["--root", _input("root", ".") or "."]
     cmd += ["--markdown", str(report_dir / "check.md"), "--markdown-full", str(report_dir / "check.full.md")]
     cmd += ["--json", str(report_dir / "check.json"), "--junit", str(report_dir / "check.xml")]
@@ -87,22 +170,68 @@ def check_command(report_dir: Path) -> list[str]:
     return cmd
 
 
+def warm_commands() -> list[tuple[str, list[str]]]:
+    """`cstudio eval` of the checked-out version under each judge variant (`warm-variants`)."""
+    cstudio = shlex.split(os.environ.get("CSTUDIO", "cstudio"))
+    cmd = [*cstudio, "eval", "--root", _input("root", ".") or ".", "--format", "json"]
+    model = _input("critic-model")
+    if model:
+        cmd += ["--critic-model", model]
+    variants = list(dict.fromkeys(["default", *shlex.split(_input("warm-variants", "alt"))]))
+    return [(v, [*cmd, "--variant", v]) for v in variants]
+
+
+def _run(cmd: list[str], stdout: Path | None = None) -> int:
+    sys.stderr.write("+ " + shlex.join(cmd) + "\n")
+    sys.stderr.flush()
+    try:
+        if stdout is None:
+            return subprocess.run(cmd, check=False).returncode
+        with stdout.open("w", encoding="utf-8") as fh:
+            return subprocess.run(cmd, check=False, stdout=fh).returncode
+    except OSError as exc:
+        _log("error", f"cannot run cstudio: {exc}")
+        return 2
+
+
+def warm(report_dir: Path) -> int:
+    """A push run: score the branch's version so pull requests into it restore its caches.
+    The default judge must succeed; another variant the critic's family lacks is a warning."""
+    ref = os.environ.get("GITHUB_REF_NAME", "this branch")
+    rows: list[str] = []
+    code = 0
+    for variant, cmd in warm_commands():
+        out = report_dir / f"eval.{variant}.json"
+        got = _run(cmd, out)
+        try:
+            data = json.loads(out.read_text(encoding="utf-8")) if got == 0 else {}
+        except (OSError, ValueError):
+            data = {}
+        if got != 0 and variant == "default":
+            code = got
+        elif got != 0:
+            _log("warning", f"cstudio eval --variant {variant} exited {got}; that judge is not cached")
+        rows.append(f"| `{variant}` | {data.get('scored', '—')} | {data.get('cached', '—')} | {got} |")
+    summary = (
+        f"{MARKER}\n## Constitution cache warmed on `{ref}`\n\n"
+        "Every case scored under each judge, so pull requests into this branch restore its caches.\n\n"
+        "| Judge | Scored | From the cache | Exit |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+    (report_dir / "check.md").write_text(summary, encoding="utf-8")
+    return code
+
+
 def run_check() -> int:
     report_dir = Path(_input("report-dir", "cstudio-report") or "cstudio-report")
     report_dir.mkdir(parents=True, exist_ok=True)
     try:
-        cmd = check_command(report_dir)
+        warming = base_ref() is None
+        cmd = [] if warming else check_command(report_dir)
     except SystemExit as exc:
         _log("error", str(exc))
         code = 2
     else:
-        sys.stderr.write("+ " + shlex.join(cmd) + "\n")
-        sys.stderr.flush()
-        try:
-            code = subprocess.run(cmd, check=False).returncode
-        except OSError as exc:
-            _log("error", f"cannot run cstudio: {exc}")
-            code = 2
+        code = warm(report_dir) if warming else _run(cmd)
     markdown = report_dir / "check.md"
     if markdown.is_file():
         _append("GITHUB_STEP_SUMMARY", markdown.read_text(encoding="utf-8"))
@@ -222,11 +351,13 @@ def comment() -> int:
 
 
 def main(argv: list[str]) -> int:
+    if argv[1:] == ["keys"]:
+        return keys()
     if argv[1:] == ["run-check"]:
         return run_check()
     if argv[1:] == ["comment"]:
         return comment()
-    sys.stderr.write("usage: action.py run-check|comment\n")
+    sys.stderr.write("usage: action.py keys|run-check|comment\n")
     return 2
 
 

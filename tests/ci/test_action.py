@@ -27,9 +27,17 @@ MARKER = "<!-- cstudio-check -->"
 BOT = "github-actions[bot]"
 
 FAKE_CSTUDIO = """\
-import os, sys
+import json, os, sys
 from pathlib import Path
 args = sys.argv[1:]
+with open(os.environ["FAKE_ARGS"] + ".log", "a") as log:
+    log.write(json.dumps(args) + "\\n")
+if args[0] == "eval":
+    variant = args[args.index("--variant") + 1]
+    code = int(os.environ.get("FAKE_EXIT_" + variant.upper(), "0"))
+    if code == 0:
+        print(json.dumps({"schema": "cstudio.eval/1", "judge": variant, "scored": 12, "cached": 3}))
+    sys.exit(code)
 Path(os.environ["FAKE_ARGS"]).write_text("\\n".join(args))
 code = int(os.environ.get("FAKE_EXIT", "0"))
 if os.environ.get("FAKE_WRITE", "1") == "1":
@@ -299,14 +307,17 @@ def _steps() -> list[dict[str, Any]]:
     return yaml.safe_load((REPO / "action.yml").read_text())["runs"]["steps"]
 
 
+def _step(name: str) -> dict[str, Any]:
+    return next(s for s in _steps() if s["name"].startswith(name))
+
+
 def test_action_posts_uploads_saves_and_exits_last() -> None:
     steps = _steps()
     names = [s["name"] for s in steps]
     comment = steps[names.index("Post or update the PR comment")]
     assert comment["continue-on-error"] is True and comment["if"].startswith("always()")
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
-    save = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache/save@"))
-    restore = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache/restore@"))
+    restore, save = _step("Restore the score cache"), _step("Save the score cache")
     assert upload["if"] == "always()" and save["if"].startswith("always()")  # also when a gate failed
     assert restore["with"]["restore-keys"]  # falls back to the base branch's newest cache
     assert save["with"]["key"] == restore["with"]["key"] and save["with"]["path"] == restore["with"]["path"]
@@ -314,6 +325,107 @@ def test_action_posts_uploads_saves_and_exits_last() -> None:
     last = steps[-1]
     assert last["if"] == "always()" and "steps.check.outputs.exit-code" in last["env"]["EXIT_CODE"]
     assert names.index("cstudio check") < names.index("Post or update the PR comment") < len(names) - 1
+
+
+def test_the_model_has_its_own_cache_saved_once_by_exact_key() -> None:
+    """The model (GBs) must not ride along in the per-run score entry (10 GB per repository)."""
+    restore, save = _step("Restore the critic model"), _step("Save the critic model")
+    scores = _step("Restore the score cache")
+    assert "restore-keys" not in restore["with"]  # exact key: never another model's files
+    assert restore["with"]["key"] == save["with"]["key"] == "${{ steps.keys.outputs.model }}"
+    assert "run_id" not in restore["with"]["key"] and restore["with"]["path"] == save["with"]["path"]
+    assert "steps.model-cache.outputs.cache-hit != 'true'" in save["if"]  # saved once, then only restored
+    assert "exit-code == '0'" in save["if"]  # not after a run that could not load the model
+    assert "huggingface" in restore["with"]["path"] and "huggingface" not in scores["with"]["path"]
+    assert ".cstudio" in scores["with"]["path"] and ".cstudio" not in restore["with"]["path"]
+
+
+def keys_of(tmp_path: Path, config: str, **extra: str) -> dict[str, str]:
+    root = tmp_path / "policy"
+    (root / "principles").mkdir(parents=True, exist_ok=True)
+    (root / "principles" / "constitution.yaml").write_text(config)
+    out = tmp_path / "output.txt"
+    out.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
+    env.update(GITHUB_OUTPUT=str(out), RUNNER_OS="Linux", INPUT_ROOT=str(root), GITHUB_ACTION_PATH=str(REPO), **extra)
+    done = subprocess.run([sys.executable, str(ACTION), "keys"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return outputs(tmp_path)
+
+
+BASE_CONFIG = "priority: [A-01]\ncritic:\n  model: org/judge-1b\n  threshold: 0.5\ncheck:\n  min_kappa: 0.2\n"
+
+
+def test_model_key_follows_the_critic_model_only(tmp_path: Path) -> None:
+    base = keys_of(tmp_path, BASE_CONFIG, GITHUB_RUN_ID="1")
+    assert base["model"].startswith("cstudio-model-Linux-") and base["scores-prefix"].startswith("cstudio-scores-")
+    assert keys_of(tmp_path, BASE_CONFIG, GITHUB_RUN_ID="2") == base  # no run id in any key
+    assert keys_of(tmp_path, BASE_CONFIG.replace("0.5", "0.7").replace("0.2", "0.3")) == base
+    other = keys_of(tmp_path, BASE_CONFIG.replace("judge-1b", "judge-8b"))
+    assert other["model"] != base["model"] and other["scores-prefix"] != base["scores-prefix"]
+    assert other["pip"] == base["pip"]
+    assert keys_of(tmp_path, BASE_CONFIG, INPUT_CRITIC_MODEL="org/x")["model"] != base["model"]
+    panel = "priority: [A-01]\ncritic:\n  model: org/judge-1b\n  panel:\n    - org/a\n    - org/b\n"
+    assert keys_of(tmp_path, panel)["model"] != keys_of(tmp_path, panel.replace("org/b", "org/c"))["model"]
+
+
+def test_a_push_run_warms_the_caches_with_eval(tmp_path: Path) -> None:
+    """On a push there is no base: score the branch under each judge so new PRs start warm."""
+    env = runner_env(tmp_path, GITHUB_EVENT_NAME="push", GITHUB_REF_NAME="main", INPUT_CRITIC_MODEL="org/m")
+    del env["GITHUB_BASE_REF"]
+    done = action("run-check", env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert outputs(tmp_path)["exit-code"] == "0" and outputs(tmp_path)["passed"] == "true"
+    calls = [json.loads(line) for line in (tmp_path / "args.txt.log").read_text().splitlines()]
+    assert [c[0] for c in calls] == ["eval", "eval"]
+    assert [c[c.index("--variant") + 1] for c in calls] == ["default", "alt"]
+    assert all(c[c.index("--critic-model") + 1] == "org/m" and "--format" in c for c in calls)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "cache warmed on `main`" in summary and "| `default` | 12 | 3 | 0 |" in summary
+    assert json.loads((tmp_path / "reports" / "eval.alt.json").read_text())["judge"] == "alt"
+
+
+def test_a_push_run_keeps_going_past_a_variant_the_family_lacks(tmp_path: Path) -> None:
+    env = runner_env(tmp_path, GITHUB_EVENT_NAME="push", FAKE_EXIT_NAMED="2", INPUT_WARM_VARIANTS="named")
+    del env["GITHUB_BASE_REF"]
+    done = action("run-check", env, tmp_path)
+    assert outputs(tmp_path)["exit-code"] == "0"
+    assert "::warning::cstudio eval --variant named exited 2" in done.stdout
+    env = runner_env(tmp_path, GITHUB_EVENT_NAME="push", FAKE_EXIT_DEFAULT="2")
+    del env["GITHUB_BASE_REF"]
+    (tmp_path / "output.txt").write_text("")
+    action("run-check", env, tmp_path)
+    assert outputs(tmp_path)["exit-code"] == "2"  # the default judge is what PRs need: its failure fails
+
+
+def test_a_pull_request_event_without_a_base_is_still_bad_input(tmp_path: Path) -> None:
+    env = runner_env(tmp_path)
+    del env["GITHUB_BASE_REF"]
+    done = action("run-check", env, tmp_path)
+    assert outputs(tmp_path)["exit-code"] == "2" and "set the `base` input" in done.stdout
+    assert not (tmp_path / "args.txt.log").exists()
+
+
+def _docs_workflow() -> dict[Any, Any]:
+    text = (REPO / "docs" / "ci.md").read_text()
+    block = text.split("# .github/workflows/constitution-check.yml\n", 1)[1].split("```", 1)[0]
+    return yaml.safe_load(block)
+
+
+@pytest.mark.parametrize("source", ["docs", "repo"])
+def test_the_workflow_warms_the_base_branch_and_always_reports(source: str) -> None:
+    """GitHub scopes a pull_request run's cache to refs/pull/N/merge: only a push run on the
+    default branch saves a cache every pull request can restore. No paths: on pull_request (a
+    required check that never reports blocks the merge)."""
+    wf = (
+        _docs_workflow()
+        if source == "docs"
+        else yaml.safe_load((REPO / ".github" / "workflows" / "constitution-check.yml").read_text())
+    )
+    on = wf[True]  # YAML 1.1 reads the key `on` as True
+    assert "pull_request" in on and not (on["pull_request"] or {}).get("paths")
+    assert on["push"]["branches"] == ["main"]
+    assert "github.ref" in wf["concurrency"]["group"]  # push runs have no PR number
 
 
 def test_action_installs_from_its_own_checkout_with_pinned_torch() -> None:
