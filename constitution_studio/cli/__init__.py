@@ -110,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(ExitCode.BAD_INPUT)
         args_list = ["tui", *args_list]
     args = parser.parse_args(args_list)
+    if args.command == "tui" and not _is_terminal():  # `cstudio tui` in a pipe: the hint, not a hang
+        sys.stderr.write(_no_terminal_hint(parser))
+        return int(ExitCode.BAD_INPUT)
     handler = _WarningLines()
     log = logging.getLogger("constitution_studio")
     log.addHandler(handler)
