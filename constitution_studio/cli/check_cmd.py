@@ -47,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="CHARS",
         help=f"most characters of --markdown (default {DEFAULT_BUDGET}; GitHub refuses comments over 65536; 0: no cut)",
     )
+    out.add_argument(
+        "--markdown-artifact",
+        default="constitution-check",
+        metavar="NAME",
+        help="artifact the cut comment points to for the full report (the action passes its artifact-name)",
+    )
     out.add_argument("--json", type=Path, default=None, metavar="FILE", help="the full result as JSON")
     out.add_argument("--junit", type=Path, default=None, metavar="FILE", help="JUnit XML (one test per principle)")
     out.add_argument("--sarif", type=Path, default=None, metavar="FILE", help="SARIF 2.1.0 (findings, failing gates)")
@@ -127,7 +133,7 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         if args.markdown_full is not None:
             write_report(args.markdown_full, full)
         if args.markdown is not None:
-            write_report(args.markdown, fit_check_markdown(result, full, args.markdown_budget))
+            write_report(args.markdown, fit_check_markdown(result, full, args.markdown_budget, args.markdown_artifact))
     if args.json is not None:
         data = with_schema("check", check_json(result))
         if data.get("shift") is not None:

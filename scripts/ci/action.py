@@ -157,6 +157,9 @@ def check_command(report_dir: Path) -> list[str]:
     budget = _input("comment-budget")
     if budget:
         cmd += ["--markdown-budget", budget]
+    artifact = _input("artifact-name")
+    if artifact:
+        cmd += ["--markdown-artifact", artifact]
     for name, flag in (
         ("critic-model", "--critic-model"),
         ("max-over-refusal-increase", "--max-over-refusal-increase"),

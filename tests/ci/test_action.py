@@ -176,8 +176,18 @@ def test_run_check_writes_summary_and_keeps_the_exit_code(tmp_path: Path, code: 
     assert args[args.index("--format") + 1] == "github"
     assert args[args.index("--min-kappa") + 1] == "0.4"
     assert args[args.index("--critic-model") + 1] == "org/m"
+    assert "--markdown-artifact" not in args  # no input: the CLI's default, the action's default name
     if code:
         assert "::error file=principles/HARM-01.yaml" in done.stdout  # annotations reach the runner
+
+
+def test_the_artifact_name_reaches_the_comments_pointer(tmp_path: Path) -> None:
+    env = runner_env(tmp_path, INPUT_ARTIFACT_NAME="policy-reports")
+    action("run-check", env, tmp_path)
+    args = (tmp_path / "args.txt").read_text().splitlines()
+    assert args[args.index("--markdown-artifact") + 1] == "policy-reports"
+    step = next(s for s in _steps() if s["name"] == "cstudio check")
+    assert step["env"]["INPUT_ARTIFACT_NAME"] == "${{ inputs.artifact-name }}"
 
 
 def test_run_check_that_wrote_nothing_still_summarises(tmp_path: Path) -> None:

@@ -196,3 +196,13 @@ def test_a_symlinked_state_dir_is_not_used(tmp_path: Path, tiny_model_dir: Path)
     assert _check(origin, tmp_path) in (0, 1)
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["shift"]["cached"] == 0 and report["shift"]["model_calls"] > 0
+
+
+def test_the_cut_comment_names_the_artifact_it_points_to(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """The action uploads the reports as its `artifact-name`; the comment must point there."""
+    root, _ = _repo(tmp_path, str(tiny_model_dir), regress=True)
+    assert _check(root, tmp_path, "--markdown-budget", "1200", "--markdown-artifact", "policy-reports") == 1
+    md = (tmp_path / "report.md").read_text()
+    assert len(md) <= 1200 and "(artifact `policy-reports`)" in md and "constitution-check" not in md
+    assert _check(root, tmp_path, "--markdown-budget", "1200") == 1
+    assert "(artifact `constitution-check`)" in (tmp_path / "report.md").read_text()  # the default name
