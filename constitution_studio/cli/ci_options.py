@@ -33,11 +33,15 @@ class CriticExtraMissing(StudioError):
 
 
 def install_command() -> str:
-    """The pip command that adds the critic to this interpreter, from where this package was installed."""
+    """The pip command that adds the critic to this interpreter, from where this package was installed:
+    the folder or git URL of a direct install (direct_url.json), else the distribution's name (an
+    install by name from an index or a wheelhouse), else the source checkout this runs from."""
     pip = f"{shlex.quote(sys.executable)} -m pip install"
     source = None
     try:
-        direct = metadata.distribution(DIST).read_text("direct_url.json")
+        dist = metadata.distribution(DIST)
+        name = dist.metadata["Name"] or DIST
+        direct = dist.read_text("direct_url.json")
         info = json.loads(direct) if direct else {}
         url = str(info.get("url", ""))
         if url.startswith("file://"):
@@ -45,11 +49,14 @@ def install_command() -> str:
         elif "vcs_info" in info:
             vcs = info["vcs_info"]
             rev = vcs.get("commit_id") or vcs.get("requested_revision")
-            source = f"{DIST}[critic] @ {vcs.get('vcs', 'git')}+{url}" + (f"@{rev}" if rev else "")
-    except (metadata.PackageNotFoundError, ValueError, OSError):
+            source = f"{name}[critic] @ {vcs.get('vcs', 'git')}+{url}" + (f"@{rev}" if rev else "")
+        elif not direct and dist.read_text("INSTALLER"):
+            source = name  # installed by name: never the site-packages folder this module sits in
+    except (metadata.PackageNotFoundError, ValueError, OSError, KeyError):
         source = None
-    if source is None:
-        source = str(Path(__file__).resolve().parents[2])  # a source checkout run in place
+    checkout = Path(__file__).resolve().parents[2]
+    if source is None:  # a source checkout run in place (its build metadata records no installer)
+        source = str(checkout) if (checkout / "pyproject.toml").is_file() else DIST
     if " @ " not in source:
         source = f"{source}[critic]"
     return f"{pip} {shlex.quote(source)}"

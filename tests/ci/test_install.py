@@ -73,7 +73,7 @@ def test_wheel_and_sdist_contents(dist: Path) -> None:
     assert not [m for m in members if m.startswith(("tests/", ".ci/", "benchmarks/", ".github/", "principles/"))]
 
 
-def test_base_install_runs_without_torch(venv: Path, tmp_path: Path) -> None:
+def test_base_install_runs_without_torch(venv: Path, dist: Path, tmp_path: Path) -> None:
     bin_ = venv / "bin"
     py = str(bin_ / "python")
     ok(
@@ -117,3 +117,9 @@ def test_base_install_runs_without_torch(venv: Path, tmp_path: Path) -> None:
     done = run([cstudio, "eval"], repo, env)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "[critic]" in done.stderr and "-m pip install" in done.stderr
+    # installed by name from a wheelhouse (pip writes no direct_url.json): the hint is the name
+    reinstall = ["install", "-q", "--disable-pip-version-check", "--no-index", "--no-deps", "--force-reinstall"]
+    ok([py, "-m", "pip", *reinstall, "--find-links", str(dist), "constitution-studio"], repo, env)
+    done = run([cstudio, "eval"], repo, env)
+    assert done.returncode == 2 and "-m pip install 'constitution-studio[critic]'" in done.stderr, done.stderr
+    assert "site-packages" not in done.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,7 @@ from constitution_studio.core.report.sarif import check_sarif, validate_sarif
 from constitution_studio.core.versions import diff_refs
 
 TESTS = Path(__file__).resolve().parents[1]
+REPO = TESTS.parent
 GOLDEN = TESTS / "fixtures" / "golden" / "ci"
 SARIF_SCHEMA = json.loads((TESTS / "fixtures" / "sarif" / "sarif-schema-2.1.0.json").read_text())
 DOCS_SCHEMA = TESTS.parent / "docs" / "schema"
@@ -306,3 +308,40 @@ def test_junit_names_every_changed_setting(result: CheckResult) -> None:
     assert not list(plain.iter("property")) and not [
         t for t in plain.iter("testcase") if t.get("classname") == "settings"
     ]
+
+
+def _hint_with(tmp_path: Path, direct_url: str | None) -> str:
+    """install_command() as an install whose dist-info is `tmp_path` (a real dist-info folder on sys.path)."""
+    info = tmp_path / "site" / "constitution_studio-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.4\nName: constitution-studio\nVersion: 0.1.0\n")
+    (info / "INSTALLER").write_text("pip\n")  # what pip writes into every dist-info it installs
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(direct_url)
+    code = (
+        f"import sys; sys.path.insert(0, {str(info.parent)!r})\n"
+        "from constitution_studio.cli.ci_options import install_command\nprint(install_command())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_install_hint_for_an_install_by_name_is_the_distribution(tmp_path: Path) -> None:
+    """Installed by name (a wheelhouse, an index): no direct_url.json, so the hint is the name,
+    never the site-packages folder the module happens to live in."""
+    hint = _hint_with(tmp_path, None)
+    assert hint.endswith(" -m pip install 'constitution-studio[critic]'"), hint
+    assert "site-packages" not in hint and str(tmp_path) not in hint
+    # the build metadata of a source checkout (an egg-info, no installer) is not an install by name
+    code = "from constitution_studio.cli.ci_options import install_command; print(install_command())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.stdout.strip().endswith(" -m pip install " + shlex.quote(f"{REPO}[critic]")), done.stdout
+
+
+def test_install_hint_for_a_local_folder_and_a_git_url(tmp_path: Path) -> None:
+    folder = _hint_with(tmp_path / "a", json.dumps({"url": "file:///src/policy-tools", "dir_info": {}}))
+    assert folder.endswith(" -m pip install '/src/policy-tools[critic]'"), folder
+    vcs = json.dumps({"url": "https://github.com/o/r", "vcs_info": {"vcs": "git", "commit_id": "abc123"}})
+    git_hint = _hint_with(tmp_path / "b", vcs)
+    assert git_hint.endswith("'constitution-studio[critic] @ git+https://github.com/o/r@abc123'"), git_hint
