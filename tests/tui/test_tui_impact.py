@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import TextArea
 
 from constitution_studio.core.analysis.impact import SORTS
@@ -137,3 +138,41 @@ async def test_against_a_git_ref(tmp_path: Path, screen_text: Any) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "no-such-ref" in screen_text(app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_decided_by_shows_before_and_after_whole(tmp_path: Path, screen_text: Any, size: tuple[int, int]) -> None:
+    """Moving HELP-01 to the top changes the deciding principle: "HARM-01 → HELP-01" is read whole."""
+    from fixtures.shift_support import ScriptedCritic, build_repo, reword_move_add, stable_noise
+
+    from constitution_studio.tui.screens.impact_columns import decided_text
+
+    root = build_repo(tmp_path / "repo", "scripted", head_edit=reword_move_add)
+    critic = ScriptedCritic(lambda pid, statement, cid, judge: stable_noise(pid, statement, cid, judge))
+    app = StudioApp(root, critic_factory=lambda settings, where: critic)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.press("g", *"main", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ImpactScreen)
+        changed = [decided_text(cs) for cs in screen.report.cases if "→" in decided_text(cs)]
+        assert changed, "the move changes who decides some case"
+        cases = screen.query_one("#impact-cases", RowList)
+        first = changed[0]
+        for _ in range(len(cases.ids)):
+            if decided_text(screen._by_case[cases.current_id()]) == first:
+                break
+            await pilot.press("down")
+        await pilot.pause()
+        text = screen_text(app)
+        assert first in text  # whole: no "HELP-01 → HAR…"
+        widths = dict(cases.columns)
+        assert widths["Decided by"] >= len(first)
+        assert widths["Gold"] == (0 if size[0] == 80 else 8)  # the narrow list drops Gold first
+        header = next(line for line in text.splitlines() if "Decided by" in line)
+        assert ("Gold" in header) == (size[0] != 80)

@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 from constitution_studio.core.analysis import impact as core
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
+from constitution_studio.tui.screens.impact_columns import CASE_COLUMNS, case_columns, decided_text, decided_width
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.plots import delta_histogram, rate_bar
@@ -40,14 +41,6 @@ PRINCIPLE_COLUMNS = (
     ("max|Δ|", 6),
     ("Over-refusal", 13),
     ("Gold agreement", 14),
-)
-CASE_COLUMNS = (  # fits 80 columns
-    ("Case", 10),
-    ("Before → after", 20),
-    ("Δ ± noise", 12),
-    ("Decided by", 14),
-    ("Gold", 8),
-    ("", 1),
 )
 PROGRESS_EVERY_S = 0.1
 
@@ -99,6 +92,7 @@ class ImpactScreen(Screen[None]):
         self._inputs: tuple[Any, Any, Any] | None = None
         self._by_case: dict[str, Any] = {}
         self._by_principle: dict[str, Any] = {}
+        self._decided = 0  # the longest "Decided by" value of the report
         self._last_progress = 0.0
         self.running = False
         self.partial = False  # the version-wide figures are still being read
@@ -224,6 +218,7 @@ class ImpactScreen(Screen[None]):
         self.report = report
         self.limits = limits
         self._by_case = {cs.case_id: cs for cs in report.cases}
+        self._decided = decided_width(report.cases)
         self._by_principle = {ps.principle_id: ps for ps in report.principles}
         self._summary()
         principles = self.query_one("#impact-principles", RowList)
@@ -288,11 +283,7 @@ class ImpactScreen(Screen[None]):
         style = "bold yellow" if change else "dim" if cs.flipped else ""
         d, band = core.case_delta(cs), core.noise_band(cs)
         delta = "–" if d is None else f"{d:+.2f}" + (f" ±{band:.2f}" if band is not None else "")
-        deciding_b = cs.base.deciding if cs.base is not None else None
-        deciding_h = cs.head.deciding if cs.head is not None else None
-        decided = sanitize(deciding_h or "–")
-        if deciding_b and deciding_h and deciding_b != deciding_h:
-            decided = f"{sanitize(deciding_b)} → {sanitize(deciding_h)}"
+        decided = decided_text(cs)
         mark = Text("✗", style="bold red") if core.disagrees_with_gold(cs) else Text("")
         return [
             Text(sanitize(cid)),
@@ -307,8 +298,17 @@ class ImpactScreen(Screen[None]):
         if self.report is None:
             return
         shown = core.view_cases(self.report.cases, self.sort, self.keep, self.limits)
+        self._size_columns()
         self.query_one("#impact-cases", RowList).set_rows([cs.case_id for cs in shown], self._case_cells)
         self._detail(self.query_one("#impact-cases", RowList).current_id())
+
+    def _size_columns(self) -> None:
+        rows = self.query_one("#impact-cases", RowList)
+        width = rows.scrollable_content_region.width or self.app.size.width - 2  # before the first layout
+        rows.set_columns(case_columns(width, self._decided))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._size_columns)  # once the list has its new width
 
     @on(RowList.Highlighted, "#impact-cases")
     def _case_highlighted(self, event: RowList.Highlighted) -> None:

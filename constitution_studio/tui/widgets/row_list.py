@@ -46,14 +46,25 @@ class RowList(LineList):
         self.columns = list(columns)
         self._cells: Cells = lambda _: ()
 
+    def set_columns(self, columns: Sequence[tuple[str, int]]) -> None:
+        """New column widths (a width 0 column is not drawn); repaints when they changed."""
+        if list(columns) == self.columns:
+            return
+        self.columns = list(columns)
+        self._resize()
+        self.refresh()
+
+    def _resize(self) -> None:
+        size = Size(sum(w + 2 for _, w in self.columns if w), len(self.ids) + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+
     def set_rows(self, ids: Sequence[str], cells: Cells) -> None:
         """Show `ids` in this order; the cursor stays on the same row when it is still shown."""
         current = self.current_id()
         self.ids = list(ids)
         self._cells = cells
-        size = Size(sum(w + 2 for _, w in self.columns), len(self.ids) + 1)
-        if size != self.virtual_size:
-            self.virtual_size = size
+        self._resize()
         index = self.ids.index(current) if current is not None and current in self.ids else 0
         self.cursor = min(index, max(len(self.ids) - 1, 0))
         if index == 0:
@@ -69,6 +80,8 @@ class RowList(LineList):
     def _line(self, cells: Sequence[Text], style: Style) -> list[Segment]:
         line = Text(end="", no_wrap=True, style=style)
         for cell, (_, width) in zip(cells, self.columns, strict=False):
+            if not width:
+                continue
             part = cell.copy()
             part.truncate(width, overflow="ellipsis", pad=True)
             line.append(" ")

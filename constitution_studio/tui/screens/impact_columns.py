@@ -1,0 +1,57 @@
+"""The impact view's case columns, sized to what they hold.
+
+"Decided by" shows the deciding principle before → after; a fixed 14 characters cut
+"HELP-02 → HARM-01" to "HELP-02 → HAR…" at every width. It is sized to its longest value
+(IDs are at most 24 characters); a terminal too narrow for it drops the Gold column first
+(the ✗ mark still flags a disagreement with gold), then cuts the column to what is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from constitution_studio.core.sanitize import sanitize
+
+DECIDED = "Decided by"
+GOLD = "Gold"
+DECIDED_MIN = 14  # one ID and room to spare: the layout when no edit changes who decides
+DECIDED_MAX = 24 + len(" → ") + 24
+CASE_COLUMNS = (  # the widths at their smallest; "Decided by" grows to its content
+    ("Case", 10),
+    ("Before → after", 20),
+    ("Δ ± noise", 12),
+    (DECIDED, DECIDED_MIN),
+    (GOLD, 8),
+    ("", 1),
+)
+
+
+def decided_text(cs: Any) -> str:
+    """The deciding principle, or `before → after` when the edit changes it."""
+    before = cs.base.deciding if cs.base is not None else None
+    after = cs.head.deciding if cs.head is not None else None
+    if before and after and before != after:
+        return f"{sanitize(before)} → {sanitize(after)}"
+    return sanitize(after or "–")
+
+
+def decided_width(cases: Iterable[Any]) -> int:
+    """The longest "Decided by" value of `cases` (at least DECIDED_MIN), capped at two full IDs."""
+    longest = max((len(decided_text(cs)) for cs in cases), default=0)
+    return min(max(longest, DECIDED_MIN), DECIDED_MAX)
+
+
+def case_columns(width: int, decided: int) -> list[tuple[str, int]]:
+    """(label, width) per column for a list `width` wide whose "Decided by" needs `decided`.
+
+    A width 0 column is not drawn. Each column takes its width plus one space either side.
+    """
+    others = [(label, w) for label, w in CASE_COLUMNS if label != DECIDED]
+    used = sum(w + 2 for _, w in others)
+    drop_gold = used + decided + 2 > width
+    if drop_gold:
+        used -= dict(CASE_COLUMNS)[GOLD] + 2
+    room = max(width - used - 2, DECIDED_MIN)
+    widths = {DECIDED: min(decided, room), GOLD: 0 if drop_gold else dict(CASE_COLUMNS)[GOLD]}
+    return [(label, widths.get(label, w)) for label, w in CASE_COLUMNS]
