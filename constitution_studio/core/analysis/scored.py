@@ -103,6 +103,13 @@ class ScoredVersion:
             memo = self._verdicts.get((case_id, tuple(self.judges)))
         if memo is not None:
             return memo.label, memo.deciding, memo.probability
+        eligible, _ = self.eligible(case_id)
+        if len(eligible) == 1:  # the one principle decides whenever the case is complete (resolve)
+            key = (eligible[0], case_id, self.primary)
+            s = self.verdicts.get(key)
+            if s is None or (self.engagement and key not in self.engaged):
+                return None, None, None
+            return s.label, eligible[0], s.probability
         res = self.resolution(case_id)
         if res.deciding is None:
             return res.label, None, None
