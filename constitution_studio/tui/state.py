@@ -9,16 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from constitution_studio.core.authoring import case_files, plan_relink, reorder
 from constitution_studio.core.models import Principle
 from constitution_studio.core.priority_groups import priority_groups
 from constitution_studio.core.source import CONSTITUTION_FILE
 from constitution_studio.core.storage.journal import Transaction, recover
 from constitution_studio.core.storage.locking import constitution_lock
+from constitution_studio.core.storage.safe_paths import read_in_root
 from constitution_studio.core.workspace import Workspace, load_root
-from constitution_studio.core.yamldoc import YamlDocument, load_roundtrip
+from constitution_studio.core.yamldoc import YamlDocument, decode, load_roundtrip
 from constitution_studio.errors import BadInputError, FileChangedError
-from constitution_studio.tui.drafts import Draft, fields_of, model_data, read_fields, validate_fields, write_draft
+from constitution_studio.tui.drafts import Draft, fields_of, model_data, validate_fields, write_draft
+
+# The studio compares and rebases on a file's exact text: read as bytes (through the path and
+# size checks of storage.safe_paths) and decoded without newline translation, so a CRLF file
+# is the same text the loader kept and a save is not refused as "changed on disk".
 from constitution_studio.tui.heap import bulk_load
 from constitution_studio.tui.words import label_forms
 
@@ -57,6 +64,9 @@ class Studio:
         # "saved" and "edited" columns both find their labels, and a save keeps them valid.
         self.labels: dict[str, dict[str, dict[str, Label]]] = {}
         self._headers: tuple[str | None, tuple[str, dict[str, str]]] = (None, ("", {}))
+        # Bumped when another screen's run (impact, review, trust history) scores into the cache:
+        # the main screen looks its labels up again when it is shown next.
+        self.scores_written = 0
 
     # --- reading ---------------------------------------------------------------------
 
@@ -198,16 +208,16 @@ class Studio:
         """Relpaths of loaded files (drafts, constitution) that someone else changed."""
         changed: list[str] = []
         for draft in self.drafts.values():
-            if _disk_text(self.root / draft.relpath) != draft.base_text:
+            if _disk_text(self.root, draft.relpath) != draft.base_text:
                 changed.append(draft.relpath)
-        if self.constitution_text is not None and _disk_text(self.root / CONSTITUTION_FILE) != self.constitution_text:
+        if self.constitution_text is not None and _disk_text(self.root, CONSTITUTION_FILE) != self.constitution_text:
             changed.append(CONSTITUTION_FILE)
         return changed
 
     def reload_file(self, relpath: str, keep_edits: bool) -> None:
         """Take the disk version of one file; with `keep_edits` the author's edits stay on top."""
         if relpath == CONSTITUTION_FILE:
-            text = (self.root / CONSTITUTION_FILE).read_text(encoding="utf-8")
+            text = _exact_text(self.root, CONSTITUTION_FILE)
             data = load_roundtrip(text, CONSTITUTION_FILE)
             disk_order = [str(x) for x in (data.get("priority") or [])]
             self.constitution_text = text
@@ -221,7 +231,7 @@ class Studio:
                 continue
             if not (self.root / relpath).exists():
                 raise BadInputError("the file was deleted on disk", path=relpath)
-            text, saved = read_fields(self.root, relpath)
+            text, saved = _read_fields(self.root, relpath)
             if keep_edits:
                 draft.rebase(text, saved)
             else:
@@ -264,7 +274,7 @@ class Studio:
         txn.commit()
         for key, draft, relpath in planned:
             outcome.saved.append(relpath)
-            text = (self.root / relpath).read_text(encoding="utf-8")
+            text = _exact_text(self.root, relpath)
             new_key = draft.edited["id"]
             fresh = Draft(new_key, relpath, text, dict(draft.edited))
             del self.drafts[key]
@@ -304,7 +314,7 @@ class Studio:
         return target
 
     def _adopt_order(self, target: list[str]) -> None:
-        self.constitution_text = (self.root / CONSTITUTION_FILE).read_text(encoding="utf-8")
+        self.constitution_text = _exact_text(self.root, CONSTITUTION_FILE)
         self.order = target
         self.saved_order = list(target)
         if self.ws.constitution is not None:
@@ -338,11 +348,33 @@ def _paths(drafts: dict[str, Draft]) -> set[str]:
     return {d.relpath for d in drafts.values()}
 
 
-def _disk_text(path: Path) -> str | None:
+def _exact_text(root: Path, relpath: str) -> str:
+    """A file's exact text (CRLF and BOM kept); BadInputError when it is missing or unreadable."""
+    raw = read_in_root(root, relpath)
+    if raw is None:
+        raise BadInputError("the file was deleted on disk", path=relpath)
+    return decode(raw, relpath)
+
+
+def _disk_text(root: Path, relpath: str) -> str | None:
+    """`_exact_text`, or None when the file is gone or cannot be read as text (a change too)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError):
+        return _exact_text(root, relpath)
+    except BadInputError:
         return None
+
+
+def _read_fields(root: Path, relpath: str) -> tuple[str, dict[str, str]]:
+    """The file's exact text and field values; BadInputError when it no longer parses."""
+    text = _exact_text(root, relpath)
+    data = load_roundtrip(text, relpath)
+    try:
+        principle = Principle.model_validate(dict(data))
+    except (ValidationError, TypeError, ValueError) as exc:
+        raise BadInputError(
+            f"the file on disk is not a valid principle ({exc.__class__.__name__})", path=relpath
+        ) from None
+    return text, fields_of(principle)
 
 
 def _text_or_none(ws: Workspace, relpath: str) -> str | None:

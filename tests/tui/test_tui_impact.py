@@ -176,3 +176,30 @@ async def test_decided_by_shows_before_and_after_whole(tmp_path: Path, screen_te
         assert widths["Gold"] == (0 if size[0] == 80 else 8)  # the narrow list drops Gold first
         header = next(line for line in text.splitlines() if "Decided by" in line)
         assert ("Gold" in header) == (size[0] != 80)
+
+
+async def test_linked_cases_show_the_labels_a_run_all_scored(
+    mini_root: Path, tiny_critic_settings: CriticSettings
+) -> None:
+    """F8, r, escape: the main screen's linked cases show the labels the run put in the cache."""
+    from constitution_studio.tui.widgets.cases_panel import CaseTable
+
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await edit_harm(app, pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one(CaseTable)
+        assert all(row.before is None and row.after is None for row in table.rows.values())  # nothing cached yet
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen) and app.main.current == "HARM-01"
+        rows = list(app.screen.query_one(CaseTable).rows.values())
+        assert rows and all(row.before is not None and row.after is not None for row in rows)
+        assert all(row.before.cached and row.after.cached for row in rows)

@@ -58,6 +58,7 @@ class CriticPanes(Screen[None]):
         self.auto_run = True
         self.running: str | None = None  # the principle the critic is scoring now
         self.run_progress: tuple[int, int] = (0, 0)
+        self._scores_seen = 0  # `studio.scores_written` when the labels were last looked up
 
     # --- provided by MainScreen --------------------------------------------------------
 
@@ -211,6 +212,16 @@ class CriticPanes(Screen[None]):
         return True
 
     # --- cached labels (no model) and auto-run -----------------------------------------
+
+    def on_screen_resume(self) -> None:
+        """Back from a screen whose run scored into the cache: show those labels here too."""
+        if self.studio.scores_written == self._scores_seen:
+            return
+        self._scores_seen = self.studio.scores_written
+        self._looked_up.clear()  # what the cache lacked before may be there now
+        if self._current is not None:
+            self.request_cached(self._current)
+        self.lookup_all_saved()
 
     def request_cached(self, pid: str) -> None:
         """Show labels already in the critic's cache for `pid` under its saved and edited wording."""

@@ -156,6 +156,7 @@ class ImpactScreen(Screen[None]):
         if self.running or self._inputs is None:
             return
         self.running = True
+        self.studio.scores_written += 1
         self.workers.cancel_group(self, "impact")  # a cache read still under way would be stale
         bar = self.query_one(ProgressBar)
         bar.update(total=None, progress=0)

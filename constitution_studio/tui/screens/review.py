@@ -180,6 +180,7 @@ class ReviewScreen(Screen[None]):
         if self.running:
             return
         self.running = True
+        self.studio.scores_written += 1
         self.query_one(ProgressBar).display = True
         self.load(True)
 

@@ -141,6 +141,7 @@ class TrustHistoryScreen(Screen[None]):
     def action_run_all(self) -> None:
         if not self.running:
             self.running = True
+            self.studio.scores_written += 1
             self.query_one(ProgressBar).display = True
             self.load(True)
 

@@ -52,7 +52,7 @@ def excerpt(text: str, width: int = PROMPT_WIDTH) -> str:
 def gold_words(gold: object) -> str:
     """A case's gold as shown: one label, or each principle's label when given per principle."""
     if isinstance(gold, dict):
-        return ", ".join(f"{pid} {label_word(str(label))}" for pid, label in gold.items())
+        return ", ".join(f"{sanitize(pid)} {label_word(str(label))}" for pid, label in gold.items())
     return label_word(str(gold)) if gold else ""
 
 
