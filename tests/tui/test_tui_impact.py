@@ -203,3 +203,34 @@ async def test_linked_cases_show_the_labels_a_run_all_scored(
         rows = list(app.screen.query_one(CaseTable).rows.values())
         assert rows and all(row.before is not None and row.after is not None for row in rows)
         assert all(row.before.cached and row.after.cached for row in rows)
+
+
+async def test_missing_count_is_what_run_all_scores(
+    mini_root: Path, tiny_critic_settings: CriticSettings, screen_text: Any
+) -> None:
+    """The summary's "N critic answers to score" is the run's own count, and the wait says the model loads."""
+    from textual.widgets import Static
+
+    from constitution_studio.core.analysis.impact import missing_requests
+
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await edit_harm(app, pilot)
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ImpactScreen)
+        missing = missing_requests(screen.report)
+        assert missing > 0
+        assert f"({missing} critic answers to score)" in " ".join(screen_text(app).split())
+        # before the first answer the model is loading: said so, with the same count
+        screen._to_score = missing
+        screen._progressed(0, missing)
+        detail = str(screen.query_one("#impact-detail", Static).render())
+        assert f"loading the critic model, then {missing} answers to score" in detail
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        report = screen.report
+        assert report.requests - report.cached == missing  # what the run asked the model: the same count

@@ -93,6 +93,7 @@ class ImpactScreen(Screen[None]):
         self._by_case: dict[str, Any] = {}
         self._by_principle: dict[str, Any] = {}
         self._decided = 0  # the longest "Decided by" value of the report
+        self._to_score = 0  # answers the cache lacked when Run all started: its progress counts these
         self._last_progress = 0.0
         self.running = False
         self.partial = False  # the version-wide figures are still being read
@@ -158,9 +159,12 @@ class ImpactScreen(Screen[None]):
         self.running = True
         self.studio.scores_written += 1
         self.workers.cancel_group(self, "impact")  # a cache read still under way would be stale
+        report = self.report
+        self._to_score = core.missing_requests(report) if report is not None and not report.model_calls else 0
         bar = self.query_one(ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
+        self._progressed(0, 0)
         self._run_all(*self._inputs)
 
     @work(thread=True, exclusive=True, group="impact-run", exit_on_error=False, description=NO_REPR)
@@ -192,10 +196,22 @@ class ImpactScreen(Screen[None]):
         self.app.call_from_thread(self._progressed, done, total)
 
     def _progressed(self, done: int, total: int) -> None:
-        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
-        self.query_one("#impact-detail", Static).update(
-            f"critic: {done} of {total} answers (escape cancels)", layout=False
-        )
+        """Progress in the answers the model has to give (the summary's count), not cache hits.
+
+        The run first reads the cache (`done` counts those hits too), then loads the model,
+        which takes seconds: the line says so instead of sitting at 0.
+        """
+        known = max(total - self._to_score, 0) if self._to_score else 0
+        scored, todo = max(done - known, 0), (self._to_score or total)
+        self.query_one(ProgressBar).update(total=max(todo, 1), progress=min(scored, todo))
+        critic = getattr(self.app, "_critic", None)
+        if not todo:
+            line = "reading the critic's cache (escape cancels)…"
+        elif scored == 0 and getattr(critic, "_runner", True) is None:
+            line = f"loading the critic model, then {plural(todo, 'answer')} to score (escape cancels)…"
+        else:
+            line = f"critic: {scored} of {plural(todo, 'answer')} (escape cancels)"
+        self.query_one("#impact-detail", Static).update(line, layout=False)
 
     def _finished(self, report: Any) -> None:
         self.running = False
@@ -247,7 +263,7 @@ class ImpactScreen(Screen[None]):
         if (missing or r.incomplete) and not self.partial:
             line2.append(
                 f"\n{plural(len(r.incomplete), 'case')} not scored yet "
-                f"({plural(missing, 'critic answer')} missing): press r to run all",
+                f"({plural(missing, 'critic answer')} to score): press r to run all",
                 style="yellow",
             )
         self.query_one("#impact-summary", Static).update(Text("\n").join([Text.assemble(*parts), line2]))
