@@ -444,3 +444,27 @@ def test_action_installs_from_its_own_checkout_with_pinned_torch() -> None:
     assert "torch==${TORCH_VERSION}" in run and run.index("torch==") < run.index("[critic]")
     assert '"$GITHUB_ACTION_PATH[critic]"' in run and "constraints/dev.txt" in run
     assert "constitution-studio" not in run  # never a registry name
+
+
+def test_a_warm_push_run_fills_the_cache_a_pull_request_check_reads(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """End to end with the real cstudio and the tiny critic: the push run on main scores main
+    under each judge; the pull request's check then finds its base side in that cache."""
+    from fixtures.shift_support import build_repo, git, reword_move_add
+
+    root = build_repo(tmp_path / "repo", str(tiny_model_dir), head_edit=reword_move_add)
+    git(root, "checkout", "-q", "main")
+    cstudio = str(Path(sys.executable).with_name("cstudio"))
+    env = runner_env(tmp_path, GITHUB_EVENT_NAME="push", GITHUB_REF_NAME="main", CSTUDIO=cstudio)
+    del env["GITHUB_BASE_REF"]
+    done = action("run-check", env, root)
+    assert done.returncode == 0 and outputs(tmp_path)["exit-code"] == "0", done.stderr
+    reports = tmp_path / "reports"
+    warm = {v: json.loads((reports / f"eval.{v}.json").read_text()) for v in ("default", "alt")}
+    assert warm["default"]["scored"] > 0 and warm["alt"]["judge"] == "alt"
+    git(root, "checkout", "-q", "head")
+    (tmp_path / "output.txt").write_text("")
+    pr = runner_env(tmp_path, CSTUDIO=cstudio, INPUT_BASE="main", INPUT_HEAD="head")
+    done = action("run-check", pr, root)
+    assert outputs(tmp_path)["exit-code"] in ("0", "1"), done.stderr
+    shift = json.loads((reports / "check.json").read_text())["shift"]
+    assert 0 < shift["cached"] < shift["requests"]  # the base side came from main's cache, the head's is new
