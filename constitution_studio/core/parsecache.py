@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from constitution_studio.core.statedir import STATE_DIR, state_dir_problem, trusted_state_dir
+from constitution_studio.core.statedir import STATE_DIR, trusted_state_dir
 
 _FORMAT = 2  # 2: keyed on a content hash
 
@@ -31,7 +31,8 @@ class ParseCache:
 
     def trusted(self) -> bool:
         if self._trusted is None:
-            self._trusted = state_dir_problem(self.root, "parsed") is None
+            # trusted_state_dir: an unmarked (copied) folder is set aside and marked, see statedir
+            self._trusted = trusted_state_dir(self.root, "parsed") is not None
         return self._trusted
 
     def _entry(self, relpath: str) -> Path:

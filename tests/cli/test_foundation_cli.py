@@ -21,7 +21,7 @@ MINI = Path(__file__).parents[1] / "fixtures" / "mini"
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     root = tmp_path / "mini"
-    shutil.copytree(MINI, root)
+    shutil.copytree(MINI, root, ignore=shutil.ignore_patterns(".cstudio"))  # a copied .cstudio is set aside
     return root
 
 

@@ -11,6 +11,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from constitution_studio.core.statedir import ensure_state_dir
+
 Breakage = Callable[[Path], None]
 
 CONST = "principles/constitution.yaml"
@@ -85,7 +87,7 @@ def _garbage_parse_cache(root: Path) -> None:
 
 
 def _corrupt_score_cache(root: Path) -> None:
-    (root / ".cstudio").mkdir(exist_ok=True)
+    ensure_state_dir(root)  # the tool's own folder, so the corrupt cache is moved aside and rebuilt
     (root / ".cstudio" / "critic.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x00garbage" * 64)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from constitution_studio.cli import main
 from constitution_studio.core.critic.cache import ScoreCache
+from constitution_studio.core.statedir import ensure_state_dir
 from constitution_studio.core.workspace import load_root
 from constitution_studio.errors import ExitCode
 
@@ -162,7 +163,7 @@ def test_a_broken_or_untrusted_score_cache_is_not_fatal(mini: Path, tmp_path: Pa
     if kind == "file-state":
         state.write_text("x")
     else:
-        state.mkdir()
+        ensure_state_dir(mini)  # the tool's own folder: a broken cache in it is moved aside
         if kind == "garbage":
             (state / "critic.sqlite").write_bytes(b"not a database" * 100)
         elif kind == "truncated":

@@ -22,8 +22,9 @@ import hashlib
 import json
 import logging
 import os
-import re
 import secrets
+import stat
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,16 +33,16 @@ from constitution_studio.core.storage.locking import constitution_lock
 from constitution_studio.core.storage.safe_paths import (
     UnsafeFileError,
     check_write_target,
-    is_inside,
     new_file_mode,
     read_in_root,
+    read_regular,
     resolve_inside,
 )
+from constitution_studio.core.storage.temps import sweep_stale_temps
 from constitution_studio.errors import BadInputError, FileChangedError
 
 JOURNAL = "journal.json"
 _WRITABLE_DIRS = ("principles", "eval_cases")
-_TMP_NAME = re.compile(r"^\.[^/]+\.[0-9a-f]{12}\.cstudio-tmp$")
 log = logging.getLogger("constitution_studio")
 
 
@@ -93,6 +94,8 @@ class _Op:
     real: Path | None = None
     mode: int | None = None
     tmp: Path | None = None
+    old: str | None = None  # sha256 of what the target held before (None: it did not exist)
+    new_mode: int | None = None  # for a file that does not exist yet: the mode to give it
 
 
 class Transaction:
@@ -116,8 +119,16 @@ class Transaction:
         """Declare what `relpath` held when the edit was made (b'' or None: must not exist)."""
         self._seen[relpath] = data or None
 
-    def write(self, relpath: str, data: bytes) -> None:
-        self._ops[relpath] = _Op(relpath, data)
+    def write(self, relpath: str, data: bytes, *, mode_of: str | None = None) -> None:
+        """Plan writing `data` to `relpath`. An existing file keeps its mode; a new one gets the
+        mode of `mode_of` (a rename keeps the file's mode) or, without it, 0666 less the umask."""
+        new_mode = None
+        if mode_of is not None:
+            try:
+                new_mode = stat.S_IMODE(os.stat(resolve_inside(self.root, mode_of)).st_mode)
+            except OSError:
+                new_mode = None
+        self._ops[relpath] = _Op(relpath, data, new_mode=new_mode)
 
     def delete(self, relpath: str) -> None:
         self._ops[relpath] = _Op(relpath, None)
@@ -149,6 +160,12 @@ class Transaction:
                     raise FileChangedError(why, path=op.relpath)
             if op.data is None and op.mode is None:
                 op.real = None  # deleting what is not there
+            if op.real is not None:
+                if Path(os.path.relpath(op.real, self.root)).parts[:1] in ((".git",), (STATE_DIR,)):
+                    raise UnsafeFileError(
+                        "is a link into .git/ or .cstudio/; refusing to write there", code="unwritable", path=op.relpath
+                    )
+                op.old = _state(op.real)
         return ops
 
     def commit(self) -> list[str]:
@@ -170,7 +187,7 @@ class Transaction:
                     path=STATE_DIR,
                 )
             record: dict[str, object] = {
-                "version": 1,
+                "version": 2,
                 "txid": txid,
                 "state": "preparing",
                 "ops": [
@@ -179,6 +196,7 @@ class Transaction:
                         "real": os.path.relpath(op.real, self.root) if op.real else None,
                         "tmp": os.path.relpath(op.tmp, self.root) if op.tmp else None,
                         "new": _sha(op.data) if op.data is not None else None,
+                        "old": op.old,
                     }
                     for op in ops
                 ],
@@ -188,7 +206,8 @@ class Transaction:
                     _write_journal(state, record)
                 for op in ops:
                     if op.tmp is not None and op.data is not None:
-                        _write_file(op.tmp, op.data, op.mode if op.mode is not None else new_file_mode())
+                        mode = op.mode if op.mode is not None else op.new_mode
+                        _write_file(op.tmp, op.data, mode if mode is not None else new_file_mode())
                 if state is not None:
                     record["state"] = "committed"
                     _write_journal(state, record)
@@ -209,6 +228,19 @@ class Transaction:
                 (state / JOURNAL).unlink(missing_ok=True)
                 _fsync_dir(state)
         return [op.relpath for op in ops]
+
+
+def _state(path: Path) -> str | None:
+    """What a target holds, as the journal records it: None when absent, else a content hash
+    (a symlink being deleted: a hash of where it points; unreadable: a value no hash equals)."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        if os.path.islink(path):
+            return "link:" + _sha(os.fsencode(os.readlink(path)))
+        return _sha(read_regular(path, str(path)))
+    except (OSError, UnsafeFileError):
+        return "unreadable"
 
 
 def _apply(root: Path, record: dict[str, object]) -> None:
@@ -232,77 +264,134 @@ def _apply(root: Path, record: dict[str, object]) -> None:
         _fsync_dir(folder)
 
 
-def _safe_path(root: Path, value: object, *, link_ok: bool = False) -> bool:
-    """A journal path this tool could have written: relative, inside the root (a write through an
-    in-repo symlink lands at its target), never in .git/ or .cstudio/, not a symlink unless deleted."""
-    if not isinstance(value, str) or os.path.isabs(value) or ".." in Path(value).parts:
+def _writable_rel(value: object) -> bool:
+    """A relative path inside principles/ or eval_cases/ (never `..`, never the folder itself)."""
+    if not isinstance(value, str) or not value or os.path.isabs(value):
         return False
-    if Path(value).parts[:1] in ((".git",), (STATE_DIR,)) or not Path(value).parts:
+    parts = Path(value).parts
+    return len(parts) >= 2 and parts[0] in _WRITABLE_DIRS and ".." not in parts and "." not in parts
+
+
+def _safe_op(root: Path, op: object, txid: object) -> bool:
+    """An entry this tool could have written: its `path` in principles/ or eval_cases/, `real`
+    exactly where a write of that path lands now (through in-repo symlinks; the link itself for
+    a deleted link), the temp file beside `real` with the tool's name for this transaction."""
+    if not isinstance(op, dict) or not _writable_rel(op.get("path")):
         return False
-    return is_inside(root, (root / value).parent) and (link_ok or not os.path.islink(root / value))
+    path, real, tmp, new = op.get("path"), op.get("real"), op.get("tmp"), op.get("new")
+    if real is None:
+        return tmp is None and new is None  # deleting what was not there
+    if not isinstance(real, str) or not isinstance(path, str):
+        return False
+    try:
+        lands = os.path.relpath(resolve_inside(root, path), root)
+    except UnsafeFileError:
+        return False
+    if real != lands and not (new is None and real == path and os.path.islink(root / path)):
+        return False
+    if Path(real).parts[:1] in ((".git",), (STATE_DIR,)):
+        return False
+    if new is None:
+        return tmp is None
+    if not isinstance(tmp, str) or not isinstance(txid, str) or not isinstance(new, str):
+        return False
+    return Path(tmp).parent == Path(real).parent and Path(tmp).name == f".{Path(real).name}.{txid}.cstudio-tmp"
 
 
 def _safe_record(root: Path, record: object) -> dict[str, object] | None:
-    """The journal when every path in it is one this tool could have written; None otherwise."""
+    """The journal when every entry in it is one this tool could have written; None otherwise."""
     if not isinstance(record, dict) or record.get("state") not in ("preparing", "committed"):
         return None
     ops = record.get("ops")
-    if not isinstance(ops, list):
+    if not isinstance(ops, list) or not all(_safe_op(root, op, record.get("txid")) for op in ops):
         return None
-    for op in ops:
-        if not isinstance(op, dict):
-            return None
-        for key in ("real", "tmp"):
-            deleted = key == "real" and op.get("new") is None
-            if op.get(key) is not None and not _safe_path(root, op[key], link_ok=deleted):
-                return None
-        tmp = op.get("tmp")
-        if tmp is not None and not _TMP_NAME.match(Path(tmp).name):
-            return None
     return record
+
+
+def _set_aside(journal: Path, why: str, names: str) -> str:
+    os.replace(journal, journal.with_name(f"{JOURNAL}.bad"))
+    return (
+        f"an interrupted write of {names} was not finished or undone: {why}; nothing was changed "
+        f"(journal set aside to {STATE_DIR}/{JOURNAL}.bad); check those files (git status, git diff)"
+    )
+
+
+def _committed(root: Path, journal: Path, ops: list[dict[str, object]]) -> str:
+    """Roll a committed journal forward, or back when nothing was applied yet, but only when every
+    target is in the state the journal expects; otherwise change nothing and say which files."""
+    names = ", ".join(str(op.get("path")) for op in ops)
+    if any("old" not in op for op in ops):
+        return _set_aside(journal, "it was written by an older cstudio (no record of the old contents)", names)
+    applied, pending, odd = [], [], []
+    for op in ops:
+        real = root / str(op["real"]) if op.get("real") else None
+        now = _state(real) if real is not None else None
+        tmp = root / str(op["tmp"]) if op.get("tmp") else None
+        if now == op.get("new") and (tmp is None or not os.path.lexists(tmp)):
+            applied.append(op)
+        elif now == op.get("old"):
+            pending.append(op)
+        else:
+            odd.append(str(op.get("path")))
+    if odd:
+        return _set_aside(journal, f"{', '.join(odd)} changed since (neither the old nor the new version)", names)
+    damaged = []
+    for op in pending:  # what is left must be finishable from its temp, exactly as recorded
+        tmp_rel = op.get("tmp")
+        if tmp_rel is None:
+            continue  # a delete still to do
+        try:
+            data = read_in_root(root, str(tmp_rel))
+        except UnsafeFileError:
+            data = None
+        if data is None or _sha(data) != op.get("new"):
+            damaged.append(str(op.get("path")))
+    if not damaged:
+        _apply(root, {"ops": pending})
+        journal.unlink()
+        return f"finished an interrupted write of {names}"
+    if not applied:  # nothing replaced yet: undo (the old version stays)
+        for op in ops:
+            if op.get("tmp"):
+                (root / str(op["tmp"])).unlink(missing_ok=True)
+        journal.unlink()
+        return f"an interrupted write of {names} was undone (nothing had changed)"
+    return _set_aside(journal, f"the new content of {', '.join(damaged)} is missing or damaged", names)
 
 
 def recover(root: Path) -> str | None:
     """Finish or undo a transaction a killed process left behind; a one-line note of what was done."""
     root = Path(os.path.realpath(root))
     journal = root / STATE_DIR / JOURNAL
-    if not os.path.lexists(journal):
-        return None
-    with constitution_lock(root):
-        if not os.path.lexists(journal):
-            return None  # the writer we waited for finished it
-        if state_dir_problem(root, JOURNAL) is not None:
-            return f"ignored {STATE_DIR}/{JOURNAL}: {state_dir_problem(root, JOURNAL)}"
-        try:
-            record = _safe_record(root, json.loads(read_in_root(root, f"{STATE_DIR}/{JOURNAL}") or b""))
-        except (ValueError, UnsafeFileError):
-            record = None
-        if record is None:
-            aside = journal.with_name(f"{JOURNAL}.bad")
-            os.replace(journal, aside)
-            return f"moved an unreadable write journal aside to {STATE_DIR}/{aside.name}"
-        listed = record["ops"]
-        ops = [op for op in listed if isinstance(op, dict)] if isinstance(listed, list) else []
-        if record["state"] == "preparing":
-            for op in ops:
-                if op.get("tmp"):
-                    (root / op["tmp"]).unlink(missing_ok=True)
-            journal.unlink()
-            return "an interrupted write was undone (nothing had changed)"
-        for op in ops:  # committed: the temps must hold what the journal promised
-            tmp = op.get("tmp")
-            if tmp and os.path.lexists(root / tmp):
-                try:
-                    data = read_in_root(root, tmp)
-                except UnsafeFileError:
-                    data = None
-                if data is None or _sha(data) != op.get("new"):
-                    os.replace(journal, journal.with_name(f"{JOURNAL}.bad"))
-                    return f"an interrupted write could not be finished; see {STATE_DIR}/{JOURNAL}.bad"
-        _apply(root, record)
+    with constitution_lock(root) if os.path.lexists(journal) else nullcontext():
+        note = _recover_journal(root, journal) if os.path.lexists(journal) else None
+    swept = sweep_stale_temps(root)
+    if swept and note is None:
+        note = f"removed {swept} temp file(s) an interrupted write left behind"
+    return note
+
+
+def _recover_journal(root: Path, journal: Path) -> str | None:
+    """Finish, undo or set aside the journal (called under the lock)."""
+    if trusted_state_dir(root, JOURNAL) is None or not os.path.lexists(journal):
+        return None  # untrusted (statedir warned once) or set aside unread: nothing replayed
+    try:
+        record = _safe_record(root, json.loads(read_in_root(root, f"{STATE_DIR}/{JOURNAL}") or b""))
+    except (ValueError, UnsafeFileError):
+        record = None
+    if record is None:
+        aside = journal.with_name(f"{JOURNAL}.bad")
+        os.replace(journal, aside)
+        return f"moved an unreadable write journal aside to {STATE_DIR}/{aside.name}; nothing was changed"
+    listed = record["ops"]
+    ops = [op for op in listed if isinstance(op, dict)] if isinstance(listed, list) else []
+    if record["state"] == "preparing":  # no target was touched yet: remove the temps
+        for op in ops:
+            if op.get("tmp"):
+                (root / str(op["tmp"])).unlink(missing_ok=True)
         journal.unlink()
-        names = ", ".join(str(op.get("path")) for op in ops)
-        return f"finished an interrupted write of {names}"
+        return "an interrupted write was undone (nothing had changed)"
+    return _committed(root, journal, ops)
 
 
 def resolve_for_write(root: Path, relpath: str) -> Path:

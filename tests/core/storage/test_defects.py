@@ -12,6 +12,7 @@ from conftest import snapshot
 
 from constitution_studio.cli import main
 from constitution_studio.core.authoring import move_principle, rename_principle
+from constitution_studio.core.statedir import ensure_state_dir
 from constitution_studio.core.storage.journal import JOURNAL, Transaction, recover
 from constitution_studio.core.storage.locking import constitution_lock
 from constitution_studio.core.workspace import load_root
@@ -133,12 +134,11 @@ def test_a_committed_journal_is_finished_by_the_next_command(mini: Path, capsys:
 
 def test_a_preparing_journal_is_undone(mini: Path) -> None:
     before = snapshot(mini)
-    state = mini / ".cstudio"
-    state.mkdir()
+    state = ensure_state_dir(mini)  # the tool's own (marked) state folder
     tmp = mini / "principles" / ".HARM-09.yaml.0123456789ab.cstudio-tmp"
     tmp.write_text("id: HARM-09\n")
     (state / JOURNAL).write_text(
-        '{"version": 1, "state": "preparing", "ops": [{"path": "principles/HARM-09.yaml",'
+        '{"version": 2, "txid": "0123456789ab", "state": "preparing", "ops": [{"path": "principles/HARM-09.yaml",'
         ' "real": "principles/HARM-09.yaml", "tmp": "principles/.HARM-09.yaml.0123456789ab.cstudio-tmp",'
         ' "new": "x"}]}'
     )
@@ -150,8 +150,7 @@ def test_a_preparing_journal_is_undone(mini: Path) -> None:
 def test_a_hostile_journal_is_never_replayed(mini: Path, tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
-    state = mini / ".cstudio"
-    state.mkdir()
+    state = ensure_state_dir(mini)  # the tool's own (marked) state folder
     (state / JOURNAL).write_text(
         '{"version": 1, "state": "committed", "ops": [{"path": "x", "real": "../victim.txt", "tmp": null,'
         ' "new": null}]}'
