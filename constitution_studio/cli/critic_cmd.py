@@ -17,7 +17,7 @@ from constitution_studio.cli.ci_options import (
 )
 from constitution_studio.cli.common import add_root, print_json, root_of
 from constitution_studio.cli.progress import ScoringProgress
-from constitution_studio.errors import ExitCode
+from constitution_studio.errors import BadInputError, ExitCode
 
 if TYPE_CHECKING:
     from constitution_studio.core.critic.engine import Critic
@@ -295,6 +295,11 @@ def run_cache(args: argparse.Namespace) -> int:
     cache = ScoreCache.for_root(root_of(args))
     try:
         if args.action == "clear":
+            if cache.note is not None and "locked" in cache.note:  # opened in memory: the file is in use
+                raise BadInputError(
+                    "the score cache is busy (another cstudio process is writing it); nothing was cleared, try again",
+                    path=str(cache.path),
+                )
             n = cache.clear()
             if args.format == "json":
                 print_json({"cleared": n, "path": str(cache.path)})

@@ -45,6 +45,7 @@ def _quote(text: str) -> str:
 
 
 # Characters YAML or a terminal would not keep as one visible line of text.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BAD_TITLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -52,6 +53,8 @@ def check_title(title: str) -> None:
     """A title is one visible line: no line breaks (CR, NEL, U+2028), control or bidi characters."""
     if not title.strip():
         raise BadInputError("--title must not be empty")
+    if _SURROGATE.search(title):  # bytes that were not UTF-8 on the command line (surrogateescape)
+        raise BadInputError("--title is not valid UTF-8 text; nothing was written")
     bad = _BAD_TITLE.search(title)
     if bad is not None:
         raise BadInputError(f"--title must be one line of plain text (it contains U+{ord(bad.group()):04X})")
@@ -330,7 +333,7 @@ def rename_principle(root: Path, old_id: str, new_id: str, ws: Workspace | None 
         doc = _load(txn, old_rel)
         doc.set(["id"], new_id)
         txn.expect(new_rel, None)
-        txn.write(new_rel, doc.encoded())
+        txn.write(new_rel, doc.encoded(), mode_of=old_rel)  # the renamed file keeps its mode
         txn.delete(old_rel)
         written = [new_rel]
         if old_id in priority:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from constitution_studio.core.parsecache import ParseCache
-from constitution_studio.core.storage.safe_paths import UnsafeFileError, read_in_root
+from constitution_studio.core.storage.safe_paths import UnsafeFileError, is_inside, read_in_root
 
 PRINCIPLES_DIR = "principles"
 CASES_DIR = "eval_cases"
@@ -68,6 +68,7 @@ class DirSource:
         self.parse_cache = ParseCache(self.root) if parse_cache else None
         self._bytes: dict[str, bytes | UnsafeFileError | None] = {}
         self.odd_names: dict[str, list[str]] = {}
+        self._folders: dict[str, UnsafeFileError | None] = {}
 
     @property
     def label(self) -> str:
@@ -75,14 +76,30 @@ class DirSource:
 
     def list_yaml(self, folder: str) -> list[str]:
         base = self.root / folder
-        if not base.is_dir():
+        if self.folder_problem(folder) is not None or not base.is_dir():
             return []
         names = sorted(p.name for p in base.iterdir())
         self.odd_names[folder] = [n for n in names if odd_yaml_name(n)]
         return [f"{folder}/{name}" for name in names if is_yaml_name(name)]
 
+    def folder_problem(self, folder: str) -> UnsafeFileError | None:
+        """Why `principles/` or `eval_cases/` itself must not be read (a symlink out of the root):
+        one finding for the folder, instead of one per file in it (whose names are not listed)."""
+        if folder not in self._folders:
+            problem = None
+            if not is_inside(self.root, self.root / folder):
+                problem = UnsafeFileError(
+                    f"{folder}/ is a symlink to a folder outside the constitution root; nothing in it is read",
+                    code="outside-root",
+                    path=folder,
+                )
+            self._folders[folder] = problem
+        return self._folders[folder]
+
     def read(self, relpath: str) -> bytes | None:
         """The file's bytes as first read by this source; UnsafeFileError for what must not be read."""
+        if self.folder_problem(relpath.split("/", 1)[0]) is not None:
+            return None  # the folder's own finding says why (see folder_problem)
         if relpath not in self._bytes:
             try:
                 self._bytes[relpath] = read_in_root(self.root, relpath)

@@ -343,9 +343,27 @@ def load_workspace(source: Source) -> Workspace:
     _load_principles(source, ws)
     _load_cases(source, ws)
     _odd_names(source, ws)
-    cross_check(ws)
+    if not _refused_folders(source, ws):
+        cross_check(ws)  # comparing against a folder that was not read would only repeat its finding
     ws.findings.sort(key=Finding.root_cause_first)
     return ws
+
+
+def _refused_folders(source: Source, ws: Workspace) -> bool:
+    """A folder refused as a whole (a symlink out of the root) is one finding, replacing those about
+    files in it (e.g. "constitution.yaml is missing"), which only repeat it; whether there was one."""
+    if not isinstance(source, DirSource):
+        return False  # git versions: a tree holds no symlinked folders to follow
+    refused = False
+    for folder in (PRINCIPLES_DIR, CASES_DIR):
+        problem = source.folder_problem(folder)
+        if problem is not None:
+            refused = True
+            ws.findings = [f for f in ws.findings if not f.path.startswith(f"{folder}/")]
+            ws.findings.append(
+                Finding(path=folder, line=1, col=1, severity=Severity.ERROR, code=problem.code, message=problem.message)
+            )
+    return refused
 
 
 def _odd_names(source: Source, ws: Workspace) -> None:

@@ -9,6 +9,7 @@ for; ruamel keeps comments, key order, quoting and block scalars everywhere else
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tempfile
@@ -309,11 +310,21 @@ class YamlDocument:
         return node
 
     def set(self, keys: Sequence[str | int], value: Any) -> None:
-        """Set one value, keeping the old value's scalar style."""
+        """Set one value, keeping the old value's scalar style.
+
+        ruamel keeps the comment above the *next* block (`# Gates for check:` above `check:`)
+        on the entry before it; a key added (or replaced) at the end of a mapping takes that
+        comment over, so it stays above what it precedes instead of moving into this block.
+        """
         *parents, last = keys
         node = self.get(parents)
         old = node[last] if (isinstance(node, dict) and last in node) else None
+        token = None
+        if isinstance(node, CommentedMap) and node and (last not in node or list(node.keys())[-1] == last):
+            token = _take_trailing_comment(node, list(node.keys())[-1])  # added or replaced at the end
         node[last] = styled_like(old, value) if isinstance(value, str) else value
+        if token is not None:
+            _put_trailing_comment(node, list(node.keys())[-1], token)
 
     def text(self) -> str:
         return dump_roundtrip(self.data)
@@ -355,3 +366,46 @@ class YamlDocument:
             raise FileChangedError("the file already exists", path=self.display_path)
         atomic_write(self.path, data)
         self.original = data
+
+
+def _deepest_last(holder: Any, key: Any) -> tuple[Any, Any]:
+    """The innermost last entry under `holder[key]`: where ruamel hangs a comment after the block."""
+    while True:
+        value = holder[key]
+        if isinstance(value, CommentedMap) and len(value):
+            holder, key = value, list(value.keys())[-1]
+        elif isinstance(value, CommentedSeq) and len(value):
+            holder, key = value, len(value) - 1
+        else:
+            return holder, key
+
+
+def _take_trailing_comment(holder: Any, key: Any) -> Any:
+    """Remove and return the block comment that follows the entry `holder[key]` (its innermost last
+    entry, where ruamel keeps it); an end-of-line comment on that entry stays where it is."""
+    src, src_key = _deepest_last(holder, key)
+    slot = 2 if isinstance(src, CommentedMap) else 0
+    entry = src.ca.items.get(src_key)
+    if not entry or len(entry) <= slot or entry[slot] is None:
+        return None
+    token = entry[slot]
+    head, _, rest = token.value.partition("\n")
+    if head.strip() and not rest.strip():
+        return None  # only an end-of-line comment: it belongs to its own line
+    if head.strip():  # the end-of-line part stays, the block comment below it moves
+        moved = copy.copy(token)
+        moved.value = "\n" + rest
+        token.value = head + "\n"
+        return moved
+    entry[slot] = None
+    return token
+
+
+def _put_trailing_comment(holder: Any, key: Any, token: Any) -> None:
+    dst, dst_key = _deepest_last(holder, key)
+    slot = 2 if isinstance(dst, CommentedMap) else 0
+    items = dst.ca.items.setdefault(dst_key, [None, None, None, None])
+    while len(items) <= slot:
+        items.append(None)
+    if items[slot] is None:
+        items[slot] = token

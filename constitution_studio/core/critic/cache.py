@@ -204,15 +204,31 @@ class ScoreCache:
                 self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def clear(self) -> int:
+        """Delete every entry; a cache another process holds locked is left alone (BadInputError, exit 2)."""
+        from constitution_studio.errors import BadInputError
+
+        def busy(exc: sqlite3.DatabaseError) -> bool:
+            return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
         try:
             with self._db:
-                n = self._db.execute("DELETE FROM scores").rowcount
-            self._db.execute("VACUUM")
-        except sqlite3.DatabaseError as exc:  # corrupt beyond what opening noticed
-            self._db.close()
+                n = int(self._db.execute("DELETE FROM scores").rowcount)
+        except sqlite3.DatabaseError as exc:
+            if busy(exc):  # alive and in use, not corrupt: never moved aside
+                raise BadInputError(
+                    "the score cache is busy (another cstudio process is writing it); nothing was cleared, try again",
+                    path=str(self.path),
+                ) from None
+            self._db.close()  # corrupt beyond what opening noticed
             self._db = self._rebuild(self.path, exc)
             return 0
-        return int(n)
+        try:
+            self._db.execute("VACUUM")
+        except sqlite3.DatabaseError as exc:
+            if not busy(exc):  # the entries are gone either way; a busy VACUUM waits for a later clear
+                self._db.close()
+                self._db = self._rebuild(self.path, exc)
+        return n
 
     def stats(self) -> dict[str, object]:
         total = self._db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
