@@ -100,6 +100,10 @@ def test_panel_of_two_tiny_models_through_shift_and_eval(
     assert set(report["disputed"]) == {cid for cid, c in cases.items() if c["disputed"]}
     for cid in report["disputed"]:
         assert cases[cid]["flipped"] and not cases[cid]["stable"]
+    assert report["model_calls"] > 0  # each member's calls, counted across its release
+    assert main(["shift", "main", "head", "--root", str(root), "--format", "json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["model_calls"] == 0 and again["cached"] == again["requests"]  # docs/ci.md's sign of a cached run
     assert main(["eval", "--root", str(root), "--format", "json"]) == 0
     evaluated = json.loads(capsys.readouterr().out)
     assert len(evaluated["critic"]["panel"]) == 2 and evaluated["cases"]
