@@ -6,7 +6,6 @@ created on the first cache miss (or when `info` needs the device).
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,9 +14,10 @@ from typing import Any
 
 from constitution_studio.core.critic import families, loader
 from constitution_studio.core.critic.anchored import DemoSet
-from constitution_studio.core.critic.cache import Entry, ScoreCache, score_key_from, score_key_prefix, text_hash
+from constitution_studio.core.critic.cache import Entry, ScoreCache, score_key_from, score_key_prefix
 from constitution_studio.core.critic.families import Part
 from constitution_studio.core.critic.families.generic import Generic
+from constitution_studio.core.critic.labels import Labels, logit, request_kind, sigmoid
 from constitution_studio.core.critic.methods import parse_method
 from constitution_studio.core.critic.templates import (
     EngagementSet,
@@ -26,23 +26,10 @@ from constitution_studio.core.critic.templates import (
     get_engagement_set,
 )
 from constitution_studio.core.critic.types import CriticInfo, Score, ScoreRequest
-from constitution_studio.core.models import CriticSettings, EvalCase, PrincipleCalibration
+from constitution_studio.core.models import CriticSettings, EvalCase
 
 CONTENT_FREE = "content-free"
 KEY_MEMO_CAP = 500_000  # memoised score keys (a scale run of 50,000 cases needs ~240,000)
-_EPS = 1e-12
-
-
-def sigmoid(z: float) -> float:
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
-def logit(p: float) -> float:
-    p = min(max(p, _EPS), 1.0 - _EPS)
-    return math.log(p / (1.0 - p))
 
 
 @dataclass
@@ -56,11 +43,6 @@ class _Job:
     requests: list[ScoreRequest] = field(default_factory=list)
     cf_key: str | None = None  # contextual calibration job this one subtracts
     values: dict[int, float] = field(default_factory=dict)
-
-
-def request_kind(req: ScoreRequest) -> Kind:
-    """Which prompt a request needs: the engagement question, or the case's own kind."""
-    return "engagement" if req.question == "engagement" else req.case.kind
 
 
 def open_critic(
@@ -90,7 +72,7 @@ def open_critic(
     )
 
 
-class Critic:
+class Critic(Labels):
     """Scores (principle wording, case) pairs; see docs/critic.md."""
 
     def __init__(
@@ -174,108 +156,6 @@ class Critic:
             device=device,
             dtype=dtype,
         )
-
-    # -- labels ---------------------------------------------------------------------------
-
-    def calibration_for(self, principle_id: str, statement: str) -> PrincipleCalibration | None:
-        """The principle's fitted calibration, if it was fitted for this critic and this wording.
-
-        An entry fitted for another model, method, template set or wording is ignored; the
-        first time, one line naming what differs goes to `warnings`.
-        """
-        cal = self.settings.calibration.get(principle_id)
-        if cal is None:
-            return None
-        memo = (principle_id, statement)
-        if memo in self._calibration_ok:
-            return cal if self._calibration_ok[memo] else None
-        wanted = {
-            "model": self.ref.identity,
-            "method": self.method.name,
-            "templates": self.template_id,
-            "statement_sha256": text_hash(statement),
-        }
-        differs = [name for name, value in wanted.items() if getattr(cal, name) != value]
-        ok = not differs
-        self._calibration_ok[memo] = ok
-        if not ok:
-            what = ", ".join("wording" if d == "statement_sha256" else d for d in differs)
-            self.warnings.append(
-                f"calibration of {principle_id} ignored: fitted for another {what} (run `cstudio calibrate`)"
-            )
-        return cal if ok else None
-
-    def calibrated(self, principle_id: str, raw: float, kind: str, statement: str) -> float:
-        """Apply the principle's Platt scale (single responses only) to a raw probability."""
-        cal = self.calibration_for(principle_id, statement) if kind == "single" else None
-        if cal is None or cal.platt_a is None:
-            return raw
-        return sigmoid(cal.platt_a * logit(raw) + (cal.platt_b or 0.0))
-
-    def label_for(self, principle_id: str, probability: float, kind: str, statement: str) -> str:
-        """violates|complies by the principle's threshold (or the default); a|b at 0.5 for pairs;
-        engaged|not_engaged at the engagement threshold."""
-        if kind == "engagement":
-            return "engaged" if probability >= self.settings.engagement_threshold else "not_engaged"
-        if kind == "pair":
-            return "a" if probability >= 0.5 else "b"
-        cal = self.calibration_for(principle_id, statement)
-        threshold = cal.threshold if cal is not None else self.settings.threshold
-        return "violates" if probability >= threshold else "complies"
-
-    def calibrated_principles(self, statements: dict[str, str]) -> list[str]:
-        """Which of these principles (id -> wording) run with a valid calibration."""
-        return [pid for pid, text in statements.items() if self.calibration_for(pid, text) is not None]
-
-    def _score(self, req: ScoreRequest, raw: float, cached: bool) -> Score:
-        kind = request_kind(req)
-        p = raw if kind == "engagement" else self.calibrated(req.principle_id, raw, kind, req.statement)
-        return Score(
-            principle_id=req.principle_id,
-            case_id=req.case.id,
-            variant=req.variant,
-            kind=kind,
-            probability=p,
-            label=self.label_for(req.principle_id, p, kind, req.statement),
-            cached=cached,
-        )
-
-    def _scores(
-        self, requests: Sequence[ScoreRequest], raws: Sequence[float | None], cached: bool
-    ) -> list[Score | None]:
-        """`_score` of each request with a raw probability (None stays None), the calibration and
-        threshold looked up once per (principle, wording, kind) instead of once per request."""
-        rules: dict[tuple[str, str, str], tuple[float | None, float, float, tuple[str, str]]] = {}
-        out: list[Score | None] = []
-        append = out.append
-        for req, raw in zip(requests, raws, strict=True):
-            if raw is None:
-                append(None)
-                continue
-            case = req.case
-            kind = "engagement" if req.question == "engagement" else case.kind
-            memo = (req.principle_id, req.statement, kind)
-            rule = rules.get(memo)
-            if rule is None:
-                rule = rules[memo] = self._rule(req.principle_id, req.statement, kind)
-            platt_a, platt_b, threshold, names = rule
-            p = raw if platt_a is None else sigmoid(platt_a * logit(raw) + platt_b)
-            label = names[0] if p >= threshold else names[1]
-            append(Score(req.principle_id, case.id, req.variant, kind, p, label, cached))  # type: ignore[arg-type]
-        return out
-
-    def _rule(self, principle_id: str, statement: str, kind: str) -> tuple[float | None, float, float, tuple[str, str]]:
-        """(Platt a or None, Platt b, threshold, (label at or above, label below)): what
-        `calibrated` and `label_for` apply, in the same order (so warnings come in the same order)."""
-        if kind == "engagement":
-            return None, 0.0, self.settings.engagement_threshold, ("engaged", "not_engaged")
-        if kind == "pair":
-            return None, 0.0, 0.5, ("a", "b")
-        cal = self.calibration_for(principle_id, statement)
-        platt_a = cal.platt_a if cal is not None else None
-        platt_b = (cal.platt_b or 0.0) if cal is not None else 0.0
-        threshold = cal.threshold if cal is not None else self.settings.threshold
-        return platt_a, platt_b, threshold, ("violates", "complies")
 
     def _method_key(self, principle_id: str) -> str:
         """The method as keyed: with `anchored`, the content of the principle's demonstrations."""
