@@ -198,6 +198,8 @@ def _problem(root: Path, inside: tuple[str, ...]) -> str | None:
         return f"{STATE_DIR} is tracked by git (it came with the repository)"
     if st is not None and not _marked(folder, st):
         if st.st_uid == os.geteuid() and _adoptable(folder):
+            if _user_key(create=True) is None:  # unmarkable: a journal written there could never be read
+                return f"there is no place for cstudio's per-user key ({_key_file() or 'no home folder'})"
             return None  # nothing in it to trust yet: `ensure_state_dir` marks it
         if st.st_uid != os.geteuid():
             return f"{STATE_DIR} belongs to another user"

@@ -185,3 +185,17 @@ def test_a_partly_applied_journal_is_finished_when_untouched(mini: Path) -> None
     assert ws.errors == [] and "HARM-09" in ws.principles and "HARM-01" not in ws.principles
     assert not [p for p in mini.rglob("*") if "cstudio-tmp" in p.name]
     assert os.listdir(mini / STATE_DIR).count(JOURNAL) == 0
+
+
+def test_without_a_place_for_the_key_state_is_not_used(
+    mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No writable home: a journal could never be recognised again, so none is written there."""
+    blocked = tmp_path / "state-home"
+    blocked.write_text("a file, not a folder")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocked))
+    before = snapshot(mini)
+    assert main(["rename", "HARM-01", "HARM-09", "--root", str(mini)]) == 2
+    assert "key" in capsys.readouterr().err
+    assert snapshot(mini) == before and not (mini / STATE_DIR / JOURNAL).exists()
+    assert main(["move", "HON-01", "--to", "1", "--root", str(mini)]) == 0  # single-file writes still work
