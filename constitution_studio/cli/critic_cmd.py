@@ -294,12 +294,13 @@ def run_cache(args: argparse.Namespace) -> int:
 
     cache = ScoreCache.for_root(root_of(args))
     try:
+        if cache.note is not None and "locked" in cache.note:  # opened in memory: the file is in use
+            done = "nothing was cleared" if args.action == "clear" else "its figures cannot be read now"
+            raise BadInputError(
+                f"the score cache is busy (another cstudio process is writing it); {done}, try again",
+                path=str(cache.path),
+            )
         if args.action == "clear":
-            if cache.note is not None and "locked" in cache.note:  # opened in memory: the file is in use
-                raise BadInputError(
-                    "the score cache is busy (another cstudio process is writing it); nothing was cleared, try again",
-                    path=str(cache.path),
-                )
             n = cache.clear()
             if args.format == "json":
                 print_json({"cleared": n, "path": str(cache.path)})

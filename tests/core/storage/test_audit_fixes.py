@@ -64,6 +64,9 @@ def test_cache_clear_leaves_a_busy_cache_alone(
     holder.execute("INSERT INTO scores VALUES ('k2', 0.5, 'm', 't', 'plain', 'default', 0)")
     try:
         code, out, err = run(capsys, "cache", "clear", "--root", str(mini))
+        if hold == "exclusive":  # not even readable: stats must not report an empty cache
+            stats_code, stats_out, stats_err = run(capsys, "cache", "stats", "--root", str(mini))
+            assert stats_code == 2 and stats_out == "" and "busy" in stats_err
     finally:
         holder.execute("COMMIT")
         holder.close()
