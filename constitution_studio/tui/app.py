@@ -29,6 +29,8 @@ from constitution_studio.tui.state import Studio
 from constitution_studio.tui.trust_view import TrustView
 from constitution_studio.tui.workers import NO_REPR
 
+NARROW_TITLE = 120  # below this the title bar cannot hold name, folder and trust
+
 
 class StudioApp(AnalysisActions, App[int]):
     TITLE = "Constitution Studio"
@@ -75,9 +77,16 @@ class StudioApp(AnalysisActions, App[int]):
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))
 
     def update_subtitle(self) -> None:
+        """Name, folder and trust; a terminal under NARROW_TITLE wide reads the trust first (the rest is cut)."""
         c = self.studio.ws.constitution
         name = f"{c.name} v{c.version}" if c else "(constitution.yaml did not load)"
-        self.sub_title = sanitize(f"{name} · {self.root.resolve().name} · {self.trust.headline()}")
+        where = f"{name} · {self.root.resolve().name}"
+        trust = self.trust.headline()
+        line = f"{trust} · {where}" if self.size.width < NARROW_TITLE else f"{where} · {trust}"
+        self.sub_title = sanitize(line)
+
+    def on_resize(self) -> None:
+        self.update_subtitle()
 
     def notify(
         self,

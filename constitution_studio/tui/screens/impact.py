@@ -14,7 +14,7 @@ import time
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -25,7 +25,8 @@ from textual.worker import get_current_worker
 from constitution_studio.core.analysis import impact as core
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
-from constitution_studio.tui.screens.impact_columns import CASE_COLUMNS, case_columns, decided_text, decided_width
+from constitution_studio.tui.screens import impact_columns as layout
+from constitution_studio.tui.screens.impact_columns import pct
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.plots import delta_histogram, rate_bar
@@ -33,20 +34,7 @@ from constitution_studio.tui.widgets.row_list import RowList
 from constitution_studio.tui.words import label_word, plural
 from constitution_studio.tui.workers import NO_REPR
 
-PRINCIPLE_COLUMNS = (
-    ("Principle", 10),
-    ("Flips", 7),
-    ("in noise", 8),
-    ("mean|Δ|", 7),
-    ("max|Δ|", 6),
-    ("Over-refusal", 13),
-    ("Gold agreement", 14),
-)
 PROGRESS_EVERY_S = 0.1
-
-
-def pct(x: float | None) -> str:
-    return "–" if x is None else f"{x:.0%}"
 
 
 def unsaved_head(studio: Studio, unsaved: tuple[dict[str, Any], list[str] | None]) -> Any:
@@ -104,8 +92,8 @@ class ImpactScreen(Screen[None]):
             yield Static("working out what the edits can change…", id="impact-summary")
             yield Static("", id="impact-plot")
             yield ProgressBar(id="impact-progress", show_eta=False)
-            yield RowList(PRINCIPLE_COLUMNS, id="impact-principles")
-            yield RowList(CASE_COLUMNS, id="impact-cases")
+            yield RowList(layout.PRINCIPLE_COLUMNS, id="impact-principles")
+            yield RowList(layout.CASE_COLUMNS, id="impact-cases")
             yield Static("", id="impact-detail")
             yield Input(placeholder="compare against a git ref (enter; empty: the saved files)", id="impact-ref")
         yield Footer()
@@ -205,12 +193,7 @@ class ImpactScreen(Screen[None]):
         scored, todo = max(done - known, 0), (self._to_score or total)
         self.query_one(ProgressBar).update(total=max(todo, 1), progress=min(scored, todo))
         critic = getattr(self.app, "_critic", None)
-        if not todo:
-            line = "reading the critic's cache (escape cancels)…"
-        elif scored == 0 and getattr(critic, "_runner", True) is None:
-            line = f"loading the critic model, then {plural(todo, 'answer')} to score (escape cancels)…"
-        else:
-            line = f"critic: {scored} of {plural(todo, 'answer')} (escape cancels)"
+        line = layout.progress_line(scored, todo, loading=getattr(critic, "_runner", True) is None)
         self.query_one("#impact-detail", Static).update(line, layout=False)
 
     def _finished(self, report: Any) -> None:
@@ -235,7 +218,7 @@ class ImpactScreen(Screen[None]):
         self.report = report
         self.limits = limits
         self._by_case = {cs.case_id: cs for cs in report.cases}
-        self._decided = decided_width(report.cases)
+        self._decided = layout.decided_width(report.cases)
         self._by_principle = {ps.principle_id: ps for ps in report.principles}
         self._summary()
         principles = self.query_one("#impact-principles", RowList)
@@ -300,7 +283,7 @@ class ImpactScreen(Screen[None]):
         style = "bold yellow" if change else "dim" if cs.flipped else ""
         d, band = core.case_delta(cs), core.noise_band(cs)
         delta = "–" if d is None else f"{d:+.2f}" + (f" ±{band:.2f}" if band is not None else "")
-        decided = decided_text(cs)
+        decided = layout.decided_text(cs)
         mark = Text("✗", style="bold red") if core.disagrees_with_gold(cs) else Text("")
         return [
             Text(sanitize(cid)),
@@ -316,16 +299,19 @@ class ImpactScreen(Screen[None]):
             return
         shown = core.view_cases(self.report.cases, self.sort, self.keep, self.limits)
         self._size_columns()
-        self.query_one("#impact-cases", RowList).set_rows([cs.case_id for cs in shown], self._case_cells)
+        rows = self.query_one("#impact-cases", RowList)
+        rows.empty = "" if not self.report.cases else "no flips" if self.keep.flips else "no case matches the filters"
+        rows.set_rows([cs.case_id for cs in shown], self._case_cells)
         self._detail(self.query_one("#impact-cases", RowList).current_id())
 
     def _size_columns(self) -> None:
         rows = self.query_one("#impact-cases", RowList)
         width = rows.scrollable_content_region.width or self.app.size.width - 2  # before the first layout
-        rows.set_columns(case_columns(width, self._decided))
+        rows.set_columns(layout.case_columns(width, self._decided))
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self._size_columns)  # once the list has its new width
+        layout.fit_footer(self, event.size.width)
 
     @on(RowList.Highlighted, "#impact-cases")
     def _case_highlighted(self, event: RowList.Highlighted) -> None:

@@ -1,9 +1,12 @@
-"""The impact view's case columns, sized to what they hold.
+"""The impact view's layout at each width: case columns sized to what they hold, the footer.
 
 "Decided by" shows the deciding principle before → after; a fixed 14 characters cut
 "HELP-02 → HARM-01" to "HELP-02 → HAR…" at every width. It is sized to its longest value
 (IDs are at most 24 characters); a terminal too narrow for it drops the Gold column first
 (the ✗ mark still flags a disagreement with gold), then cuts the column to what is left.
+
+Below NARROW_WIDTH the footer keeps the keys whose state matters (run, sort, flips only) and
+leaves the other toggles to the help screen (F1), which lists every key with its state.
 """
 
 from __future__ import annotations
@@ -11,12 +14,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from constitution_studio.core.sanitize import sanitize
+from textual.dom import DOMNode
 
+from constitution_studio.core.sanitize import sanitize
+from constitution_studio.tui.toggles import relabel
+from constitution_studio.tui.words import plural
+
+NARROW_WIDTH = 110  # as the main screen's
+FOOTER_HIDDEN_WHEN_NARROW = ("b", "p", "g")
 DECIDED = "Decided by"
 GOLD = "Gold"
 DECIDED_MIN = 14  # one ID and room to spare: the layout when no edit changes who decides
 DECIDED_MAX = 24 + len(" → ") + 24
+PRINCIPLE_COLUMNS = (
+    ("Principle", 10),
+    ("Flips", 7),
+    ("in noise", 8),
+    ("mean|Δ|", 7),
+    ("max|Δ|", 6),
+    ("Over-refusal", 13),
+    ("Gold agreement", 14),
+)
 CASE_COLUMNS = (  # the widths at their smallest; "Decided by" grows to its content
     ("Case", 10),
     ("Before → after", 20),
@@ -55,3 +73,26 @@ def case_columns(width: int, decided: int) -> list[tuple[str, int]]:
     room = max(width - used - 2, DECIDED_MIN)
     widths = {DECIDED: min(decided, room), GOLD: 0 if drop_gold else dict(CASE_COLUMNS)[GOLD]}
     return [(label, widths.get(label, w)) for label, w in CASE_COLUMNS]
+
+
+def fit_footer(screen: DOMNode, width: int) -> None:
+    """Below NARROW_WIDTH: "Back" for "Back / cancel" and the benign/principle/ref toggles off the footer."""
+    narrow = width < NARROW_WIDTH
+    relabel(screen, "escape", "Back" if narrow else "Back / cancel")
+    table = screen._bindings.key_to_bindings
+    for key in FOOTER_HIDDEN_WHEN_NARROW:
+        for binding in table.get(key, [])[:1]:
+            relabel(screen, key, binding.description, show=not narrow)
+
+
+def pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0%}"
+
+
+def progress_line(scored: int, todo: int, *, loading: bool) -> str:
+    """Run all's line: reading the cache, loading the model (seconds), then answers scored of `todo`."""
+    if not todo:
+        return "reading the critic's cache (escape cancels)…"
+    if scored == 0 and loading:
+        return f"loading the critic model, then {plural(todo, 'answer')} to score (escape cancels)…"
+    return f"critic: {scored} of {plural(todo, 'answer')} (escape cancels)"

@@ -188,7 +188,7 @@ class CaseTable(LineList):
             return Strip(self._line(header, styles["header"])).crop_extend(scroll_x, scroll_x + width, styles["base"])
         index = int(self.scroll_y) + y - 1
         if index >= len(self.ids):
-            return Strip.blank(width, styles["base"])
+            return self.blank_line(index, width, styles["base"])
         style = self.row_style(index, styles)
         segments = self._line(self.rows[self.ids[index]].cells(), style)
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, style)
@@ -247,7 +247,9 @@ class CasesPanel(Vertical):
             rows.append(CaseRow(case, before, after, wording_changed))
         self.flips = [row.case.id for row in rows if row.flipped]
         shown = [row for row in rows if row.flipped] if self.flips_only else rows
-        self.query_one(CaseTable).set_rows(shown)
+        table = self.query_one(CaseTable)
+        table.empty = "no flips — f shows all" if self.flips_only and cases else ""
+        table.set_rows(shown)
         status = f"{len(cases)} linked case{'s' if len(cases) != 1 else ''}"
         if saved or edited:
             status += f" · {len(self.flips)} flip{'s' if len(self.flips) != 1 else ''}"

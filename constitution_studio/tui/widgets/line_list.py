@@ -11,6 +11,7 @@ A subclass that draws extra lines between rows (group headers) overrides `line_o
 from __future__ import annotations
 
 from rich.style import Style
+from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
@@ -62,6 +63,14 @@ class LineList(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.ids: list[str] = []
         self._styles: dict[str, Style] | None = None
+        self.empty = ""  # shown under the header while there are no rows ("no flips")
+
+    def blank_line(self, index: int, width: int, style: Style) -> Strip:
+        """A line below the rows: the `empty` message on the first one when there are none."""
+        if index == 0 and not self.ids and self.empty:
+            text = Text(f" {self.empty}", style=style + Style(dim=True, italic=True), end="", no_wrap=True)
+            return Strip(list(text.render(self.app.console))).crop_extend(0, width, style)
+        return Strip.blank(width, style)
 
     def current_id(self) -> str | None:
         if not self.ids:

@@ -98,6 +98,6 @@ class RowList(LineList):
             return Strip(self._line(header, styles["header"])).crop_extend(scroll_x, scroll_x + width, styles["base"])
         index = int(self.scroll_y) + y - 1
         if index >= len(self.ids):
-            return Strip.blank(width, styles["base"])
+            return self.blank_line(index, width, styles["base"])
         style = self.row_style(index, styles)
         return Strip(self._line(self.cells(self.ids[index]), style)).crop_extend(scroll_x, scroll_x + width, style)
