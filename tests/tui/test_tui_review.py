@@ -112,3 +112,33 @@ async def test_per_principle_scope(mini_root: Path, tiny_critic_settings: Critic
         await pilot.press("v")
         await pilot.pause()
         assert load_root(mini_root).cases["mini-002"].gold == {"HARM-01": "violates"}
+
+
+async def test_footer_offers_the_verdicts_that_apply_and_a_replaced_gold_is_named(
+    mini_root: Path, tiny_critic_settings: CriticSettings, screen_text: Any
+) -> None:
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scored(app, pilot)
+        kinds = set()
+        for _ in range(len(screen.items)):
+            case = app.studio.ws.cases[screen.item.case_id]
+            kinds.add(case.kind)
+            footer = screen_text(app).splitlines()[-1]
+            single = case.kind == "single"
+            assert ("v Violates" in footer and "c Complies" in footer) == single, footer
+            assert ("a A better" in footer and "b B better" in footer) == (not single), footer
+            await pilot.press("s")
+            await pilot.pause()
+        assert kinds == {"single", "pair"}  # tui_mini's queue has both kinds
+        for _ in range(len(screen.items)):  # back to a case whose gold a verdict would replace
+            await pilot.press("left")
+            await pilot.pause()
+            if app.studio.ws.cases[screen.item.case_id].gold in ("complies", "violates"):
+                break
+        case = app.studio.ws.cases[screen.item.case_id]
+        other = "violates" if case.gold == "complies" else "complies"
+        await pilot.press(other[0])
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any(f"Recorded {other} as gold of {case.id}" in m and f"(was {case.gold})" in m for m in messages)

@@ -204,6 +204,7 @@ class ReviewScreen(Screen[None]):
             position.update(Text(f"{done}: no case left that needs a human look.{missing}", style="green"))
             for name in ("conversation", "principle", "critic"):
                 self.query_one(f"#review-{name}", Static).update("")
+            self._verdict_keys(None)
             return
         case = self.studio.ws.cases[item.case_id]
         if isinstance(case.gold, dict) and self.scope is None:
@@ -236,6 +237,17 @@ class ReviewScreen(Screen[None]):
         self.query_one("#review-principle", Static).update(Group(Text("Principle", style="bold"), wording))
         self.query_one("#review-critic", Static).update(self._critic_text(item, case))
         relabel(self, "o", f"For: {sanitize(self.scope or 'whole case')}")
+        self._verdict_keys(case.kind)
+
+    def _verdict_keys(self, kind: str | None) -> None:
+        """The footer offers the verdicts that apply: v/c on a single response, a/b on a pair."""
+        for key, description, applies in (
+            ("v", "Violates", kind == "single"),
+            ("c", "Complies", kind == "single"),
+            ("a", "A better", kind == "pair"),
+            ("b", "B better", kind == "pair"),
+        ):
+            relabel(self, key, description, show=applies)
 
     def _critic_text(self, item: Any, case: Any) -> Text:
         p = item.probability
@@ -335,7 +347,8 @@ class ReviewScreen(Screen[None]):
         self.studio.ws.cases[item.case_id] = case.model_copy(update={"gold": gold})
         self.undo_stack.append((change, case, self.index))
         target = sanitize(item.case_id) + (f" for {sanitize(self.scope)}" if self.scope else "")
-        self.notify(f"Recorded {label} as gold of {target} in {sanitize(change.relpath)}")
+        replaced = f" (was {label_word(change.before)})" if change.before and change.before != label else ""
+        self.notify(f"Recorded {label} as gold of {target} in {sanitize(change.relpath)}{replaced}")
         self._move(self.index + 1)
 
     def action_undo(self) -> None:
