@@ -148,6 +148,7 @@ class Transaction:
             op.real, op.mode = check_write_target(self.root, op.relpath)
             if op.data is None and os.path.islink(self.root / op.relpath):
                 op.real = self.root / op.relpath  # deleting a link removes the link, not its target
+            current: bytes | bool | None = False  # False: not read here
             if op.relpath in self._seen:
                 current = read_in_root(self.root, op.relpath)
                 if current != self._seen[op.relpath]:
@@ -165,7 +166,8 @@ class Transaction:
                     raise UnsafeFileError(
                         "is a link into .git/ or .cstudio/; refusing to write there", code="unwritable", path=op.relpath
                     )
-                op.old = _state(op.real)
+                linked = os.path.islink(op.real)
+                op.old = _sha(current) if isinstance(current, bytes) and not linked else _state(op.real)
         return ops
 
     def commit(self) -> list[str]:
@@ -392,8 +394,3 @@ def _recover_journal(root: Path, journal: Path) -> str | None:
         journal.unlink()
         return "an interrupted write was undone (nothing had changed)"
     return _committed(root, journal, ops)
-
-
-def resolve_for_write(root: Path, relpath: str) -> Path:
-    """The real path a write of `relpath` would replace (symlinks inside the root followed)."""
-    return resolve_inside(root, relpath)
