@@ -148,9 +148,9 @@ def runner_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def action(step: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def action(step: str, env: dict[str, str], cwd: Path, timeout: int = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ACTION), step], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+        [sys.executable, str(ACTION), step], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -446,6 +446,7 @@ def test_action_installs_from_its_own_checkout_with_pinned_torch() -> None:
     assert "constitution-studio" not in run  # never a registry name
 
 
+@pytest.mark.slow  # the real critic twice (~50 s alone on 2 cores, several minutes under a loaded suite)
 def test_a_warm_push_run_fills_the_cache_a_pull_request_check_reads(tmp_path: Path, tiny_model_dir: Path) -> None:
     """End to end with the real cstudio and the tiny critic: the push run on main scores main
     under each judge; the pull request's check then finds its base side in that cache."""
@@ -456,7 +457,7 @@ def test_a_warm_push_run_fills_the_cache_a_pull_request_check_reads(tmp_path: Pa
     cstudio = str(Path(sys.executable).with_name("cstudio"))
     env = runner_env(tmp_path, GITHUB_EVENT_NAME="push", GITHUB_REF_NAME="main", CSTUDIO=cstudio)
     del env["GITHUB_BASE_REF"]
-    done = action("run-check", env, root)
+    done = action("run-check", env, root, timeout=900)
     assert done.returncode == 0 and outputs(tmp_path)["exit-code"] == "0", done.stderr
     reports = tmp_path / "reports"
     warm = {v: json.loads((reports / f"eval.{v}.json").read_text()) for v in ("default", "alt")}
@@ -464,7 +465,7 @@ def test_a_warm_push_run_fills_the_cache_a_pull_request_check_reads(tmp_path: Pa
     git(root, "checkout", "-q", "head")
     (tmp_path / "output.txt").write_text("")
     pr = runner_env(tmp_path, CSTUDIO=cstudio, INPUT_BASE="main", INPUT_HEAD="head")
-    done = action("run-check", pr, root)
+    done = action("run-check", pr, root, timeout=900)
     assert outputs(tmp_path)["exit-code"] in ("0", "1"), done.stderr
     shift = json.loads((reports / "check.json").read_text())["shift"]
     assert 0 < shift["cached"] < shift["requests"]  # the base side came from main's cache, the head's is new
