@@ -57,7 +57,9 @@ def hostile_root(root: Path) -> Path:
     text = text.replace("never be mixed?", 'never be mixed?"')
     cases.write_text(text)
     constitution = root / "principles" / "constitution.yaml"
-    constitution.write_text(constitution.read_text().replace("name: Mini Constitution", f'name: "Mini{EVIL_YAML}"'))
+    text = constitution.read_text().replace("name: Mini Constitution", f'name: "Mini{EVIL_YAML}"')
+    text = text.replace("priority:\n", "priority:\n  # Safety \u202e\u2066 first\n")  # a group header comment
+    constitution.write_text(text)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", f"first{EVIL}commit", name=f"Mal{EVIL}lory")

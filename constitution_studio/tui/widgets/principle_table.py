@@ -312,7 +312,7 @@ class PrincipleTable(LineList):
         line = int(self.scroll_y) + y - 1
         entry = (self._lines[line] if line < len(self._lines) else None) if self._lines else line
         if isinstance(entry, str):
-            title = Segment(" " + entry, styles["base"] + styles["group"])
+            title = Segment(" " + sanitize(entry), styles["base"] + styles["group"])  # a comment in the file
             return Strip([title]).crop_extend(int(self.scroll_x), int(self.scroll_x) + width, styles["base"])
         if entry is None or entry >= len(self.ids):
             return Strip.blank(width, styles["base"])
