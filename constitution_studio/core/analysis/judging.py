@@ -3,6 +3,8 @@
 * `anchor`: method `anchored` shows each principle k of its own gold cases as worked
   examples; they are chosen here, given to the judge (every panel member that uses the
   method), and returned so agreement leaves them out (trust.trust_report `excluded`).
+* `hold_calibration`: a reworded principle's head wording is labelled with the calibration
+  fitted for its base wording, so a shift holds the judge fixed.
 * `report_locales`: which locales a shift or check reports apart (critic.locales), unless
   `--locale` judges one locale throughout.
 * `member_judges` / `members_disagree`: a panel's members as judge variants (`m1:default`),
@@ -15,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from constitution_studio.core.analysis.scored import Verdict
-from constitution_studio.core.critic.anchored import select_demonstrations
+from constitution_studio.core.critic.anchored import localized_statement, select_demonstrations
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.workspace import Workspace
 
@@ -78,3 +80,28 @@ def members_disagree(verdict: Verdict | None, members: Sequence[str]) -> bool:
         return False
     labels = {label for j in members if (label := verdict.variant_labels.get(j)) is not None}
     return len(labels) > 1
+
+
+def hold_calibration(
+    critic: Any, base: Workspace, head: Workspace, locales: Sequence[str | None] = (None,)
+) -> list[str]:
+    """For every principle reworded between `base` and `head` whose base wording has a valid
+    calibration, label the head's wording with that calibration too; the principles held.
+
+    Calibration is valid only for the wording it was fitted for, so without this a shift would
+    compare a calibrated base with an uncalibrated head: a whitespace edit could move labels
+    whose probabilities did not move, or slip out of a strict fitted threshold."""
+    held: set[str] = set()
+    for pid, new in head.principles.items():
+        old = base.principles.get(pid)
+        if old is None:
+            continue
+        for locale in locales:
+            before, after = localized_statement(old, locale), localized_statement(new, locale)
+            if before == after:
+                continue
+            for member in _members(critic):
+                hold = getattr(member, "hold_calibration", None)
+                if hold is not None and hold(pid, after, before):
+                    held.add(pid)
+    return sorted(held)

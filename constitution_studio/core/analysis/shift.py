@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from constitution_studio.core.analysis.aggregate import case_shift_flags, flip, overall_stats, principle_stats
-from constitution_studio.core.analysis.judging import anchor, member_judges, members_disagree
+from constitution_studio.core.analysis.judging import anchor, hold_calibration, member_judges, members_disagree
 from constitution_studio.core.analysis.scored import ScoredVersion, flip_is_stable
 from constitution_studio.core.analysis.scoring import case_requests, paused_gc, score_versions
 from constitution_studio.core.analysis.selection import affected_cases, context_cases, linked_both
@@ -89,6 +89,7 @@ def analyze_shift(
         only = set(principles) if principles else None
         shown = anchor(critic, base)
         sides = [(locale, None)] + [(loc, loc) for loc in locales if loc != locale]
+        held = hold_calibration(critic, base, head, [loc for loc, _ in sides])
         pairs = [
             (
                 scored_version(base, critic, locale=loc, demonstrations=shown),
@@ -104,6 +105,8 @@ def analyze_shift(
     run = score_versions(critic, wants, cancel=cancel, progress=progress)
     with paused_gc():
         warnings = list(getattr(critic, "warnings", []))
+        note = "calibration of {} (fitted for the base wording) labels both sides of its edit"
+        warnings += [note.format(pid) for pid in held]
         info = critic_info(critic)
         (b, h), rest = pairs[0], pairs[1:]
         report = assemble_shift(

@@ -111,6 +111,7 @@ class Critic(Labels):
         self._units: Any = None
         self._lock = threading.Lock()
         self._calibration_ok: dict[tuple[str, str], bool] = {}
+        self.calibration_wording: dict[tuple[str, str], str] = {}  # shift: a reword keeps its side's fit
         self._keys: dict[tuple[str, str, str, str, str | None], str] = {}  # every request is keyed twice
         self.warnings: list[str] = []
 

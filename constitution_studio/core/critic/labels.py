@@ -44,6 +44,7 @@ class Labels:
     method: Method
     warnings: list[str]
     _calibration_ok: dict[tuple[str, str], bool]
+    calibration_wording: dict[tuple[str, str], str]  # (principle, wording) -> wording whose calibration applies
 
     @property
     def template_id(self) -> str:
@@ -58,6 +59,7 @@ class Labels:
         cal = self.settings.calibration.get(principle_id)
         if cal is None:
             return None
+        statement = self.calibration_wording.get((principle_id, statement), statement)
         memo = (principle_id, statement)
         if memo in self._calibration_ok:
             return cal if self._calibration_ok[memo] else None
@@ -76,6 +78,16 @@ class Labels:
                 f"calibration of {principle_id} ignored: fitted for another {what} (run `cstudio calibrate`)"
             )
         return cal if ok else None
+
+    def hold_calibration(self, principle_id: str, wording: str, fitted_for: str) -> bool:
+        """Label `wording` with the calibration fitted for `fitted_for` (the same principle's
+        wording on the other side of an edit), so a shift compares wordings under one judge
+        rather than a calibrated side with an uncalibrated one. False when there is none."""
+        if self.calibration_for(principle_id, fitted_for) is None:
+            return False
+        self.calibration_wording[(principle_id, wording)] = fitted_for
+        self._calibration_ok.pop((principle_id, wording), None)
+        return True
 
     def calibrated(self, principle_id: str, raw: float, kind: str, statement: str) -> float:
         """Apply the principle's Platt scale (single responses only) to a raw probability."""
