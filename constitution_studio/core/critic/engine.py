@@ -69,6 +69,7 @@ def open_critic(
         dtype=dtype or settings.dtype,
         batch_tokens=batch_tokens or settings.batch_tokens,
         method=method or settings.method,
+        root=root,
     )
 
 
@@ -86,9 +87,11 @@ class Critic(Labels):
         batch_tokens: int = 8192,
         method: str = "plain",
         use_prefix_cache: bool = True,
+        root: Path | None = None,
     ) -> None:
         self.settings = settings
         self.ref = ref
+        self._root = root  # where a relative model folder is looked up again (resolve_identity)
         self.cache = cache
         self.method = parse_method(method)
         self.family, self.detection = families.select(
@@ -100,7 +103,8 @@ class Critic(Labels):
             get_engagement_set(self.family.template_set_id) if isinstance(self.family, Generic) else None
         )
         self.variants: list[str] = list(self.family.variants)
-        self.model_key = f"{ref.identity};{loader.runtime_tag(device, dtype)}"  # what cache keys name
+        self._runtime = loader.runtime_tag(device, dtype)
+        self.model_key = f"{ref.identity};{self._runtime}"  # what cache keys name
         self.demonstrations: dict[str, DemoSet] = {}  # method anchored: per principle (set_demonstrations)
         self._device_pref = device
         self._dtype_pref = dtype
@@ -232,6 +236,22 @@ class Critic(Labels):
 
     # -- model ----------------------------------------------------------------------------
 
+    @property
+    def resolved(self) -> bool:
+        """False for a hub id whose snapshot is not downloaded yet: its identity names a branch
+        (`@main`), which moves, so nothing is read from or written to the cache under it."""
+        return self.ref.hub_id is None or self.ref.path is not None
+
+    def resolve_identity(self) -> None:
+        """Load (download) the model, then key the cache by the snapshot's commit sha."""
+        self._ensure_runner()
+        ref = loader.resolve(self.ref.spec, self.ref.revision, self._root)
+        if ref.path is not None and ref.identity != self.ref.identity:
+            self.ref = ref
+            self.model_key = f"{ref.identity};{self._runtime}"
+            self._keys.clear()
+            self._calibration_ok.clear()
+
     def _ensure_runner(self) -> Any:
         with self._lock:
             if self._runner is None:
@@ -279,6 +299,8 @@ class Critic(Labels):
         """
         total = len(requests)
         done = 0
+        if requests and not self.resolved:
+            self.resolve_identity()
         keys = self.keys_for(requests)
         found = self.cached_scores(requests, keys)
         missing: dict[str, list[ScoreRequest]] = {}
@@ -302,7 +324,7 @@ class Critic(Labels):
         """Each request's cached Score, or None, in request order (never loads the model).
 
         `keys`: the requests' `keys_for`, when the caller has them already."""
-        if self.cache is None:
+        if self.cache is None or not self.resolved:
             return [None] * len(requests)
         keys = self.keys_for(requests) if keys is None else keys
         found = self.cache.get_many(keys)
@@ -355,7 +377,7 @@ class Critic(Labels):
                 if cf_key not in cf_jobs:
                     cf_jobs[cf_key] = make_job(cf_key, "single", req, cf_case)
             jobs.append(job)
-        if cf_jobs and self.cache is not None:
+        if cf_jobs and self.cache is not None and self.resolved:
             cf_values.update({k: logit(p) for k, p in self.cache.get_many(list(cf_jobs)).items()})
         pending_cf = [j for k, j in cf_jobs.items() if k not in cf_values]
 
@@ -404,7 +426,7 @@ class Critic(Labels):
                     values[needed[j]] = v
                 # Commit and hand back every request this batch completed, so a cancel keeps them.
                 pending, entries, scores = finish(pending)
-                if self.cache is not None and entries:
+                if self.cache is not None and entries and self.resolved:
                     self.cache.put_many(entries)
                 for score in scores:
                     done += 1
@@ -413,7 +435,7 @@ class Critic(Labels):
                     progress(done, total)
             if pending:
                 pending, entries, scores = finish(pending)  # jobs whose prompts an earlier chunk scored
-                if self.cache is not None and entries:
+                if self.cache is not None and entries and self.resolved:
                     self.cache.put_many(entries)
                 for score in scores:
                     done += 1
