@@ -80,6 +80,9 @@ class EvalReport(BaseModel):
     cases: list[CaseVerdict]
     conflicts: list[CaseVerdict]
     incomplete: list[str] = Field(default_factory=list)
+    undecided: list[str] = Field(
+        default_factory=list, description="Cases every linked principle of is deprecated: none may decide."
+    )
     warnings: list[str] = Field(default_factory=list)
     trust: TrustReport
 
@@ -176,7 +179,8 @@ def _summarize(
         deprecated=deprecated,
         cases=[c for c in cases if c.verdict.complete],
         conflicts=[c for c in cases if c.verdict.conflict],
-        incomplete=[c.case_id for c in cases if not c.verdict.complete],
+        incomplete=[c.case_id for c in cases if not c.verdict.complete and c.verdict.missing],
+        undecided=[c.case_id for c in cases if not c.verdict.complete and not c.verdict.missing],
         warnings=list(getattr(critic, "warnings", [])),
         trust=trust,
     )

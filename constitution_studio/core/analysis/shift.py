@@ -122,6 +122,7 @@ def analyze_shift(
                     overall=sub.overall,
                     trust=sub.trust,
                     incomplete=sub.incomplete,
+                    undecided=sub.undecided,
                     disputed=sub.disputed,
                 )
             )
@@ -176,14 +177,17 @@ def assemble_shift(
     case_ids = sorted(why)
     cases: list[CaseShift] = []
     incomplete: list[str] = []
+    undecided: list[str] = []
     members = member_judges(h.judges)
     for cid in case_ids:
         case_b, case_h = base.cases.get(cid), head.cases.get(cid)
         case = case_h or case_b
         assert case is not None
         vb, vh = b.verdict(cid), h.verdict(cid)
-        if (vb is not None and not vb.complete) or (vh is not None and not vh.complete):
+        if any(v is not None and v.missing for v in (vb, vh)):
             incomplete.append(cid)
+        elif any(v is not None and not v.complete for v in (vb, vh)):
+            undecided.append(cid)  # every linked principle deprecated (or gone) on that side
         prompt, response = _case_text(case)
         gold = h.gold(cid) if case_h is not None else b.gold(cid)
         flags = case_shift_flags(vb, vh)
@@ -251,6 +255,7 @@ def assemble_shift(
             principles=[ps.principle_id for ps in principle_shifts],
         ),
         incomplete=incomplete,
+        undecided=undecided,
         disputed=[c.case_id for c in cases if c.disputed],
         locale=h.locale,
         cancelled=bool(run.cancelled) if run is not None else False,

@@ -112,6 +112,7 @@ class LocaleShift(BaseModel):
     overall: Stats
     trust: TrustReport
     incomplete: list[str] = Field(default_factory=list)
+    undecided: list[str] = Field(default_factory=list)
     disputed: list[str] = Field(default_factory=list)
 
 
@@ -130,6 +131,10 @@ class ShiftReport(BaseModel):
     trust: TrustReport = Field(description="The critic's agreement with gold at the head.")
     incomplete: list[str] = Field(
         default_factory=list, description="Affected cases not every deciding-eligible principle was scored for."
+    )
+    undecided: list[str] = Field(
+        default_factory=list,
+        description="Affected cases no principle may decide on one side (every linked principle deprecated there).",
     )
     disputed: list[str] = Field(
         default_factory=list,

@@ -74,6 +74,11 @@ def _notes(shift: ShiftReport) -> list[str]:
         lines.append("> [!WARNING]\n> Scoring was cancelled: the figures below are partial.\n")
     if shift.incomplete:
         lines.append(f"{len(shift.incomplete)} affected case(s) could not be decided (not every principle scored).\n")
+    if shift.undecided:
+        lines.append(
+            f"{len(shift.undecided)} affected case(s) no principle may decide on one side "
+            "(every linked principle deprecated there).\n"
+        )
     return lines
 
 

@@ -82,6 +82,10 @@ def format_eval_text(report: EvalReport) -> str:
         lines.append("")
         ids = ", ".join(map(safe, report.incomplete))
         lines.append(f"incomplete (not every linked principle scored, no verdict): {ids}")
+    if report.undecided:
+        lines.append("")
+        ids = ", ".join(map(safe, report.undecided))
+        lines.append(f"no verdict (every linked principle is deprecated; none may decide): {ids}")
     lines.append("")
     if report.conflicts:
         lines.append(f"conflicts resolved by priority ({len(report.conflicts)}):")

@@ -32,6 +32,8 @@ def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False)
         out.append("CANCELLED: scoring stopped early; the figures are partial\n")
     if report.incomplete:
         out.append(f"{len(report.incomplete)} case(s) without a verdict (not every principle scored)\n")
+    if report.undecided:
+        out.append(f"{len(report.undecided)} case(s) no principle may decide on one side (all linked deprecated)\n")
     out.append(f"label shift {report.base} -> {report.head}: {report.overall.scored} case(s) affected")
     if report.priority_changed:
         out.append(" (priority order changed)")

@@ -31,6 +31,13 @@ def test_deprecating_the_only_linked_principle_fails_the_gold_rule(tmp_path: Pat
     gate = next(g for g in result.gates if g.rule == "gold_regression")
     assert not gate.passed and "no principle decides at head" in gate.message and lost[0] in gate.message
     assert not result.passed
+    # said as what it is, not as "not every principle scored"
+    assert result.shift.undecided == gold_only_harm or set(gold_only_harm) <= set(result.shift.undecided)
+    assert not set(result.shift.incomplete) & set(result.shift.undecided)
+    from constitution_studio.core.report.check_markdown import check_markdown
+
+    text = check_markdown(result)
+    assert "no principle may decide on one side" in text and "not every principle scored" not in text
 
 
 def test_an_ordinary_reword_has_nothing_no_longer_decided(tmp_path: Path) -> None:
