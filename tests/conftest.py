@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from constitution_studio.core.models import CriticSettings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests never write the per-user state key (core/statedir.py) into the real home: every
+    run, and every process it starts, uses a fresh state folder."""
+    if not os.environ.get("CSTUDIO_TEST_STATE_HOME"):
+        os.environ["CSTUDIO_TEST_STATE_HOME"] = tempfile.mkdtemp(prefix="cstudio-test-state-")
+    os.environ["XDG_STATE_HOME"] = os.environ["CSTUDIO_TEST_STATE_HOME"]
+
 
 TINY_CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"

@@ -15,13 +15,3 @@ def mini(tmp_path: Path) -> Path:
     root = tmp_path / "mini"
     shutil.copytree(MINI, root, ignore=shutil.ignore_patterns(".cstudio"))
     return root
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every constitution file's bytes (what a refused command must leave untouched)."""
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for folder in ("principles", "eval_cases")
-        for p in sorted((root / folder).iterdir())
-        if p.is_file() and not p.is_symlink()
-    }

@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import snapshot
+from fixtures.files import snapshot
 
 from constitution_studio.cli import main
 from constitution_studio.core.authoring import rename_principle

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import snapshot
+from fixtures.files import snapshot
 
 from constitution_studio.cli import main
 from constitution_studio.core.authoring import move_principle, rename_principle

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import snapshot
+from fixtures.files import snapshot
 
 from constitution_studio.cli import main
 from constitution_studio.core.authoring import rename_principle
