@@ -133,19 +133,6 @@ class Draft:
         self.edited = {**saved, **edits}
 
 
-def read_fields(root: Path, relpath: str) -> tuple[str, Fields]:
-    """The file's current text and field values; BadInputError when it no longer parses."""
-    text = (root / relpath).read_text(encoding="utf-8")
-    data = load_roundtrip(text, relpath)
-    try:
-        principle = Principle.model_validate(dict(data))
-    except (ValidationError, TypeError, ValueError) as exc:
-        raise BadInputError(
-            f"the file on disk is not a valid principle ({exc.__class__.__name__})", path=relpath
-        ) from None
-    return text, fields_of(principle)
-
-
 def write_draft(root: Path, draft: Draft, txn: Transaction | None = None) -> str:
     """Write the changed fields of `draft` to its file; returns the (possibly renamed) relpath.
 
@@ -168,7 +155,7 @@ def write_draft(root: Path, draft: Draft, txn: Transaction | None = None) -> str
         if (root / relpath).exists():
             raise BadInputError(f"cannot rename to {new_id}: {relpath} already exists", path=draft.relpath)
         txn.expect(relpath, None)  # the new file and the old one's removal, together or not at all
-        txn.write(relpath, doc.encoded())
+        txn.write(relpath, doc.encoded(), mode_of=draft.relpath)  # a rename keeps the file's mode
         txn.delete(draft.relpath)
     if own:
         txn.commit()

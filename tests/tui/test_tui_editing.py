@@ -174,6 +174,7 @@ async def test_edit_and_save_when_files_come_from_the_parse_cache(mini_root: Pat
 
 
 async def test_renaming_an_id_moves_file_order_and_case_links(mini_root: Path) -> None:
+    (mini_root / "principles" / "HARM-01.yaml").chmod(0o640)
     app = StudioApp(mini_root)
     async with app.run_test(size=SIZE) as pilot:
         app.screen.query_one("#f-id", Input).focus()
@@ -187,6 +188,7 @@ async def test_renaming_an_id_moves_file_order_and_case_links(mini_root: Path) -
     ws = load_root(mini_root)
     assert ws.errors == [], [f.format() for f in ws.errors]
     assert not (mini_root / "principles" / "HARM-01.yaml").exists()
+    assert (mini_root / "principles" / "HARM-09.yaml").stat().st_mode & 0o777 == 0o640  # mode kept
     assert ws.priority[0] == "HARM-09"
     assert len(ws.links["HARM-09"]) == 2  # both linked cases followed the rename
     assert "principles: [HARM-09, HELP-01]" in next((mini_root / "eval_cases").glob("*.yaml")).read_text()
