@@ -16,15 +16,14 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from constitution_studio.core.gc_pause import paused_gc
+
 
 @contextmanager
 def bulk_load() -> Iterator[None]:
     """Pause the cyclic GC while loading; freeze what exists afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
     try:
-        yield
+        with paused_gc():
+            yield
     finally:
-        if was_enabled:
-            gc.enable()
         gc.freeze()

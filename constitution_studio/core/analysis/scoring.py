@@ -8,16 +8,15 @@ Cancelling stops scoring between batches; whatever finished is kept (and cached)
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.critic.anchored import localized_statement
 from constitution_studio.core.critic.types import Score, ScoreRequest
+from constitution_studio.core.gc_pause import paused_gc
 
 Progress = Callable[[int, int], None]
 
@@ -30,24 +29,6 @@ class ScoringRun:
     cached: int
     model_calls: int
     cancelled: bool
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Hold the cyclic garbage collector while a whole version's answers are built.
-
-    A warm run at 50,000 cases makes a few hundred thousand small acyclic objects (requests,
-    scores, verdicts) next to the loaded workspace; every collection the allocations trigger
-    walks all of them, which made the run grow faster than the case count (measured: a third
-    of a warm `eval`'s time). Reference counting still frees everything; the collector runs
-    again as soon as the block ends. Nested or concurrent uses leave it as they found it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def case_requests(
