@@ -91,44 +91,29 @@ class Labels:
 
     def calibrated(self, principle_id: str, raw: float, kind: str, statement: str) -> float:
         """Apply the principle's Platt scale (single responses only) to a raw probability."""
-        cal = self.calibration_for(principle_id, statement) if kind == "single" else None
-        if cal is None or cal.platt_a is None:
-            return raw
-        return sigmoid(cal.platt_a * logit(raw) + (cal.platt_b or 0.0))
+        platt_a, platt_b, _, _ = self._rule(principle_id, statement, kind)
+        return raw if platt_a is None else sigmoid(platt_a * logit(raw) + platt_b)
 
     def label_for(self, principle_id: str, probability: float, kind: str, statement: str) -> str:
         """violates|complies by the principle's threshold (or the default); a|b at 0.5 for pairs;
         engaged|not_engaged at the engagement threshold."""
-        if kind == "engagement":
-            return "engaged" if probability >= self.settings.engagement_threshold else "not_engaged"
-        if kind == "pair":
-            return "a" if probability >= 0.5 else "b"
-        cal = self.calibration_for(principle_id, statement)
-        threshold = cal.threshold if cal is not None else self.settings.threshold
-        return "violates" if probability >= threshold else "complies"
+        _, _, threshold, (above, below) = self._rule(principle_id, statement, kind)
+        return above if probability >= threshold else below
 
     def calibrated_principles(self, statements: dict[str, str]) -> list[str]:
         """Which of these principles (id -> wording) run with a valid calibration."""
         return [pid for pid, text in statements.items() if self.calibration_for(pid, text) is not None]
 
     def _score(self, req: ScoreRequest, raw: float, cached: bool) -> Score:
-        kind = request_kind(req)
-        p = raw if kind == "engagement" else self.calibrated(req.principle_id, raw, kind, req.statement)
-        return Score(
-            principle_id=req.principle_id,
-            case_id=req.case.id,
-            variant=req.variant,
-            kind=kind,
-            probability=p,
-            label=self.label_for(req.principle_id, p, kind, req.statement),
-            cached=cached,
-        )
+        (score,) = self._scores([req], [raw], cached)
+        assert score is not None
+        return score
 
     def _scores(
         self, requests: Sequence[ScoreRequest], raws: Sequence[float | None], cached: bool
     ) -> list[Score | None]:
-        """`_score` of each request with a raw probability (None stays None), the calibration and
-        threshold looked up once per (principle, wording, kind) instead of once per request."""
+        """The Score of each request with a raw probability (None stays None): `_rule`'s Platt
+        scale and threshold, looked up once per (principle, wording, kind), not per request."""
         rules: dict[tuple[str, str, str], tuple[float | None, float, float, tuple[str, str]]] = {}
         out: list[Score | None] = []
         append = out.append
@@ -149,8 +134,8 @@ class Labels:
         return out
 
     def _rule(self, principle_id: str, statement: str, kind: str) -> tuple[float | None, float, float, tuple[str, str]]:
-        """(Platt a or None, Platt b, threshold, (label at or above, label below)): what
-        `calibrated` and `label_for` apply, in the same order (so warnings come in the same order)."""
+        """(Platt a or None, Platt b, threshold, (label at or above, label below)): the one
+        place a principle's calibration becomes a label rule (`calibrated`, `label_for`, `_scores`)."""
         if kind == "engagement":
             return None, 0.0, self.settings.engagement_threshold, ("engaged", "not_engaged")
         if kind == "pair":
