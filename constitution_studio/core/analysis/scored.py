@@ -103,14 +103,7 @@ class ScoredVersion:
             memo = self._verdicts.get((case_id, tuple(self.judges)))
         if memo is not None:
             return memo.label, memo.deciding, memo.probability
-        eligible, _ = self.eligible(case_id)
-        if len(eligible) == 1:  # the one principle decides whenever the case is complete (resolve)
-            key = (eligible[0], case_id, self.primary)
-            s = self.verdicts.get(key)
-            if s is None or (self.engagement and key not in self.engaged):
-                return None, None, None
-            return s.label, eligible[0], s.probability
-        res = self.resolution(case_id)
+        res = self.resolution(case_id)  # resolve.py decides, one-principle cases on its fast path
         if res.deciding is None:
             return res.label, None, None
         return res.label, res.deciding, self.verdicts[(res.deciding, case_id, self.primary)].probability
