@@ -13,11 +13,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from constitution_studio.core.analysis.scoring import ScoringRun
+from constitution_studio.core.analysis.scoring import ScoringRun, distinct_answers, fill_lacking
 from constitution_studio.core.analysis.selection import affected_cases
 from constitution_studio.core.analysis.shift import assemble_shift, critic_info, scored_version, shift_requests
 from constitution_studio.core.analysis.shift_models import CaseShift, ShiftReport
-from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.diff import ConstitutionDiff
 from constitution_studio.core.workspace import Workspace
 
@@ -53,32 +52,13 @@ def cached_shift(
         base, head = only_cases(base, why), only_cases(head, why)
     b, h = scored_version(base, critic), scored_version(head, critic)
     want_h, want_b = shift_requests(b, h, sorted(why), critic, with_trust=False, context=context)
-    lacking = _fill_lacking(h, critic, want_h) + _fill_lacking(b, critic, want_b)
+    lacking = fill_lacking(h, critic, want_h) + fill_lacking(b, critic, want_b)
     total = len(want_h) + len(want_b)
-    run = ScoringRun(requests=total, cached=total - _distinct_answers(critic, lacking), model_calls=0, cancelled=False)
+    run = ScoringRun(requests=total, cached=total - distinct_answers(critic, lacking), model_calls=0, cancelled=False)
     warnings = list(getattr(critic, "warnings", []))
     return assemble_shift(
         b, h, diff, changed, why, critic_info(critic), only=only, run=run, warnings=warnings, with_trust=False
     )
-
-
-def _fill_lacking(version: Any, critic: Any, requests: Sequence[ScoreRequest]) -> list[ScoreRequest]:
-    """Add what the cache holds for `requests` to `version` (never loads the model); the requests it lacked."""
-    found = critic.cached(list(requests)) if hasattr(critic, "cached") else []
-    have = set()
-    for score in found:
-        version.add(score)
-        have.add((score.principle_id, score.case_id, score.variant, score.kind == "engagement"))
-    return [r for r in requests if (r.principle_id, r.case.id, r.variant, r.question == "engagement") not in have]
-
-
-def _distinct_answers(critic: Any, requests: Sequence[ScoreRequest]) -> int:
-    """How many critic answers `requests` need: one per (principle, content key), as `score_versions` asks."""
-    if not requests:
-        return 0
-    keys_for = getattr(critic, "keys_for", None)
-    keys = keys_for(requests) if keys_for is not None else [critic.key_for(r) for r in requests]
-    return len({(r.principle_id, k) for r, k in zip(requests, keys, strict=True)})
 
 
 def only_cases(ws: Workspace, case_ids: Iterable[str]) -> Workspace:

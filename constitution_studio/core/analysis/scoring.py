@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.critic.anchored import localized_statement
@@ -91,14 +91,15 @@ def score_versions(
 
 Target = tuple[str, str]  # (principle id, content key): one critic answer
 Batch = list[tuple[Target, ScoreRequest]]
+V = TypeVar("V")  # whoever wants an answer: a ScoredVersion, or nobody (distinct_answers)
 
 
 def _distinct(
-    critic: Any, wants: Sequence[tuple[ScoredVersion, Sequence[ScoreRequest]]]
-) -> tuple[dict[Target, list[tuple[ScoredVersion, ScoreRequest]]], list[Batch]]:
+    critic: Any, wants: Sequence[tuple[V, Sequence[ScoreRequest]]]
+) -> tuple[dict[Target, list[tuple[V, ScoreRequest]]], list[Batch]]:
     """Per version, the requests not already asked by an earlier one, and who wants each answer."""
     keys_for = getattr(critic, "keys_for", None)
-    targets: dict[Target, list[tuple[ScoredVersion, ScoreRequest]]] = {}
+    targets: dict[Target, list[tuple[V, ScoreRequest]]] = {}
     batches: list[Batch] = []
     for version, requests in wants:
         batch: Batch = []
@@ -175,8 +176,25 @@ def _ids(principle_id: str, case_id: str, judge: str, engagement: bool) -> tuple
 
 def fill_from_cache(version: ScoredVersion, critic: Any, requests: Sequence[ScoreRequest]) -> int:
     """Add what the critic's cache already holds for `requests` (never loads the model); returns how many."""
+    requests = list(requests)
+    return len(requests) - len(fill_lacking(version, critic, requests))
+
+
+def fill_lacking(version: ScoredVersion, critic: Any, requests: Sequence[ScoreRequest]) -> list[ScoreRequest]:
+    """`fill_from_cache`, returning the requests the cache lacked (what a run would still score)."""
     with paused_gc():
         found = critic.cached(list(requests)) if hasattr(critic, "cached") else []
+        have = set()
         for score in found:
             version.add(score)
-    return len(found)
+            have.add(_ids(score.principle_id, score.case_id, score.variant, score.kind == "engagement"))
+        wanted = [(r, _ids(r.principle_id, r.case.id, r.variant, r.question == "engagement")) for r in requests]
+        return [r for r, ids in wanted if ids not in have]
+
+
+def distinct_answers(critic: Any, requests: Sequence[ScoreRequest]) -> int:
+    """How many critic answers `requests` need, one per (principle, content key): what
+    `score_versions` asks the critic for."""
+    with paused_gc():
+        _, batches = _distinct(critic, [(None, requests)])
+    return len(batches[0])
