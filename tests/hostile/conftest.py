@@ -8,16 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-MINI = Path(__file__).parents[1] / "fixtures" / "mini"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_SYSTEM": os.devnull,
-}
+from fixtures.files import GIT_ENV, MINI
 
 
 def _git(root: Path, *args: str) -> None:

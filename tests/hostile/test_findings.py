@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from fixtures.files import GIT_ENV, MINI
 
 from constitution_studio.cli import main
 from constitution_studio.core.critic.cache import ScoreCache
@@ -16,16 +17,7 @@ from constitution_studio.core.statedir import ensure_state_dir
 from constitution_studio.core.workspace import load_root
 from constitution_studio.errors import ExitCode
 
-MINI = Path(__file__).parents[1] / "fixtures" / "mini"
 HARM = "principles/HARM-01.yaml"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_SYSTEM": os.devnull,
-}
 
 
 @pytest.fixture
