@@ -54,6 +54,7 @@ CODES: dict[str, str] = {
     "priority-missing": "an active or draft principle is not in the priority list",
     "priority-deprecated": "a deprecated principle is still in the priority list",
     "unknown-principle-link": "a case is linked to a principle that does not exist",
+    "link-duplicate": "a case is linked to the same principle twice",
     "case-kind": "a case has both `response` and `a`/`b`, or neither",
     "gold-kind": "a gold label does not fit the case kind",
     "gold-link": "per-principle gold names a principle the case is not linked to",

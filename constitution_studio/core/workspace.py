@@ -364,11 +364,12 @@ def load_workspace(source: Source) -> Workspace:
 def _refused_folders(source: Source, ws: Workspace) -> bool:
     """A folder refused as a whole (a symlink out of the root) is one finding, replacing those about
     files in it (e.g. "constitution.yaml is missing"), which only repeat it; whether there was one."""
-    if not isinstance(source, DirSource):
-        return False  # git versions: a tree holds no symlinked folders to follow
+    folder_problem = getattr(source, "folder_problem", None)  # DirSource and GitSource have one
+    if folder_problem is None:
+        return False
     refused = False
     for folder in (PRINCIPLES_DIR, CASES_DIR):
-        problem = source.folder_problem(folder)
+        problem = folder_problem(folder)
         if problem is not None:
             refused = True
             ws.findings = [f for f in ws.findings if not f.path.startswith(f"{folder}/")]

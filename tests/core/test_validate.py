@@ -128,6 +128,12 @@ CASES_TABLE: list[tuple[str, Callable[[Path], None], str, str]] = [
         "HELP-99",
     ),
     (
+        "link-duplicate",
+        replace(CASES, "principles: [HARM-01, HELP-01]", "principles: [HARM-01, HELP-01, HARM-01]"),
+        f"{CASES}:24",
+        "HARM-01 twice",
+    ),
+    (
         "case-kind",
         replace(
             CASES,
