@@ -5,8 +5,10 @@ the problems `cstudio validate` would report (shown next to each field), and ctr
 through core/case_authoring.py (round-trip, comments kept, atomic, under the lock). The
 screen dismisses with the relpath it wrote, or None.
 
-A multi-turn prompt is written as turns, one per paragraph starting with `user:` or
-`assistant:`; text without such a prefix is a single user turn.
+A multi-turn prompt is written as turns, one per paragraph starting with its role (`system:`,
+`developer:`, `user:`, `assistant:`, `tool:`); text without such a prefix is a single user
+turn. Tool keys (`tool_calls`, `call_id`, `name`) are edited in the file; the form keeps them
+on the turns it leaves in place.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from constitution_studio.core.workspace import Workspace
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.words import plural
 
-TURN = re.compile(r"^(user|assistant):\s?", re.MULTILINE)
+TURN = re.compile(r"^(system|developer|user|assistant|tool):\s?", re.MULTILINE)
 GOLD_CHOICES = {"single": ("violates", "complies"), "pair": ("a", "b")}
 NO_GOLD = "none"
 
@@ -151,6 +153,7 @@ class CaseForm(Screen[str | None]):
             id=self.query_one("#cf-id", Input).value.strip(),
             principles=links,
             turns=parse_turns(self.query_one("#cf-turns", TextArea).text),
+            loaded_turns=self.original.loaded_turns if self.original is not None else (),
             kind=kind,
             response=self.query_one("#cf-response", TextArea).text if kind == "single" else "",
             a=self.query_one("#cf-a", TextArea).text if kind == "pair" else "",
