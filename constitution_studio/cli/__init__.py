@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "constitution_studio.cli.critic_cmd",
     "constitution_studio.cli.review_cmd",
     "constitution_studio.cli.trust_cmd",
+    "constitution_studio.cli.export_cmd",
 ]
 
 
