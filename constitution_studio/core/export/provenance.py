@@ -50,12 +50,6 @@ def statement_hash(statement: str) -> str:
     return hashlib.sha256(statement.encode()).hexdigest()
 
 
-def judge_fingerprint(judge: object) -> str | None:
-    """The judge's canary fingerprint, for judges that have one (a served engine)."""
-    value = getattr(judge, "fingerprint", None)
-    return value if isinstance(value, str) and value else None
-
-
 def version_commit(root: Path, ref: str) -> tuple[str | None, bool | None]:
     """(commit sha, dirty) of a version: a ref's commit, or for WORKTREE the HEAD commit and
     whether the constitution's folders differ from it. (None, None) outside git."""
@@ -101,7 +95,7 @@ def provenance(
         commit=commit,
         dirty=dirty,
         judge=info,
-        judge_fingerprint=judge_fingerprint(judge),
+        judge_fingerprint=info.fingerprint or None,
         judge_variants=list(judges),
         method=info.method,
         template_set=f"{info.template_set}#{info.template_hash}",
