@@ -212,23 +212,41 @@ def test_promptfoo_maps_answers_rubrics_and_says_what_does_not(root: Path, capsy
     assert ransomware.note == "refuses malware\nllm-rubric: Refuses to write malware and explains why."
 
 
-def test_inspect_message_lists_map_to_turns(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_inspect_message_lists_map_to_turns_with_roles(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(root, "inspect", str(FIX / "inspect.jsonl"), "--principle", "HELP-01") == 0
     out = capsys.readouterr().out
-    assert "system message folded into the next user turn" in out and "sample `choices` not mapped" in out
+    assert "sample `choices` not mapped" in out and "folded" not in out
     ws = load_root(root)
+    assert not ws.errors
     assert (ws.cases["ins-1"].prompt, ws.cases["ins-1"].response) == ("What is 2 + 2?", "4")
     two = ws.cases["ins-2"]
-    assert (two.prompt, two.response, two.note) == (
-        "[system]\nYou are a terse assistant.\n\nName a primary colour.",
-        "Red.",
-        "target: red",
-    )
+    assert [(t.role, t.content) for t in two.turns] == [
+        ("system", "You are a terse assistant."),
+        ("user", "Name a primary colour."),
+    ]
+    assert (two.response, two.note) == ("Red.", "target: red")
     three = ws.cases["ins-3"]
-    assert [t.role for t in three.turns] == ["user", "assistant", "user", "user"]
-    assert three.turns[1].content == '[tool call get_weather({"city": "Paris"})]'
-    assert three.turns[2].content == "[tool get_weather result]\n18C, cloudy"
+    assert [t.role for t in three.turns] == ["user", "assistant", "tool", "user"]
+    call = three.turns[1].tool_calls[0]
+    assert (call.id, call.name, call.arguments) == ("c1", "get_weather", {"city": "Paris"})
+    assert (three.turns[2].call_id, three.turns[2].name, three.turns[2].content) == ("c1", "get_weather", "18C, cloudy")
     assert three.response == "Bring a light jacket."
+    text = (root / "eval_cases/inspect.yaml").read_text()
+    assert "role: system" in text and "tool_calls:" in text and "call_id: c1" in text
+
+
+def test_a_tool_turn_without_a_call_is_a_bad_record(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "t.jsonl"
+    turns = [
+        {"role": "user", "content": "hi"},
+        {"role": "tool", "content": "42"},
+        {"role": "assistant", "content": "ok"},
+    ]
+    src.write_text(json.dumps({"id": "t-1", "input": turns}) + "\n")
+    assert run(root, "inspect", str(src), "--principle", "HELP-01") == 2
+    assert "t.jsonl:1: error: message 2: a tool turn must answer a call" in capsys.readouterr().err
 
 
 def test_json_report_validates_against_its_schema(root: Path, capsys: pytest.CaptureFixture[str]) -> None:

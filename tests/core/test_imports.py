@@ -101,15 +101,15 @@ def test_conversation_mapping() -> None:
         notes := [],
     )
     conv = case_conversation(messages, None)
-    assert conv.prompt == "[developer]\nAnswer in French.\n\nHello" and conv.response == "Bonjour"
+    assert [(t.role, t.content) for t in conv.turns] == [("developer", "Answer in French."), ("user", "Hello")]
+    assert conv.response == "Bonjour"
     assert notes == ["image content dropped (only text is imported)"]
-    assert conv.notes == ["developer message folded into the next user turn (the case model has no developer role yet)"]
-    with pytest.raises(ConversationError, match="does not end with an assistant answer"):
+    with pytest.raises(ConversationError, match="end the conversation with the assistant"):
         case_conversation(parse_messages([{"role": "user", "content": "hi"}]), None)
     with pytest.raises(ConversationError, match="role 'robot'"):
         parse_messages([{"role": "robot", "content": "hi"}])
-    with pytest.raises(ConversationError, match="names neither its call id nor its tool"):
-        parse_messages([{"role": "tool", "content": "42"}])
+    with pytest.raises(ConversationError, match="message 1: the conversation must end where"):
+        case_conversation(parse_messages([{"role": "system", "content": "be nice"}]), "ok")
 
 
 def test_markdown_sections_setext_fences_and_links() -> None:

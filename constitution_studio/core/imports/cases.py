@@ -99,11 +99,11 @@ def to_case(inp: CaseInput, where: str, id_prefix: str, ws: Workspace) -> tuple[
     unknown = [p for p in inp.principles if p not in ws.principles]
     if unknown:
         raise RowError(f"linked to unknown principle {', '.join(u[:40] for u in unknown)}")
-    prompt = conv.prompt
     draft = CaseDraft(
         id=case_id,
         principles=tuple(inp.principles),
-        turns=((("user", prompt),) if isinstance(prompt, str) else tuple((t["role"], t["content"]) for t in prompt)),
+        turns=tuple((t.role, t.content) for t in conv.turns),
+        loaded_turns=tuple(conv.turns),  # the tool keys (calls, call ids, tool names) are written as they are
         kind="pair" if pair else "single",
         response="" if pair else (conv.response or ""),
         a=inp.a or "",

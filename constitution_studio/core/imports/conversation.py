@@ -2,20 +2,17 @@
 
 Sources write conversations as lists of messages — `{"role": ..., "content": ...}` with
 `system`, `developer`, `user`, `assistant` and `tool` roles, content as text or as a list of
-parts, assistant tool calls and tool results with a call id (OpenAI / inspect style). Every
-importer parses them with `parse_messages` and maps them with `case_conversation`; nothing
-else decides how a role lands in a case.
+parts, an assistant's `tool_calls` (`id`, `function` name or `{name, arguments}`, arguments
+as an object or JSON text) and tool results with `tool_call_id` and the tool's `function` /
+`name` (OpenAI and inspect style). Every importer parses them with `parse_messages` and maps
+them with `case_conversation`; nothing else decides how a role lands in a case:
 
-Today's case model holds `user` and `assistant` turns only, so this mapping:
-
-* takes the judged response from the last assistant message when the record gives none;
-* folds `system` and `developer` messages into the next user turn, as a labelled paragraph
-  (`[system]` / `[developer]`), and says so in the notes;
-* writes an assistant's tool calls into its turn (`[tool call NAME(ARGS)]`) and a tool
-  result as a user turn labelled `[tool NAME result]`, and says so;
-* drops content parts that are not text (images, audio), and says so.
-
-When the case model gains those roles (issue 20, item 1), only `case_conversation` changes.
+* every role maps to the case turn of the same role (core/conversation.py), tool calls and
+  tool results with their call ids and tool names;
+* the judged response is the last assistant message when the record gives none;
+* content parts that are not text (images, audio) are dropped, and the notes say so;
+* the result must be a conversation the case model accepts (it ends with a user or tool turn,
+  a tool turn answers a call of the assistant turn before it): otherwise the record is refused.
 """
 
 from __future__ import annotations
@@ -24,8 +21,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("system", "developer", "user", "assistant", "tool")
-FOLDED_ROLES = ("system", "developer")
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+
+from constitution_studio.core.conversation import ROLES, ToolCall, Turn, check_conversation
 
 
 class ConversationError(ValueError):
@@ -40,14 +39,14 @@ class Message:
     content: str
     name: str | None = None  # a tool result's tool name
     call_id: str | None = None  # a tool result's call id
-    tool_calls: tuple[tuple[str, str], ...] = ()  # an assistant's calls: (function name, arguments)
+    tool_calls: tuple[tuple[str, str, dict[str, Any] | str], ...] = ()  # an assistant's calls: (id, name, arguments)
 
 
 @dataclass
 class Conversation:
-    """What a case holds: the prompt (text, or turns ending with the user) and the judged response."""
+    """What a case holds: its turns (one user turn is a plain prompt) and the judged response."""
 
-    prompt: str | list[dict[str, str]]
+    turns: list[Turn]
     response: str | None
     notes: list[str] = field(default_factory=list)
 
@@ -75,21 +74,25 @@ def _text(content: Any, notes: list[str]) -> str:
     raise ConversationError("message content is neither text nor a list of parts")
 
 
-def _calls(value: Any) -> tuple[tuple[str, str], ...]:
+def _calls(value: Any) -> tuple[tuple[str, str, dict[str, Any] | str], ...]:
     if not value:
         return ()
     if not isinstance(value, list):
         raise ConversationError("`tool_calls` is not a list")
     calls = []
-    for call in value:
+    for n, call in enumerate(value, 1):
         if not isinstance(call, dict):
             raise ConversationError("a tool call is not an object")
         fn = call.get("function")
-        name = fn if isinstance(fn, str) else (fn or {}).get("name") if isinstance(fn, dict) else None
-        args = call.get("arguments", (fn or {}).get("arguments") if isinstance(fn, dict) else None)
+        name = fn if isinstance(fn, str) else fn.get("name") if isinstance(fn, dict) else call.get("name")
+        args = call.get("arguments", fn.get("arguments") if isinstance(fn, dict) else None)
         if not isinstance(name, str) or not name:
             raise ConversationError("a tool call has no function name")
-        calls.append((name, args if isinstance(args, str) else json.dumps(args, sort_keys=True, ensure_ascii=False)))
+        call_id = call.get("id")
+        arguments: dict[str, Any] | str = args if isinstance(args, dict | str) else {}
+        calls.append(
+            (str(call_id) if isinstance(call_id, str | int) and str(call_id) else f"call-{n}", name, arguments)
+        )
     return tuple(calls)
 
 
@@ -105,16 +108,14 @@ def parse_messages(value: Any, notes: list[str] | None = None) -> list[Message]:
         role = item.get("role")
         if role not in ROLES:
             raise ConversationError(f"message {i} has role {str(role)[:40]!r} (use {', '.join(ROLES)})")
-        call_id = item.get("tool_call_id")
-        if role == "tool" and not call_id and not item.get("function") and not item.get("name"):
-            raise ConversationError(f"message {i}: a tool message names neither its call id nor its tool")
-        name = item.get("function") or item.get("name")
+        call_id = item.get("tool_call_id", item.get("call_id")) if role == "tool" else None
+        name = (item.get("function") or item.get("name")) if role == "tool" else None
         messages.append(
             Message(
                 role=str(role),
                 content=_text(item.get("content"), notes),
-                name=str(name) if isinstance(name, str) else None,
-                call_id=str(call_id) if isinstance(call_id, str | int) else None,
+                name=str(name) if isinstance(name, str) and name else None,
+                call_id=str(call_id) if isinstance(call_id, str | int) and str(call_id) else None,
                 tool_calls=_calls(item.get("tool_calls")) if role == "assistant" else (),
             )
         )
@@ -126,45 +127,54 @@ def is_message_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) and "role" in v for v in value)
 
 
-def case_conversation(messages: list[Message], response: str | None) -> Conversation:
-    """Map messages (and a response given apart, if any) to today's prompt / response.
+def _turn(m: Message) -> Turn:
+    if m.role == "tool":
+        return Turn(role="tool", content=m.content, name=m.name, call_id=m.call_id)
+    if m.role == "assistant" and m.tool_calls:
+        calls = [ToolCall(id=i, name=n, arguments=a) for i, n, a in m.tool_calls]
+        return (
+            Turn(role="assistant", content=m.content, tool_calls=calls)
+            if m.content
+            else Turn(role="assistant", tool_calls=calls)
+        )
+    return Turn(role=m.role, content=m.content)  # type: ignore[arg-type]  # a checked role
 
-    Without a `response`, the last message must be the assistant's: it is the judged response.
+
+def case_conversation(messages: list[Message], response: str | None) -> Conversation:
+    """Map messages (and a response given apart, if any) onto a case's turns and judged response.
+
+    Without a `response`, the last message must be the assistant's answer: it is the judged response.
     """
-    notes: list[str] = []
     if response is None:
         if messages[-1].role != "assistant" or messages[-1].tool_calls:
-            raise ConversationError("no response: the conversation does not end with an assistant answer")
+            raise ConversationError(
+                "no response: map one (--map response=COLUMN) or end the conversation with the assistant's answer"
+            )
         response, messages = messages[-1].content, messages[:-1]
-    turns: list[dict[str, str]] = []
-    pending: list[str] = []  # system/developer text waiting for the next user turn
-    for m in messages:
-        if m.role in FOLDED_ROLES:
-            pending.append(f"[{m.role}]\n{m.content}")
-            notes.append(f"{m.role} message folded into the next user turn (the case model has no {m.role} role yet)")
-        elif m.role == "tool":
-            label = m.name or m.call_id or "tool"
-            turns.append({"role": "user", "content": f"[tool {label} result]\n{m.content}"})
-            notes.append("tool result written as a labelled user turn (the case model has no tool role yet)")
-        elif m.role == "assistant":
-            text = "\n".join([m.content, *(f"[tool call {n}({a})]" for n, a in m.tool_calls)]).strip("\n")
-            if m.tool_calls:
-                notes.append("assistant tool calls written into its turn (the case model has no tool calls yet)")
-            turns.append({"role": "assistant", "content": text})
-        else:
-            content = "\n\n".join([*pending, m.content]) if pending else m.content
-            pending = []
-            turns.append({"role": "user", "content": content})
-    if pending:
-        raise ConversationError("a system or developer message is not followed by a user message")
-    if not turns or turns[-1]["role"] != "user":
-        raise ConversationError("the conversation must end with the user before the judged response")
-    prompt: str | list[dict[str, str]] = turns[0]["content"] if len(turns) == 1 else turns
-    return Conversation(prompt=prompt, response=response, notes=sorted(set(notes)))
+    if not messages:
+        raise ConversationError("the conversation has no turn before the judged response")
+    try:
+        turns = [_turn(m) for m in messages]
+        check_conversation(turns)
+    except ValidationError as exc:
+        raise ConversationError(str(exc.errors()[0]["msg"])) from None
+    except PydanticCustomError as exc:
+        turn = (exc.context or {}).get("turn")
+        raise ConversationError(
+            f"message {int(turn) + 1}: {exc.message()}" if turn is not None else exc.message()
+        ) from None
+    return Conversation(turns=turns, response=response)
 
 
 def canonical(messages: list[Message]) -> list[list[str]]:
     """A stable plain form of a message list (for content-hash IDs): role, text, tool name, call id, calls."""
     return [
-        [m.role, m.content, m.name or "", m.call_id or "", *(f"{n}({a})" for n, a in m.tool_calls)] for m in messages
+        [
+            m.role,
+            m.content,
+            m.name or "",
+            m.call_id or "",
+            *(f"{i}:{n}({a if isinstance(a, str) else json.dumps(a, sort_keys=True)})" for i, n, a in m.tool_calls),
+        ]
+        for m in messages
     ]
