@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "constitution_studio.cli.tui_cmd",
     "constitution_studio.cli.validate_cmd",
     "constitution_studio.cli.author_cmd",
+    "constitution_studio.cli.import_cmd",
     "constitution_studio.cli.diff_cmd",
     "constitution_studio.cli.shift_cmd",
     "constitution_studio.cli.check_cmd",
