@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.state import Label
 from constitution_studio.tui.widgets.cases_panel import gold_words, label_text
+from constitution_studio.tui.widgets.footer import StudioFooter
 
 
 def render_case(case: EvalCase, principles: list[str], saved: Label | None, edited: Label | None) -> RenderableType:
@@ -84,7 +85,7 @@ class CaseScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="case-body"):
             yield Static(self.body)
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"case {sanitize(self.case.id)}"

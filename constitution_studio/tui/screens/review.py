@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.widgets import Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from constitution_studio.core.gold_writes import GoldChange, GoldVerdict, record_gold, reviewer_name, undo_gold
@@ -26,6 +26,7 @@ from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import relabel
+from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.words import label_word, plural, wording_text
 
 
@@ -83,7 +84,7 @@ class ReviewScreen(Screen[None]):
                 yield Static("", id="review-principle")
                 yield Static("", id="review-critic")
             yield Input(placeholder="note (optional): n to write, enter to keep", id="review-note", compact=True)
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"review queue · reviewer: {sanitize(self.reviewer)}"
