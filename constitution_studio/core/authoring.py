@@ -105,7 +105,7 @@ def new_principle(root: Path, principle_id: str, title: str, after: str | None =
             raise BadInputError(f"--after {after}: no such principle in the priority list", path=CONSTITUTION_FILE)
         text = _TEMPLATE.format(id=principle_id, title=title, title_yaml=_quote(title))
         load_fast(text, rel)  # what we write must read back
-        priority.insert(position, principle_id)
+        insert_ids(priority, position, [principle_id])
         txn.expect(rel, None)
         txn.write(rel, text.encode("utf-8"))
         txn.write(CONSTITUTION_FILE, doc.encoded())
@@ -154,6 +154,17 @@ def reorder(seq: CommentedSeq, old: int, new: int) -> None:
             comments[i] = slot
     if tail is not None:
         _attach_tail(seq, last, tail)
+
+
+def insert_ids(seq: CommentedSeq, position: int, ids: list[str]) -> None:
+    """Insert IDs into a round-trip list at `position`; at the end, the comment block that follows
+    the list (ruamel hangs it on the last item) stays after the list instead of above the new IDs."""
+    last = len(seq) - 1
+    tail = _split_tail(seq.ca.items.get(last)) if position >= len(seq) and seq else None
+    for offset, item in enumerate(ids):
+        seq.insert(position + offset, item)
+    if tail is not None:
+        _attach_tail(seq, len(seq) - 1, tail)
 
 
 def _split_tail(slot: list[Any] | None) -> str | None:
