@@ -112,5 +112,7 @@ def test_studio_rename_and_cli_rename_give_the_same_tree(
     if scenario == "broken-file-with-the-new-id":
         assert outcomes["cli"] == "refused"
     if scenario == "crlf-comments-two-case-files":
-        assert trees["cli"]["principles/HARM-09.yaml"].startswith(b"# the backstop\r\n# Harm avoidance.\r\nid: HARM-09\r\n")
+        assert trees["cli"]["principles/HARM-09.yaml"].startswith(
+            b"# the backstop\r\n# Harm avoidance.\r\nid: HARM-09\r\n"
+        )
         assert b"principles: [HELP-01, HARM-09]  # both" in trees["cli"]["eval_cases/more.yaml"]
