@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache, score_versions
 from constitution_studio.core.analysis.shift import scored_version
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.workspace import Workspace
 
@@ -163,7 +164,7 @@ def review_requests(version: ScoredVersion, case_ids: Iterable[str] | None = Non
 
 def scored_for_review(
     ws: Workspace,
-    critic: Any,
+    critic: Judge,
     *,
     score: bool = True,
     cancel: threading.Event | None = None,
@@ -230,7 +231,7 @@ def disagreements(version: ScoredVersion, case_ids: Iterable[str], limits: Mappi
 
 def review_stages(
     ws: Workspace,
-    critic: Any,
+    critic: Judge,
     *,
     score: bool = False,
     thresholds: Mapping[str, float] | None = None,

@@ -112,7 +112,7 @@ def test_disputed_flip_is_not_stable_for_analysis(panel: Panel) -> None:
 def test_open_judge_builds_a_panel_whose_cache_answers_without_models(
     tmp_path: Path, tiny_model_dir: Path, tiny_model_dir_seed1: Path
 ) -> None:
-    from constitution_studio.core.critic.panel import open_judge
+    from constitution_studio.core.critic.opening import open_judge
 
     settings = CriticSettings(
         model=str(tiny_model_dir), device="cpu", dtype="float32", panel=[str(tiny_model_dir), str(tiny_model_dir_seed1)]
@@ -127,6 +127,9 @@ def test_open_judge_builds_a_panel_whose_cache_answers_without_models(
     assert again.model_calls == 0
     assert {s.case_id: s.probability for s in found if s.variant == "default"} == pytest.approx(scored)
     assert [s.variant for s in found if ":" in s.variant] == ["m2:default"]
+    asked = [ScoreRequest("LANG-01", RULE, CASES[4]), *reversed(requests)]  # CASES[4] was never scored
+    in_order = again.cached_scores(asked)
+    assert in_order[0] is None and [s.case_id for s in in_order[1:] if s] == [r.case.id for r in reversed(requests)]
     single = open_judge(settings.model_copy(update={"panel": []}), tmp_path)
     assert isinstance(single, Critic)
 
