@@ -70,7 +70,7 @@ def test_panel_label_is_mean_log_odds_of_members(panel: Panel) -> None:
 def test_members_load_one_at_a_time(panel: Panel) -> None:
     requests = [ScoreRequest("LANG-01", RULE, c) for c in CASES[:2]]
     panel.score_panel(requests)
-    assert all(c._runner is None for c in panel.members.values())  # each released after its turn
+    assert not any(c.loaded for c in panel.members.values())  # each released after its turn
 
 
 def test_qualified_variants_route_to_members_and_plain_to_the_panel(panel: Panel) -> None:
@@ -138,7 +138,7 @@ def test_model_calls_survive_each_members_release(panel: Panel) -> None:
     """shift/check JSON `model_calls` is the panel's: releasing a member must not zero its count."""
     requests = [ScoreRequest("LANG-01", RULE, c) for c in CASES[:2]]
     panel.score_panel(requests)
-    assert all(c._runner is None for c in panel.members.values())
+    assert not any(c.loaded for c in panel.members.values())
     first = panel.model_calls
     assert first >= len(panel.members)  # every member ran its model at least once
     assert set(panel.member_calls) == {"m1", "m2"} and all(n > 0 for n in panel.member_calls.values())
