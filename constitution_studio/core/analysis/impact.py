@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from constitution_studio.core.analysis.answer_key import answer_key
 from constitution_studio.core.analysis.scoring import ScoringRun, distinct_answers, fill_lacking
 from constitution_studio.core.analysis.selection import affected_cases
 from constitution_studio.core.analysis.shift import assemble_shift, critic_info, scored_version, shift_requests
@@ -50,7 +51,7 @@ def cached_shift(
         # changes no figure, and spares assemble_shift a verdict attempt per gold and benign
         # case of both versions (0.8 s of 1 s at 50,000 cases, docs/performance.md).
         base, head = only_cases(base, why), only_cases(head, why)
-    b, h = scored_version(base, critic), scored_version(head, critic)
+    b, h = scored_version(base, critic), scored_version(head, critic, key=answer_key(base, head))
     want_h, want_b = shift_requests(b, h, sorted(why), critic, with_trust=False, context=context)
     lacking = fill_lacking(h, critic, want_h) + fill_lacking(b, critic, want_b)
     total = len(want_h) + len(want_b)
