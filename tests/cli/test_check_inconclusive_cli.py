@@ -72,7 +72,12 @@ def _outputs(out: Path, stdout: str, stderr: str) -> dict[str, str]:
     ],
 )
 def test_an_untrusted_critic_is_inconclusive_in_every_output(
-    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str], base_check: str, head_check: str, code: int
+    tmp_path: Path,
+    tiny_model_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    base_check: str,
+    head_check: str,
+    code: int,
 ) -> None:
     root = _repo(tmp_path, str(tiny_model_dir), base_check, head_check)
     capsys.readouterr()

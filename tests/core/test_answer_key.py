@@ -116,9 +116,7 @@ def pad_benign(v: Version) -> None:
         v.cases[f"filler-{i:02d}"] = (["HELP-01"], f"What is {i} plus one?", f"It is {i + 1}.", None, True)
 
 
-def check(
-    tmp_path: Path, *edits: Callable[[Version], None], base_check: str = "", head_check: str = ""
-) -> CheckResult:
+def check(tmp_path: Path, *edits: Callable[[Version], None], base_check: str = "", head_check: str = "") -> CheckResult:
     def head(v: Version) -> None:
         for e in edits:
             e(v)
@@ -305,4 +303,3 @@ def test_the_head_scores_a_base_gold_case_even_when_it_drops_the_gold(tmp_path: 
     result = check(tmp_path, ungold)
     assert result.shift is not None
     assert result.shift.trust.overall.n == 28  # every gold case of the base (8 + 20 filler), judged at the head
-
