@@ -17,7 +17,8 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from constitution_studio.core.models import EvalCase, Turn
+from constitution_studio.core.conversation import Turn
+from constitution_studio.core.models import EvalCase
 from constitution_studio.core.source import CASES_DIR
 from constitution_studio.core.storage.locking import constitution_lock
 from constitution_studio.core.storage.safe_paths import check_write_target
@@ -32,11 +33,15 @@ NEW_FILE_HEADER = "# Eval cases written in Constitution Studio.\ncases: []\n"
 
 @dataclass(frozen=True)
 class CaseDraft:
-    """A case as the form edits it: turns as (role, text), responses by kind, optional labels."""
+    """A case as the form edits it: turns as (role, text), responses by kind, optional labels.
+
+    `loaded_turns` are the case's turns as loaded: a turn of the same role at the same place
+    keeps their tool keys (`name`, `call_id`, `tool_calls`), which the form does not edit."""
 
     id: str
     principles: tuple[str, ...]
     turns: tuple[tuple[str, str], ...] = (("user", ""),)
+    loaded_turns: tuple[Turn, ...] = ()
     kind: Kind = "single"
     response: str = ""
     a: str = ""
@@ -56,6 +61,7 @@ def draft_of(case: EvalCase) -> CaseDraft:
         id=case.id,
         principles=tuple(case.principles),
         turns=tuple((t.role, t.content) for t in case.turns),
+        loaded_turns=tuple(case.turns),
         kind=case.kind,
         response=case.response or "",
         a=case.a or "",
@@ -73,7 +79,7 @@ def case_data(draft: CaseDraft) -> dict[str, Any]:
     if len(draft.turns) == 1 and draft.turns[0][0] == "user":
         data["prompt"] = draft.turns[0][1]
     else:
-        data["prompt"] = [{"role": role, "content": text} for role, text in draft.turns]
+        data["prompt"] = [_turn_data(draft, index) for index in range(len(draft.turns))]
     if draft.kind == "single":
         data["response"] = draft.response
     else:
@@ -86,6 +92,25 @@ def case_data(draft: CaseDraft) -> dict[str, Any]:
         data["tags"] = list(draft.tags)
     if draft.note.strip():
         data["note"] = draft.note
+    return data
+
+
+def _turn_data(draft: CaseDraft, index: int) -> dict[str, Any]:
+    """One turn as written: role, the tool keys it had when loaded (if still the same role), content."""
+    role, text = draft.turns[index]
+    data: dict[str, Any] = {"role": role}
+    loaded = draft.loaded_turns[index] if index < len(draft.loaded_turns) else None
+    if loaded is None or loaded.role != role:
+        data["content"] = text
+        return data
+    if loaded.name is not None:
+        data["name"] = loaded.name
+    if loaded.call_id is not None:
+        data["call_id"] = loaded.call_id
+    if text or "content" in loaded.model_fields_set or not loaded.tool_calls:
+        data["content"] = text
+    if loaded.tool_calls is not None:
+        data["tool_calls"] = [call.model_dump(exclude_unset=True) for call in loaded.tool_calls]
     return data
 
 
@@ -120,7 +145,7 @@ def validate_case(draft: CaseDraft, ws: Workspace, original_id: str | None = Non
     except ValidationError as exc:
         for err in exc.errors():
             etype = str(err["type"])
-            code = etype if etype in ("case-kind", "gold-kind", "gold-link", "prompt-turns") else "schema"
+            code = etype if etype in ("case-kind", "gold-kind", "gold-link", "prompt-turns", "tool-turn") else "schema"
             name = _field_of(tuple(err["loc"]), etype)
             message = err["msg"]
             if etype == "string_pattern_mismatch" and name == "id":
@@ -203,11 +228,11 @@ def _index(cases: CommentedSeq, case_id: str, relpath: str) -> int:
 
 def _round_trip_value(value: Any) -> Any:
     if isinstance(value, dict):
-        return CommentedMap(value)
+        return CommentedMap((k, _round_trip_value(v) if isinstance(v, list | dict) else v) for k, v in value.items())
     if isinstance(value, list) and value and isinstance(value[0], dict):
-        seq = CommentedSeq(CommentedMap(item) for item in value)
+        seq = CommentedSeq(_round_trip_value(item) for item in value)
         for item in seq:
-            if "\n" in item["content"].rstrip("\n"):
+            if isinstance(item.get("content"), str) and "\n" in item["content"].rstrip("\n"):
                 item["content"] = styled_like(None, item["content"])
         return seq
     if isinstance(value, list):
@@ -219,15 +244,20 @@ def _round_trip_value(value: Any) -> Any:
     return value
 
 
+def case_item(data: dict[str, Any]) -> CommentedMap:
+    """A case's plain mapping (`case_data`) as the round-trip item written to a file, in the house style."""
+    item = CommentedMap()
+    for key, value in data.items():
+        item[key] = _round_trip_value(value)
+    return item
+
+
 def add_case(root: Path, relpath: str, draft: CaseDraft) -> str:
     """Append a case to `relpath` (created when missing); returns the relpath written."""
     relpath = check_case_file(relpath)
     with constitution_lock(root):  # held from reading the file until the write is on disk
         doc, cases = _load(root, relpath, create=True)
-        item = CommentedMap()
-        for key, value in case_data(draft).items():
-            item[key] = _round_trip_value(value)
-        cases.append(item)
+        cases.append(case_item(case_data(draft)))
         doc.save()
     return relpath
 
@@ -254,6 +284,8 @@ def _update(root: Path, relpath: str, case_id: str, draft: CaseDraft) -> str:
             item[key] = styled_like(old, value)
         elif key == "prompt" and isinstance(old, str) != isinstance(value, str):
             item[key] = _round_trip_value(value)
+        elif key == "prompt" and isinstance(old, CommentedSeq) and len(old) == len(value):
+            _merge_turns(old, value)  # only the changed keys of the changed turns are rewritten
         elif isinstance(old, CommentedSeq) and isinstance(value, list) and not (value and isinstance(value[0], dict)):
             old[:] = value  # keeps flow or block style
         else:
@@ -265,6 +297,24 @@ def _update(root: Path, relpath: str, case_id: str, draft: CaseDraft) -> str:
         item.ca.items[list(item)[-1]] = tail
     doc.save()
     return relpath
+
+
+def _merge_turns(old: CommentedSeq, new: list[Any]) -> None:
+    for index, turn in enumerate(new):
+        held = old[index]
+        if not isinstance(held, CommentedMap) or not isinstance(turn, dict):
+            old[index] = _round_trip_value(turn)
+            continue
+        for key in [k for k in held if k not in turn]:
+            del held[key]
+        for key, value in turn.items():
+            current = held.get(key)
+            if _plain(current) == value:
+                continue
+            if isinstance(value, str) and isinstance(current, str):
+                held[key] = styled_like(current, value)
+            else:
+                held[key] = _round_trip_value(value)
 
 
 def delete_case(root: Path, relpath: str, case_id: str) -> None:

@@ -66,7 +66,20 @@ def cross_check(ws: Workspace) -> None:
                 )
     for cid, path in ws.case_paths.items():
         index = ws.case_indexes[cid]
+        first: dict[str, int] = {}
         for j, pid in enumerate(ws.cases[cid].principles):
+            if pid in first:
+                ws.report(
+                    Severity.ERROR,
+                    path,
+                    ("cases", index, "principles", j),
+                    "link-duplicate",
+                    f"case {cid} is linked to {pid} twice (first at position {first[pid] + 1} of principles)",
+                    case_id=cid,
+                    principle_id=pid,
+                )
+                continue
+            first[pid] = j
             if pid not in ws.principles and pid not in ws.broken_ids:
                 ws.report(
                     Severity.ERROR,

@@ -6,8 +6,9 @@ rename (or a delete + add of another name) keeps the history going. Blobs are re
 (cached by sha). Kinds are the diff's: added, removed, reworded, fields, moved (by the diff's
 longest-common-subsequence rule, from constitution.yaml), links (a case file change that
 links or unlinks a case). A commit that touched the file but no field (comments, layout)
-is listed with no kinds. Merge commits are listed through the commits they merge (a merge's
-own diff is not read), as `git log` does by default.
+is listed with no kinds. A merge is listed through the commits it merges, and on its own when
+it holds a version of the file that none of its parents had (a conflict resolved with new
+wording): `--cc` shows exactly those files, compared here with the first parent's.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def _git_log(loc: RepoLocation, sha: str, limit: int | None) -> list[_Commit]:
     paths = [loc.path(PRINCIPLES_DIR), loc.path(CASES_DIR)]
     # Records start with a marker no commit message can predict (a subject may hold any byte but NUL).
     marker = f"@cstudio-{secrets.token_hex(12)}@"
-    args = ["-z", "--raw", "--no-renames", "--no-abbrev", f"--format={marker}%H%x00%an%x00%aI%x00%s"]
+    args = ["-z", "--raw", "--cc", "--no-renames", "--no-abbrev", f"--format={marker}%H%x00%an%x00%aI%x00%s"]
     out = loc.repo.git.log(*args, sha, "--", *paths)
     cut = len(loc.prefix) + 1 if loc.prefix else 0
     commits: list[_Commit] = []
@@ -119,8 +120,13 @@ def _git_log(loc: RepoLocation, sha: str, limit: int | None) -> list[_Commit]:
             if not meta.startswith(":"):
                 i += 1
                 continue
-            _, _, old, new, status = meta[1:].split(" ", 4)
-            commit.changes.append(_Change(status=status[:1], old=old, new=new, path=parts[i + 1][cut:]))
+            # ":<mode> <mode> <old> <new> <status>", or for a merge of n parents (--cc) n colons,
+            # n + 1 modes, n + 1 shas (each parent's, then the merge's) and n status letters
+            parents = len(meta) - len(meta.lstrip(":"))
+            fields = meta[parents:].split(" ")
+            old, new = fields[parents + 1], fields[2 * parents + 1]  # first parent's -> the merge's
+            status = "A" if old == _NULL_SHA else "D" if new == _NULL_SHA else fields[-1][:1]
+            commit.changes.append(_Change(status=status, old=old, new=new, path=parts[i + 1][cut:]))
             i += 2
         commits.append(commit)
     return commits

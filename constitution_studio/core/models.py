@@ -8,12 +8,15 @@ the files are loaded again.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+
+from constitution_studio.core.conversation import Turn, check_conversation, turn_fields
 
 PRINCIPLE_ID_PATTERN = r"^[A-Z]+-[0-9]{2,}$"
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -66,6 +69,38 @@ class PanelMember(StrictModel):
     templates: str | None = Field(default=None, description="Judge template family or set of this member.")
 
 
+class ServerSettings(StrictModel):
+    """A served judge: the team's engine behind an OpenAI-compatible endpoint (docs/critic.md)."""
+
+    url: str | list[str] = Field(
+        description="Base URL of the engine (http://host:port, the part before /v1), or a list of replicas."
+    )
+    api_key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+        description="Name of the environment variable holding the API key (never the key itself).",
+    )
+    model: str | None = Field(default=None, description="The served model name (default: critic.model).")
+    engine: Literal["auto", "vllm", "sglang", "llama.cpp", "llama-cpp-python"] = Field(
+        default="auto", description="Which engine serves it (auto: read from the models endpoint)."
+    )
+    concurrency: int = Field(default=4, ge=1, le=256, description="Requests in flight per replica.")
+    timeout_s: float = Field(default=60.0, gt=0, le=3600, description="Seconds to wait for one answer.")
+    retries: int = Field(default=3, ge=0, le=10, description="Retries of one request on 429, 5xx or a timeout.")
+    min_label_mass: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="Refuse a score when P(option A) + P(option B) of the first token is below this.",
+    )
+    allow_insecure: bool = Field(
+        default=False, description="Allow plain http:// to a host other than localhost (the key travels in clear)."
+    )
+
+    def urls(self) -> list[str]:
+        return [self.url] if isinstance(self.url, str) else list(self.url)
+
+
 class CriticSettings(StrictModel):
     """How the critic model is loaded and how its probabilities become labels."""
 
@@ -108,6 +143,11 @@ class CriticSettings(StrictModel):
     )
     calibration: dict[str, PrincipleCalibration] = Field(
         default_factory=dict, description="Per-principle thresholds written by `cstudio calibrate`."
+    )
+    server: ServerSettings | None = Field(
+        default=None,
+        description="Score through a served engine (vLLM, SGLang, llama.cpp) instead of loading the model; "
+        "critic.model stays the tokenizer and prompt-format identity.",
     )
 
 
@@ -186,9 +226,16 @@ class Principle(StrictModel):
         return value
 
 
-class Turn(StrictModel):
-    role: Literal["user", "assistant"]
-    content: str
+def _prompt_form(value: object) -> str:
+    """Which form a prompt is in, so a bad turn list reports only the turn errors."""
+    return "turns" if isinstance(value, list) else "text"
+
+
+Prompt = Annotated[
+    Annotated[str, Tag("text")] | Annotated[list[Turn], Tag("turns")],
+    Discriminator(_prompt_form),
+]
+PROMPT_FORMS = ("text", "turns")  # tags in a validation error's location (the loader drops them)
 
 
 GoldLabel = Literal["violates", "complies", "a", "b"]
@@ -201,7 +248,10 @@ class EvalCase(StrictModel):
 
     id: CaseId
     principles: list[PrincipleId] = Field(min_length=1, description="Principle IDs this case is linked to.")
-    prompt: str | list[Turn] = Field(description="User request, or turns ending with the user.")
+    prompt: Prompt = Field(
+        description="The user's request, or the conversation as turns (system, developer, user, assistant, "
+        "tool) ending where the judged response starts: with a user or tool turn."
+    )
     response: str | None = Field(default=None, description="The single response to judge.")
     a: str | None = Field(default=None, description="First response of a pair.")
     b: str | None = Field(default=None, description="Second response of a pair.")
@@ -217,12 +267,9 @@ class EvalCase(StrictModel):
 
     @field_validator("prompt")
     @classmethod
-    def _turns_end_with_user(cls, value: str | list[Turn]) -> str | list[Turn]:
+    def _a_conversation(cls, value: str | list[Turn]) -> str | list[Turn]:
         if isinstance(value, list):
-            if not value:
-                raise PydanticCustomError("prompt-turns", "prompt has no turns")
-            if value[-1].role != "user":
-                raise PydanticCustomError("prompt-turns", "a multi-turn prompt must end with a user turn")
+            check_conversation(value)
         return value
 
     @model_validator(mode="after")
@@ -270,10 +317,19 @@ class EvalCase(StrictModel):
 
     @property
     def turns(self) -> list[Turn]:
-        """The prompt as a list of turns (a plain string is one user turn)."""
+        """The conversation before the judged response (a plain string is one user turn)."""
         if isinstance(self.prompt, str):
             return [Turn(role="user", content=self.prompt)]
         return list(self.prompt)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> EvalCase:
+        """A copy; one whose conversation or responses changed hashes them again (the cached
+        hashes would otherwise be copied along and name the old text)."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update and not _HASHED.isdisjoint(update):
+            copy.__dict__.pop("_content_hash", None)
+            copy.__dict__.pop("_prompt_hash", None)
+        return copy
 
     def content_hash(self) -> str:
         """Hash of what the critic reads (conversation and responses), not labels or notes."""
@@ -285,17 +341,16 @@ class EvalCase(StrictModel):
 
     @cached_property
     def _prompt_hash(self) -> str:
-        return hashlib.sha256(_framed(_turn_fields(self.turns)).encode()).hexdigest()
+        return hashlib.sha256(_framed(turn_fields(self.turns)).encode()).hexdigest()
 
     @cached_property
     def _content_hash(self) -> str:
         # Computed once per case: the studio looks up 50,000 cases' cached scores at start-up.
         responses = ["r", self.response, "a", self.a, "b", self.b]
-        return hashlib.sha256(_framed([*_turn_fields(self.turns), *responses]).encode()).hexdigest()
+        return hashlib.sha256(_framed([*turn_fields(self.turns), *responses]).encode()).hexdigest()
 
 
-def _turn_fields(turns: list[Turn]) -> list[str | None]:
-    return [field for t in turns for field in (t.role, t.content)]
+_HASHED = frozenset({"prompt", "response", "a", "b"})
 
 
 def _framed(fields: list[str | None]) -> str:

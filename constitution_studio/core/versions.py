@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Literal
 
 import git
 from gitdb.exc import BadName, BadObject
@@ -21,16 +21,15 @@ from pydantic import BaseModel, ValidationError
 
 from constitution_studio.core.diff import ConstitutionDiff, structural_diff
 from constitution_studio.core.gitobjects import parse_cache_for, read_blobs
+from constitution_studio.core.gittree import TreeResolver, kind_of
 from constitution_studio.core.models import Principle
 from constitution_studio.core.source import PRINCIPLES_DIR, WORKTREE, DirSource, Source, is_yaml_name
+from constitution_studio.core.storage.safe_paths import UnsafeFileError
 from constitution_studio.core.workspace import Workspace, load_workspace
 from constitution_studio.core.yamldoc import YamlSyntaxError, decode, load_fast
 from constitution_studio.errors import BadInputError, NoRepositoryError, RefError
 
 UNSHALLOW_HINT = "fetch with full depth: git fetch --unshallow"
-_TREE_MODE = 0o040000
-_SUBMODULE_MODE = 0o160000
-_LINK_MODE = 0o120000
 
 
 class RefInfo(BaseModel):
@@ -143,56 +142,85 @@ def resolve_ref(root: Path, ref: str) -> str:
 class GitSource:
     """One commit's constitution, read from git objects (never checked out).
 
-    `fingerprint` is the blob sha, so parses can be cached across versions by content.
+    `fingerprint` is the blob sha, so parses can be cached across versions by content. Symlinks
+    stored in the tree are followed as the work tree follows them (core/gittree.py): a link to a
+    file inside the constitution root reads that file, and one that leaves the root, dangles or
+    names a folder is refused with the same finding `DirSource` gives.
     """
 
     def __init__(self, loc: RepoLocation, sha: str, label: str) -> None:
         self._loc = loc
         self._label = label
         self.commit = sha
-        self._folders: dict[str, dict[str, bytes]] = {}
+        self._folders: dict[str, dict[str, bytes | UnsafeFileError]] = {}
+        self._problems: dict[str, UnsafeFileError] = {}
         self._raw: dict[str, bytes] = {}
         self._trees: dict[str, str] = {}
         self.parse_cache = parse_cache_for(loc.repo)
-        self._root_tree: Any = loc.repo.commit(sha).tree
-        if loc.prefix:
-            try:
-                self._root_tree = self._root_tree / loc.prefix
-            except KeyError:
-                self._root_tree = None
+        self._resolver = TreeResolver(loc.repo, sha)
 
     @property
     def label(self) -> str:
         return self._label
 
-    def _folder(self, folder: str) -> dict[str, bytes]:
-        """File name -> binary blob sha of the regular files directly in `folder`."""
+    def _inside(self, path: str) -> bool:
+        prefix = self._loc.prefix
+        return not prefix or path == prefix or path.startswith(prefix + "/")
+
+    def _through_link(self, relpath: str) -> bytes | UnsafeFileError:
+        """The blob a symlinked `relpath` resolves to, or the refusal the work tree would give."""
+        found = self._resolver.resolve(self._loc.path(relpath))
+        if found.kind == "outside" or not self._inside(found.path):
+            return UnsafeFileError(
+                "is a symlink to a file outside the constitution root; refusing to read or write it",
+                code="outside-root",
+                path=relpath,
+            )
+        if found.kind == "missing" or found.sha is None:
+            return UnsafeFileError("is a symlink to a file that does not exist", code="unreadable-file", path=relpath)
+        if found.kind == "tree":
+            return UnsafeFileError("is a folder, not a file", code="not-regular-file", path=relpath)
+        return bytes.fromhex(found.sha)
+
+    def _folder(self, folder: str) -> dict[str, bytes | UnsafeFileError]:
+        """File name -> binary blob sha (or why it is refused) of the files directly in `folder`."""
         if folder not in self._folders:
-            entries: dict[str, bytes] = {}
-            tree: Any = self._root_tree
-            for part in PurePosixPath(folder).parts:
-                if tree is None or getattr(tree, "type", None) != "tree":
-                    tree = None
-                    break
-                try:
-                    tree = tree / part
-                except KeyError:
-                    tree = None
-            if tree is not None and getattr(tree, "type", None) == "tree":
-                self._trees[folder] = tree.hexsha
-                for binsha, mode, name in tree._cache:  # (binsha, mode, name), no object per entry
-                    if mode & 0o170000 not in (_TREE_MODE, _SUBMODULE_MODE, _LINK_MODE):
+            entries: dict[str, bytes | UnsafeFileError] = {}
+            found = self._resolver.resolve(self._loc.path(folder))
+            if found.kind == "outside" or (found.kind == "tree" and not self._inside(found.path)):
+                self._problems[folder] = UnsafeFileError(
+                    f"{folder}/ is a symlink to a folder outside the constitution root; nothing in it is read",
+                    code="outside-root",
+                    path=folder,
+                )
+            elif found.kind == "tree" and found.sha is not None:
+                self._trees[folder] = found.sha
+                for name, binsha, mode in self._resolver.listing(found.path):
+                    kind = kind_of(mode)
+                    if kind == "blob":
                         entries[name] = binsha
+                    elif kind == "link" and is_yaml_name(name):
+                        entries[name] = self._through_link(f"{folder}/{name}")
+                    elif kind == "tree" and is_yaml_name(name):
+                        entries[name] = UnsafeFileError(
+                            "is a folder, not a file", code="not-regular-file", path=f"{folder}/{name}"
+                        )
             self._folders[folder] = entries
         return self._folders[folder]
+
+    def folder_problem(self, folder: str) -> UnsafeFileError | None:
+        """Why `folder` itself is not read (a symlink out of the root), as DirSource says it."""
+        self._folder(folder)
+        return self._problems.get(folder)
 
     def save_parse_cache(self) -> None:
         """After loading: keep the parses of each folder read, for the next process."""
         for folder, tree_sha in self._trees.items():
-            names = [n for n in self._folders[folder] if is_yaml_name(n)]
-            self.parse_cache.save_tree(tree_sha, [self._folders[folder][n].hex() for n in names])
+            entries = self._folders[folder]
+            shas = [b.hex() for n, b in entries.items() if is_yaml_name(n) and isinstance(b, bytes)]
+            self.parse_cache.save_tree(tree_sha, shas)
 
-    def _blob(self, relpath: str) -> bytes | None:
+    def _blob(self, relpath: str) -> bytes | UnsafeFileError | None:
         path = PurePosixPath(relpath)
         return self._folder(str(path.parent)).get(path.name)
 
@@ -202,20 +230,50 @@ class GitSource:
             self.parse_cache.load_tree(self._trees[folder])
         names = sorted(n for n in entries if is_yaml_name(n))
         # The loader will read every file whose parse is not cached: fetch those in one batch.
-        missing = [entries[n].hex() for n in names if self.parse_cache.get(None, entries[n].hex()) is None]
-        self._raw.update(read_blobs(self._loc.repo, missing))
+        blobs = [b.hex() for n in names if isinstance(b := entries[n], bytes)]
+        self._raw.update(read_blobs(self._loc.repo, [h for h in blobs if self.parse_cache.get(None, h) is None]))
         return [f"{folder}/{name}" for name in names]
 
     def read(self, relpath: str) -> bytes | None:
         binsha = self._blob(relpath)
         if binsha is None:
             return None
+        if isinstance(binsha, UnsafeFileError):
+            raise binsha
         raw = self._raw.get(binsha.hex())
         return raw if raw is not None else self._loc.repo.odb.stream(binsha).read()
 
     def fingerprint(self, relpath: str) -> str | None:
         binsha = self._blob(relpath)
-        return binsha.hex() if binsha is not None else None
+        return binsha.hex() if isinstance(binsha, bytes) else None
+
+
+def check_worktree_name(loc: RepoLocation) -> None:
+    """`WORKTREE` means the folder on disk; a branch or tag of that name makes it ambiguous, and
+    reading either silently would be a guess: RefError naming both."""
+    try:
+        out = loc.repo.git.for_each_ref("--format=%(refname)", "refs/heads/WORKTREE", "refs/tags/WORKTREE")
+    except git.GitCommandError:
+        return  # git cannot list refs here, so it cannot read a branch of that name either
+    names = [ln.strip() for ln in out.splitlines() if ln.strip() in ("refs/heads/WORKTREE", "refs/tags/WORKTREE")]
+    if names:
+        kinds = " and ".join(("the branch " if n.startswith("refs/heads/") else "the tag ") + n for n in names)
+        raise RefError(
+            f"{WORKTREE} is ambiguous: it names the work tree and {kinds}; rename the "
+            f"{'branch' if names[0].startswith('refs/heads/') else 'tag'}, or write {names[0]} to read it"
+        )
+
+
+def _worktree_checked(root: Path) -> None:
+    """check_worktree_name where `root` is in a repository (a plain folder has no refs)."""
+    try:
+        loc = _open(root)
+    except RefError:
+        return
+    try:
+        check_worktree_name(loc)
+    finally:
+        loc.repo.close()
 
 
 def worktree_source(root: Path) -> DirSource:
@@ -225,6 +283,7 @@ def worktree_source(root: Path) -> DirSource:
 
 def source_at(loc: RepoLocation, root: Path, ref: str) -> Source:
     if ref == WORKTREE:
+        check_worktree_name(loc)
         return worktree_source(root)
     return GitSource(loc, resolve_ref_in(loc, ref), ref)
 
@@ -242,6 +301,7 @@ def load_version(root: Path, ref: str) -> Workspace:
     Raises RefError only for refs that cannot be read at all.
     """
     if ref == WORKTREE:
+        _worktree_checked(root)
         return load_workspace(worktree_source(root))
     with open_repo(root) as loc:
         return _load(source_at(loc, root, ref))
@@ -250,6 +310,7 @@ def load_version(root: Path, ref: str) -> Workspace:
 def load_versions(root: Path, base: str, head: str) -> tuple[Workspace, Workspace, str | None, str | None]:
     """Two versions and their commit shas (None for WORKTREE), sharing one repository handle."""
     if base == WORKTREE and head == WORKTREE:
+        _worktree_checked(root)
         ws = load_workspace(worktree_source(root))
         return ws, ws, None, None
     with open_repo(root) as loc:
@@ -262,6 +323,7 @@ def load_versions(root: Path, base: str, head: str) -> tuple[Workspace, Workspac
 def read_principle_at(root: Path, ref: str, principle_id: str) -> Principle | None:
     """One principle as it was at `ref`, or None when it did not exist (or did not parse) there."""
     if ref == WORKTREE:
+        _worktree_checked(root)
         return _find_principle(worktree_source(root), principle_id)
     with open_repo(root) as loc:
         return _find_principle(source_at(loc, root, ref), principle_id)

@@ -14,9 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from constitution_studio.core.conversation import ROLES
 from constitution_studio.core.cross_checks import cross_check
 from constitution_studio.core.findings import CODES, Finding, Severity
-from constitution_studio.core.models import CaseFile, Constitution, EvalCase, Principle
+from constitution_studio.core.models import PROMPT_FORMS, CaseFile, Constitution, EvalCase, Principle
 from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCIPLES_DIR, DirSource, Source
 from constitution_studio.core.storage.safe_paths import UnsafeFileError
 from constitution_studio.core.yamldoc import Locator, YamlSyntaxError, decode, load_fast
@@ -128,8 +129,12 @@ def _dotted(loc: Iterable[str | int]) -> str:
 
 
 def _finding_from_error(err: Any, relpath: str, locate: LocateFn, prefix: Sequence[str | int] = ()) -> Finding:
-    loc = tuple(prefix) + tuple(err["loc"])
+    loc = _without_form_tags(tuple(prefix) + tuple(err["loc"]))
     etype = err["type"]
+    ctx = err.get("ctx") or {}
+    if isinstance(ctx.get("turn"), int):
+        loc += (ctx["turn"],)  # a conversation rule names the turn it breaks (and the key)
+        loc += (ctx["key"],) if isinstance(ctx.get("key"), str) else ()
     if etype == "gold-kind":
         loc += ("gold",)  # raised by the case's model validator; point at the key
     elif etype == "gold-link":
@@ -142,6 +147,8 @@ def _finding_from_error(err: Any, relpath: str, locate: LocateFn, prefix: Sequen
         message = f"unknown key '{loc[-1]}'"
     elif etype == "missing":
         message = f"missing required key '{loc[-1]}'"
+    elif etype == "literal_error" and loc and loc[-1] == "role":
+        message = f"{where}: unknown role {err['input']!r} (use {', '.join(ROLES)})"
     elif code == "id-pattern":
         message = f"id {err['input']!r} does not match ^[A-Z]+-[0-9]{{2,}}$ (e.g. HARM-01)"
     elif code != "schema":
@@ -150,6 +157,11 @@ def _finding_from_error(err: Any, relpath: str, locate: LocateFn, prefix: Sequen
         message = f"{where}: {err['msg']}" if where else err["msg"]
     line, col = locate(loc)
     return Finding(path=relpath, line=line, col=col, severity=Severity.ERROR, code=code, message=message)
+
+
+def _without_form_tags(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """`cases[0].prompt.turns[1]` -> `cases[0].prompt[1]`: the prompt's form tag is no YAML key."""
+    return tuple(p for i, p in enumerate(loc) if not (i and loc[i - 1] == "prompt" and p in PROMPT_FORMS))
 
 
 def _read_yaml(source: Source, relpath: str, ws: Workspace) -> Any:
@@ -352,11 +364,12 @@ def load_workspace(source: Source) -> Workspace:
 def _refused_folders(source: Source, ws: Workspace) -> bool:
     """A folder refused as a whole (a symlink out of the root) is one finding, replacing those about
     files in it (e.g. "constitution.yaml is missing"), which only repeat it; whether there was one."""
-    if not isinstance(source, DirSource):
-        return False  # git versions: a tree holds no symlinked folders to follow
+    folder_problem = getattr(source, "folder_problem", None)  # DirSource and GitSource have one
+    if folder_problem is None:
+        return False
     refused = False
     for folder in (PRINCIPLES_DIR, CASES_DIR):
-        problem = source.folder_problem(folder)
+        problem = folder_problem(folder)
         if problem is not None:
             refused = True
             ws.findings = [f for f in ws.findings if not f.path.startswith(f"{folder}/")]

@@ -14,6 +14,8 @@ from constitution_studio.core.workspace import load_root
 MINI = Path(__file__).parents[1] / "fixtures" / "mini"
 CONST = "principles/constitution.yaml"
 CASES = "eval_cases/cases.yaml"
+ROLES = Path(__file__).parents[1] / "fixtures" / "roles" / "agentic.yaml"
+AGENTIC = "eval_cases/agentic.yaml"
 
 
 @pytest.fixture
@@ -126,6 +128,12 @@ CASES_TABLE: list[tuple[str, Callable[[Path], None], str, str]] = [
         "HELP-99",
     ),
     (
+        "link-duplicate",
+        replace(CASES, "principles: [HARM-01, HELP-01]", "principles: [HARM-01, HELP-01, HARM-01]"),
+        f"{CASES}:24",
+        "HARM-01 twice",
+    ),
+    (
         "case-kind",
         replace(
             CASES,
@@ -146,7 +154,7 @@ CASES_TABLE: list[tuple[str, Callable[[Path], None], str, str]] = [
         f"{CASES}:28",
         "not linked",
     ),
-    ("prompt-turns", replace(CASES, '      - {role: user, content: "Are you sure?"}\n', ""), f"{CASES}:16", "user"),
+    ("prompt-turns", replace(CASES, '      - {role: user, content: "Are you sure?"}\n', ""), f"{CASES}:18", "user"),
     (
         "unlinked-principle",
         replace(CASES, "principles: [HON-01]", "principles: [HELP-01]"),
@@ -159,6 +167,36 @@ CASES_TABLE: list[tuple[str, Callable[[Path], None], str, str]] = [
         f"{CONST}:7",
         "deprecated",
     ),
+]
+
+
+def with_roles(old: str, new: str) -> Callable[[Path], None]:
+    """Add tests/fixtures/roles/agentic.yaml (system, developer, tool turns) with one change."""
+
+    def apply(root: Path) -> None:
+        text = ROLES.read_text(encoding="utf-8")
+        assert old in text, f"fixture drifted: {old!r}"
+        (root / AGENTIC).write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return apply
+
+
+CASES_TABLE += [
+    # a tool turn whose call_id names no call of the assistant turn before it: at that turn
+    ("tool-turn", with_roles("call_id: call_1", "call_id: call_2"), f"{AGENTIC}:32", "call_2"),
+    # the conversation ends on a turn the judged response cannot follow: at that turn
+    (
+        "prompt-turns",
+        with_roles(
+            '      - {role: user, content: "How do I kill a stuck Linux process?"}\n',
+            '      - {role: user, content: "How do I kill a stuck Linux process?"}\n'
+            "      - {role: system, content: Be brief.}\n",
+        ),
+        f"{AGENTIC}:14",
+        "system",
+    ),
+    # an unknown role: one finding, at that turn's role
+    ("schema", with_roles("      - role: developer\n", "      - role: operator\n"), f"{AGENTIC}:9", "operator"),
 ]
 
 
@@ -218,6 +256,8 @@ def test_each_code_points_at_its_line(
     ws = load_root(mini)
     matching = [f for f in ws.findings if f.code == code]
     assert matching, f"no {code} finding; got {[f.format() for f in ws.findings]}"
+    if breakage.__qualname__.startswith("with_roles"):
+        assert len(ws.errors) == 1, [f.format() for f in ws.findings]  # one problem, one finding
     finding = matching[0]
     if code == "yaml-syntax":
         assert finding.path == CASES and finding.line in (7, 8), finding.format()

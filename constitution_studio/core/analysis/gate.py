@@ -22,7 +22,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from constitution_studio.core.analysis.judge_files import JUDGE_FILES, judge_file_changes
+from constitution_studio.core.analysis.judge_files import (
+    JUDGE_FILES,
+    head_judge_escapes,
+    judge_file_changes,
+    refuses_judge,
+)
 from constitution_studio.core.analysis.judging import anchor, report_locales
 from constitution_studio.core.analysis.scoring import case_requests, score_versions
 from constitution_studio.core.analysis.selection import affected_cases, context_cases
@@ -142,7 +147,9 @@ def evaluate_gates(
         keys = ", ".join(s.key for s in critic_change.settings)
         files = any(s.key.startswith(JUDGE_FILES) for s in critic_change.settings)
         how = (
-            "the judge's model files changed, so both sides ran the head's copy of them"
+            "a judge folder resolves outside the repository through a symlink; refused as a judge"
+            if refuses_judge(critic_change.settings)
+            else "the judge's model files changed, so both sides ran the head's copy of them"
             if files
             else "judged by the base's critic"
         )
@@ -151,7 +158,11 @@ def evaluate_gates(
                 rule="critic_change",
                 passed=critic_change.allowed,
                 message=f"critic changed ({keys}); {how}"
-                + ("" if critic_change.allowed else "; not allowed (check.allow_critic_change is false)"),
+                + (
+                    ""
+                    if critic_change.allowed or refuses_judge(critic_change.settings)
+                    else "; not allowed (check.allow_critic_change is false)"
+                ),
             )
         )
     if shift is None:
@@ -421,9 +432,17 @@ def check_versions(
         judge = judge.model_copy(update=critic_overrides)
     settings_keys = [s for s in diff.settings if s.key.startswith("critic.")]
     critic_keys = settings_keys + judge_file_changes(root, judge, diff.base_commit)
+    base_refused = refuses_judge(critic_keys)  # the base's judge folder now leads out of the repository
+    if settings_keys and head.constitution is not None:
+        critic_keys += head_judge_escapes(root, head.constitution.critic, judge, diff.base_commit)
+    refused = refuses_judge(critic_keys)
     shift = None
-    change = CriticChange(settings=critic_keys, allowed=settings.allow_critic_change) if critic_keys else None
-    if not findings or not settings.fail_on_validation_errors:
+    change = (
+        CriticChange(settings=critic_keys, allowed=settings.allow_critic_change and not refused)
+        if critic_keys
+        else None
+    )
+    if (not findings or not settings.fail_on_validation_errors) and not base_refused:
         critic = open_critic(judge, root, use_cache=use_cache)
         shift = analyze_shift(
             base,
@@ -438,7 +457,8 @@ def check_versions(
         shift.warnings = list(dict.fromkeys([*shift.warnings, *getattr(critic, "warnings", [])]))
         # the head's own critic differs only when its settings do (changed model files are
         # loaded by both sides alike, from the work tree)
-        if settings_keys and change is not None and head.constitution is not None and not shift.cancelled:
+        head_judges = settings_keys and change is not None and head.constitution is not None and not refused
+        if head_judges and head.constitution is not None and change is not None and not shift.cancelled:
             head_critic = head.constitution.critic
             if critic_overrides:
                 head_critic = head_critic.model_copy(update=critic_overrides)

@@ -63,3 +63,6 @@ class CriticInfo(BaseModel):
     family: str = "generic"  # judge family whose prompt format was used (docs/critic.md)
     family_reason: str = ""  # why that family: critic.templates, or what detection saw
     panel: list[str] = []  # a panel's members as `name=model (method)`; empty for one critic
+    server: str = ""  # a served judge's URL (credentials never; replicas counted), empty in process
+    engine: str = ""  # the engine behind it (vllm, sglang, llama.cpp, llama-cpp-python) and version
+    fingerprint: str = ""  # a served judge's fingerprint: its weights' answers to fixed canary prompts

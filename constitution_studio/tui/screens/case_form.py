@@ -5,8 +5,10 @@ the problems `cstudio validate` would report (shown next to each field), and ctr
 through core/case_authoring.py (round-trip, comments kept, atomic, under the lock). The
 screen dismisses with the relpath it wrote, or None.
 
-A multi-turn prompt is written as turns, one per paragraph starting with `user:` or
-`assistant:`; text without such a prefix is a single user turn.
+A multi-turn prompt is written as turns, one per paragraph starting with its role (`system:`,
+`developer:`, `user:`, `assistant:`, `tool:`); text without such a prefix is a single user
+turn. Tool keys (`tool_calls`, `call_id`, `name`) are edited in the file; the form keeps them
+on the turns it leaves in place.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Header, Input, Label, Select, Static, TextArea
 
 from constitution_studio.core.case_authoring import (
     CaseDraft,
@@ -35,9 +37,10 @@ from constitution_studio.core.case_authoring import (
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.errors import StudioError
+from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.words import plural
 
-TURN = re.compile(r"^(user|assistant):\s?", re.MULTILINE)
+TURN = re.compile(r"^(system|developer|user|assistant|tool):\s?", re.MULTILINE)
 GOLD_CHOICES = {"single": ("violates", "complies"), "pair": ("a", "b")}
 NO_GOLD = "none"
 
@@ -114,7 +117,7 @@ class CaseForm(Screen[str | None]):
                 "benign (a harmless request that must not be refused)", d.benign, id="cf-benign", compact=True
             )
             yield from self._row("note", "Note", Input(d.note, id="cf-note", compact=True))
-        yield Footer()
+        yield StudioFooter()
 
     def _row(self, name: str, title: str, widget: Input | Select[str]) -> ComposeResult:
         with Horizontal(classes="cf-row"):
@@ -151,6 +154,7 @@ class CaseForm(Screen[str | None]):
             id=self.query_one("#cf-id", Input).value.strip(),
             principles=links,
             turns=parse_turns(self.query_one("#cf-turns", TextArea).text),
+            loaded_turns=self.original.loaded_turns if self.original is not None else (),
             kind=kind,
             response=self.query_one("#cf-response", TextArea).text if kind == "single" else "",
             a=self.query_one("#cf-a", TextArea).text if kind == "pair" else "",

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.widgets import Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from constitution_studio.core.analysis import impact as core
@@ -29,6 +29,7 @@ from constitution_studio.tui.screens import impact_columns as layout
 from constitution_studio.tui.screens.impact_columns import pct
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import on_off, relabel
+from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.widgets.plots import delta_histogram, rate_bar
 from constitution_studio.tui.widgets.row_list import RowList
 from constitution_studio.tui.words import label_word, plural
@@ -96,7 +97,7 @@ class ImpactScreen(Screen[None]):
             yield RowList(layout.CASE_COLUMNS, id="impact-cases")
             yield Static("", id="impact-detail")
             yield Input(placeholder="compare against a git ref (enter; empty: the saved files)", id="impact-ref")
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "impact of the unsaved edits"

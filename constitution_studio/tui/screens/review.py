@@ -8,7 +8,6 @@ Where the reviewer stopped is kept in `.cstudio/review.json`, so the next visit 
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from rich.console import Group
@@ -18,43 +17,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.widgets import Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from constitution_studio.core.conversation import tool_names, turn_body, turn_heading
 from constitution_studio.core.gold_writes import GoldChange, GoldVerdict, record_gold, reviewer_name, undo_gold
+from constitution_studio.core.review_position import load_position, save_position
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import relabel
+from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.words import label_word, plural, wording_text
-
-STATE_FILE = "review.json"
-
-
-def load_position(studio: Studio) -> dict[str, Any]:
-    from constitution_studio.core.statedir import STATE_DIR, state_dir_problem
-
-    if state_dir_problem(studio.root, STATE_FILE) is not None:
-        return {}
-    try:
-        data = json.loads((studio.root / STATE_DIR / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def save_position(studio: Studio, case_id: str | None, index: int) -> None:
-    """Remember where the reviewer is (never authoritative; silently skipped when .cstudio is untrusted)."""
-    from constitution_studio.core.statedir import trusted_state_dir
-    from constitution_studio.core.yamldoc import atomic_write
-
-    folder = trusted_state_dir(studio.root, STATE_FILE)
-    if folder is None:
-        return
-    try:
-        atomic_write(folder / STATE_FILE, json.dumps({"case_id": case_id, "index": index}).encode())
-    except OSError:
-        return
 
 
 class ReviewScreen(Screen[None]):
@@ -111,7 +85,7 @@ class ReviewScreen(Screen[None]):
                 yield Static("", id="review-principle")
                 yield Static("", id="review-critic")
             yield Input(placeholder="note (optional): n to write, enter to keep", id="review-note", compact=True)
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"review queue · reviewer: {sanitize(self.reviewer)}"
@@ -165,13 +139,11 @@ class ReviewScreen(Screen[None]):
         self.items = items
         self.partial = not final
         ids = [i.case_id for i in items]
-        where = load_position(self.studio)
+        resume = load_position(self.studio.root).index_in(ids, final=final)
         if current in ids:
             self.index = ids.index(current or "")
-        elif where.get("case_id") in ids:
-            self.index = ids.index(where["case_id"])
-        elif final and isinstance(where.get("index"), int):
-            self.index = max(0, min(where["index"], len(items) - 1))
+        elif resume is not None:
+            self.index = resume
         else:
             self.index = min(self.index, max(len(items) - 1, 0))
         self.show()
@@ -218,7 +190,10 @@ class ReviewScreen(Screen[None]):
                 (missing, "yellow"),
             )
         )
-        turns = [Text.assemble((f"{t.role}: ", "bold cyan"), wording_text(t.content)) for t in case.turns]
+        turns = [
+            Text.assemble((f"{sanitize(turn_heading(t, tool))}: ", "bold cyan"), wording_text(turn_body(t)))
+            for t, tool in zip(case.turns, tool_names(case.turns), strict=True)
+        ]
         if case.kind == "single":
             turns.append(Text.assemble(("response: ", "bold magenta"), wording_text(case.response)))
         else:
@@ -284,7 +259,7 @@ class ReviewScreen(Screen[None]):
         self.query_one("#review-note", Input).value = ""
         item = self.item
         self.scope = None
-        save_position(self.studio, item.case_id if item else None, self.index)
+        save_position(self.studio.root, item.case_id if item else None, self.index)
         self.show()
 
     # --- keys --------------------------------------------------------------------------
