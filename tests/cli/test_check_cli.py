@@ -140,7 +140,10 @@ def test_missing_base_option_is_usage_error(tmp_path: Path) -> None:
 
 def test_min_kappa_above_measured_exits_1_and_report_explains(tmp_path: Path, tiny_model_dir: Path) -> None:
     def setup(v: Version) -> None:
-        v.check = "  min_kappa: 1.0\n  max_over_refusal_increase: 1.0\n  fail_on_gold_regression: false\n  on_untrusted: warn\n"
+        v.check = (
+            "  min_kappa: 1.0\n  max_over_refusal_increase: 1.0\n  fail_on_gold_regression: false\n"
+            "  on_untrusted: warn\n"
+        )
 
     root = build_repo(tmp_path / "repo", str(tiny_model_dir), base_edit=setup, head_edit=reword_move_add)
     assert _check(root, tmp_path) == 1

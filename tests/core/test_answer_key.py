@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
 import pytest
 from fixtures.shift_support import CASES, PAIR, REWORDED, ScriptedCritic, Version, build_repo
