@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "constitution_studio.cli.tui_cmd",
     "constitution_studio.cli.validate_cmd",
     "constitution_studio.cli.author_cmd",
+    "constitution_studio.cli.import_cmd",
     "constitution_studio.cli.diff_cmd",
     "constitution_studio.cli.shift_cmd",
     "constitution_studio.cli.check_cmd",
@@ -32,6 +33,7 @@ COMMAND_MODULES = [
     "constitution_studio.cli.critic_cmd",
     "constitution_studio.cli.review_cmd",
     "constitution_studio.cli.trust_cmd",
+    "constitution_studio.cli.export_cmd",
 ]
 
 

@@ -113,8 +113,8 @@ def critic_model(args: argparse.Namespace) -> str | None:
     return value.strip() or None if value else None
 
 
-def write_report(path: Path, text: str) -> None:
-    """Write `text` atomically to `path`, or to stdout when `path` is `-`."""
+def write_report(path: Path, text: str, *, quiet: bool = False) -> None:
+    """Write `text` atomically to `path`, or to stdout when `path` is `-`; `wrote FILE` unless `quiet`."""
     if str(path) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -126,7 +126,8 @@ def write_report(path: Path, text: str) -> None:
         tmp.replace(path)
     except OSError as exc:
         raise BadInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    sys.stderr.write(f"wrote {path}\n")
+    if not quiet:
+        sys.stderr.write(f"wrote {path}\n")
 
 
 def repo_prefix(root: Path) -> str:

@@ -8,9 +8,10 @@ the files are loaded again.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -313,6 +314,15 @@ class EvalCase(StrictModel):
             return [Turn(role="user", content=self.prompt)]
         return list(self.prompt)
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> EvalCase:
+        """A copy; one whose conversation or responses changed hashes them again (the cached
+        hashes would otherwise be copied along and name the old text)."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update and not _HASHED.isdisjoint(update):
+            copy.__dict__.pop("_content_hash", None)
+            copy.__dict__.pop("_prompt_hash", None)
+        return copy
+
     def content_hash(self) -> str:
         """Hash of what the critic reads (conversation and responses), not labels or notes."""
         return self._content_hash
@@ -330,6 +340,9 @@ class EvalCase(StrictModel):
         # Computed once per case: the studio looks up 50,000 cases' cached scores at start-up.
         responses = ["r", self.response, "a", self.a, "b", self.b]
         return hashlib.sha256(_framed([*turn_fields(self.turns), *responses]).encode()).hexdigest()
+
+
+_HASHED = frozenset({"prompt", "response", "a", "b"})
 
 
 def _framed(fields: list[str | None]) -> str:

@@ -30,7 +30,8 @@ def _case_line(c: CaseVerdict) -> str:
     right = "" if v.agrees_with_gold is None else ("  ✓" if v.agrees_with_gold else "  ✗ disagrees with gold")
     engaged = ", ".join(v.engaged) if v.engaged else "none"
     label, decider = v.label or "?", v.deciding or "?"
-    return f"  {safe(c.case_id):<16} {label:<9} by {decider:<9} engaged: {engaged}{gold}{right}{mark}"
+    line = f"  {safe(c.case_id):<16} {label:<9} by {decider:<9} engaged: {engaged}{gold}{right}{mark}"
+    return "\n".join([line, *(f"      {safe(turn)}" for turn in c.turns)])
 
 
 def format_eval_text(report: EvalReport) -> str:

@@ -93,6 +93,7 @@ def _flipped(cases: list[CaseShift]) -> list[str]:
             f"p {side_prob(c.base)} -> {side_prob(c.head)}  decided by {deciders}, engaged {engaged}"
             f"{gold}{reg}{mark}\n"
         )
+        out += [f"      {safe(turn)}\n" for turn in c.turns]
     return out
 
 
