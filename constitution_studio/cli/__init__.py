@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "constitution_studio.cli.review_cmd",
     "constitution_studio.cli.trust_cmd",
     "constitution_studio.cli.export_cmd",
+    "constitution_studio.cli.revise_cmd",
 ]
 
 
