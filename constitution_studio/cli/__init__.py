@@ -116,6 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "tui" and not _is_terminal():  # `cstudio tui` in a pipe: the hint, not a hang
         sys.stderr.write(_no_terminal_hint(parser))
         return int(ExitCode.BAD_INPUT)
+    server = getattr(args, "critic_server", None)
+    if server:  # the flag is the variable: every judge this process opens reads it (engine.server_settings)
+        from constitution_studio.core.models import SERVER_ENV
+
+        os.environ[SERVER_ENV] = server
     handler = _WarningLines()
     log = logging.getLogger("constitution_studio")
     log.addHandler(handler)
