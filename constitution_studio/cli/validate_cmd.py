@@ -10,8 +10,8 @@ from constitution_studio.cli.common import add_format, add_root, print_json, roo
 from constitution_studio.core.findings import Severity
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.schema import schema_documents
-from constitution_studio.core.workspace import load_root
-from constitution_studio.errors import ExitCode
+from constitution_studio.core.workspace import load_root, resolve_root
+from constitution_studio.errors import ExitCode, StudioError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,6 +23,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     s = subparsers.add_parser("schema", help="print or write the JSON Schemas of the three file kinds")
     s.add_argument("--out", type=Path, default=None, metavar="DIR", help="write the schema files into DIR")
+    s.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="take principle IDs' pattern from this constitution's id_pattern (default: the nearest "
+        "constitution above cwd, else ^[A-Z]+-[0-9]{2,}$)",
+    )
     s.set_defaults(func=run_schema)
 
 
@@ -60,7 +68,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    docs = schema_documents()
+    docs = schema_documents(_id_pattern(args.root))
     if args.out is None:
         for name, text in docs.items():
             sys.stdout.write(f"# {name}\n{text}")
@@ -70,3 +78,16 @@ def run_schema(args: argparse.Namespace) -> int:
         (args.out / name).write_text(text, encoding="utf-8")
         sys.stderr.write(f"wrote {args.out / name}\n")
     return 0
+
+
+def _id_pattern(root: Path | None) -> str:
+    """The constitution's id_pattern for `schema` (an unusable one is refused as validate would)."""
+    from constitution_studio.core.ids import DEFAULT_ID_PATTERN
+    from constitution_studio.core.workspace import find_root, id_pattern_of
+
+    if root is None:
+        try:
+            root = find_root(Path.cwd())
+        except StudioError:
+            return DEFAULT_ID_PATTERN
+    return id_pattern_of(resolve_root(root))
