@@ -22,6 +22,10 @@ class ScoringProgress:
         self._first_done: int | None = None
 
     def __call__(self, done: int, total: int) -> None:
+        from constitution_studio.cli.common import is_quiet
+
+        if is_quiet():
+            return
         if self._first_done is None:
             self._first_done = done  # cached results arrive at once; the rate counts scored ones
             if done >= total:
