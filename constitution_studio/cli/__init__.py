@@ -33,6 +33,8 @@ COMMAND_MODULES = [
     "constitution_studio.cli.critic_cmd",
     "constitution_studio.cli.review_cmd",
     "constitution_studio.cli.trust_cmd",
+    "constitution_studio.cli.export_cmd",
+    "constitution_studio.cli.revise_cmd",
     "constitution_studio.cli.completion_cmd",
 ]
 
@@ -118,6 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from constitution_studio.cli.common import set_quiet
 
     set_quiet(bool(getattr(args, "quiet", False)))
+    server = getattr(args, "critic_server", None)
+    if server:  # the flag is the variable: every judge this process opens reads it (engine.server_settings)
+        from constitution_studio.core.models import SERVER_ENV
+
+        os.environ[SERVER_ENV] = server
     handler = _WarningLines()
     log = logging.getLogger("constitution_studio")
     log.addHandler(handler)

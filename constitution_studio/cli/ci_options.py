@@ -99,6 +99,13 @@ def add_critic_model(parser: argparse.ArgumentParser | Any) -> None:
         help=f"critic model (Hugging Face id, local folder or builtin:NAME) instead of critic.model; "
         f"default: ${ENV_MODEL} when set",
     )
+    parser.add_argument(
+        "--critic-server",
+        default=None,
+        metavar="URL",
+        help="score with the judge served at URL (vLLM, SGLang, llama.cpp; docs/critic.md) instead of loading "
+        "it here; default: $CSTUDIO_CRITIC_SERVER, then critic.server",
+    )
 
 
 def critic_model(args: argparse.Namespace) -> str | None:

@@ -69,6 +69,9 @@ class PanelMember(StrictModel):
     templates: str | None = Field(default=None, description="Judge template family or set of this member.")
 
 
+SERVER_ENV = "CSTUDIO_CRITIC_SERVER"  # a served judge's URL for CI and authors (overrides critic.server.url)
+
+
 class ServerSettings(StrictModel):
     """A served judge: the team's engine behind an OpenAI-compatible endpoint (docs/critic.md)."""
 

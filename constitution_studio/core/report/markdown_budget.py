@@ -51,6 +51,13 @@ def escape(text: str) -> str:
     return neutralise(text)
 
 
+def turns_block(turns: list[str]) -> str:
+    """A case's conversation as a nested list under its item (nothing for a one-turn prompt)."""
+    if not turns:
+        return ""
+    return "  - turns:\n" + "".join(f"    - {escape(' '.join(t.split()))}\n" for t in turns)
+
+
 # --- the budget --------------------------------------------------------------------------
 
 # Where the per-principle details begin in check_markdown / shift_markdown output.
@@ -112,6 +119,7 @@ def flip_line(f: Flip) -> str:
     return (
         f"- {where}**`{c.case_id}`**: {side_label(f.base)} → {side_label(f.head)}, P {side_prob(f.base)} → "
         f"{side_prob(f.head)} (|Δ| {f.abs_delta:.2f}), {gold}{extra}\n  - prompt: {prompt}\n"
+        f"{turns_block(c.turns)}"
     )
 
 

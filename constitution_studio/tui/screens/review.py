@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from constitution_studio.core.conversation import tool_names, turn_body, turn_heading
 from constitution_studio.core.gold_writes import GoldChange, GoldVerdict, record_gold, reviewer_name, undo_gold
 from constitution_studio.core.review_position import load_position, save_position
 from constitution_studio.core.sanitize import sanitize
@@ -189,7 +190,10 @@ class ReviewScreen(Screen[None]):
                 (missing, "yellow"),
             )
         )
-        turns = [Text.assemble((f"{t.role}: ", "bold cyan"), wording_text(t.content)) for t in case.turns]
+        turns = [
+            Text.assemble((f"{sanitize(turn_heading(t, tool))}: ", "bold cyan"), wording_text(turn_body(t)))
+            for t, tool in zip(case.turns, tool_names(case.turns), strict=True)
+        ]
         if case.kind == "single":
             turns.append(Text.assemble(("response: ", "bold magenta"), wording_text(case.response)))
         else:
