@@ -96,7 +96,7 @@ def _stdout_users(args: argparse.Namespace) -> list[str]:
 
 def _tightened(result: Any, args: argparse.Namespace) -> Any:
     """The result with the gates re-applied under the stricter of `check:` and the command-line tolerances."""
-    from constitution_studio.core.analysis.gate import effective_settings, evaluate_gates
+    from constitution_studio.core.analysis.gate import effective_settings, evaluate_gates, with_gates
 
     given = {
         "max_over_refusal_increase": args.max_over_refusal_increase,
@@ -108,7 +108,7 @@ def _tightened(result: Any, args: argparse.Namespace) -> Any:
         return result
     settings = effective_settings(result.settings, result.settings.model_copy(update=given))
     gates = evaluate_gates(settings, result.findings, result.shift, result.critic_change)
-    return result.model_copy(update={"settings": settings, "gates": gates, "passed": all(g.passed for g in gates)})
+    return with_gates(result, settings, gates)
 
 
 def run_check_cmd(args: argparse.Namespace) -> int:

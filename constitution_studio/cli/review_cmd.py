@@ -58,7 +58,13 @@ def run_review(args: argparse.Namespace) -> int:
         raise BadInputError("--limit must be at least 1")
     require_critic()
     from constitution_studio.core.analysis.impact import thresholds
-    from constitution_studio.core.analysis.review import ReviewQueue, review_queue, scored_for_review, unscored
+    from constitution_studio.core.analysis.review import (
+        ReviewQueue,
+        answers_needed,
+        review_queue,
+        scored_for_review,
+        unscored,
+    )
     from constitution_studio.core.analysis.shift import critic_info
     from constitution_studio.core.critic import open_critic
 
@@ -77,7 +83,13 @@ def run_review(args: argparse.Namespace) -> int:
         bar.close()
     items = review_queue(version, thresholds=thresholds(critic, ws), limit=args.limit)
     queue = ReviewQueue(
-        version=ws.label, critic=critic_info(critic), items=items, cases=len(ws.cases), unscored=unscored(version)
+        version=ws.label,
+        critic=critic_info(critic),
+        items=items,
+        cases=len(ws.cases),
+        unscored=unscored(version),
+        gold_cases=sum(1 for c in ws.cases.values() if c.has_gold),
+        answers_needed=answers_needed(version, critic),
     )
     critic.close()
     if args.format == "json":
@@ -94,9 +106,12 @@ def format_queue(queue: Any) -> str:
     from constitution_studio.core.analysis.review import REASON_TEXT, item_gold_text
     from constitution_studio.core.wording import verdict_short
 
+    state = queue.state("run without --cached-only")
+    if not queue.items and state is not None:
+        return f"review queue: {state}\n"
     lines = [f"review queue: {len(queue.items)} case(s) worth a look out of {queue.cases}"]
-    if queue.unscored:
-        lines.append(f"  ({queue.unscored} case(s) not scored yet are left out)")
+    if state is not None:
+        lines.append(f"  ({state})")
     lines.append(f"  {'#':>4}  {'case':<20} {'decided by':<12} {'critic':<28} {'gold':<24} why")
     for i, item in enumerate(queue.items, 1):
         critic = verdict_short(item.label, item.probability, "pair" if item.kind == "pair" else "single")

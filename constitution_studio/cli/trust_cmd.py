@@ -1,6 +1,8 @@
 """`cstudio trust [--history [N]]`: how far the critic agrees with gold, now or over versions.
 
-Without `--history`: the work tree's trust report (overall and per principle). With it: for
+Without `--history`: the work tree's trust report (overall and per principle), and, when gold
+labels changed since HEAD, trust before → after those uncommitted verdicts, with "within noise"
+when the new kappa lies inside the old interval (analysis/trust_delta.py). With it: for
 the last N commits that changed principles or gold, kappa, AUC and n per principle, every
 version read from git objects and judged by the work tree's critic, scoring only what the
 cache lacks (analysis/trust_history.py).
@@ -67,9 +69,13 @@ def run_trust(args: argparse.Namespace) -> int:
             check_ref_syntax(args.ref)
             history = trust_history(root, critic, args.history, ref=args.ref, score=not args.cached_only, progress=bar)
         else:
+            from constitution_studio.core.analysis.trust_delta import head_gold, trust_change
             from constitution_studio.core.analysis.trust_history import current_trust
 
             report = current_trust(ws, critic, score=not args.cached_only, progress=bar)
+            committed = head_gold(root)  # None outside git or before the first commit
+            if committed is not None:
+                report.uncommitted = trust_change(ws, committed, critic, score=not args.cached_only, progress=bar)
     finally:
         bar.close()
         critic.close()

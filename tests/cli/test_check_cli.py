@@ -49,7 +49,9 @@ def _repo(tmp_path: Path, model: str, *, regress: bool) -> tuple[Path, str]:
     def setup(v: Version) -> None:
         # the default threshold (a per-principle one would not survive HARM-01's rewording)
         v.critic_extra = f"  threshold: {round(mid, 12)}\n" + thresholds(v.model, HELP_01=1.0, HON_01=1.0)
-        v.check = "  max_over_refusal_increase: 1.0\n"
+        # one gold case: the tiny critic's trust is unknown, so the check is inconclusive; these tests
+        # are about the gold rule and the reports, so both sides let that warn (test_check_inconclusive_cli)
+        v.check = "  max_over_refusal_increase: 1.0\n  on_untrusted: warn\n"
         gold = base_label if regress else head_label
         for cid in list(v.cases):
             pids, prompt, response, _, benign = v.cases[cid]
@@ -103,7 +105,7 @@ def test_no_regression_exits_0_and_second_run_scores_nothing(tmp_path: Path, tin
     root, case = _repo(tmp_path, str(tiny_model_dir), regress=False)
     assert _check(root, tmp_path) == 0
     first = json.loads((tmp_path / "report.json").read_text())
-    assert first["passed"] is True
+    assert first["passed"] is True and first["status"] == "inconclusive"  # exit 0 under on_untrusted: warn
     assert first["shift"]["overall"]["gold_fixes"] == [case]
     assert first["shift"]["model_calls"] > 0
     md_first = (tmp_path / "report.md").read_text()
@@ -138,7 +140,10 @@ def test_missing_base_option_is_usage_error(tmp_path: Path) -> None:
 
 def test_min_kappa_above_measured_exits_1_and_report_explains(tmp_path: Path, tiny_model_dir: Path) -> None:
     def setup(v: Version) -> None:
-        v.check = "  min_kappa: 1.0\n  max_over_refusal_increase: 1.0\n  fail_on_gold_regression: false\n"
+        v.check = (
+            "  min_kappa: 1.0\n  max_over_refusal_increase: 1.0\n  fail_on_gold_regression: false\n"
+            "  on_untrusted: warn\n"
+        )
 
     root = build_repo(tmp_path / "repo", str(tiny_model_dir), base_edit=setup, head_edit=reword_move_add)
     assert _check(root, tmp_path) == 1
