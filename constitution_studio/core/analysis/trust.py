@@ -205,10 +205,10 @@ def gold_rows(version: ScoredVersion) -> tuple[list[GoldRow], list[GoldRow]]:
     per: list[GoldRow] = []
     primary = version.primary
     verdicts = version.verdicts
-    for cid, case in version.ws.cases.items():
-        if not case.gold:
-            continue
-        by_principle = case.gold if isinstance(case.gold, dict) else {}  # case.gold_by_principle
+    cases = version.ws.cases
+    for cid in version.gold_case_ids():  # the version's answer key (a head's: the base's, answer_key.py)
+        case = cases[cid]
+        by_principle = version.gold_by_principle(cid)
         label, deciding, probability = version.decision(cid)
         gold = version.gold(cid)
         if label is not None and gold is not None and deciding and probability is not None:
