@@ -38,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the JSON report (- is stdout)")
     p.add_argument("--markdown", type=Path, default=None, metavar="FILE", help="also write Markdown, within the budget")
     p.add_argument("--markdown-budget", type=int, default=DEFAULT_BUDGET, metavar="CHARS", help="0: no cut")
+    p.add_argument(
+        "--preferences",
+        action="store_true",
+        help="also show how the exported preference set changes (pair cases: rows added, removed, flipped, "
+        "newly abstained); JSON: key `preferences`",
+    )
     add_critic_model(p)
     add_locale(p)
     add_root(p)
@@ -83,6 +89,13 @@ def run_shift(args: argparse.Namespace) -> int:
             locale=locale,
             locales=report_locales(settings.locales, locale),
         )
+        prefs = None
+        if args.preferences:
+            from constitution_studio.core.export.preference_shift import preference_shift
+
+            prefs = preference_shift(
+                base, head, critic, root=root, base_ref=args.base, head_ref=args.head, locale=locale, progress=bar
+            )
     finally:
         bar.close()
         critic.close()
@@ -97,9 +110,21 @@ def run_shift(args: argparse.Namespace) -> int:
 
         write_report(args.markdown, fit_shift_markdown(report, shift_markdown(report), args.markdown_budget))
     if args.format == "json":
-        print_json(with_schema("shift", shift_json(report)))
+        data = with_schema("shift", shift_json(report))
+        if prefs is not None:
+            data["preferences"] = prefs.model_dump(mode="json")
+        print_json(data)
     elif args.format == "markdown":
         sys.stdout.write(shift_markdown(report))
     else:
         sys.stdout.write(format_shift_text(report, per_principle_trust=True))
+    if prefs is not None and args.format != "json":
+        from constitution_studio.core.export.preference_shift import preference_shift_text
+        from constitution_studio.core.sanitize import sanitize
+
+        sys.stdout.write(
+            ("\n" if args.format == "text" else "\n```\n") + sanitize(preference_shift_text(prefs), keep_newlines=True)
+        )
+        if args.format == "markdown":
+            sys.stdout.write("```\n")
     return int(ExitCode.OK)
