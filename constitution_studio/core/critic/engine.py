@@ -28,11 +28,10 @@ from constitution_studio.core.critic.templates import (
     get_engagement_set,
 )
 from constitution_studio.core.critic.types import CriticInfo, Score, ScoreRequest
-from constitution_studio.core.models import CriticSettings, EvalCase, ServerSettings
+from constitution_studio.core.models import SERVER_ENV, CriticSettings, EvalCase, ServerSettings
 from constitution_studio.errors import JudgeServerError
 
 CONTENT_FREE = "content-free"
-SERVER_ENV = "CSTUDIO_CRITIC_SERVER"  # a served judge's URL for CI and authors (overrides critic.server.url)
 
 # Fixed prompts whose answers identify a served judge's weights (the fingerprint).
 _CANARIES = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constitution_studio.core.analysis.evaluation import CaseVerdict, EvalReport, PrincipleSummary
 from constitution_studio.core.analysis.trust import format_trust_text
+from constitution_studio.core.critic.types import served_description
 from constitution_studio.core.sanitize import sanitize as safe
 
 
@@ -48,6 +49,9 @@ def format_eval_text(report: EvalReport) -> str:
         f"{report.cached} from cache, {report.seconds:.1f} s"
         + ("; CANCELLED, figures are partial" if report.cancelled else ""),
     ]
+    served = served_description(info)
+    if served:
+        lines.append(safe(served))
     panel = info.get("panel") or []
     if panel:
         lines.append(f"panel of {len(panel)} critics: {', '.join(safe(str(m)) for m in panel)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from constitution_studio.core.analysis.scored import Verdict
 from constitution_studio.core.analysis.shift_models import CaseShift, LocaleShift, PrincipleShift, ShiftReport
 from constitution_studio.core.analysis.trust import ADVICE, TrustLevel, TrustReport
+from constitution_studio.core.critic.types import served_description
 from constitution_studio.core.report.markdown_budget import escape, turns_block
 from constitution_studio.core.report.shift_common import (
     delta,
@@ -42,6 +43,7 @@ def critic_section(report: ShiftReport) -> str:
             if report.engagement
             else "engagement **off**: the highest-priority linked principle decides each case"
         ),
+        *([f"**Judge:** {esc(served_description(c))}"] if served_description(c) else []),
         "",
         f"**Critic trust: {a.level.value.upper()}** — agreement with human gold labels at `{t.version}` on {a.n} "
         f"case(s) ({a.n_pair} pair): Cohen's kappa {a.kappa.text()}, AUC {a.auc.text()}, "
