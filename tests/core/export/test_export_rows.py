@@ -202,3 +202,26 @@ def test_a_shift_reports_what_an_edit_does_to_the_preference_set(tmp_path: Path)
     assert shift.added == ["pair-3"] and shift.removed == []
     assert (shift.base_rows, shift.head_rows) == (2, 3)
     assert "flipped 1, newly abstained 1" in preference_shift_text(shift)
+
+
+def test_conversations_with_roles_and_tool_calls_keep_them(tmp_path: Path) -> None:
+    """System, developer and tool turns and an assistant's tool calls reach the rows in the
+    OpenAI chat layout chat templates (and TRL) read."""
+    import shutil
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+    root = tmp_path / "roles"
+    shutil.copytree(fixtures / "mini", root)
+    shutil.copy(fixtures / "roles" / "agentic.yaml", root / "eval_cases" / "agentic.yaml")
+    ws = load_root(root)
+    assert not ws.errors, [f.format() for f in ws.errors]
+    g = gather(ws, ScriptedCritic(lambda *a: 0.9), root=root, case_ids=["tool-001", "tool-002"])
+    label = next(r for r in label_rows(g) if r.case_id == "tool-001")
+    assert [m.role for m in label.messages] == ["system", "user", "assistant", "tool"]
+    call = label.messages[2].tool_calls
+    assert call is not None and call[0].id == "call_1" and call[0].function.name == "lookup_order"
+    assert json.loads(call[0].function.arguments) == {"order": 7}
+    assert label.messages[3].tool_call_id == "call_1" and label.messages[3].name == "lookup_order"
+    pref = next(iter(preference_rows(g)))
+    assert pref.case_id == "tool-002" and [m.role for m in pref.prompt] == ["developer", "user", "assistant", "tool"]
+    assert pref.chosen[0].content == "Not yet: order 9 is in transit."
