@@ -20,6 +20,7 @@ from constitution_studio.cli.ci_options import (
 )
 from constitution_studio.cli.common import add_root, print_json, root_of
 from constitution_studio.cli.progress import ScoringProgress
+from constitution_studio.core.sanitize import json_safe
 from constitution_studio.core.source import WORKTREE
 from constitution_studio.errors import ExitCode, InvalidConstitutionError
 
@@ -90,7 +91,8 @@ def run_shift(args: argparse.Namespace) -> int:
 
     if args.json is not None:
         write_report(
-            args.json, json.dumps(with_schema("shift", shift_json(report)), indent=2, ensure_ascii=False) + "\n"
+            args.json,
+            json_safe(json.dumps(with_schema("shift", shift_json(report)), indent=2, ensure_ascii=False)) + "\n",
         )
     if args.markdown is not None:
         from constitution_studio.core.report.markdown_budget import fit_shift_markdown

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.report.shift_text import format_shift_text
+from constitution_studio.core.sanitize import sanitize
 
 
 def check_text(result: CheckResult) -> str:
@@ -25,4 +26,4 @@ def check_text(result: CheckResult) -> str:
         out.append(f"  {'pass' if g.passed else 'FAIL'}  {g.rule:<16} {g.message}\n")
     verdict = "passed" if result.passed else f"FAILED ({len(result.failures)} gate(s))"
     out.append(f"check {result.base} -> {result.head}: {verdict}\n")
-    return "".join(out)
+    return sanitize("".join(out), keep_newlines=True)  # refs, messages and values came from the repository

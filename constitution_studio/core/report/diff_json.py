@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from constitution_studio.core.diff import ConstitutionDiff
+from constitution_studio.core.sanitize import json_safe
 
 SCHEMA = "cstudio.diff/1"
 
@@ -15,4 +16,4 @@ def diff_to_dict(diff: ConstitutionDiff) -> dict[str, Any]:
 
 
 def render_json(diff: ConstitutionDiff) -> str:
-    return json.dumps(diff_to_dict(diff), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(diff_to_dict(diff), indent=2, ensure_ascii=False)) + "\n"
