@@ -75,3 +75,9 @@ class NoRepositoryError(RefError):
 
 class ModelUnavailableError(StudioError):
     title = "critic model unavailable"
+
+
+class JudgeServerError(StudioError):
+    """A served judge cannot answer: unreachable, refused, wrong model, or an answer we cannot trust."""
+
+    title = "judge server"

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "constitution_studio.cli.tui_cmd",
     "constitution_studio.cli.validate_cmd",
     "constitution_studio.cli.author_cmd",
+    "constitution_studio.cli.import_cmd",
     "constitution_studio.cli.diff_cmd",
     "constitution_studio.cli.shift_cmd",
     "constitution_studio.cli.check_cmd",
@@ -32,6 +33,8 @@ COMMAND_MODULES = [
     "constitution_studio.cli.critic_cmd",
     "constitution_studio.cli.review_cmd",
     "constitution_studio.cli.trust_cmd",
+    "constitution_studio.cli.export_cmd",
+    "constitution_studio.cli.revise_cmd",
 ]
 
 
@@ -113,6 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "tui" and not _is_terminal():  # `cstudio tui` in a pipe: the hint, not a hang
         sys.stderr.write(_no_terminal_hint(parser))
         return int(ExitCode.BAD_INPUT)
+    server = getattr(args, "critic_server", None)
+    if server:  # the flag is the variable: every judge this process opens reads it (engine.server_settings)
+        from constitution_studio.core.models import SERVER_ENV
+
+        os.environ[SERVER_ENV] = server
     handler = _WarningLines()
     log = logging.getLogger("constitution_studio")
     log.addHandler(handler)

@@ -99,6 +99,13 @@ def add_critic_model(parser: argparse.ArgumentParser | Any) -> None:
         help=f"critic model (Hugging Face id, local folder or builtin:NAME) instead of critic.model; "
         f"default: ${ENV_MODEL} when set",
     )
+    parser.add_argument(
+        "--critic-server",
+        default=None,
+        metavar="URL",
+        help="score with the judge served at URL (vLLM, SGLang, llama.cpp; docs/critic.md) instead of loading "
+        "it here; default: $CSTUDIO_CRITIC_SERVER, then critic.server",
+    )
 
 
 def critic_model(args: argparse.Namespace) -> str | None:
@@ -106,8 +113,8 @@ def critic_model(args: argparse.Namespace) -> str | None:
     return value.strip() or None if value else None
 
 
-def write_report(path: Path, text: str) -> None:
-    """Write `text` atomically to `path`, or to stdout when `path` is `-`."""
+def write_report(path: Path, text: str, *, quiet: bool = False) -> None:
+    """Write `text` atomically to `path`, or to stdout when `path` is `-`; `wrote FILE` unless `quiet`."""
     if str(path) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -119,7 +126,8 @@ def write_report(path: Path, text: str) -> None:
         tmp.replace(path)
     except OSError as exc:
         raise BadInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    sys.stderr.write(f"wrote {path}\n")
+    if not quiet:
+        sys.stderr.write(f"wrote {path}\n")
 
 
 def repo_prefix(root: Path) -> str:

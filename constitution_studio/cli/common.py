@@ -28,6 +28,32 @@ def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("tex
     parser.add_argument("--format", choices=choices, default="text", help="output format (default: text)")
 
 
+def add_output(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json")) -> None:
+    """The output options every reporting command shares: --format, --output FILE, --quiet (docs/formats.md)."""
+    add_format(parser, choices)
+    parser.add_argument(
+        "--output", type=Path, default=None, metavar="FILE", help="write the report to FILE instead of stdout"
+    )
+    add_quiet(parser)
+
+
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress, notes or `wrote FILE` lines; errors still print"
+    )
+
+
+def emit(args: argparse.Namespace, text: str) -> None:
+    """The report to --output FILE (atomically; `-` is stdout) or to stdout."""
+    path = getattr(args, "output", None)
+    if path is None or str(path) == "-":
+        sys.stdout.write(text)
+        return
+    from constitution_studio.cli.ci_options import write_report
+
+    write_report(path, text, quiet=bool(getattr(args, "quiet", False)))
+
+
 def root_of(args: argparse.Namespace) -> Path:
     """The constitution root; first finishes or undoes a write a killed command left behind."""
     root = resolve_root(args.root)

@@ -6,8 +6,13 @@ commands that never score start without it.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 
@@ -50,3 +55,25 @@ class ScoringProgress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+@contextmanager
+def interrupt_cancels() -> Iterator[threading.Event]:
+    """An event the first Ctrl-C sets (long work stops between batches and keeps what finished);
+    a second Ctrl-C stops at once. Outside the main thread the event is only returned."""
+    event = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield event
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if event.is_set():
+            raise KeyboardInterrupt
+        event.set()
+        sys.stderr.write("cstudio: cancelling after the current batch (Ctrl-C again to stop now)\n")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield event
+    finally:
+        signal.signal(signal.SIGINT, previous)

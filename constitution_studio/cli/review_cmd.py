@@ -7,7 +7,9 @@ import file is JSON lines, one verdict per line:
 
 `principle` may be null (a verdict on the case as a whole); `reviewer` defaults to
 `git config user.name`. Every line is checked before anything is written; one bad line and
-nothing is (exit 2). `--dry-run` prints what would change.
+nothing is (exit 2). A verdict that would change gold already there is refused unless
+`--replace` is given. All verdicts are written in one transaction (core's `record_verdicts`,
+the studio's write too): every one lands, or none does. `--dry-run` prints what would change.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from constitution_studio.cli.ci_options import add_critic_model, critic_model, require_critic, with_model
 from constitution_studio.cli.common import add_root, load_valid, print_json, root_of
 from constitution_studio.cli.progress import ScoringProgress
-from constitution_studio.core.gold_writes import GoldVerdict, check_verdict
+from constitution_studio.core.gold_writes import GoldVerdict, check_verdict, preview, replacement
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import BadInputError, ExitCode
 
@@ -40,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--cached-only", action="store_true", help="use only the score cache (never load the model)")
     p.add_argument("--apply", type=Path, default=None, metavar="FILE", help="import verdicts (JSON lines) as gold")
     p.add_argument("--dry-run", action="store_true", help="with --apply: check and show, write nothing")
+    p.add_argument("--replace", action="store_true", help="with --apply: let verdicts replace gold that is already set")
     p.add_argument("--reviewer", default=None, metavar="NAME", help="default reviewer (git config user.name)")
     add_critic_model(p)
     add_root(p)
@@ -87,17 +90,19 @@ def run_review(args: argparse.Namespace) -> int:
 
 
 def format_queue(queue: Any) -> str:
-    from constitution_studio.core.analysis.review import REASON_TEXT
+    """The queue as text: each case's verdict and gold in core's one wording (core/wording.py)."""
+    from constitution_studio.core.analysis.review import REASON_TEXT, item_gold_text
+    from constitution_studio.core.wording import verdict_short
 
     lines = [f"review queue: {len(queue.items)} case(s) worth a look out of {queue.cases}"]
     if queue.unscored:
         lines.append(f"  ({queue.unscored} case(s) not scored yet are left out)")
-    lines.append(f"  {'#':>4}  {'case':<20} {'principle':<12} {'critic':<9} {'p':>5}  {'gold':<9} why")
+    lines.append(f"  {'#':>4}  {'case':<20} {'decided by':<12} {'critic':<28} {'gold':<24} why")
     for i, item in enumerate(queue.items, 1):
-        p = f"{item.probability:.2f}" if item.probability is not None else "–"
+        critic = verdict_short(item.label, item.probability, "pair" if item.kind == "pair" else "single")
         lines.append(
             f"  {i:>4}  {sanitize(item.case_id):<20} {sanitize(item.principle_id or '–'):<12} "
-            f"{item.label or '–':<9} {p:>5}  {item.gold or '–':<9} {REASON_TEXT[item.reason]}"
+            f"{critic:<28} {sanitize(item_gold_text(item)):<24} {REASON_TEXT[item.reason]}"
         )
     return "\n".join(lines) + "\n"
 
@@ -154,7 +159,7 @@ def parse_verdicts(path: Path, default_reviewer: str) -> tuple[list[tuple[int, G
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from constitution_studio.core.gold_writes import record_gold, reviewer_name
+    from constitution_studio.core.gold_writes import record_verdicts, reviewer_name
     from constitution_studio.core.storage.locking import constitution_lock
 
     root = root_of(args)
@@ -170,6 +175,10 @@ def _apply(args: argparse.Namespace) -> int:
                 problem = f"a second verdict for {v.case_id}" + (f" / {v.principle}" if v.principle else "")
             elif problem is None and kinds and (v.principle is None) != (None in kinds):
                 problem = f"{v.case_id}: overall and per-principle verdicts in one file; keep one kind"
+            elif problem is None and not args.replace:
+                replaced = replacement(ws, v)
+                if replaced is not None:
+                    problem = f"{replaced} (pass --replace to replace gold that is already set)"
             kinds.add(v.principle)
             if problem:
                 errors.append(f"{args.apply}:{n}: error: {sanitize(problem)}")
@@ -178,22 +187,17 @@ def _apply(args: argparse.Namespace) -> int:
                 sys.stderr.write(line + "\n")
             sys.stderr.write(f"cstudio: {len(errors)} problem(s) in {args.apply}; nothing written\n")
             return int(ExitCode.BAD_INPUT)
-        changed = 0
-        for _, v in verdicts:
-            case = ws.cases[v.case_id]
-            before = case.gold_by_principle.get(v.principle) if v.principle else case.gold
-            if before == v.label:
-                continue
-            target = f"{v.case_id}" + (f" [{v.principle}]" if v.principle else "")
-            sys.stdout.write(
-                f"{'would set' if args.dry_run else 'set'} gold of {sanitize(target)}: "
-                f"{before if isinstance(before, str) else '(none)'} -> {v.label} ({sanitize(v.reviewer)})\n"
-            )
-            changed += 1
-            if not args.dry_run:
-                record_gold(root, ws, v)
-                gold = {**case.gold_by_principle, v.principle: v.label} if v.principle else v.label
-                ws.cases[v.case_id] = case.model_copy(update={"gold": gold})
+        if args.dry_run:
+            changes = [c for _, v in verdicts if (c := preview(ws, v)) is not None]
+        else:  # one transaction: every verdict, or none
+            changes = record_verdicts(root, ws, [v for _, v in verdicts], replace=args.replace)
+    by_case = {(v.case_id, v.principle): v for _, v in verdicts}
+    for c in changes:
+        verb = (
+            ("would replace" if c.replaced else "would set") if args.dry_run else ("replaced" if c.replaced else "set")
+        )
+        who = by_case[(c.case_id, c.principle)].reviewer
+        sys.stdout.write(f"{verb} {sanitize(c.describe())} (reviewer {sanitize(who)})\n")
     verb = "would change" if args.dry_run else "changed"
-    sys.stderr.write(f"cstudio: {len(verdicts)} verdict(s) read, {changed} gold label(s) {verb}\n")
+    sys.stderr.write(f"cstudio: {len(verdicts)} verdict(s) read, {len(changes)} gold label(s) {verb}\n")
     return int(ExitCode.OK)

@@ -1,4 +1,8 @@
-"""Authoring edits: new principle, move in priority, rename everywhere.
+"""Authoring edits: new principle, move in priority, rename everywhere, and a principle's save.
+
+`save_principles` is the one write of principle files for every surface: the studio's save
+and `cstudio rename` call it (a rename is a save with the `id` changed), so both give the same
+bytes.
 
 Each takes the constitution's lock, reads the files it edits through the transaction (so a
 file changed meanwhile is refused), plans every write, and commits them all at once through
@@ -10,19 +14,29 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml as pyyaml
 from ruamel.yaml.comments import CommentedSeq
 
 from constitution_studio.core.models import PRINCIPLE_ID_PATTERN
-from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCIPLES_DIR, is_yaml_name
+from constitution_studio.core.principle_fields import PrincipleDraft, apply_fields, fields_of
+from constitution_studio.core.relink import case_files, plan_relink, relink_cases, relink_text
+from constitution_studio.core.source import CONSTITUTION_FILE, PRINCIPLES_DIR
 from constitution_studio.core.storage.journal import Transaction
 from constitution_studio.core.storage.locking import constitution_lock
+from constitution_studio.core.storage.safe_paths import read_in_root
 from constitution_studio.core.workspace import Workspace, load_root
-from constitution_studio.core.yamldoc import YamlDocument, compose_fast, decode, load_fast, yaml_loader
+from constitution_studio.core.yamldoc import YamlDocument, decode, load_fast, load_roundtrip
 from constitution_studio.errors import BadInputError
+
+__all__ = [  # the relink helpers moved to core/relink.py; importable from here as before
+    "case_files",
+    "plan_relink",
+    "relink_cases",
+    "relink_text",
+]
 
 _TEMPLATE = """\
 # {id}: {title}
@@ -105,7 +119,7 @@ def new_principle(root: Path, principle_id: str, title: str, after: str | None =
             raise BadInputError(f"--after {after}: no such principle in the priority list", path=CONSTITUTION_FILE)
         text = _TEMPLATE.format(id=principle_id, title=title, title_yaml=_quote(title))
         load_fast(text, rel)  # what we write must read back
-        priority.insert(position, principle_id)
+        insert_ids(priority, position, [principle_id])
         txn.expect(rel, None)
         txn.write(rel, text.encode("utf-8"))
         txn.write(CONSTITUTION_FILE, doc.encoded())
@@ -156,6 +170,17 @@ def reorder(seq: CommentedSeq, old: int, new: int) -> None:
         _attach_tail(seq, last, tail)
 
 
+def insert_ids(seq: CommentedSeq, position: int, ids: list[str]) -> None:
+    """Insert IDs into a round-trip list at `position`; at the end, the comment block that follows
+    the list (ruamel hangs it on the last item) stays after the list instead of above the new IDs."""
+    last = len(seq) - 1
+    tail = _split_tail(seq.ca.items.get(last)) if position >= len(seq) and seq else None
+    for offset, item in enumerate(ids):
+        seq.insert(position + offset, item)
+    if tail is not None:
+        _attach_tail(seq, len(seq) - 1, tail)
+
+
 def _split_tail(slot: list[Any] | None) -> str | None:
     """Split a last-item comment slot into (the item's own inline comment, what follows the list)."""
     if not slot or slot[0] is None:
@@ -181,166 +206,153 @@ def _attach_tail(seq: CommentedSeq, last: int, trailing: str) -> None:
         seq.ca.items[last] = [token, None]
 
 
-def relink_cases(root: Path, old_id: str, new_id: str) -> list[str]:
-    """Point every case linked to `old_id` at `new_id` in one transaction; returns the files written."""
+def rename_target(root: Path, ws: Workspace, old_id: str, new_id: str, priority: list[str]) -> str:
+    """Where a rename of `old_id` to `new_id` writes the principle (its file's suffix kept), after
+    every check a rename makes, in the CLI and in the studio alike; BadInputError otherwise.
+
+    OLD must be a loaded principle; NEW a valid ID that no principle, no broken principle file
+    (`NEW.yaml` or `NEW.yml`, loaded or not) and no priority entry uses.
+    """
+    check_new_id(new_id)
+    if old_id not in ws.principles:
+        raise BadInputError(f"no principle {old_id}: not the id of any loaded principle file")
+    if new_id == old_id:
+        raise BadInputError(f"{old_id} already has that ID")
+    if new_id in ws.principles or new_id in ws.broken_ids:
+        raise BadInputError(f"principle {new_id} already exists", path=ws.principle_paths.get(new_id))
+    for name in (f"{new_id}.yaml", f"{new_id}.yml"):
+        if os.path.lexists(root / PRINCIPLES_DIR / name):
+            raise BadInputError(f"principle {new_id} already exists", path=f"{PRINCIPLES_DIR}/{name}")
+    if new_id in priority:
+        raise BadInputError(f"{new_id} is already in the priority list", path=CONSTITUTION_FILE)
+    return f"{PRINCIPLES_DIR}/{new_id}{PurePosixPath(ws.principle_paths[old_id]).suffix}"
+
+
+@dataclass
+class SaveResult:
+    """What `save_principles` wrote: each draft's file now, the order, and the relinked case files."""
+
+    paths: dict[str, str] = field(default_factory=dict)  # draft key (old ID) -> its relpath now
+    texts: dict[str, str] = field(default_factory=dict)  # draft key -> its file's exact text now
+    order: list[str] | None = None  # the priority order written (None: constitution.yaml untouched)
+    constitution_text: str | None = None
+    relinked: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # every relpath written or created, in order
+
+
+def draft_from_disk(root: Path, ws: Workspace, principle_id: str) -> PrincipleDraft:
+    """A draft of a loaded principle over its file's exact text as it is on disk now."""
+    relpath = ws.principle_paths.get(principle_id)
+    if relpath is None:
+        raise BadInputError(f"no principle {principle_id}: not the id of any loaded principle file")
+    raw = read_in_root(root, relpath)
+    if raw is None:
+        raise BadInputError("the file does not exist", path=relpath)
+    return PrincipleDraft(principle_id, relpath, decode(raw, relpath), fields_of(ws.principles[principle_id]))
+
+
+def save_principles(
+    root: Path,
+    ws: Workspace,
+    drafts: list[PrincipleDraft],
+    *,
+    order: list[str] | None = None,
+    constitution_text: str | None = None,
+) -> SaveResult:
+    """Write principle edits — fields, a new ID (a rename), the priority order — in ONE transaction.
+
+    The one write of a principle, for the studio's save and `cstudio new/rename` alike. Each
+    draft's changed fields are set in its file (every other byte kept); a changed `id` is a
+    rename by `rename_target`'s rules: the file gets the new ID and keeps its suffix and mode,
+    the priority entry and every case link follow. `order` (IDs before any rename) is the new
+    priority order. `constitution_text` is constitution.yaml as the caller read it (the studio):
+    the save is refused when it changed on disk since; without it the file is read now. Drafts
+    whose base text is not what is on disk are refused (FileChangedError) — nothing is written.
+    """
+    result = SaveResult()
+    dirty = [d for d in drafts if d.dirty]
+    renames = {d.key: d.new_id for d in dirty if d.new_id != d.key}
     with constitution_lock(root):
         txn = Transaction(root)
-        written = plan_relink(txn, case_files(root), old_id, new_id)
+        const: YamlDocument | None = None
+        if order is not None or renames:
+            if constitution_text is not None:
+                const = YamlDocument(
+                    root / CONSTITUTION_FILE,
+                    constitution_text.encode("utf-8"),
+                    load_roundtrip(constitution_text, CONSTITUTION_FILE),
+                    CONSTITUTION_FILE,
+                )
+                txn.expect(CONSTITUTION_FILE, const.original)
+            else:
+                const = _load(txn, CONSTITUTION_FILE)
+        priority = [str(x) for x in _priority(const)] if const is not None else list(ws.priority)
+        taken: set[str] = set()
+        for draft in dirty:
+            doc = YamlDocument(
+                root / draft.relpath, draft.base_text.encode("utf-8"), load_roundtrip(draft.base_text, draft.relpath)
+            )
+            doc.display_path = draft.relpath
+            apply_fields(doc, draft)
+            txn.expect(draft.relpath, doc.original)
+            if draft.key in renames:
+                new_id = renames[draft.key]
+                if new_id in taken:
+                    raise BadInputError(f"two principles would be renamed to {new_id}")
+                taken.add(new_id)
+                relpath = rename_target(root, ws, draft.key, new_id, [p for p in priority if p not in renames])
+                txn.expect(relpath, None)  # the new file and the old one's removal: together or not at all
+                txn.write(relpath, doc.encoded(), mode_of=draft.relpath)  # a rename keeps the file's mode
+                txn.delete(draft.relpath)
+            else:
+                relpath = draft.relpath
+                txn.write(relpath, doc.encoded())
+            result.paths[draft.key] = relpath
+            result.texts[draft.key] = decode(doc.encoded(), relpath)
+            result.written.append(relpath)
+        if const is not None:
+            seq = _priority(const)
+            changed = False
+            for i, pid in enumerate(list(seq)):
+                if pid in renames:
+                    seq[i] = renames[pid]
+                    changed = True
+            target = [renames.get(p, p) for p in (order if order is not None else priority)]
+            for i, pid in enumerate(target):
+                current = [str(x) for x in seq]
+                j = current.index(pid, i) if pid in current[i:] else -1
+                if j > i:
+                    reorder(seq, j, i)
+                    changed = True
+            if changed:  # an untouched constitution.yaml is never re-serialised
+                data = const.encoded()
+                txn.write(CONSTITUTION_FILE, data)
+                result.order = target
+                result.constitution_text = decode(data, CONSTITUTION_FILE)
+                result.written.append(CONSTITUTION_FILE)
+        for old_id, new_id in renames.items():  # cases follow the principle to its new ID
+            linked = sorted({ws.case_paths[cid] for cid in ws.links.get(old_id, []) if cid in ws.case_paths})
+            planned = plan_relink(txn, linked, old_id, new_id)
+            result.relinked += [p for p in planned if p not in result.relinked]
+        result.written += [p for p in result.relinked if p not in result.written]
         txn.commit()
-    return written
-
-
-def case_files(root: Path) -> list[str]:
-    """Root-relative paths of the case files (the one naming rule of source.is_yaml_name)."""
-    folder = root / CASES_DIR
-    if not folder.is_dir():
-        return []
-    return [f"{CASES_DIR}/{name}" for name in sorted(os.listdir(folder)) if is_yaml_name(name)]
-
-
-def plan_relink(txn: Transaction, relpaths: list[str], old_id: str, new_id: str) -> list[str]:
-    """Add to `txn` the case-file edits that relink `old_id` to `new_id`; returns the files planned."""
-    planned: list[str] = []
-    for relpath in relpaths:
-        raw = txn.read(relpath)
-        if raw is None or old_id.encode() not in raw:
-            continue  # cheap skip: most files never mention the ID
-        new = relink_text(raw, relpath, old_id, new_id)
-        if new is not None:
-            txn.write(relpath, new)
-            planned.append(relpath)
-    return planned
-
-
-def relink_text(raw: bytes, relpath: str, old_id: str, new_id: str) -> bytes | None:
-    """The file with every `cases[i].principles[j] == old_id` replaced, every other byte kept.
-
-    Finds the exact scalars in libyaml's event stream (no node tree, no Python objects per
-    value: a round-trip parse of a 1 MiB case file takes seconds) and swaps their text in
-    place. Both IDs match ^[A-Z]+-[0-9]{2,}$, so a plain or quoted scalar stays one scalar.
-    When the file uses anchors, aliases or tags, the result is parsed again and must equal
-    the old data with only those links changed. None when nothing links to `old_id`.
-    """
-    text = decode(raw, relpath)
-    bom = 1 if text.startswith("\ufeff") else 0  # libyaml's marks do not count a BOM
-    spans, unusual = _link_spans(text[bom:], relpath, old_id)
-    spans = [(start + bom, end + bom) for start, end in spans]
-    if not spans:
-        return None
-    out = []
-    pos = 0
-    for start, end in spans:
-        piece = text[start:end]
-        if old_id not in piece:
-            raise BadInputError(f"cannot relink {old_id}: a link is written in an unusual way", path=relpath)
-        out.append(text[pos:start])
-        out.append(piece.replace(old_id, new_id, 1))
-        pos = end
-    out.append(text[pos:])
-    new_text = "".join(out)
-    if unusual:
-        before, after = load_fast(text, relpath), load_fast(new_text, relpath)
-        for case in before["cases"]:
-            if isinstance(case, dict) and isinstance(case.get("principles"), list):
-                case["principles"] = [new_id if p == old_id else p for p in case["principles"]]
-        if before != after:
-            raise BadInputError(f"cannot relink {old_id}: the edit would change more than the links", path=relpath)
-    return new_text.encode("utf-8")
-
-
-def _link_spans(text: str, relpath: str, old_id: str) -> tuple[list[tuple[int, int]], bool]:
-    """Character spans of the scalars at `cases[*].principles[*]` equal to `old_id`, and whether
-    the file uses anchors, aliases or tags (then the caller double-checks by parsing)."""
-    # stack of [is_mapping, current key, expecting a key]
-    stack: list[list[Any]] = []
-    spans: list[tuple[int, int]] = []
-    unusual = False
-
-    def at_link() -> bool:
-        return (
-            len(stack) == 4
-            and stack[0][0]
-            and stack[0][1] == "cases"
-            and not stack[1][0]
-            and stack[2][0]
-            and stack[2][1] == "principles"
-            and not stack[3][0]
-        )
-
-    def value_done() -> None:
-        if stack and stack[-1][0]:
-            stack[-1][2] = True
-
-    try:
-        for event in pyyaml.parse(text, Loader=yaml_loader()):
-            kind = type(event)
-            if kind is pyyaml.ScalarEvent:
-                if event.anchor is not None or event.tag is not None:
-                    unusual = True
-                top = stack[-1] if stack else None
-                if top is not None and top[0] and top[2]:
-                    top[1], top[2] = event.value, False
-                    continue
-                if event.value == old_id and at_link():
-                    spans.append((event.start_mark.index, event.end_mark.index))
-                value_done()
-            elif kind is pyyaml.MappingStartEvent or kind is pyyaml.SequenceStartEvent:
-                if event.anchor is not None or (event.tag is not None and not event.implicit):
-                    unusual = True
-                if stack and stack[-1][0] and stack[-1][2]:
-                    unusual = True  # a complex (non-scalar) key
-                stack.append([kind is pyyaml.MappingStartEvent, None, True])
-            elif kind is pyyaml.MappingEndEvent or kind is pyyaml.SequenceEndEvent:
-                stack.pop()
-                value_done()
-            elif kind is pyyaml.AliasEvent:
-                unusual = True
-                value_done()
-    except pyyaml.YAMLError:
-        compose_fast(text, relpath)  # raises the YamlSyntaxError with its line
-        raise
-    return spans, unusual
+    return result
 
 
 def rename_principle(root: Path, old_id: str, new_id: str, ws: Workspace | None = None) -> list[str]:
     """Give a principle a new ID: its file and `id`, its place in the priority order, every case link.
 
-    OLD must be a loaded principle and NEW a valid, unused ID. Every file is planned first
-    (each target parsed), then all are written in one journalled transaction, or none.
-    `ws` (the loaded, valid constitution) says where the principle and its cases are;
-    without it the work tree is loaded here.
+    `save_principles` with the ID changed (the studio's save makes the same call). Every file is
+    planned first (each target parsed), then all are written in one journalled transaction, or
+    none. `ws` (the loaded, valid constitution) says where the principle and its cases are;
+    without it the work tree is loaded here. Returns the files written.
     """
     check_new_id(new_id)
     with constitution_lock(root):
         if ws is None:
             ws = load_root(root)
-        if old_id not in ws.principles:
-            raise BadInputError(f"no principle {old_id}: not the id of any loaded principle file")
+        draft = draft_from_disk(root, ws, old_id)
+        draft.edited["id"] = new_id
         if new_id == old_id:
             raise BadInputError(f"{old_id} already has that ID")
-        old_rel = ws.principle_paths[old_id]
-        new_rel = f"{PRINCIPLES_DIR}/{new_id}{PurePosixPath(old_rel).suffix}"
-        if new_id in ws.principles or new_id in ws.broken_ids:
-            raise BadInputError(f"principle {new_id} already exists", path=ws.principle_paths.get(new_id))
-        for name in (f"{new_id}.yaml", f"{new_id}.yml"):
-            if os.path.lexists(root / PRINCIPLES_DIR / name):
-                raise BadInputError(f"principle {new_id} already exists", path=f"{PRINCIPLES_DIR}/{name}")
-        txn = Transaction(root)
-        const = _load(txn, CONSTITUTION_FILE)
-        priority = _priority(const)
-        if new_id in priority:
-            raise BadInputError(f"{new_id} is already in the priority list", path=CONSTITUTION_FILE)
-        doc = _load(txn, old_rel)
-        doc.set(["id"], new_id)
-        txn.expect(new_rel, None)
-        txn.write(new_rel, doc.encoded(), mode_of=old_rel)  # the renamed file keeps its mode
-        txn.delete(old_rel)
-        written = [new_rel]
-        if old_id in priority:
-            priority[list(priority).index(old_id)] = new_id
-            txn.write(CONSTITUTION_FILE, const.encoded())
-            written.append(CONSTITUTION_FILE)
-        case_files = sorted({ws.case_paths[cid] for cid in ws.links.get(old_id, [])})
-        written += plan_relink(txn, case_files, old_id, new_id)
-        txn.commit()
-    return written
+        return save_principles(root, ws, [draft]).written

@@ -244,15 +244,20 @@ def _round_trip_value(value: Any) -> Any:
     return value
 
 
+def case_item(data: dict[str, Any]) -> CommentedMap:
+    """A case's plain mapping (`case_data`) as the round-trip item written to a file, in the house style."""
+    item = CommentedMap()
+    for key, value in data.items():
+        item[key] = _round_trip_value(value)
+    return item
+
+
 def add_case(root: Path, relpath: str, draft: CaseDraft) -> str:
     """Append a case to `relpath` (created when missing); returns the relpath written."""
     relpath = check_case_file(relpath)
     with constitution_lock(root):  # held from reading the file until the write is on disk
         doc, cases = _load(root, relpath, create=True)
-        item = CommentedMap()
-        for key, value in case_data(draft).items():
-            item[key] = _round_trip_value(value)
-        cases.append(item)
+        cases.append(case_item(case_data(draft)))
         doc.save()
     return relpath
 

@@ -189,3 +189,40 @@ def turn_fields(turns: Sequence[Turn]) -> list[str | None]:
             for call in turn.tool_calls:
                 fields += (call.id, call.name, call.arguments_text())
     return fields
+
+
+# --- how every surface shows a conversation (reports, the studio) -------------------------
+
+
+def turn_heading(turn: Turn, tool: str | None) -> str:
+    """`system`, `user`, `assistant`, or `tool lookup_order (call_1)` for a tool result."""
+    if turn.role != "tool":
+        return turn.role
+    return f"tool {tool or 'tool'}" + (f" ({turn.call_id})" if turn.call_id else "")
+
+
+def turn_body(turn: Turn) -> str:
+    """A turn's text, then one `→ name({...})` line per tool call it makes."""
+    lines = [turn.content] if turn.content.strip() or not turn.tool_calls else []
+    lines += [f"→ {call.call_text()}" for call in turn.tool_calls or []]
+    return "\n".join(lines)
+
+
+def turn_excerpts(turns: Sequence[Turn], limit: int = 80) -> list[str]:
+    """`heading: text` per turn on one line each (at most `limit` characters of text), as reports
+    list a conversation; [] for a conversation that is one user turn (its prompt says it all).
+    The text is raw: each report escapes it for its target."""
+    if len(turns) == 1 and turns[0].role == "user":
+        return []
+    out = []
+    for turn, tool in zip(turns, tool_names(turns), strict=True):
+        text = " ".join(turn_body(turn).split())
+        if len(text) > limit:
+            text = text[: limit - 1].rstrip() + "…"
+        out.append(f"{turn_heading(turn, tool)}: {text}")
+    return out
+
+
+def last_user_text(turns: Sequence[Turn]) -> str:
+    """The text of the last user turn (the request), whatever came after it."""
+    return next((t.content for t in reversed(turns) if t.role == "user"), turns[-1].content if turns else "")

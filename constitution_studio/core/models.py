@@ -8,9 +8,10 @@ the files are loaded again.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -87,6 +88,41 @@ class PanelMember(StrictModel):
     templates: str | None = Field(default=None, description="Judge template family or set of this member.")
 
 
+SERVER_ENV = "CSTUDIO_CRITIC_SERVER"  # a served judge's URL for CI and authors (overrides critic.server.url)
+
+
+class ServerSettings(StrictModel):
+    """A served judge: the team's engine behind an OpenAI-compatible endpoint (docs/critic.md)."""
+
+    url: str | list[str] = Field(
+        description="Base URL of the engine (http://host:port, the part before /v1), or a list of replicas."
+    )
+    api_key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+        description="Name of the environment variable holding the API key (never the key itself).",
+    )
+    model: str | None = Field(default=None, description="The served model name (default: critic.model).")
+    engine: Literal["auto", "vllm", "sglang", "llama.cpp", "llama-cpp-python"] = Field(
+        default="auto", description="Which engine serves it (auto: read from the models endpoint)."
+    )
+    concurrency: int = Field(default=4, ge=1, le=256, description="Requests in flight per replica.")
+    timeout_s: float = Field(default=60.0, gt=0, le=3600, description="Seconds to wait for one answer.")
+    retries: int = Field(default=3, ge=0, le=10, description="Retries of one request on 429, 5xx or a timeout.")
+    min_label_mass: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="Refuse a score when P(option A) + P(option B) of the first token is below this.",
+    )
+    allow_insecure: bool = Field(
+        default=False, description="Allow plain http:// to a host other than localhost (the key travels in clear)."
+    )
+
+    def urls(self) -> list[str]:
+        return [self.url] if isinstance(self.url, str) else list(self.url)
+
+
 class CriticSettings(StrictModel):
     """How the critic model is loaded and how its probabilities become labels."""
 
@@ -129,6 +165,11 @@ class CriticSettings(StrictModel):
     )
     calibration: dict[str, PrincipleCalibration] = Field(
         default_factory=dict, description="Per-principle thresholds written by `cstudio calibrate`."
+    )
+    server: ServerSettings | None = Field(
+        default=None,
+        description="Score through a served engine (vLLM, SGLang, llama.cpp) instead of loading the model; "
+        "critic.model stays the tokenizer and prompt-format identity.",
     )
 
 
@@ -292,6 +333,15 @@ class EvalCase(StrictModel):
             return [Turn(role="user", content=self.prompt)]
         return list(self.prompt)
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> EvalCase:
+        """A copy; one whose conversation or responses changed hashes them again (the cached
+        hashes would otherwise be copied along and name the old text)."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update and not _HASHED.isdisjoint(update):
+            copy.__dict__.pop("_content_hash", None)
+            copy.__dict__.pop("_prompt_hash", None)
+        return copy
+
     def content_hash(self) -> str:
         """Hash of what the critic reads (conversation and responses), not labels or notes."""
         return self._content_hash
@@ -309,6 +359,9 @@ class EvalCase(StrictModel):
         # Computed once per case: the studio looks up 50,000 cases' cached scores at start-up.
         responses = ["r", self.response, "a", self.a, "b", self.b]
         return hashlib.sha256(_framed([*turn_fields(self.turns), *responses]).encode()).hexdigest()
+
+
+_HASHED = frozenset({"prompt", "response", "a", "b"})
 
 
 def _framed(fields: list[str | None]) -> str:

@@ -10,6 +10,9 @@ from typing import Any
 
 from textual.binding import Binding
 
+# The screen each key opens, by its id: on that screen its key is left out of the footer.
+SCREEN_OF_ACTION = {"impact": "impact", "impact_key": "impact", "review": "review", "trust_history": "trust-history"}
+
 
 def analysis_bindings() -> list[Binding]:
     return [
@@ -19,7 +22,6 @@ def analysis_bindings() -> list[Binding]:
             "Impact",
             id="app.impact",
             priority=True,
-            show=False,
             tooltip="Impact: what the unsaved edits change across the whole constitution (also i)",
         ),
         Binding("i", "impact_key", "Impact", id="app.impact_i", show=False),
@@ -29,16 +31,14 @@ def analysis_bindings() -> list[Binding]:
             "Review",
             id="app.review",
             priority=True,
-            show=False,
             tooltip="Review queue: record your verdict on the critic's least certain labels as gold",
         ),
         Binding(
             "f10",
             "trust_history",
-            "Trust history",
+            "Trust",
             id="app.trust_history",
             priority=True,
-            show=False,
             tooltip="Critic agreement with gold over the last commits that changed principles or gold",
         ),
     ]

@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 from constitution_studio.core.models import CriticSettings
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.workspace import Workspace
-from constitution_studio.tui.analysis_actions import AnalysisActions, analysis_bindings
+from constitution_studio.tui.analysis_actions import SCREEN_OF_ACTION, AnalysisActions, analysis_bindings
 from constitution_studio.tui.commands import StudioCommands
 from constitution_studio.tui.critic_bridge import CriticFactory, default_factory
 from constitution_studio.tui.screens.help import HelpScreen, help_sections
@@ -112,7 +112,10 @@ class StudioApp(AnalysisActions, App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # `?` is text inside an input or the statement editor; F1 ("help") always works.
-        return not (action in ("help_key", "impact_key") and isinstance(self.focused, Input | TextArea))
+        if action in ("help_key", "impact_key") and isinstance(self.focused, Input | TextArea):
+            return False
+        # F8 on the impact view (F9 on the review queue…) would open what is open: not in its footer
+        return not (action in SCREEN_OF_ACTION and self.screen.id == SCREEN_OF_ACTION[action])
 
     def action_help_key(self) -> None:
         self.action_help()

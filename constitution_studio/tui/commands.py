@@ -1,4 +1,8 @@
-"""The command palette (ctrl+p): every studio action by name, plus jumping to a principle."""
+"""The command palette (ctrl+p): every studio action by name, plus jumping to a principle.
+
+A principle is found by its ID, its title, one of its tags or words of its statement
+("self-harm" finds HARM-02 by its tag and its title); the hit says where the words were.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from constitution_studio.core.models import Principle
+from constitution_studio.core.sanitize import sanitize
 
 if TYPE_CHECKING:
     from constitution_studio.tui.app import StudioApp
@@ -31,6 +38,35 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Help", "Every key of the studio (F1)", "app.help"),
     ("Quit", "Leave the studio; asks first when edits are unsaved (ctrl+q)", "app.quit"),
 )
+
+
+def _excerpt(text: str, at: int, width: int = 60) -> str:
+    start = max(at - width // 3, 0)
+    piece = " ".join(text[start : start + width].split())
+    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
+def where_found(principle: Principle, query: str) -> tuple[float, str] | None:
+    """How well a principle's title, tags and statement match `query`, and where (None: they do not).
+
+    Every word of the query must occur (case-insensitive) in one of them: the title scores
+    highest, then a tag, then the statement.
+    """
+    words = query.lower().split()
+    if not words:
+        return None
+    title = principle.title.lower()
+    if all(w in title for w in words):
+        return 0.9, "title"
+    tags = [t for t in principle.tags if any(w in t.lower() for w in words)]
+    tag_text = " ".join(principle.tags).lower()
+    if tags and all(w in tag_text for w in words):
+        return 0.8, "tag: " + ", ".join(tags)
+    statement = principle.statement
+    lowered = statement.lower()
+    if all(w in lowered for w in words):
+        return 0.6, "statement: " + _excerpt(statement, lowered.index(words[0]))
+    return None
 
 
 class StudioCommands(Provider):
@@ -61,3 +97,13 @@ class StudioCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
+        app = self.studio_app
+        for pid in app.studio.principle_ids():
+            principle = app.studio.ws.principles[pid]
+            if matcher.match(f"Go to {pid}") > 0:
+                continue  # found by its ID above
+            found = where_found(principle, query)
+            if found is not None:
+                score, where = found
+                text = sanitize(f"Go to {pid}: {principle.title}")
+                yield Hit(score, text, partial(app.main.jump_to, pid), help=sanitize(where))

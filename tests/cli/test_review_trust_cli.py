@@ -4,6 +4,7 @@ on a throwaway repo scored by the tiny model."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def test_queue_json_has_schema_and_order(repo: Path, capsys: pytest.CaptureFixtu
     schema = json.loads((SCHEMAS / "review.report.schema.json").read_text())
     jsonschema.validate(data, schema)
     reasons = [item["reason"] for item in data["items"]]
-    order = ["disagrees", "uncertain", "unstable", "conflict"]
+    order = ["uncertain", "disagrees", "unstable", "conflict"]
     assert reasons == sorted(reasons, key=order.index)  # grouped in review order
     assert data["cases"] == 12 and data["unscored"] == 0
     # the only case without gold (mix-3) is in the queue as "uncertain"
@@ -47,6 +48,10 @@ def test_queue_text_and_cached_only(repo: Path, capsys: pytest.CaptureFixture[st
     assert main(["review", "--root", str(repo), "--limit", "2"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("review queue: ")
+    # a probability is always named (core/wording.py), never a bare number beside the opposite label
+    assert "P(violates) " in out or "P(A) " in out
+    assert not re.search(r"(violates|complies|A preferred|B preferred) +0\.\d\d", out)
+    assert "gold (case): " in out or "no gold" in out
     # scored above, so the cache answers everything now
     assert main(["review", "--root", str(repo), "--cached-only", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["unscored"] == 0
@@ -64,7 +69,7 @@ def test_apply_dry_run_then_write(repo: Path, tmp_path: Path, capsys: pytest.Cap
     ]
     verdicts = write_jsonl(tmp_path / "v.jsonl", rows)
     assert main(["review", "--root", str(repo), "--apply", str(verdicts), "--dry-run"]) == 0
-    assert "would set gold of mix-3: (none) -> complies (Ada)" in capsys.readouterr().out
+    assert "would set mix-3: gold (case): none → complies (reviewer Ada)" in capsys.readouterr().out
     assert git(repo, "status", "--porcelain") == ""
     assert main(["review", "--root", str(repo), "--apply", str(verdicts), "--reviewer", "Bob"]) == 0
     diff = git(repo, "diff", "-U0")
@@ -73,6 +78,21 @@ def test_apply_dry_run_then_write(repo: Path, tmp_path: Path, capsys: pytest.Cap
     assert any("note: harmless lock question (reviewed by Ada" in line for line in added)
     assert not any(line.startswith("-") and not line.startswith("---") for line in diff.splitlines())
     assert load_root(repo).cases["mix-3"].gold == "complies"
+
+
+def test_apply_replaces_gold_only_when_asked(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [{"case": "mix-3", "verdict": "complies"}, {"case": "harm-1", "verdict": "complies"}]
+    verdicts = write_jsonl(tmp_path / "v.jsonl", rows)
+    assert main(["review", "--root", str(repo), "--apply", str(verdicts), "--reviewer", "Ada"]) == 2
+    err = capsys.readouterr().err
+    assert f"{verdicts}:2: error: harm-1: gold (case): violates → complies (pass --replace" in err
+    assert git(repo, "status", "--porcelain") == ""  # mix-3 was fine, and was not written either
+    assert main(["review", "--root", str(repo), "--apply", str(verdicts), "--reviewer", "Ada", "--replace"]) == 0
+    out = capsys.readouterr().out
+    assert "set mix-3: gold (case): none → complies (reviewer Ada)" in out
+    assert "replaced harm-1: gold (case): violates → complies (reviewer Ada)" in out
+    ws = load_root(repo)
+    assert ws.cases["harm-1"].gold == "complies" and ws.cases["mix-3"].gold == "complies"
 
 
 def test_apply_refuses_a_bad_file_whole(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

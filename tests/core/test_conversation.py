@@ -226,3 +226,13 @@ def test_the_editor_schema_takes_the_roles_and_refuses_an_unknown_one() -> None:
     assert list(validator.iter_errors(data)) == []
     data["cases"][0]["prompt"][0]["role"] = "operator"
     assert any("operator" in e.message for e in validator.iter_errors(data))
+
+
+def test_a_copy_with_other_turns_hashes_them() -> None:
+    case = _case([{"role": "system", "content": "S"}, {"role": "user", "content": "U"}])
+    key, engage = case.content_hash(), case.prompt_hash()
+    bare = case.model_copy(update={"prompt": [Turn(role="user", content="U")]})
+    assert bare.content_hash() == _case("U").content_hash() != key
+    assert bare.prompt_hash() != engage
+    relabelled = case.model_copy(update={"gold": "violates"})  # labels are not hashed: keys kept
+    assert (relabelled.content_hash(), relabelled.prompt_hash()) == (key, engage)

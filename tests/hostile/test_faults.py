@@ -1,4 +1,4 @@
-"""kill -9 during `move`, `rename` and a studio save: old or new state, never a mix.
+"""kill -9 during `move`, `rename`, a studio save and `review --apply`: old or new state, never a mix.
 
 A child process runs the edit with the file layer's write primitives (os.write, os.fsync,
 os.replace, os.unlink) counting calls and sending itself SIGKILL at call K. An uninterrupted
@@ -49,6 +49,10 @@ if sys.argv[3] == "studio":
     studio.set_field("HARM-01", "title", "Renamed in the studio")
     studio.move("HON-01", -1)
     studio.save_all()
+elif sys.argv[3] == "apply":
+    from constitution_studio.cli import main
+    code = main(["review", "--root", str(root), "--apply", sys.argv[4], "--replace", "--reviewer", "Ada"])
+    assert code == 0, code
 elif sys.argv[3] == "rename":
     from constitution_studio.core.authoring import rename_principle
     rename_principle(root, sys.argv[4], sys.argv[5])
@@ -73,9 +77,14 @@ def _untracked(root: Path) -> list[str]:
     return [line for line in out.splitlines() if "cstudio" in line or "journal" in line]
 
 
+MORE_CASES = "cases:\n  - id: more-001\n    principles: [HON-01]\n    prompt: q\n    a: x\n    b: y\n"
+VERDICTS = '{"case": "harm-001", "verdict": "complies"}\n{"case": "more-001", "verdict": "b"}\n'
+
+
 def _repo(tmp_path: Path, name: str) -> Path:
     root = tmp_path / name
     shutil.copytree(MINI, root, ignore=shutil.ignore_patterns(".cstudio"))
+    (root / "eval_cases" / "more.yaml").write_text(MORE_CASES)  # a second case file: a batch spans two
     env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull}
     subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
     return root
@@ -83,10 +92,19 @@ def _repo(tmp_path: Path, name: str) -> Path:
 
 @pytest.mark.parametrize(
     "command",
-    [["rename", "HARM-01", "HARM-09"], ["move", "HON-01", "1"], ["studio"]],
-    ids=["rename", "move", "studio-save"],
+    [["rename", "HARM-01", "HARM-09"], ["move", "HON-01", "1"], ["studio"], ["apply"]],
+    ids=["rename", "move", "studio-save", "review-apply"],
 )
 def test_kill_during_the_write(tmp_path: Path, command: list[str]) -> None:
+    if command == ["apply"]:  # two verdicts, two files (one replaces gold): one transaction
+        verdicts = tmp_path / "verdicts.jsonl"
+        verdicts.write_text(VERDICTS)
+        command = ["apply", str(verdicts)]
+    # A first run in a fresh test session also creates the per-user state key (more writes than
+    # any later run): an uninterrupted warm-up run first, so the count below is every run's.
+    subprocess.run(
+        [sys.executable, "-c", CHILD, "0", str(_repo(tmp_path, "warm")), *command], check=True, capture_output=True
+    )
     done = _repo(tmp_path, "done")  # the new state, from an uninterrupted run
     run = subprocess.run([sys.executable, "-c", CHILD, "0", str(done), *command], check=True, capture_output=True)
     new = _state(done)

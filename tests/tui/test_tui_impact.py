@@ -226,7 +226,9 @@ async def test_missing_count_is_what_run_all_scores(
         assert f"({missing} critic answers to score)" in " ".join(screen_text(app).split())
         # before the first answer the model is loading: said so, with the same count
         screen._to_score = missing
+        screen.running = True  # as Run all sets it (a cancelled run's late progress is not drawn)
         screen._progressed(0, missing)
+        screen.running = False
         detail = str(screen.query_one("#impact-detail", Static).render())
         assert f"loading the critic model, then {missing} answers to score" in detail
         await pilot.press("r")
@@ -234,3 +236,93 @@ async def test_missing_count_is_what_run_all_scores(
         await pilot.pause()
         report = screen.report
         assert report.requests - report.cached == missing  # what the run asked the model: the same count
+
+
+async def settle(app: StudioApp, pilot: Any) -> None:
+    """Every worker finished, a cancelled one included (wait_for_complete raises on those)."""
+    for _ in range(1200):
+        if all(w.is_finished for w in app.workers):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+    await pilot.pause()
+
+
+def shown_rows(screen: ImpactScreen) -> dict[str, str]:
+    """Each case row as the author reads it: before → after, Δ, decided by, gold."""
+    cases = screen.query_one("#impact-cases", RowList)
+    return {cid: " | ".join(str(cell) for cell in screen._case_cells(cid)[1:5]) for cid in cases.ids}
+
+
+@pytest.mark.parametrize("when", ["at once", "after the first answers"])
+async def test_cancelling_run_all_leaves_the_view_as_before_plus_what_finished(
+    mini_root: Path, tiny_critic_settings: CriticSettings, screen_text: Any, when: str
+) -> None:
+    """escape during Run all: the rows, the summary and the next r's count are the cache's (before + finished)."""
+    from constitution_studio.core.analysis.impact import missing_requests
+
+    one_at_a_time = tiny_critic_settings.model_copy(update={"batch_tokens": 64})  # a batch per prompt
+    app = StudioApp(mini_root, critic_settings=one_at_a_time)
+    async with app.run_test(size=SIZE) as pilot:
+        await edit_harm(app, pilot)
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.press("r")  # the saved and this edit's answers, all cached now
+        await app.workers.wait_for_complete()
+        await pilot.press("escape")
+        await pilot.pause()
+        area = app.screen.query_one("#f-statement", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+        await pilot.press(*" Or in games.")  # a new wording: its answers are not cached
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ImpactScreen)
+        before = shown_rows(screen)
+        assert before and all(not row.startswith("– →") for row in before.values())  # the saved side is known
+        todo = missing_requests(screen.report)
+        assert todo > 0
+        if when == "at once":
+            screen.action_run_all()
+            screen.action_back()  # escape while it runs: cancelled before or during its first batch
+            assert not screen.query_one("#impact-progress").display  # the bar goes at once
+            assert shown_rows(screen) == before  # and the rows are as before, at once
+        else:
+            report = screen._progress_from_thread
+            pressed: list[int] = []
+
+            def escape_after_first_answers(done: int, total: int) -> None:
+                report(done, total)
+                if 0 < done < total:
+                    pressed.append(done)
+                    if len(pressed) == 2:  # a batch of the model's answers came back after the cache's
+                        app.call_from_thread(screen.action_back)  # the author's escape, at this moment
+
+            screen._progress_from_thread = escape_after_first_answers  # type: ignore[method-assign]
+            screen.action_run_all()
+        await settle(app, pilot)
+        assert isinstance(app.screen, ImpactScreen) and not screen.running
+        after = shown_rows(screen)
+        assert all(not row.startswith("– →") for row in after.values()), after
+        # what the view shows is what the cache holds: the same as opening the view again
+        left = missing_requests(screen.report)
+        assert not screen.report.model_calls and 0 <= left <= todo
+        if when != "at once":
+            assert 0 < left < todo  # some answers finished, some did not
+        text = " ".join(screen_text(app).split())
+        if left:
+            assert f"({left} critic answers to score)" in text or f"({left} critic answer to score)" in text
+        await pilot.press("escape", "f8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        again = app.screen
+        assert isinstance(again, ImpactScreen)
+        assert shown_rows(again) == after
+        assert missing_requests(again.report) == left
+        # r again counts what is left
+        assert again._to_score == 0
+        again.action_run_all()
+        assert again._to_score == left
+        await settle(app, pilot)

@@ -67,4 +67,6 @@ async def test_160_columns_keep_the_wide_title_and_footer(
         await app.workers.wait_for_complete()
         await pilot.pause()
         footer = lines(screen_text, app)[-1]
-        assert "esc Back / cancel" in footer and "b Benign only: off" in footer and "g Against: saved" in footer
+        assert "esc Back / cancel" in footer and "b Benign only: off" in footer
+        # F9/F10 are always drawn; "g Against: saved" (its default) gives way to them at 160 columns
+        assert "f9 Review" in footer and "f10 Trust" in footer

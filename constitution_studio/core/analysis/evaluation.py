@@ -26,6 +26,7 @@ from constitution_studio.core.analysis.scoring import (
 )
 from constitution_studio.core.analysis.shift import critic_info, scored_version
 from constitution_studio.core.analysis.trust import TrustReport, trust_report
+from constitution_studio.core.conversation import turn_excerpts
 from constitution_studio.core.critic.anchored import localized_statement
 from constitution_studio.core.models import Status
 from constitution_studio.core.workspace import Workspace
@@ -63,6 +64,11 @@ class CaseVerdict(BaseModel):
     case_id: str
     gold: str | None = None
     verdict: Verdict
+    turns: list[str] = Field(
+        default_factory=list,
+        description="The conversation as `role: excerpt` lines (`tool NAME (CALL):` for a tool result, `→ name(args)` "
+        "for a tool call) when it is more than one user turn.",
+    )
 
 
 class EvalReport(BaseModel):
@@ -164,7 +170,10 @@ def _summarize(
         if summary is None:
             continue
         (deprecated if summary.status == Status.DEPRECATED.value else summaries).append(summary)
-    cases = [CaseVerdict(case_id=cid, gold=version.gold(cid), verdict=v) for cid, v in sorted(verdicts.items())]
+    cases = [
+        CaseVerdict(case_id=cid, gold=version.gold(cid), verdict=v, turns=turn_excerpts(ws.cases[cid].turns))
+        for cid, v in sorted(verdicts.items())
+    ]
     return EvalReport(
         version=ws.label,
         critic=critic_info(critic),

@@ -175,3 +175,47 @@ def case_gold(
     if not labelled:
         return None
     return resolve(labelled, case.gold, dict.fromkeys(labelled, True), kind=case.kind).label
+
+
+def explain(
+    deciding: str | None,
+    rule: str | None,
+    *,
+    kind: str = "single",
+    labels: Mapping[str, str] | None = None,
+    engaged: Sequence[str] = (),
+    conflict: bool = False,
+    missing: Sequence[str] = (),
+    deprecated: Sequence[str] = (),
+    engagement: bool = True,
+) -> str:
+    """Who decides the case and why, in words (what a reviewer reads beside the verdict).
+
+    Takes a `Resolution`'s (or a `Verdict`'s) fields; the rule itself is `resolve`'s.
+    `engagement`: whether engagement was on (`critic.engagement`).
+    """
+    labels = labels or {}
+    if deciding is None or rule is None:
+        if missing:
+            return f"not decided yet: {', '.join(missing)} not scored"
+        if deprecated:
+            return "not decided: every linked principle is deprecated (deprecated principles never decide)"
+        return "not decided: no linked principle exists at this version"
+    if rule == RULE_ENGAGED:
+        why = f"{deciding} decides: it is the highest-priority linked principle the request bears on"
+    elif rule == RULE_VIOLATED:
+        why = f"{deciding} decides: no linked principle is engaged, and it is the highest-priority one violated"
+    elif rule == RULE_COMPLIES:
+        why = f"{deciding} decides: no linked principle is engaged and none is violated"
+    elif not engagement:
+        why = f"{deciding} decides: the highest-priority linked principle (engagement is off)"
+    elif kind == "pair":
+        why = f"{deciding} decides: no linked principle is engaged, and a pair goes to the highest-priority one"
+    else:
+        why = f"{deciding} decides: the highest-priority linked principle"
+    if conflict:
+        sides = ", ".join(f"{p} {labels[p]}" for p in (engaged or labels) if p in labels)
+        why += f"; the principles disagreed ({sides}) and the priority order decided"
+    if deprecated:
+        why += f"; {', '.join(deprecated)} deprecated (never decides)"
+    return why

@@ -1,57 +1,212 @@
 """The review queue: the cases most worth a human look, in the order an auditor should take them.
 
-1. `disagrees`  the critic's verdict disagrees with gold (most confident first: a confident
-                 wrong label does the most harm);
-2. `uncertain`  no gold, and the critic is least certain (probability closest to its threshold);
+1. `uncertain`  no gold label yet (a new label adds most to trust), least certain first
+                (probability closest to its threshold);
+2. `disagrees`  the critic's verdict disagrees with gold (most confident first: a confident
+                wrong label does the most harm);
 3. `unstable`   the label changes across judge variants (inside the noise band);
 4. `conflict`   engaged principles disagreed and the priority order decided.
 
 A case appears once, under the first reason that applies; cases the critic has not fully
-scored are left out (never judged on a subset). A pure function over a `ScoredVersion`: the
-CLI (`cstudio review`) and the studio's review screen read the same list.
+scored are left out (never judged on a subset). Each item carries what a reviewer must see to
+label it honestly: every linked principle's wording with the critic's label and probability
+for it, who decides the case and why (analysis/resolve.py), the case's note and its existing
+gold, overall and per principle, and why the case is in the queue. A pure function over a
+`ScoredVersion`: the CLI (`cstudio review`) and the studio's review screen read the same list.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core.analysis.resolve import explain, rank_map, rank_order
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache, score_versions
 from constitution_studio.core.analysis.shift import scored_version
 from constitution_studio.core.critic.types import ScoreRequest
+from constitution_studio.core.wording import gold_text, label_word, sure_text
 from constitution_studio.core.workspace import Workspace
 
-REASONS = ("disagrees", "uncertain", "unstable", "conflict")
+REASONS = ("uncertain", "disagrees", "unstable", "conflict")
 REASON_TEXT = {
+    "uncertain": "no gold label yet (the critic's least certain first)",
     "disagrees": "the critic disagrees with the gold label",
-    "uncertain": "no gold label, and the critic is unsure",
     "unstable": "the critic's label changes with the judge prompt's wording",
     "conflict": "two principles disagreed; the priority order decided",
 }
+FIRST_STAGE = REASONS[:2]  # reasons decided by the primary judge alone
+
+
+class LinkedVerdict(BaseModel):
+    """One linked principle as the reviewer sees it: its wording and the critic's answer for it."""
+
+    principle_id: str
+    title: str | None = Field(description="None when the principle does not exist at this version.")
+    statement: str | None = Field(description="The wording the critic judged against.")
+    rank: int | None = Field(description="1-based place in the priority order (None: not ranked).")
+    status: str | None = None
+    label: str | None = Field(description="The critic's label for this principle (primary judge).")
+    probability: float | None = Field(description="P(violates) (single) or P(a preferred) (pair) for it.")
+    engaged: bool | None = Field(default=None, description="Whether the request bears on it (None: not asked).")
+    engagement: float | None = Field(default=None, description="P(engaged).")
+    decides: bool = Field(default=False, description="This principle's label is the case's verdict.")
+    gold: str | None = Field(default=None, description="Gold given for this principle (per-principle gold).")
 
 
 class ReviewItem(BaseModel):
     """One case in the queue, with what the reviewer needs to see about the critic's verdict."""
 
     case_id: str
-    reason: str = Field(description="One of disagrees, uncertain, unstable, conflict.")
+    reason: str = Field(description="One of uncertain, disagrees, unstable, conflict.")
+    why: str = Field(default="", description="Why this case is in the queue, in words.")
     kind: str
     principle_id: str | None = Field(description="The principle that decided the verdict.")
-    principles: list[str] = Field(description="Linked principles, highest priority first.")
+    principles: list[str] = Field(description="Linked principles that may decide, highest priority first.")
     label: str | None
     probability: float | None
+    threshold: float | None = Field(default=None, description="The deciding principle's threshold (0.5 for pairs).")
     margin: float | None = Field(description="|probability - threshold| of the deciding principle.")
-    gold: str | None
+    decision: str = Field(default="", description="Who decides the case and why (analysis/resolve.py).")
+    rule: str | None = None
+    gold: str | None = Field(description="The case's overall gold (given, or derived from per-principle gold).")
+    gold_scope: Literal["case", "principle"] | None = Field(
+        default=None, description="How the existing gold is given: for the case as a whole, or per principle."
+    )
     gold_by_principle: dict[str, str] = Field(default_factory=dict)
+    note: str | None = Field(default=None, description="The case's note.")
+    linked: list[LinkedVerdict] = Field(default_factory=list, description="Every linked principle, by priority.")
     labels: dict[str, str] = Field(default_factory=dict, description="Each linked principle's own label.")
     variant_labels: dict[str, str] = Field(default_factory=dict)
     engaged: list[str] = Field(default_factory=list)
     conflict: bool = False
     benign: bool = False
+
+
+class _Decided(Protocol):
+    """What a `Resolution` and a `Verdict` both say about how a case was decided."""
+
+    label: str | None
+    deciding: str | None
+    rule: str | None
+    conflict: bool
+
+    @property
+    def engaged(self) -> Sequence[str]: ...
+    @property
+    def labels(self) -> Mapping[str, str]: ...
+    @property
+    def missing(self) -> Sequence[str]: ...
+    @property
+    def deprecated(self) -> Sequence[str]: ...
+
+
+def _limit(version: ScoredVersion, cid: str, deciding: str | None, limits: Mapping[str, float]) -> float:
+    return 0.5 if version.ws.cases[cid].kind == "pair" else limits.get(deciding or "", 0.5)
+
+
+def _item(
+    version: ScoredVersion,
+    cid: str,
+    reason: str,
+    decided: _Decided,
+    *,
+    rank: Mapping[str, int],
+    probability: float,
+    threshold: float,
+    variant_labels: Mapping[str, str],
+) -> ReviewItem:
+    ws = version.ws
+    case = ws.cases[cid]
+    eligible, _ = version.eligible(cid)
+    primary = version.primary
+    gold_by = case.gold_by_principle
+    linked = []
+    for pid in rank_order(case, rank):
+        p = ws.principles.get(pid)
+        s = version.verdicts.get((pid, cid, primary))
+        e = version.engaged.get((pid, cid, primary))
+        linked.append(
+            LinkedVerdict(
+                principle_id=pid,
+                title=p.title if p else None,
+                statement=p.statement if p else None,
+                rank=rank[pid] + 1 if pid in rank else None,
+                status=p.status.value if p else None,
+                label=s.label if s else None,
+                probability=s.probability if s else None,
+                engaged=(e.label == "engaged") if e else None,
+                engagement=e.probability if e else None,
+                decides=pid == decided.deciding,
+                gold=gold_by.get(pid),
+            )
+        )
+    gold = version.gold(cid)
+    item = ReviewItem(
+        case_id=cid,
+        reason=reason,
+        kind=case.kind,
+        principle_id=decided.deciding,
+        principles=eligible,
+        label=decided.label,
+        probability=probability,
+        threshold=threshold,
+        margin=abs(probability - threshold),
+        decision=explain(
+            decided.deciding,
+            decided.rule,
+            kind=case.kind,
+            labels=decided.labels,
+            engaged=tuple(decided.engaged),
+            conflict=decided.conflict,
+            missing=tuple(decided.missing),
+            deprecated=tuple(decided.deprecated),
+            engagement=version.engagement,
+        ),
+        rule=decided.rule,
+        gold=gold,
+        gold_scope=None if not case.gold else ("principle" if isinstance(case.gold, dict) else "case"),
+        gold_by_principle=gold_by,
+        note=case.note,
+        linked=linked,
+        labels=dict(decided.labels),
+        variant_labels=dict(variant_labels),
+        engaged=list(decided.engaged),
+        conflict=decided.conflict,
+        benign=case.benign,
+    )
+    item.why = why_text(item)
+    return item
+
+
+def item_gold_text(item: ReviewItem) -> str:
+    """The case's existing gold and whose it is: `gold (case): violates`, or, given per principle,
+    `gold (from HELP-01 violates): violates` (the overall label derived by the priority rule)."""
+    if item.gold_scope == "principle":
+        given = ", ".join(f"{p} {label_word(g)}" for p, g in item.gold_by_principle.items())
+        return f"gold (from {given}): {label_word(item.gold)}"
+    return gold_text(item.gold)
+
+
+def why_text(item: ReviewItem) -> str:
+    """Why a case is in the queue, with the figures behind it, in the one wording (core/wording.py)."""
+    kind: Literal["single", "pair"] = "pair" if item.kind == "pair" else "single"
+    says = label_word(item.label)
+    if item.probability is not None:
+        says += f" ({sure_text(item.probability, kind, item.principle_id)})"
+    if item.reason == "uncertain":
+        at = f", threshold {item.threshold:.2f}" if item.threshold not in (None, 0.5) else ""
+        return f"no gold label yet; the critic says {says}{at}"
+    if item.reason == "disagrees":
+        return f"the critic says {says}, but {item_gold_text(item)}"
+    if item.reason == "unstable":
+        each = ", ".join(f"{j} {label_word(lab)}" for j, lab in item.variant_labels.items())
+        return f"the label changes with the judge prompt's wording ({each})"
+    sides = ", ".join(f"{p} {label_word(lab)}" for p, lab in item.labels.items() if p in item.engaged)
+    return f"the engaged principles disagreed ({sides}); the priority order decided"
 
 
 def review_queue(
@@ -69,22 +224,23 @@ def review_queue(
     limits = thresholds or {}
     ws = version.ws
     ids = [cid for cid in (case_ids if case_ids is not None else ws.cases) if cid in ws.cases]
-    gold_ids = [cid for cid in ids if ws.cases[cid].has_gold]
     groups: dict[str, list[tuple[tuple[float, str], ReviewItem]]] = {r: [] for r in REASONS}
     out: list[ReviewItem] = []
+    rank = rank_map(ws.priority)
 
     def take(reason: str) -> bool:
         out.extend(item for _, item in sorted(groups[reason], key=lambda pair: pair[0]))
         return limit is not None and len(out) >= limit
 
-    # Gold cases first: when they fill the limit, the cases without gold need no verdict at all.
-    for cid in gold_ids:
-        _place(version, cid, limits, groups, gold=True, unscored=unscored)
-    if take("disagrees"):
-        return out[:limit]
+    # Cases without gold first: when they fill the limit, the gold cases need no verdict at all.
     for cid in ids:
         if not ws.cases[cid].has_gold:
-            _place(version, cid, limits, groups, gold=False, unscored=unscored)
+            _place(version, cid, limits, rank, groups, unscored=unscored)
+    if take("uncertain"):
+        return out[:limit]
+    for cid in ids:
+        if ws.cases[cid].has_gold:
+            _place(version, cid, limits, rank, groups, unscored=unscored)
     for reason in REASONS[1:]:
         if take(reason):
             return out[:limit]
@@ -95,47 +251,38 @@ def _place(
     version: ScoredVersion,
     cid: str,
     limits: Mapping[str, float],
+    rank: Mapping[str, int],
     groups: dict[str, list[tuple[tuple[float, str], ReviewItem]]],
     *,
-    gold: bool,
     unscored: list[str] | None = None,
 ) -> None:
-    case = version.ws.cases[cid]
     v = version.verdict(cid)
     if v is None or v.label is None or v.probability is None:
         if unscored is not None:
             unscored.append(cid)
         return
-    limit_p = 0.5 if case.kind == "pair" else limits.get(v.deciding or "", 0.5)
-    m = abs(v.probability - limit_p)
-    label = version.gold(cid) if gold else None
-    if label is not None and v.agrees_with_gold is False:
-        reason, key = "disagrees", -m
-    elif label is None:
+    threshold = _limit(version, cid, v.deciding, limits)
+    m = abs(v.probability - threshold)
+    gold = version.gold(cid)
+    if gold is None:
         reason, key = "uncertain", m
+    elif v.agrees_with_gold is False:
+        reason, key = "disagrees", -m
     elif not v.stable:
         reason, key = "unstable", m
     elif v.conflict:
         reason, key = "conflict", m
     else:
         return
-    eligible, _ = version.eligible(cid)
-    item = ReviewItem(
-        case_id=cid,
-        reason=reason,
-        kind=case.kind,
-        principle_id=v.deciding,
-        principles=eligible,
-        label=v.label,
+    item = _item(
+        version,
+        cid,
+        reason,
+        v,
+        rank=rank,
         probability=v.probability,
-        margin=m,
-        gold=label,
-        gold_by_principle=case.gold_by_principle,
-        labels=dict(v.labels),
-        variant_labels=dict(v.variant_labels),
-        engaged=list(v.engaged),
-        conflict=v.conflict,
-        benign=case.benign,
+        threshold=threshold,
+        variant_labels=v.variant_labels,
     )
     groups[reason].append(((key, cid), item))
 
@@ -154,6 +301,7 @@ class ReviewQueue(BaseModel):
     items: list[ReviewItem]
     cases: int = Field(description="Cases at this version.")
     unscored: int = Field(description="Cases left out: not every deciding principle was scored under every judge.")
+    gold_cases: int = Field(default=0, description="Cases with a gold label at this version.")
 
 
 def review_requests(version: ScoredVersion, case_ids: Iterable[str] | None = None) -> list[ScoreRequest]:
@@ -183,49 +331,47 @@ def unscored(version: ScoredVersion) -> int:
     return sum(1 for cid in version.ws.cases if (v := version.verdict(cid)) is None or v.label is None)
 
 
-def disagreements(version: ScoredVersion, case_ids: Iterable[str], limits: Mapping[str, float]) -> list[ReviewItem]:
-    """The queue's first group alone, from the primary judge's resolution (no Verdict per case).
+def first_groups(version: ScoredVersion, case_ids: Iterable[str], limits: Mapping[str, float]) -> list[ReviewItem]:
+    """The queue's first two groups (no gold; disagrees with gold) from the primary judge alone.
 
-    The same order and items as `review_queue`'s "disagrees" group: a case whose label is not
-    its gold, most confident first. Fast enough to show the first case of 50,000 at once.
+    Both reasons need no other judge, so these are the same items, in the same order, as
+    `review_queue`'s; read from each case's resolution (no `Verdict` per case), fast enough to
+    show the first case of 50,000 at once.
     """
-    found: list[tuple[tuple[float, str], str, Any, str]] = []
-    ws = version.ws
+    found: dict[str, list[tuple[tuple[float, str], Any, float, float]]] = {r: [] for r in FIRST_STAGE}
+    primary = version.primary
     for cid in case_ids:
         res = version.resolution(cid)
         if res.label is None or res.deciding is None:
             continue
         gold = version.gold(cid)
-        if gold is None or gold == res.label:
+        if gold is not None and gold == res.label:
             continue
-        p = version.verdicts[(res.deciding, cid, version.primary)].probability
-        limit = 0.5 if ws.cases[cid].kind == "pair" else limits.get(res.deciding, 0.5)
-        found.append(((-abs(p - limit), cid), cid, res, gold))
-    found.sort(key=lambda row: row[0])
-    items = []
-    for (neg_margin, _), cid, res, gold in found:
-        case = ws.cases[cid]
-        eligible, _ = version.eligible(cid)
-        items.append(
-            ReviewItem(
-                case_id=cid,
-                reason="disagrees",
-                kind=case.kind,
-                principle_id=res.deciding,
-                principles=eligible,
-                label=res.label,
-                probability=version.verdicts[(res.deciding, cid, version.primary)].probability,
-                margin=-neg_margin,
-                gold=gold,
-                gold_by_principle=case.gold_by_principle,
-                labels=dict(res.labels),
-                variant_labels={version.primary: res.label},
-                engaged=list(res.engaged),
-                conflict=res.conflict,
-                benign=case.benign,
-            )
+        p = version.verdicts[(res.deciding, cid, primary)].probability
+        threshold = _limit(version, cid, res.deciding, limits)
+        reason, key = ("uncertain", abs(p - threshold)) if gold is None else ("disagrees", -abs(p - threshold))
+        found[reason].append(((key, cid), res, p, threshold))
+    rank = rank_map(version.ws.priority)
+    return [
+        _item(
+            version,
+            cid,
+            reason,
+            res,
+            rank=rank,
+            probability=p,
+            threshold=threshold,
+            variant_labels={primary: res.label},
         )
-    return items
+        for reason in FIRST_STAGE
+        for (_, cid), res, p, threshold in sorted(found[reason], key=lambda row: row[0])
+    ]
+
+
+def disagreements(version: ScoredVersion, case_ids: Iterable[str], limits: Mapping[str, float]) -> list[ReviewItem]:
+    """The queue's "disagrees" group alone, from the primary judge (see `first_groups`)."""
+    gold = [cid for cid in case_ids if version.ws.cases[cid].has_gold]
+    return [item for item in first_groups(version, gold, limits) if item.reason == "disagrees"]
 
 
 def review_stages(
@@ -239,22 +385,30 @@ def review_stages(
 ) -> Iterator[tuple[list[ReviewItem], int | None]]:
     """The queue in two steps, so the first case shows at once on a large constitution.
 
-    First (items, None): the cases whose critic verdict disagrees with gold, from the gold cases
-    under the primary judge only (that reason needs no other judge). Then (items, unscored):
-    the whole queue over every case under every judge, and how many cases are not scored yet.
+    First (items, None): the cases without gold and those whose critic verdict disagrees with
+    gold, under the primary judge only (those reasons need no other judge). Then (items,
+    unscored): the whole queue under every judge (the primary judge's answers are not asked
+    for again), and how many cases are not scored yet. `progress` hears both steps.
     """
     first = scored_version(ws, critic)
-    first.judges = first.judges[:1]
-    gold = [cid for cid, c in ws.cases.items() if c.has_gold]
-    requests = case_requests(first, gold)
+    judges = list(first.judges)
+    first.judges = judges[:1]
+    requests = case_requests(first, ws.cases)
     if score:
-        score_versions(critic, [(first, requests)], cancel=cancel)
+        score_versions(critic, [(first, requests)], cancel=cancel, progress=progress)
     else:
         fill_from_cache(first, critic, requests)
-    yield disagreements(first, gold, thresholds or {}), None
+    yield first_groups(first, ws.cases, thresholds or {}), None
     if cancel is not None and cancel.is_set():
         return
-    version = scored_for_review(ws, critic, score=score, cancel=cancel, progress=progress)
+    version = scored_version(ws, critic)
+    version.verdicts.update(first.verdicts)  # the primary judge's answers, already read
+    version.engaged.update(first.engaged)
+    rest = case_requests(version, ws.cases, judges=version.judges[1:]) if len(version.judges) > 1 else []
+    if score and rest:
+        score_versions(critic, [(version, rest)], cancel=cancel, progress=progress)
+    elif rest:
+        fill_from_cache(version, critic, rest)
     missing: list[str] = []
     items = review_queue(version, thresholds=thresholds, unscored=missing)
     yield items, len(missing)

@@ -190,6 +190,16 @@ def _band(scores: list[Score | None]) -> float | None:
     return max(values) - min(values) if len(values) > 1 else None
 
 
+def inside_noise_band(verdict: Verdict, threshold: float = 0.5) -> bool:
+    """The probability is no farther from its threshold than the judge variants spread apart
+    (`band`), or sits on it: an equivalent judge could have given the other label. Only the
+    primary probability's distance is compared; `stable` says whether a variant actually did."""
+    if verdict.probability is None:
+        return True
+    margin = abs(verdict.probability - threshold)
+    return margin == 0.0 or (verdict.band is not None and margin <= verdict.band)
+
+
 def flip_is_stable(base: Verdict | None, head: Verdict | None) -> bool:
     """A flip is stable only when every judge on *both* sides agrees with that side's primary label."""
     return base is not None and head is not None and base.stable and head.stable

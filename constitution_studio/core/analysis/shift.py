@@ -29,6 +29,7 @@ from constitution_studio.core.analysis.shift_models import (
     ShiftReport,
 )
 from constitution_studio.core.analysis.trust import trust_report
+from constitution_studio.core.conversation import last_user_text, turn_excerpts
 from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.diff import ConstitutionDiff
 from constitution_studio.core.models import EvalCase
@@ -59,7 +60,7 @@ def _excerpt(text: str, limit: int = EXCERPT) -> str:
 
 
 def _case_text(case: EvalCase) -> tuple[str, str]:
-    prompt = _excerpt(case.turns[-1].content)
+    prompt = _excerpt(last_user_text(case.turns))
     if case.kind == "single":
         return prompt, _excerpt(case.response or "")
     return prompt, f"A: {_excerpt(case.a or '', EXCERPT // 2)} | B: {_excerpt(case.b or '', EXCERPT // 2)}"
@@ -202,6 +203,7 @@ def assemble_shift(
                 principles_base=list(case_b.principles) if case_b else [],
                 principles_head=list(case_h.principles) if case_h else [],
                 prompt=prompt,
+                turns=turn_excerpts(case.turns),
                 response=response,
                 base=vb,
                 head=vh,

@@ -35,6 +35,11 @@ class CaseShift(BaseModel):
     principles_base: list[str]
     principles_head: list[str]
     prompt: str = Field(description="Excerpt of the last user turn.")
+    turns: list[str] = Field(
+        default_factory=list,
+        description="The conversation as `role: excerpt` lines (`tool NAME (CALL):` for a tool result, `→ name(args)` "
+        "for a tool call) when it is more than one user turn.",
+    )
     response: str = Field(description="Excerpt of the response (or of a and b for a pair).")
     base: Verdict | None
     head: Verdict | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import sqlite3
@@ -229,6 +230,28 @@ class ScoreCache:
                 self._db.close()
                 self._db = self._rebuild(self.path, exc)
         return n
+
+    def judge_seen(self, name: str) -> tuple[str, float] | None:
+        """(fingerprint, when) of the served judge `name` last seen with this cache, if any."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE name = ?", (f"judge:{name}",)).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None:
+            return None
+        try:
+            doc = json.loads(row[0])
+            return str(doc["fingerprint"]), float(doc["since"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def record_judge(self, name: str, fingerprint: str) -> None:
+        value = json.dumps({"fingerprint": fingerprint, "since": time.time()})
+        try:
+            with self._db:
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"judge:{name}", value))
+        except sqlite3.Error as exc:
+            self._fail(exc)
 
     def stats(self) -> dict[str, object]:
         total = self._db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]

@@ -230,6 +230,38 @@ def _notify_stderr(message: str) -> None:
     sys.stderr.flush()
 
 
+notify = _notify_stderr
+
+
+def load_tokenizer(ref: ModelRef) -> Any:
+    """The tokenizer (and chat template) alone, for a judge whose weights are served elsewhere.
+
+    A builtin model's tokenizer is read from its converted folder when there is one, else from
+    the GGUF file itself (no conversion, no torch)."""
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    try:
+        if ref.builtin is not None:
+            folder = builtin.converted_dir(ref.builtin)
+            if (folder / "tokenizer_config.json").exists():
+                return AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
+            gguf = builtin.gguf_file(ref.builtin)
+            return AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, trust_remote_code=False)
+        source = str(ref.path) if ref.path is not None else str(ref.hub_id)
+        kwargs: dict[str, Any] = {"trust_remote_code": False}
+        if ref.revision and ref.path is None:
+            kwargs["revision"] = ref.revision
+        return AutoTokenizer.from_pretrained(source, **kwargs)
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelUnavailableError(
+            f"cannot load the tokenizer of critic model '{ref.spec}' ({first}); a served judge needs its "
+            "tokenizer locally: point critic.model at a folder holding it, or download it"
+        ) from exc
+
+
 def load(
     ref: ModelRef,
     device: str,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from constitution_studio.core.critic.engine import Critic, logit, open_critic, sigmoid
+from constitution_studio.core.critic.engine import Critic, logit, open_critic, server_settings, sigmoid
 from constitution_studio.core.critic.types import Score, ScoreRequest
 from constitution_studio.core.models import CriticSettings, PanelMember
 from constitution_studio.errors import BadInputError
@@ -253,6 +253,11 @@ def open_panel(
     """The panel of `critic.panel` (or `members`): each member a critic with the settings, its
     own model and, where given, its own method and templates; names m1, m2, ... by default."""
     entries = list(members if members is not None else settings.panel)
+    if server_settings(settings) is not None:
+        raise BadInputError(
+            "critic.panel with a served judge (critic.server or --critic-server) is not supported: a panel's members "
+            "are loaded here; serve one judge, or drop the panel"
+        )
     critics: list[tuple[str, Critic]] = []
     for i, entry in enumerate(entries, 1):
         member = entry if isinstance(entry, PanelMember) else PanelMember(model=entry)

@@ -20,12 +20,11 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from constitution_studio.errors import ModelUnavailableError
+from constitution_studio.core.critic.units import Unit
 
 COMPILE_AFTER_PROMPTS = 150_000
 """`compile="auto"` compiles on CUDA only for a run of at least this many prompts. Measured on an
@@ -54,37 +53,6 @@ def _cache_layers(cache: Any) -> KVLayers:
 
 def _kv_bytes(kv: KVLayers) -> int:
     return sum(k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in kv)
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One prompt to score: token ids of prefix and suffix, and the two option id groups."""
-
-    prefix: tuple[int, ...]
-    suffix: tuple[int, ...]
-    first: tuple[int, ...]  # token ids of the first option ("Yes" / "A"), variants summed
-    second: tuple[int, ...]
-
-
-def option_token_ids(tokenizer: Any, word: str) -> tuple[int, ...]:
-    """Single-token encodings of `word` and ` word`; loud failure when there is none.
-
-    Both the bare and the leading-space form are kept (their probabilities are summed with
-    logsumexp) because tokenizers differ in whether the answer after a chat turn starts with a
-    space.
-    """
-    ids: list[int] = []
-    for text in (word, " " + word):
-        encoded = tokenizer.encode(text, add_special_tokens=False)
-        if len(encoded) == 1 and encoded[0] not in ids:
-            ids.append(int(encoded[0]))
-    if not ids:
-        name = getattr(tokenizer, "name_or_path", type(tokenizer).__name__)
-        raise ModelUnavailableError(
-            f"answer option '{word}' is not a single token for the tokenizer of {name}; "
-            "the critic cannot read its probability (use another model or template set)"
-        )
-    return tuple(ids)
 
 
 @contextlib.contextmanager

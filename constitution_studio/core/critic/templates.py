@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Literal
 
+from constitution_studio.core.conversation import Turn, tool_names
 from constitution_studio.core.models import EvalCase
 from constitution_studio.errors import BadInputError
 
@@ -235,9 +237,29 @@ def get_template_set(name: str) -> TemplateSet:
     return TEMPLATE_SETS[key]
 
 
+def turn_text(turn: Turn) -> str:
+    """A turn's text with its tool calls, one `Tool call: name({...})` line each."""
+    lines = [turn.content.strip()] if turn.content.strip() or not turn.tool_calls else []
+    lines += [f"Tool call: {call.call_text()}" for call in turn.tool_calls or []]
+    return "\n".join(lines)
+
+
+def transcript_lines(turns: Sequence[Turn]) -> list[str]:
+    """The turns as labelled lines (`User:`, `Assistant:` as always; `System:`, `Developer:`,
+    `Tool result (name):` for the other roles), the transcript the generic and ShieldGemma
+    judges read."""
+    return [
+        f"{_LABELS[turn.role] if name is None else f'Tool result ({name})'}: {turn_text(turn)}"
+        for turn, name in zip(turns, tool_names(turns), strict=True)
+    ]
+
+
+_LABELS = {"system": "System", "developer": "Developer", "user": "User", "assistant": "Assistant", "tool": "Tool"}
+
+
 def conversation_text(case: EvalCase, response: str | None) -> str:
     """The conversation as plain labelled lines; the judged response last when given."""
-    lines = [f"{'User' if t.role == 'user' else 'Assistant'}: {t.content.strip()}" for t in case.turns]
+    lines = transcript_lines(case.turns)
     if response is not None:
         lines.append(f"Assistant: {response.strip()}")
     return "\n".join(lines)

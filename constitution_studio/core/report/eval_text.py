@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constitution_studio.core.analysis.evaluation import CaseVerdict, EvalReport, PrincipleSummary
 from constitution_studio.core.analysis.trust import format_trust_text
+from constitution_studio.core.critic.types import served_description
 from constitution_studio.core.sanitize import sanitize as safe
 
 
@@ -29,7 +30,8 @@ def _case_line(c: CaseVerdict) -> str:
     right = "" if v.agrees_with_gold is None else ("  ✓" if v.agrees_with_gold else "  ✗ disagrees with gold")
     engaged = ", ".join(v.engaged) if v.engaged else "none"
     label, decider = v.label or "?", v.deciding or "?"
-    return f"  {safe(c.case_id):<16} {label:<9} by {decider:<9} engaged: {engaged}{gold}{right}{mark}"
+    line = f"  {safe(c.case_id):<16} {label:<9} by {decider:<9} engaged: {engaged}{gold}{right}{mark}"
+    return "\n".join([line, *(f"      {safe(turn)}" for turn in c.turns)])
 
 
 def format_eval_text(report: EvalReport) -> str:
@@ -47,6 +49,9 @@ def format_eval_text(report: EvalReport) -> str:
         f"{report.cached} from cache, {report.seconds:.1f} s"
         + ("; CANCELLED, figures are partial" if report.cancelled else ""),
     ]
+    served = served_description(info)
+    if served:
+        lines.append(safe(served))
     panel = info.get("panel") or []
     if panel:
         lines.append(f"panel of {len(panel)} critics: {', '.join(safe(str(m)) for m in panel)}")

@@ -23,6 +23,13 @@ from constitution_studio.core.report.shift_common import side_label, side_prob
 DEFAULT_BUDGET = 60_000
 
 
+def turns_block(turns: list[str]) -> str:
+    """A case's conversation as a nested list under its item (nothing for a one-turn prompt)."""
+    if not turns:
+        return ""
+    return "  - turns:\n" + "".join(f"    - {md_text(' '.join(t.split()))}\n" for t in turns)
+
+
 # --- the budget --------------------------------------------------------------------------
 
 # Where the per-principle details begin in check_markdown / shift_markdown output.
@@ -83,6 +90,7 @@ def flip_line(f: Flip) -> str:
     return (
         f"- {where}**{md_code(c.case_id)}**: {side_label(f.base)} → {side_label(f.head)}, P {side_prob(f.base)} → "
         f"{side_prob(f.head)} (|Δ| {f.abs_delta:.2f}), {gold}{extra}\n  - prompt: {prompt}\n"
+        f"{turns_block(c.turns)}"
     )
 
 

@@ -19,6 +19,7 @@ SCHEMA_IDS: dict[str, str] = {
     "check": "cstudio.check/1",
     "diff": "cstudio.diff/1",
     "eval": "cstudio.eval/1",
+    "import": "cstudio.import/1",
     "review": "cstudio.review/1",
     "shift": "cstudio.shift/1",
     "trust": "cstudio.trust/1",
@@ -32,6 +33,13 @@ def with_schema(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"schema": SCHEMA_IDS[kind], **{k: v for k, v in data.items() if k != "schema"}}
 
 
+def json_text(kind: str, data: dict[str, Any]) -> str:
+    """The JSON report text: schema id first, indented, terminal-safe (json_safe), newline-terminated."""
+    from constitution_studio.core.sanitize import json_safe
+
+    return json_safe(json.dumps(with_schema(kind, data), indent=2, ensure_ascii=False)) + "\n"
+
+
 def _models() -> dict[str, Any]:
     from constitution_studio.core.analysis.evaluation import EvalReport
     from constitution_studio.core.analysis.gate import CheckResult
@@ -39,10 +47,12 @@ def _models() -> dict[str, Any]:
     from constitution_studio.core.analysis.shift_models import ShiftReport
     from constitution_studio.core.analysis.trust import TrustReport
     from constitution_studio.core.analysis.trust_history import TrustHistory
+    from constitution_studio.core.imports.report import ImportReport
 
     return {
         "check": CheckResult,
         "eval": EvalReport,
+        "import": ImportReport,
         "review": ReviewQueue,
         "shift": ShiftReport,
         "trust": TrustReport,

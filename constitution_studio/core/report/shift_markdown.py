@@ -9,6 +9,8 @@ from __future__ import annotations
 from constitution_studio.core.analysis.scored import Verdict
 from constitution_studio.core.analysis.shift_models import CaseShift, LocaleShift, PrincipleShift, ShiftReport
 from constitution_studio.core.analysis.trust import ADVICE, TrustLevel, TrustReport
+from constitution_studio.core.critic.types import served_description
+from constitution_studio.core.report.markdown_budget import turns_block
 from constitution_studio.core.report.markdown_escape import md_code, md_text
 from constitution_studio.core.report.shift_common import (
     delta,
@@ -40,6 +42,7 @@ def critic_section(report: ShiftReport) -> str:
             if report.engagement
             else "engagement **off**: the highest-priority linked principle decides each case"
         ),
+        *([f"**Judge:** {esc(served_description(c))}"] if served_description(c) else []),
         "",
         f"**Critic trust: {a.level.value.upper()}** — agreement with human gold labels at {md_code(t.version)} "
         f"on {a.n} case(s) ({a.n_pair} pair): Cohen's kappa {a.kappa.text()}, AUC {a.auc.text()}, "
@@ -151,6 +154,7 @@ def _case_block(c: CaseShift, base: Verdict | None, head: Verdict | None, *, pri
         f"- **{md_code(c.case_id)}**{where}: {side_label(base)} → {side_label(head)}, P {side_prob(base)} → "
         f"{side_prob(head)}, {gold}{verdict}{unstable}\n"
         f"  - prompt: {esc(c.prompt)}\n"
+        f"{turns_block(c.turns)}"
         f"  - response: {esc(c.response)}\n"
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constitution_studio.core.analysis.shift_models import CaseShift, LocaleShift, ShiftReport
 from constitution_studio.core.analysis.trust import format_trust_text, trust_headline
+from constitution_studio.core.critic.types import served_description
 from constitution_studio.core.report.shift_common import (
     delta,
     flips,
@@ -19,6 +20,9 @@ from constitution_studio.core.sanitize import sanitize as safe
 def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False) -> str:
     out = [format_trust_text(report.trust, report.critic, per_principle=per_principle_trust)]
     out += [f"warning: {safe(w)}\n" for w in report.warnings]
+    served = served_description(report.critic)
+    if served:
+        out.append(f"{safe(served)}\n")
     panel = report.critic.get("panel") or []
     if panel:
         out.append(f"panel of {len(panel)} critics: {', '.join(safe(m) for m in panel)}\n")
@@ -89,6 +93,7 @@ def _flipped(cases: list[CaseShift]) -> list[str]:
             f"p {side_prob(c.base)} -> {side_prob(c.head)}  decided by {deciders}, engaged {engaged}"
             f"{gold}{reg}{mark}\n"
         )
+        out += [f"      {safe(turn)}\n" for turn in c.turns]
     return out
 
 

@@ -11,12 +11,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
+from constitution_studio.core.conversation import tool_names, turn_body, turn_heading
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.state import Label
 from constitution_studio.tui.widgets.cases_panel import gold_words, label_text
+from constitution_studio.tui.widgets.footer import StudioFooter
+
+ROLE_STYLES = {"system": "yellow", "developer": "yellow", "tool": "bright_black"}  # else blue
 
 
 def render_case(case: EvalCase, principles: list[str], saved: Label | None, edited: Label | None) -> RenderableType:
@@ -28,13 +32,13 @@ def render_case(case: EvalCase, principles: list[str], saved: Label | None, edit
     gold = Text.assemble("Gold (the human verdict): ", (gold_words(case.gold) or "none", "bold"))
     labels = Text.assemble("Critic, saved wording: ", label_text(saved), "   edited wording: ", label_text(edited))
     parts: list[RenderableType] = [head, gold, labels]
-    for turn in case.turns:
+    for turn, tool in zip(case.turns, tool_names(case.turns), strict=True):
         parts.append(
             Panel(
-                Text(sanitize(turn.content, keep_newlines=True)),
-                title=turn.role,
+                Text(sanitize(turn_body(turn), keep_newlines=True)),
+                title=Text(sanitize(turn_heading(turn, tool))),
                 title_align="left",
-                border_style="blue",
+                border_style=ROLE_STYLES.get(turn.role, "blue"),
             )
         )
     if case.response is not None:
@@ -84,7 +88,7 @@ class CaseScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="case-body"):
             yield Static(self.body)
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"case {sanitize(self.case.id)}"

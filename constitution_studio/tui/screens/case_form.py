@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Header, Input, Label, Select, Static, TextArea
 
 from constitution_studio.core.case_authoring import (
     CaseDraft,
@@ -37,6 +37,7 @@ from constitution_studio.core.case_authoring import (
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.errors import StudioError
+from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.words import plural
 
 TURN = re.compile(r"^(system|developer|user|assistant|tool):\s?", re.MULTILINE)
@@ -116,7 +117,7 @@ class CaseForm(Screen[str | None]):
                 "benign (a harmless request that must not be refused)", d.benign, id="cf-benign", compact=True
             )
             yield from self._row("note", "Note", Input(d.note, id="cf-note", compact=True))
-        yield Footer()
+        yield StudioFooter()
 
     def _row(self, name: str, title: str, widget: Input | Select[str]) -> ComposeResult:
         with Horizontal(classes="cf-row"):

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.widgets import Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from constitution_studio.core.analysis import impact as core
@@ -29,6 +29,7 @@ from constitution_studio.tui.screens import impact_columns as layout
 from constitution_studio.tui.screens.impact_columns import pct
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import on_off, relabel
+from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.widgets.plots import delta_histogram, rate_bar
 from constitution_studio.tui.widgets.row_list import RowList
 from constitution_studio.tui.words import label_word, plural
@@ -83,6 +84,7 @@ class ImpactScreen(Screen[None]):
         self._decided = 0  # the longest "Decided by" value of the report
         self._to_score = 0  # answers the cache lacked when Run all started: its progress counts these
         self._last_progress = 0.0
+        self._run = 0  # Run all's number: the answer of a run cancelled since is not drawn
         self.running = False
         self.partial = False  # the version-wide figures are still being read
 
@@ -96,7 +98,7 @@ class ImpactScreen(Screen[None]):
             yield RowList(layout.CASE_COLUMNS, id="impact-cases")
             yield Static("", id="impact-detail")
             yield Input(placeholder="compare against a git ref (enter; empty: the saved files)", id="impact-ref")
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "impact of the unsaved edits"
@@ -144,7 +146,11 @@ class ImpactScreen(Screen[None]):
     def action_run_all(self) -> None:
         if self.running or self._inputs is None:
             return
+        if any(w.node is self and w.group == "impact-run" and not w.is_finished for w in self.workers):
+            self.notify("The cancelled run is finishing the batch under way; press r again in a moment")
+            return
         self.running = True
+        self._run += 1
         self.studio.scores_written += 1
         self.workers.cancel_group(self, "impact")  # a cache read still under way would be stale
         report = self.report
@@ -153,10 +159,10 @@ class ImpactScreen(Screen[None]):
         bar.update(total=None, progress=0)
         bar.display = True
         self._progressed(0, 0)
-        self._run_all(*self._inputs)
+        self._run_all(self._run, *self._inputs)
 
     @work(thread=True, exclusive=True, group="impact-run", exit_on_error=False, description=NO_REPR)
-    def _run_all(self, base: Any, head: Any, diff: Any) -> None:
+    def _run_all(self, run: int, base: Any, head: Any, diff: Any) -> None:
         from constitution_studio.core.analysis.shift import analyze_shift
 
         worker = get_current_worker()
@@ -171,12 +177,19 @@ class ImpactScreen(Screen[None]):
                 progress=self._progress_from_thread,
                 with_trust=False,  # as cached_shift: the view shows gold agreement, not kappa
             )
+            if report.cancelled or worker.is_cancelled:
+                # A cancelled run's report lacks what it never reached (a known saved label
+                # reads "–"): the view is the cache's, which is what it showed before the run
+                # plus every answer that finished (each one is cached as it comes).
+                report = core.cached_shift(base, head, diff, critic).model_copy(update={"cancelled": True})
         except StudioError as exc:
-            self.app.call_from_thread(self._failed, exc.one_line())
+            self.app.call_from_thread(self._failed, exc.one_line(), run)
             return
-        self.app.call_from_thread(self._finished, report)
+        self.app.call_from_thread(self._finished, report, run)
 
     def _progress_from_thread(self, done: int, total: int) -> None:
+        if not self.running:
+            return  # cancelled: the view already shows what it showed before the run
         now = time.monotonic()
         if done < total and now - self._last_progress < PROGRESS_EVERY_S:
             return
@@ -189,6 +202,8 @@ class ImpactScreen(Screen[None]):
         The run first reads the cache (`done` counts those hits too), then loads the model,
         which takes seconds: the line says so instead of sitting at 0.
         """
+        if not self.running:
+            return
         known = max(total - self._to_score, 0) if self._to_score else 0
         scored, todo = max(done - known, 0), (self._to_score or total)
         self.query_one(ProgressBar).update(total=max(todo, 1), progress=min(scored, todo))
@@ -196,14 +211,33 @@ class ImpactScreen(Screen[None]):
         line = layout.progress_line(scored, todo, loading=getattr(critic, "_runner", True) is None)
         self.query_one("#impact-detail", Static).update(line, layout=False)
 
-    def _finished(self, report: Any) -> None:
+    def _finished(self, report: Any, run: int) -> None:
+        if run != self._run or not self.is_attached:
+            return  # a run cancelled since another started, or the view was closed
         self.running = False
         self.query_one(ProgressBar).display = False
         self.show_report(report, self.limits)
         if report.cancelled:
-            self.notify("Run cancelled; the answers that finished are kept (and cached)")
+            left = core.missing_requests(report)
+            self.notify(
+                "Run cancelled; the answers that finished are kept (and cached)"
+                + (f", {plural(left, 'answer')} left to score (r)" if left else "")
+            )
 
-    def _failed(self, message: str) -> None:
+    def _cancel_run(self) -> None:
+        """escape during Run all: the view as before the run at once; what finishes is added when it does."""
+        self.workers.cancel_group(self, "impact-run")
+        self.running = False
+        self.query_one(ProgressBar).display = False
+        if self.report is not None:
+            self.show_report(self.report, self.limits)  # the report from before the run
+        self.query_one("#impact-detail", Static).update(
+            "cancelled: the batch under way finishes, and its answers are added (and cached)", layout=False
+        )
+
+    def _failed(self, message: str, run: int | None = None) -> None:
+        if (run is not None and run != self._run) or not self.is_attached:
+            return
         self.running = False
         self.query_one(ProgressBar).display = False
         self.query_one("#impact-summary", Static).update(Text(sanitize(message), style="red"))
@@ -369,7 +403,7 @@ class ImpactScreen(Screen[None]):
             self.query_one("#impact-cases", RowList).focus()
             return
         if self.running:
-            self.workers.cancel_group(self, "impact-run")
+            self._cancel_run()
             return
         self.app.pop_screen()
 

@@ -5,8 +5,9 @@
 (IDs are at most 24 characters); a terminal too narrow for it drops the Gold column first
 (the ✗ mark still flags a disagreement with gold), then cuts the column to what is left.
 
-Below NARROW_WIDTH the footer keeps the keys whose state matters (run, sort, flips only) and
-leaves the other toggles to the help screen (F1), which lists every key with its state.
+Below NARROW_WIDTH "Back / cancel" reads "Back"; which keys fit is the studio footer's choice
+(widgets/footer.py: a toggle that is on always shows, the others when there is room; the help
+screen, F1, lists every key with its state).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from constitution_studio.tui.toggles import relabel
 from constitution_studio.tui.words import plural
 
 NARROW_WIDTH = 110  # as the main screen's
-FOOTER_HIDDEN_WHEN_NARROW = ("b", "p", "g")
 DECIDED = "Decided by"
 GOLD = "Gold"
 DECIDED_MIN = 14  # one ID and room to spare: the layout when no edit changes who decides
@@ -76,13 +76,8 @@ def case_columns(width: int, decided: int) -> list[tuple[str, int]]:
 
 
 def fit_footer(screen: DOMNode, width: int) -> None:
-    """Below NARROW_WIDTH: "Back" for "Back / cancel" and the benign/principle/ref toggles off the footer."""
-    narrow = width < NARROW_WIDTH
-    relabel(screen, "escape", "Back" if narrow else "Back / cancel")
-    table = screen._bindings.key_to_bindings
-    for key in FOOTER_HIDDEN_WHEN_NARROW:
-        for binding in table.get(key, [])[:1]:
-            relabel(screen, key, binding.description, show=not narrow)
+    """Below NARROW_WIDTH: "Back" for "Back / cancel"."""
+    relabel(screen, "escape", "Back" if width < NARROW_WIDTH else "Back / cancel")
 
 
 def pct(x: float | None) -> str:

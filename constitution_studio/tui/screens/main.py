@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.signal import Signal
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, TextArea
+from textual.widgets import Header, Input, TextArea
 
 from constitution_studio.core.models import EvalCase
 from constitution_studio.tui.messages import (
@@ -36,6 +36,7 @@ from constitution_studio.tui.state import Studio
 from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
 from constitution_studio.tui.widgets.editor import LABELS, PrincipleEditor
 from constitution_studio.tui.widgets.findings_panel import FindingsPanel
+from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.widgets.principle_table import PrincipleTable
 from constitution_studio.tui.widgets.quiet import FieldInput
 
@@ -108,7 +109,7 @@ class MainScreen(CasePanes):
             with Vertical(id="right"):
                 yield PrincipleEditor(id="editor")
                 yield CasesPanel(id="cases-panel")
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.refresh_findings()

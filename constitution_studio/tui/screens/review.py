@@ -17,15 +17,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.widgets import Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from constitution_studio.core.conversation import tool_names, turn_body, turn_heading
 from constitution_studio.core.gold_writes import GoldChange, GoldVerdict, record_gold, reviewer_name, undo_gold
 from constitution_studio.core.review_position import load_position, save_position
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import relabel
+from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.words import label_word, plural, wording_text
 
 
@@ -83,7 +85,7 @@ class ReviewScreen(Screen[None]):
                 yield Static("", id="review-principle")
                 yield Static("", id="review-critic")
             yield Input(placeholder="note (optional): n to write, enter to keep", id="review-note", compact=True)
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"review queue · reviewer: {sanitize(self.reviewer)}"
@@ -188,7 +190,10 @@ class ReviewScreen(Screen[None]):
                 (missing, "yellow"),
             )
         )
-        turns = [Text.assemble((f"{t.role}: ", "bold cyan"), wording_text(t.content)) for t in case.turns]
+        turns = [
+            Text.assemble((f"{sanitize(turn_heading(t, tool))}: ", "bold cyan"), wording_text(turn_body(t)))
+            for t, tool in zip(case.turns, tool_names(case.turns), strict=True)
+        ]
         if case.kind == "single":
             turns.append(Text.assemble(("response: ", "bold magenta"), wording_text(case.response)))
         else:

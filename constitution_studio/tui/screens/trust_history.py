@@ -14,13 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.widgets import Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from constitution_studio.core.analysis.trust_history import DEFAULT_COMMITS, kappa_series
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
+from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.widgets.plots import series
 from constitution_studio.tui.widgets.row_list import RowList
 from constitution_studio.tui.words import plural
@@ -63,7 +64,7 @@ class TrustHistoryScreen(Screen[None]):
                 "(`cstudio calibrate`), or configure a stronger critic model.",
                 id="trust-history-help",
             )
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "critic agreement over versions"

@@ -18,13 +18,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets import DataTable, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.source import WORKTREE
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.state import Studio
+from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.words import change_count, change_kind, plural
 from constitution_studio.tui.workers import NO_REPR
 
@@ -101,7 +102,7 @@ class VersionsScreen(Screen[None]):
                 yield DataTable(id="diff-table", cursor_type="row")
                 with VerticalScroll(id="diff-detail-scroll"):
                     yield Static("", id="diff-detail")
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "versions"
@@ -235,7 +236,7 @@ class HistoryScreen(Screen[None]):
                 yield Static("", id="past")
             with VerticalScroll(classes="side"):
                 yield Static("", id="today")
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"history of {sanitize(self.principle_id)}"

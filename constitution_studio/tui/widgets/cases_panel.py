@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import ProgressBar, Static
 
+from constitution_studio.core.conversation import last_user_text
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.state import Label
@@ -92,7 +93,7 @@ class CaseRow:
                 label_text(before, pending=True),
                 label_text(after, pending=self.pending_after),
                 flip,
-                Text(excerpt(case.turns[-1].content)),
+                Text(excerpt(last_user_text(case.turns))),
             )
         return self._cells
 

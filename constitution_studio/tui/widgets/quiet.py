@@ -47,7 +47,8 @@ class StatementArea(TextArea):
     """The statement editor, of fixed size (set in app.tcss), with the editing keys in the footer.
 
     ctrl+a selects all and home/end go to the start/end of the line as written (not of the
-    wrapped screen line): what authors expect from a text box, and what the help lists.
+    wrapped screen line); ctrl+home/ctrl+end go to the start/end of the whole statement (with
+    shift: selecting): what authors expect from a text box, and what the help lists.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -56,6 +57,10 @@ class StatementArea(TextArea):
         Binding("ctrl+a", "select_all", "Select all", id="statement.select_all"),
         Binding("home", "line_start", "Start of line", show=False, id="statement.home"),
         Binding("end", "line_end", "End of line", show=False, id="statement.end"),
+        Binding("ctrl+home", "text_start", "Start of text", show=False, id="statement.text_start"),
+        Binding("ctrl+end", "text_end", "End of text", show=False, id="statement.text_end"),
+        Binding("ctrl+shift+home", "text_start(True)", "Select to start", show=False, id="statement.select_start"),
+        Binding("ctrl+shift+end", "text_end(True)", "Select to end", show=False, id="statement.select_end"),
     ]
 
     virtual_size = quiet_virtual_size()
@@ -66,6 +71,13 @@ class StatementArea(TextArea):
     def action_line_end(self) -> None:
         row = self.cursor_location[0]
         self.move_cursor((row, len(self.document.get_line(row))))
+
+    def action_text_start(self, select: bool = False) -> None:
+        self.move_cursor((0, 0), select=select)
+
+    def action_text_end(self, select: bool = False) -> None:
+        last = self.document.line_count - 1
+        self.move_cursor((last, len(self.document.get_line(last))), select=select)
 
     def watch_virtual_size(self, size: Size) -> None:
         update_scrollbars(self, size)

@@ -151,3 +151,43 @@ def test_per_principle_gold_round_trips_through_validation(tmp_path: Path) -> No
     assert [e.code for e in errors] == ["gold-link"]
     line = path.read_text(encoding="utf-8").splitlines().index("      HON-01: violates") + 1
     assert errors[0].line == line
+
+
+def test_explain_says_who_decides_and_why() -> None:
+    from constitution_studio.core.analysis.resolve import explain, resolve
+
+    def said(eligible: list[str], labels: dict[str, str], engaged: dict[str, bool] | None, kind: str = "single") -> str:
+        r = resolve(eligible, labels, engaged, kind=kind)
+        return explain(
+            r.deciding,
+            r.rule,
+            kind=kind,
+            labels=r.labels,
+            engaged=r.engaged,
+            conflict=r.conflict,
+            missing=r.missing,
+            deprecated=r.deprecated,
+            engagement=engaged is not None,
+        )
+
+    both = {"HARM-02": "complies", "HELP-01": "violates"}
+    assert said(["HARM-02", "HELP-01"], both, {"HARM-02": False, "HELP-01": True}) == (
+        "HELP-01 decides: it is the highest-priority linked principle the request bears on"
+    )
+    assert said(["HARM-02", "HELP-01"], both, {"HARM-02": False, "HELP-01": False}) == (
+        "HELP-01 decides: no linked principle is engaged, and it is the highest-priority one violated"
+    )
+    assert said(["HARM-02"], {"HARM-02": "complies"}, {"HARM-02": False}) == (
+        "HARM-02 decides: no linked principle is engaged and none is violated"
+    )
+    assert said(["HARM-02", "HELP-01"], both, None) == (
+        "HARM-02 decides: the highest-priority linked principle (engagement is off); "
+        "the principles disagreed (HARM-02 complies, HELP-01 violates) and the priority order decided"
+    )
+    assert said(["HON-01"], {"HON-01": "a"}, {"HON-01": False}, "pair").startswith(
+        "HON-01 decides: no linked principle"
+    )
+    assert said(["HARM-02", "HELP-01"], {"HARM-02": "complies"}, {"HARM-02": True}) == (
+        "not decided yet: HELP-01 not scored"
+    )
+    assert explain(None, None, deprecated=("OLD-01",)).startswith("not decided: every linked principle is deprecated")

@@ -1,11 +1,12 @@
-"""The review queue's order: disagrees with gold, then no gold and least certain, unstable, conflicts."""
+"""The review queue: no gold first (least certain first), then disagrees with gold, unstable, conflicts;
+each item labels what it shows (every linked principle, who decides and why, note, existing gold)."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from constitution_studio.core.analysis.review import first_item, review_queue
+from constitution_studio.core.analysis.review import ReviewItem, first_item, review_queue
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.critic.types import Score
 from constitution_studio.core.workspace import Workspace, load_root
@@ -40,6 +41,7 @@ CASES = """cases:
     prompt: q6
     response: r6
     gold: violates
+    note: HELP-01 is violated and HARM-01 is not actually engaged.
   - id: fine
     principles: [HARM-01]
     prompt: q7
@@ -88,14 +90,14 @@ def scored(tmp_path: Path) -> ScoredVersion:
 def test_queue_order(tmp_path: Path) -> None:
     queue = review_queue(scored(tmp_path))
     assert [(i.case_id, i.reason) for i in queue] == [
+        ("nogold-unsure", "uncertain"),  # cases without gold first: a new label adds most
+        ("nogold-sure", "uncertain"),
         ("wrong-confident", "disagrees"),
         ("wrong-unsure", "disagrees"),
-        ("nogold-unsure", "uncertain"),
-        ("nogold-sure", "uncertain"),
         ("unstable", "unstable"),
         ("conflict", "conflict"),
     ]
-    head = queue[0]
+    head = queue[2]
     assert head.principle_id == "HARM-01" and head.label == "violates" and head.gold == "complies"
     assert head.probability == 0.97 and head.margin is not None and abs(head.margin - 0.47) < 1e-9
     conflict = queue[-1]
@@ -110,9 +112,10 @@ def test_thresholds_decide_uncertainty(tmp_path: Path) -> None:
 
 def test_limit_and_first_item(tmp_path: Path) -> None:
     v = scored(tmp_path)
-    assert [i.case_id for i in review_queue(v, limit=3)] == ["wrong-confident", "wrong-unsure", "nogold-unsure"]
+    assert [i.case_id for i in review_queue(v, limit=3)] == ["nogold-unsure", "nogold-sure", "wrong-confident"]
+    assert [i.case_id for i in review_queue(v, limit=2)] == ["nogold-unsure", "nogold-sure"]
     item = first_item(v)
-    assert item is not None and item.case_id == "wrong-confident"
+    assert item is not None and item.case_id == "nogold-unsure"
 
 
 def test_unscored_cases_never_enter(tmp_path: Path) -> None:
@@ -123,12 +126,56 @@ def test_unscored_cases_never_enter(tmp_path: Path) -> None:
 
 
 def test_first_stage_matches_the_queue(tmp_path: Path) -> None:
-    from constitution_studio.core.analysis.review import disagreements
+    from constitution_studio.core.analysis.review import FIRST_STAGE, disagreements, first_groups
 
     v = scored(tmp_path)
+    fast = first_groups(v, v.ws.cases, {})
+    full = [i for i in review_queue(v) if i.reason in FIRST_STAGE]
+
+    def seen(items: list[ReviewItem]) -> list[tuple[object, ...]]:
+        return [(i.case_id, i.reason, i.margin, i.label, i.gold, i.principle_id, i.why, i.linked) for i in items]
+
+    assert seen(fast) == seen(full)
     gold = [cid for cid, c in v.ws.cases.items() if c.has_gold]
-    fast = disagreements(v, gold, {})
-    full = [i for i in review_queue(v) if i.reason == "disagrees"]
-    assert [(i.case_id, i.margin, i.label, i.gold, i.principle_id) for i in fast] == [
-        (i.case_id, i.margin, i.label, i.gold, i.principle_id) for i in full
+    assert seen(disagreements(v, gold, {})) == seen([i for i in full if i.reason == "disagrees"])
+
+
+def test_an_item_labels_everything_it_shows(tmp_path: Path) -> None:
+    """harm-014's lesson: every linked principle's wording and verdict, who decides and why, the note."""
+    queue = {i.case_id: i for i in review_queue(scored(tmp_path))}
+    item = queue["conflict"]
+    ws = load_root(tmp_path / "c")
+    assert [(lv.principle_id, lv.label, lv.probability, lv.decides, lv.engaged) for lv in item.linked] == [
+        ("HARM-01", "violates", 0.8, True, True),
+        ("HELP-01", "complies", 0.2, False, True),
     ]
+    assert [lv.statement for lv in item.linked] == [ws.principles[p].statement for p in ("HARM-01", "HELP-01")]
+    assert item.linked[0].rank == 1 and item.linked[1].rank == 4 and item.linked[1].title
+    assert item.note == "HELP-01 is violated and HARM-01 is not actually engaged."
+    assert item.gold == "violates" and item.gold_scope == "case" and item.gold_by_principle == {}
+    assert item.decision.startswith("HARM-01 decides: it is the highest-priority linked principle the request")
+    assert "disagreed (HARM-01 violates, HELP-01 complies)" in item.decision
+    assert (
+        item.why == "the engaged principles disagreed (HARM-01 violates, HELP-01 complies); the priority order decided"
+    )
+    assert queue["nogold-unsure"].why == (
+        "no gold label yet; the critic says violates (52 % sure the response violates HARM-01)"
+    )
+    assert queue["nogold-unsure"].gold is None and queue["nogold-unsure"].gold_scope is None
+    assert queue["wrong-confident"].why == (
+        "the critic says violates (97 % sure the response violates HARM-01), but gold (case): complies"
+    )
+    assert queue["unstable"].why == "the label changes with the judge prompt's wording (default violates, alt complies)"
+
+
+def test_per_principle_gold_is_shown_per_principle(tmp_path: Path) -> None:
+    v = scored(tmp_path)
+    cases = (tmp_path / "c" / "eval_cases" / "cases.yaml").read_text()
+    cases = cases.replace("    gold: violates\n    note:", "    gold: {HELP-01: violates}\n    note:")
+    (tmp_path / "c" / "eval_cases" / "cases.yaml").write_text(cases)
+    v.ws = load_root(tmp_path / "c")
+    item = {i.case_id: i for i in review_queue(v)}["conflict"]
+    assert item.gold_scope == "principle" and item.gold_by_principle == {"HELP-01": "violates"}
+    assert [(lv.principle_id, lv.gold) for lv in item.linked] == [("HARM-01", None), ("HELP-01", "violates")]
+    assert item.gold == "violates"  # derived: HELP-01 is the only labelled principle
+    assert item.reason == "conflict"

@@ -12,7 +12,7 @@ import pytest
 from constitution_studio.core.critic import families, templates
 from constitution_studio.core.critic.families import Part
 from constitution_studio.core.critic.prompts import PromptBuilder
-from constitution_studio.core.critic.runner import option_token_ids
+from constitution_studio.core.critic.units import option_token_ids
 from constitution_studio.core.models import EvalCase
 from constitution_studio.errors import BadInputError, ModelUnavailableError
 

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from constitution_studio.core.conversation import tool_names
+from constitution_studio.core.critic import templates
 from constitution_studio.core.models import EvalCase
 from constitution_studio.errors import BadInputError
 
@@ -134,6 +136,26 @@ def judged_text(part: Part, case: EvalCase) -> str | None:
     if part.judged == "b":
         return case.b or ""
     return case.response or ""
+
+
+# How a guard format with only user and assistant roles (Llama Guard, Granite Guardian) sees
+# the other roles: instructions and tool results are input to the assistant, so they are user
+# messages, labelled; tool calls stay in the assistant message (docs/critic.md, "Turns with roles").
+GUARD_LABELS = {"system": "System instructions: ", "developer": "Developer instructions: "}
+
+
+def guard_turns(case: EvalCase, response: str | None) -> list[tuple[str, str]]:
+    """(`user` | `assistant`, text) per turn, the judged response last when given; `user` and
+    plain `assistant` turns are exactly as before roles existed."""
+    turns: list[tuple[str, str]] = []
+    for turn, name in zip(case.turns, tool_names(case.turns), strict=True):
+        if turn.role == "assistant":
+            turns.append(("assistant", templates.turn_text(turn)))
+        elif turn.role == "tool":
+            turns.append(("user", f"Tool result ({name}): {turn.content.strip()}"))
+        else:
+            turns.append(("user", GUARD_LABELS.get(turn.role, "") + turn.content.strip()))
+    return turns + ([("assistant", response.strip())] if response is not None else [])
 
 
 def split_at(text: str, marker: str) -> tuple[str, str]:

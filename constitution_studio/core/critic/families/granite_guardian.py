@@ -18,7 +18,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from constitution_studio.core.critic.families.base import Demo, Family, Part, Rendered, judged_text, split_at
+from constitution_studio.core.critic.families.base import (
+    Demo,
+    Family,
+    Part,
+    Rendered,
+    guard_turns,
+    judged_text,
+    split_at,
+)
 from constitution_studio.core.models import EvalCase
 from constitution_studio.errors import ModelUnavailableError
 
@@ -40,10 +48,7 @@ def risk_definition(variant: str, statement: str, judged_request: bool) -> str:
 
 
 def conversation(case: EvalCase, response: str | None) -> list[dict[str, str]]:
-    messages = [{"role": t.role, "content": t.content.strip()} for t in case.turns]
-    if response is not None:
-        messages.append({"role": "assistant", "content": response.strip()})
-    return messages
+    return [{"role": role, "content": text} for role, text in guard_turns(case, response)]
 
 
 def render_text(messages: list[dict[str, str]], definition: str) -> str:

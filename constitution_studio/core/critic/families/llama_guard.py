@@ -20,7 +20,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from constitution_studio.core.critic.families.base import Demo, Family, Part, Rendered, judged_text, split_at
+from constitution_studio.core.critic.families.base import (
+    Demo,
+    Family,
+    Part,
+    Rendered,
+    guard_turns,
+    judged_text,
+    split_at,
+)
 from constitution_studio.core.models import EvalCase
 
 _MARKER = "<BEGIN CONVERSATION>\n\n"
@@ -40,8 +48,7 @@ def category_block(variant: str, statement: str) -> str:
 
 
 def _turns(case: EvalCase, response: str | None) -> list[tuple[str, str]]:
-    turns: list[tuple[str, str]] = [(str(t.role), t.content.strip()) for t in case.turns]
-    return turns + ([("assistant", response.strip())] if response is not None else [])
+    return guard_turns(case, response)
 
 
 def render_text(variant: str, statement: str, case: EvalCase, response: str | None) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from constitution_studio.core.critic import templates
 from constitution_studio.core.critic.families.base import Demo, Family, Part, Rendered, judged_text, split_at
 from constitution_studio.core.models import EvalCase
 
@@ -39,12 +40,13 @@ _SEPARATOR = "===\n\n"
 
 
 def human_question(case: EvalCase) -> str:
-    """The conversation up to the last user turn; earlier turns are labelled so none is lost
-    (the hub template itself shows only the last user message)."""
+    """The conversation before the judged response; with more than one turn every turn is
+    labelled (`User:`, `Assistant:`, `System:`, `Developer:`, `Tool result (name):`) so none is
+    lost (the hub template itself shows only the last user message)."""
     turns = case.turns
     if len(turns) == 1:
         return turns[0].content.strip()
-    return "\n".join(f"{'User' if t.role == 'user' else 'Assistant'}: {t.content.strip()}" for t in turns)
+    return "\n".join(templates.transcript_lines(turns))
 
 
 def render_text(variant: str, statement: str, case: EvalCase, response: str | None) -> str:
