@@ -18,7 +18,7 @@ from constitution_studio.cli.ci_options import (
     with_model,
     write_report,
 )
-from constitution_studio.cli.common import add_root, print_json, root_of
+from constitution_studio.cli.common import add_output, add_root, emit, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.sanitize import json_safe
 from constitution_studio.core.source import WORKTREE
@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("base", nargs="?", default="HEAD", metavar="BASE", help="base ref (default: HEAD)")
     p.add_argument("head", nargs="?", default=WORKTREE, metavar="HEAD", help="head ref (default: WORKTREE)")
     p.add_argument("--principle", action="append", default=None, metavar="ID", help="only this principle (repeatable)")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format")
+    add_output(p, ("text", "json", "markdown"))
     p.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
     p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the JSON report (- is stdout)")
     p.add_argument("--markdown", type=Path, default=None, metavar="FILE", help="also write Markdown, within the budget")
@@ -87,7 +87,7 @@ def run_shift(args: argparse.Namespace) -> int:
     finally:
         bar.close()
         critic.close()
-    from constitution_studio.core.report.report_schemas import with_schema
+    from constitution_studio.core.report.report_schemas import json_text, with_schema
 
     if args.json is not None:
         write_report(
@@ -99,9 +99,9 @@ def run_shift(args: argparse.Namespace) -> int:
 
         write_report(args.markdown, fit_shift_markdown(report, shift_markdown(report), args.markdown_budget))
     if args.format == "json":
-        print_json(with_schema("shift", shift_json(report)))
+        emit(args, json_text("shift", shift_json(report)))
     elif args.format == "markdown":
-        sys.stdout.write(shift_markdown(report))
+        emit(args, shift_markdown(report))
     else:
-        sys.stdout.write(format_shift_text(report, per_principle_trust=True))
+        emit(args, format_shift_text(report, per_principle_trust=True))
     return int(ExitCode.OK)

@@ -194,6 +194,17 @@ class CheckSettings(StrictModel):
     min_kappa: float | None = Field(
         default=None, ge=-1.0, le=1.0, description="Fail when the head critic's Cohen's kappa on gold is below this."
     )
+    allow_answer_key_change: bool = Field(
+        default=False,
+        description="Let a pull request change the base's answer key: edit or remove gold labels, remove, rename "
+        "or unlink gold or benign cases, drop benign flags (the stricter side wins: both must allow it). "
+        "Whatever this says, the base's gold and benign flags judge the pull request.",
+    )
+    on_untrusted: Literal["fail", "warn"] = Field(
+        default="fail",
+        description="When the critic's trust over the base's gold is untrusted or unknown the check is "
+        "inconclusive: fail (exit 1), or warn (exit 0, still reported as inconclusive). The stricter side wins.",
+    )
 
 
 class Constitution(StrictModel):

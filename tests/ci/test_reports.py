@@ -55,12 +55,13 @@ def regress_table(pid: str, statement: str, cid: str, variant: str) -> float:
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> CheckResult:
-    def head(v: Version) -> None:
-        reword_move_add(v)
+    def base(v: Version) -> None:
+        # the hostile text is in the case on both sides: a head that edits a gold case's text
+        # changes the base's answer key, which is not what these report tests are about
         hostile = "Ask @alice or see #12 and GH-7 at https://evil.example"
         v.cases["harm-1"] = (["HARM-01"], hostile, *v.cases["harm-1"][2:])
 
-    root = build_repo(tmp_path_factory.mktemp("ci") / "repo", "scripted", head_edit=head)
+    root = build_repo(tmp_path_factory.mktemp("ci") / "repo", "scripted", base_edit=base, head_edit=reword_move_add)
     diff, b, h = diff_refs(root, "main", "head")
     res = check_versions(root, b, h, diff, open_critic=lambda *a, **k: ScriptedCritic(regress_table))
     assert not res.passed and res.shift is not None and "harm-1" in res.shift.overall.gold_regressions
@@ -292,6 +293,8 @@ def test_junit_names_every_changed_setting(result: CheckResult) -> None:
     suite = ET.fromstring(xml)
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props == {
+        "status": result.status,
+        "inconclusive": result.inconclusive,
         "setting.critic.threshold": "0.5 -> 0.95",
         "setting.check.max_over_refusal_increase": "unset -> 1.0",
     }
@@ -301,7 +304,7 @@ def test_junit_names_every_changed_setting(result: CheckResult) -> None:
     assert suite.get("tests") == str(len(list(suite.iter("testcase"))))
     assert next(iter(suite)).tag == "properties"  # before the testcases, as the JUnit XSD wants
     plain = ET.fromstring(check_junit(result))
-    assert not list(plain.iter("property")) and not [
+    assert not [p for p in plain.iter("property") if str(p.get("name")).startswith("setting.")] and not [
         t for t in plain.iter("testcase") if t.get("classname") == "settings"
     ]
 

@@ -104,6 +104,9 @@ def test_fail_with_an_untrusted_critic(tmp_path: Path) -> None:
     md = check_markdown(result)
     if result.shift.trust.level is TrustLevel.UNTRUSTED:
         assert "indistinguishable from chance" in md
+        # a gold regression fails it; the critic that found it cannot tell either, and the report says so
+        assert result.status == "failed" and {g.rule for g in result.failures} == {"gold_regression", "trust"}
+        assert "> **⚠️ inconclusive — this critic cannot tell" in md
     assert md.index("Critic trust") < md.index("| Gate |") < md.index("| Principle |")
     assert "_unstable: the judge variants disagree at base or head (not counted)_" in md
     golden("check_fail_untrusted.md", md)
@@ -128,7 +131,11 @@ def test_junit_has_one_test_per_principle_named_by_its_id(tmp_path: Path) -> Non
 def test_min_kappa_gate_fails_and_says_why(tmp_path: Path) -> None:
     result = run(tmp_path, good_table, check="  min_kappa: 0.5\n")
     assert result.passed  # kappa is 1.0 with the good critic
-    failing = run(tmp_path / "noisy", noisy_table, check="  min_kappa: 0.9\n  fail_on_gold_regression: false\n")
+    failing = run(
+        tmp_path / "noisy",
+        noisy_table,
+        check="  min_kappa: 0.9\n  fail_on_gold_regression: false\n  on_untrusted: warn\n",
+    )
     assert [g.rule for g in failing.failures] == ["min_kappa"]
     md = check_markdown(failing)
     assert "**Why it failed:**" in md and "at least 0.90 required" in md
@@ -144,6 +151,7 @@ def test_stable_flip_cap_and_over_refusal(tmp_path: Path) -> None:
         noisy_table,
         check=(
             "  fail_on_gold_regression: false\n  max_stable_flips_per_principle: 0\n  max_over_refusal_increase: 1.0\n"
+            "  on_untrusted: warn\n"
         ),
     )
     rules = {g.rule for g in result.failures}

@@ -127,7 +127,7 @@ RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202e\ud800-\udfff]")  # what no outpu
 # the only headings the renderers write; text never starts one
 HEADINGS = re.compile(
     r"^(## (Constitution check|Label shift|Constitution diff)|### (`[A-Z]+-\d+`|[A-Z]+-\d+ —|Overall labels|"
-    r"Critic changed|Most important flips|Priority moves|Settings|Cases))"
+    r"Critic changed|Most important flips|Priority moves|Settings|Cases|Answer key))"
 )
 
 

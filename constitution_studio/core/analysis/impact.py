@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from constitution_studio.core.analysis.answer_key import answer_key
 from constitution_studio.core.analysis.scoring import ScoringRun, distinct_answers, fill_lacking
 from constitution_studio.core.analysis.selection import affected_cases
 from constitution_studio.core.analysis.shift import assemble_shift, critic_info, scored_version, shift_requests
@@ -45,12 +46,13 @@ def cached_shift(
     """
     only = set(principles) if principles else None
     changed, why = affected_cases(base, head, diff, only)
+    key = answer_key(base, head)  # over the whole versions, as `cstudio shift` has it
     if not context:
         # Only the affected cases are read, so the others have no verdicts: leaving them out
         # changes no figure, and spares assemble_shift a verdict attempt per gold and benign
         # case of both versions (0.8 s of 1 s at 50,000 cases, docs/performance.md).
         base, head = only_cases(base, why), only_cases(head, why)
-    b, h = scored_version(base, critic), scored_version(head, critic)
+    b, h = scored_version(base, critic), scored_version(head, critic, key=key)
     want_h, want_b = shift_requests(b, h, sorted(why), critic, with_trust=False, context=context)
     lacking = fill_lacking(h, critic, want_h) + fill_lacking(b, critic, want_b)
     total = len(want_h) + len(want_b)

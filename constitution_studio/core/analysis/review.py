@@ -25,7 +25,13 @@ from pydantic import BaseModel, Field
 
 from constitution_studio.core.analysis.resolve import explain, rank_map, rank_order
 from constitution_studio.core.analysis.scored import ScoredVersion
-from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache, score_versions
+from constitution_studio.core.analysis.scoring import (
+    case_requests,
+    distinct_answers,
+    fill_from_cache,
+    score_versions,
+    unanswered,
+)
 from constitution_studio.core.analysis.shift import scored_version
 from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.wording import gold_text, label_word, sure_text
@@ -302,6 +308,19 @@ class ReviewQueue(BaseModel):
     cases: int = Field(description="Cases at this version.")
     unscored: int = Field(description="Cases left out: not every deciding principle was scored under every judge.")
     gold_cases: int = Field(default=0, description="Cases with a gold label at this version.")
+    answers_needed: int = Field(
+        default=0, description="Critic answers a full run would still compute for the unscored cases."
+    )
+
+    def state(self, action: str) -> str | None:
+        """`empty_state` of this queue."""
+        return empty_state(
+            items=len(self.items),
+            cases=self.cases,
+            unscored=self.unscored,
+            answers_needed=self.answers_needed,
+            action=action,
+        )
 
 
 def review_requests(version: ScoredVersion, case_ids: Iterable[str] | None = None) -> list[ScoreRequest]:
@@ -325,6 +344,28 @@ def scored_for_review(
     else:
         fill_from_cache(version, critic, requests)
     return version
+
+
+def answers_needed(version: ScoredVersion, critic: Any) -> int:
+    """How many critic answers scoring the rest of the queue would take (distinct, as a run asks them)."""
+    lacking = unanswered(version, review_requests(version))
+    return distinct_answers(critic, lacking) if lacking else 0
+
+
+def empty_state(*, items: int, cases: int, unscored: int, answers_needed: int, action: str) -> str | None:
+    """What to say instead of (or above) the list when the queue is empty or partial for want of scores.
+
+    `action` is how this surface scores ("run without --cached-only", "press r"). Never
+    "nothing to review" when the critic simply has not scored the cases yet. None: nothing to add.
+    """
+    about = f" (about {answers_needed} critic answers)" if answers_needed else ""
+    if cases and unscored >= cases:
+        return f"nothing scored yet — {action}{about}"
+    if not items and not unscored:
+        return "nothing to review: every case has gold the critic agrees with, stably"
+    if unscored:
+        return f"{unscored} case(s) not scored yet are left out — {action}{about}"
+    return None
 
 
 def unscored(version: ScoredVersion) -> int:

@@ -192,6 +192,16 @@ def fill_lacking(version: ScoredVersion, critic: Any, requests: Sequence[ScoreRe
         return [r for r, ids in wanted if ids not in have]
 
 
+def unanswered(version: ScoredVersion, requests: Sequence[ScoreRequest]) -> list[ScoreRequest]:
+    """The requests the version holds no answer for (what a run would still have to score)."""
+    verdicts, engaged = version.verdicts, version.engaged
+    return [
+        r
+        for r in requests
+        if (r.principle_id, r.case.id, r.variant) not in (engaged if r.question == "engagement" else verdicts)
+    ]
+
+
 def distinct_answers(critic: Any, requests: Sequence[ScoreRequest]) -> int:
     """How many critic answers `requests` need, one per (principle, content key): what
     `score_versions` asks the critic for."""

@@ -17,7 +17,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from constitution_studio.core.analysis.judging import anchor
-from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache, score_versions
+from constitution_studio.core.analysis.scoring import (
+    case_requests,
+    distinct_answers,
+    fill_from_cache,
+    fill_lacking,
+    score_versions,
+)
 from constitution_studio.core.analysis.shift import critic_info, scored_version
 from constitution_studio.core.analysis.trust import TrustReport, trust_report
 from constitution_studio.core.source import CASES_DIR, PRINCIPLES_DIR
@@ -119,9 +125,12 @@ def current_trust(
     v, requests = gold_scored(ws, critic, shown)
     if score:
         score_versions(critic, [(v, requests)], cancel=cancel, progress=progress)
+        lacking = fill_lacking(v, critic, requests) if cancel is not None and cancel.is_set() else []
     else:
-        fill_from_cache(v, critic, requests)
-    return trust_report(v, seed=0)
+        lacking = fill_lacking(v, critic, requests)
+    report = trust_report(v, seed=0)
+    report.answers_needed = distinct_answers(critic, lacking) if lacking else 0
+    return report
 
 
 def trust_history(

@@ -10,6 +10,11 @@ bidi controls are shown escaped (`\\x1b`), as on a terminal. Every `check:` / `c
 changed is named too (issue 10: every report lists them): a `setting.<key>` property on the
 suite and a passing `settings.<key>` test whose output is base -> head; the gate a change can
 fail (`critic_change`) is its own test among the gates.
+
+The verdict is the suite's `status` property (passed, failed or inconclusive). The `trust`
+gate fails while the critic cannot tell (inconclusive); under `check.on_untrusted: warn` it is
+`skipped` with that reason instead, never a plain pass. The `answer_key_change` gate's output
+lists each change the head made to the base's answer key, and what it adds.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 from constitution_studio.core.analysis.gate import CheckResult
+from constitution_studio.core.report.check_verdict import answer_key_lines
 from constitution_studio.core.report.shift_common import flips
 from constitution_studio.core.sanitize import sanitize
 
@@ -46,7 +52,9 @@ def check_junit(result: CheckResult, *, started: datetime | None = None, seconds
     )
     tests = failures = 0
 
-    def case(classname: str, name: str, failure: str | None, detail: str, out: str = "") -> None:
+    def case(
+        classname: str, name: str, failure: str | None, detail: str, out: str = "", skipped: str | None = None
+    ) -> None:
         nonlocal tests, failures
         tests += 1
         tc = ET.SubElement(suite, "testcase", classname=classname, name=name, time="0")
@@ -54,11 +62,16 @@ def check_junit(result: CheckResult, *, started: datetime | None = None, seconds
             failures += 1
             f = ET.SubElement(tc, "failure", message=failure)
             f.text = detail
+        elif skipped is not None:
+            ET.SubElement(tc, "skipped", message=skipped)
         if out:
             ET.SubElement(tc, "system-out").text = out
 
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="status", value=result.status)
+    if result.inconclusive is not None:
+        ET.SubElement(props, "property", name="inconclusive", value=result.inconclusive)
     if result.settings_changed:
-        props = ET.SubElement(suite, "properties")
         for change in result.settings_changed:
             ET.SubElement(props, "property", name=f"setting.{change.key}", value=_change(change.base, change.head))
     for change in result.settings_changed:
@@ -68,9 +81,14 @@ def check_junit(result: CheckResult, *, started: datetime | None = None, seconds
         )
         case("settings", change.key, None, detail, detail)
     principle_gates = {g.principle_id: g for g in result.gates if g.principle_id and not g.passed}
+    key_lines = "\n".join(answer_key_lines(result))
     for g in result.gates:
         if g.principle_id is None:
-            case("gates", g.rule, None if g.passed else g.message, g.message)
+            out = key_lines if g.rule == "answer_key_change" else ""
+            if g.rule == "trust" and result.inconclusive is not None:
+                out = "\n".join(["to make it conclusive:", *result.conclusive_advice])
+            skipped = result.inconclusive if g.rule == "trust" and g.passed else None
+            case("gates", g.rule, None if g.passed else g.message, g.message, out, skipped)
     if result.shift is not None:
         for ps in result.shift.principles:
             s = ps.stats

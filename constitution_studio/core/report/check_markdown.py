@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.analysis.shift_models import ShiftReport
+from constitution_studio.core.report.check_verdict import answer_key_markdown, headline, inconclusive_markdown
 from constitution_studio.core.report.markdown_escape import md_code
 from constitution_studio.core.report.shift_markdown import (
     critic_section,
@@ -34,13 +35,16 @@ def gates_table(result: CheckResult) -> str:
 
 
 def check_markdown(result: CheckResult) -> str:
-    verdict = "✅ passed" if result.passed else "❌ failed"
+    verdict = headline(result)
     out = [
         MARKER,
         f"## Constitution check {verdict}: {_ref(result.base, result.base_commit)} → "
         f"{_ref(result.head, result.head_commit)}",
         "",
     ]
+    caution = inconclusive_markdown(result)
+    if caution:
+        out.append(caution)
     shift = result.shift
     if shift is not None:
         out.append(critic_section(shift))
@@ -52,6 +56,9 @@ def check_markdown(result: CheckResult) -> str:
         out += [f"- {esc(g.message)}" for g in result.failures]
         out.append("")
     out.append(gates_table(result))
+    key = answer_key_markdown(result)
+    if key:
+        out.append(key)
     if result.findings:
         body = "\n".join(f"- {md_code(f.format())}" for f in result.findings)
         out.append(

@@ -60,8 +60,28 @@ def gate_targets(result: CheckResult) -> list[Target]:
                     out.append(Target(gate.rule, message + f"; decided by {deciding}", "principle", deciding))
                 else:
                     out.append(Target(gate.rule, message, "case", cid))
+        elif gate.rule == "answer_key_change" and shift is not None:
+            out += _answer_key_targets(result, "error")
         else:
             out.append(Target(gate.rule, gate.message, "check", gate.rule))
+    if shift is not None and result.settings.allow_answer_key_change:
+        out += _answer_key_targets(result, "notice")  # allowed, and still listed
+    if result.inconclusive is not None and all(g.passed for g in result.gates if g.rule == "trust"):
+        # check.on_untrusted: warn — the check exits 0 but is inconclusive, never a plain pass
+        out.append(Target("trust", result.inconclusive, "check", "trust", "warning"))
+    return out
+
+
+def _answer_key_targets(result: CheckResult, severity: str) -> list[Target]:
+    """One target per change the head made to the base's answer key, on the case at the head when it is there."""
+    assert result.shift is not None
+    out = []
+    for c in result.shift.answer_key.changes:
+        message = f"answer key changed: {c.message}"
+        if c.head_case_id is not None:
+            out.append(Target("answer_key_change", message, "case", c.head_case_id, severity))
+        else:
+            out.append(Target("answer_key_change", message, "check", "answer_key_change", severity))
     return out
 
 
@@ -125,6 +145,11 @@ def check_annotations(result: CheckResult, locate: Locate, prefix: str = "") -> 
         else:
             path, line, col = where
             out.append(command(t.severity, t.message, file=_join(prefix, path), line=line, col=col, title=title))
-    verdict = "passed" if result.passed else f"failed ({', '.join(sorted({g.rule for g in result.failures}))})"
+    if result.status == "inconclusive":
+        verdict = f"⚠️ {result.inconclusive}" + ("" if result.passed else " (failed: exit 1)")
+    elif result.status == "failed":
+        verdict = f"failed ({', '.join(sorted({g.rule for g in result.failures}))})"
+    else:
+        verdict = "passed"
     out.append(command("notice", f"constitution check {verdict}: {result.base} → {result.head}", title="cstudio"))
     return "".join(out)

@@ -29,7 +29,10 @@ GATE_RULES = {
     "over_refusal": "over-refusal on benign cases rose by more than the tolerance",
     "stable_flips": "a principle has more stable flips than max_stable_flips_per_principle",
     "min_kappa": "the critic's Cohen's kappa against gold at the head is below min_kappa",
+    "answer_key_change": "the head changes the base's answer key (gold labels, gold or benign cases, benign flags)",
+    "trust": "inconclusive: the critic's trust over the base's gold is untrusted or unknown",
 }
+LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
 
 
 def _location(path: str, line: int, col: int) -> dict[str, Any]:
@@ -99,12 +102,20 @@ def check_sarif(result: CheckResult, locate: Locate, prefix: str = "") -> dict[s
     for t in gate_targets(result):
         rule_id = f"check/{t.rule}"
         rules[rule_id] = GATE_RULES.get(t.rule, t.rule)
-        entry: dict[str, Any] = {"ruleId": rule_id, "level": "error", "message": {"text": t.message}}
+        entry: dict[str, Any] = {"ruleId": rule_id, "level": LEVELS[t.severity], "message": {"text": t.message}}
         where = locate(t.kind, t.id)
         if where is not None:
             entry["locations"] = [_location(_join(prefix, where[0]), where[1], where[2])]
         results.append(entry)
-    props = {"command": "check", "passed": result.passed, "base": result.base, "head": result.head}
+    props: dict[str, Any] = {
+        "command": "check",
+        "passed": result.passed,
+        "status": result.status,
+        "base": result.base,
+        "head": result.head,
+    }
+    if result.inconclusive is not None:
+        props["inconclusive"] = result.inconclusive
     return _log(rules, results, props)
 
 

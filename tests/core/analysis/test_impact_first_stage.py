@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fixtures.shift_support import ScriptedCritic, git, stable_noise
 
+from constitution_studio.core.analysis.answer_key import answer_key
 from constitution_studio.core.analysis.impact import cached_shift, only_cases
 from constitution_studio.core.analysis.scoring import fill_from_cache
 from constitution_studio.core.analysis.selection import affected_cases
@@ -38,7 +39,7 @@ def test_first_stage_equals_the_affected_requests_over_the_whole_workspace(tmp_p
     fast = cached_shift(base, head, diff, critic, context=False)
     # what cached_shift did before: the same requests, the verdicts formed over the whole workspaces
     changed, why = affected_cases(base, head, diff)
-    b, h = scored_version(base, critic), scored_version(head, critic)
+    b, h = scored_version(base, critic), scored_version(head, critic, key=answer_key(base, head))
     want_h, want_b = shift_requests(b, h, sorted(why), critic, with_trust=False, context=False)
     fill_from_cache(h, critic, want_h)
     fill_from_cache(b, critic, want_b)

@@ -214,7 +214,9 @@ def test_head_variants_disagreeing_make_an_unstable_flip_that_no_gate_counts(tmp
         return 0.2 if cid == "harm-1" else 0.1
 
     def base(v: Version) -> None:
-        v.check = "  max_stable_flips_per_principle: 0\n"
+        # one gold case: trust is unknown, so the check is inconclusive; this test is about the
+        # noise floor, so both sides let that warn
+        v.check = "  max_stable_flips_per_principle: 0\n  on_untrusted: warn\n"
         for cid in list(v.cases):
             pids, prompt, response, _, benign = v.cases[cid]
             v.cases[cid] = (pids, prompt, response, "complies" if cid == "harm-1" else None, benign)
@@ -231,6 +233,7 @@ def test_head_variants_disagreeing_make_an_unstable_flip_that_no_gate_counts(tmp
     assert case.unstable_gold_change and not case.gold_regression
     assert result.shift.overall.n_flips_stable == 0 and result.shift.overall.n_flips_unstable == 1
     assert result.passed, [g.message for g in result.failures]
+    assert result.status == "inconclusive"  # exit 0 under on_untrusted: warn, never a plain pass
 
 
 # --- cancel ---------------------------------------------------------------------------------
