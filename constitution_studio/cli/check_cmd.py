@@ -23,7 +23,7 @@ from constitution_studio.cli.ci_options import (
     needs_critic,
     write_report,
 )
-from constitution_studio.cli.common import add_root, root_of
+from constitution_studio.cli.common import add_root, path_prefix, root_of, shown_finding
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.sanitize import json_safe
 from constitution_studio.core.source import WORKTREE
@@ -146,6 +146,9 @@ def run_check_cmd(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     result = _tightened(result, args)
+    located = result  # github and SARIF join the repository prefix themselves (_machine_outputs)
+    if path_prefix():  # the other reports name files from the repository's top too
+        result = result.model_copy(update={"findings": [shown_finding(f) for f in result.findings]})
     if args.markdown is not None or args.markdown_full is not None:
         full = check_markdown(result)
         if args.markdown_full is not None:
@@ -160,7 +163,7 @@ def run_check_cmd(args: argparse.Namespace) -> int:
     if args.junit is not None:
         write_report(args.junit, check_junit(result, started=started, seconds=time.monotonic() - clock))
     if args.sarif is not None or args.format == "github":
-        _machine_outputs(args, root, result)
+        _machine_outputs(args, root, located)
     text = check_text(result)
     text = text.splitlines()[-1] + "\n" if args.quiet else text
     if args.format == "text" and args.output is not None:

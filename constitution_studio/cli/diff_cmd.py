@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 
 from constitution_studio.cli.common import add_output, add_root, emit, path_prefix, root_of
-from constitution_studio.core.models import PRINCIPLE_ID_PATTERN
+from constitution_studio.core.ids import file_name_problem
 from constitution_studio.core.paths import shown
 from constitution_studio.core.sanitize import json_safe, sanitize
 from constitution_studio.core.source import PRINCIPLES_DIR, WORKTREE
@@ -89,8 +88,9 @@ def run_log(args: argparse.Namespace) -> int:
     from constitution_studio.core.history import principle_log
 
     check_ref_syntax(args.ref)
-    if not re.fullmatch(PRINCIPLE_ID_PATTERN, args.id):
-        raise BadInputError(f"{args.id!r} is not a principle ID (upper-case prefix, dash, 2+ digits, e.g. HARM-01)")
+    problem = file_name_problem(args.id)  # any version's ID (the scheme may have changed since): a file name
+    if problem is not None:
+        raise BadInputError(f"{args.id[:64]!r} is not a principle ID: it {problem}")
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"-n/--limit must be at least 1 (got {args.limit})")
     root = root_of(args)

@@ -11,8 +11,8 @@ from constitution_studio.cli.common import add_output, add_quiet, add_root, emit
 from constitution_studio.core.findings import Severity
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.schema import schema_documents
-from constitution_studio.core.workspace import load_root
-from constitution_studio.errors import ExitCode
+from constitution_studio.core.workspace import load_root, resolve_root
+from constitution_studio.errors import ExitCode, StudioError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,6 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "schema", help="print or write the JSON Schemas: the three file kinds (editors) and every JSON report"
     )
     s.add_argument("--out", type=Path, default=None, metavar="DIR", help="write each schema as its own file into DIR")
+    s.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="take principle IDs' pattern from this constitution's id_pattern (default: the nearest "
+        "constitution above cwd, else ^[A-Z]+-[0-9]{2,}$)",
+    )
     add_quiet(s)
     s.set_defaults(func=run_schema)
 
@@ -73,10 +81,13 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    """The editor schemas and the report schemas: one JSON object on stdout, or one file each in --out."""
+    """The editor schemas and the report schemas: one JSON object on stdout, or one file each in --out.
+
+    Principle IDs in the editor schemas carry the constitution's `id_pattern` (--root, else the
+    nearest constitution above cwd, else the default)."""
     from constitution_studio.core.report.report_schemas import report_schema_documents
 
-    docs = {**schema_documents(), **report_schema_documents()}
+    docs = {**schema_documents(_id_pattern(args.root)), **report_schema_documents()}
     if args.out is None:
         combined = {name: json.loads(text) for name, text in docs.items()}
         sys.stdout.write(json.dumps(combined, indent=2, sort_keys=True) + "\n")
@@ -87,3 +98,16 @@ def run_schema(args: argparse.Namespace) -> int:
         if not args.quiet:
             sys.stderr.write(f"wrote {args.out / name}\n")
     return 0
+
+
+def _id_pattern(root: Path | None) -> str:
+    """The constitution's id_pattern for `schema` (an unusable one is refused as validate would)."""
+    from constitution_studio.core.ids import DEFAULT_ID_PATTERN
+    from constitution_studio.core.workspace import find_root, id_pattern_of
+
+    if root is None:
+        try:
+            root = find_root(Path.cwd())
+        except StudioError:
+            return DEFAULT_ID_PATTERN
+    return id_pattern_of(resolve_root(root))

@@ -18,7 +18,7 @@ from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.analysis.scored import Verdict
 from constitution_studio.core.analysis.shift_models import CaseShift, ShiftReport
 from constitution_studio.core.report.markdown_escape import md_code, md_text
-from constitution_studio.core.report.shift_common import side_label, side_prob
+from constitution_studio.core.report.shift_common import prob_change, side_label
 
 DEFAULT_BUDGET = 60_000
 
@@ -88,8 +88,8 @@ def flip_line(f: Flip) -> str:
     words = " ".join(c.prompt.split())
     prompt = md_text(words if len(words) <= 160 else words[:157] + "…")
     return (
-        f"- {where}**{md_code(c.case_id)}**: {side_label(f.base)} → {side_label(f.head)}, P {side_prob(f.base)} → "
-        f"{side_prob(f.head)} (|Δ| {f.abs_delta:.2f}), {gold}{extra}\n  - prompt: {prompt}\n"
+        f"- {where}**{md_code(c.case_id)}**: {side_label(f.base)} → {side_label(f.head)}, "
+        f"{prob_change(f.base, f.head, c.kind)} (|Δ| {f.abs_delta:.2f}), {gold}{extra}\n  - prompt: {prompt}\n"
         f"{turns_block(c.turns)}"
     )
 
@@ -141,7 +141,7 @@ def fit_markdown(full: str, flips: Iterable[Flip], total_flips: int, budget: int
     note = "the rest of the summary and " if cut else ""
     parts.append(
         f"\n**{more} more flip(s), {note}the per-principle details are in the full report "
-        f"(artifact `{artifact}`).** This comment is cut at {budget:,} characters.\n"
+        f"(artifact {md_code(artifact)}).** This comment is cut at {budget:,} characters.\n"
     )
     return "".join(parts)
 

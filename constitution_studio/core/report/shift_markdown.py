@@ -17,9 +17,9 @@ from constitution_studio.core.report.shift_common import (
     flips,
     gold_acc,
     over_refusal,
+    prob_change,
     rank,
     side_label,
-    side_prob,
 )
 
 FOLD_OVER = 5  # lists longer than this go inside <details>
@@ -147,12 +147,16 @@ def _case_block(c: CaseShift, base: Verdict | None, head: Verdict | None, *, pri
     where = ""
     if principle_id is not None:
         before = base.deciding if base else None
-        where = f" by `{principle_id}`" if before in (None, principle_id) else f" by `{before}` → `{principle_id}`"
-        engaged = ", ".join(f"`{p}`" for p in head.engaged) if head is not None and head.engaged else "none"
+        where = (
+            f" by {md_code(principle_id)}"
+            if before in (None, principle_id)
+            else f" by {md_code(str(before))} → {md_code(principle_id)}"
+        )
+        engaged = ", ".join(md_code(p) for p in head.engaged) if head is not None and head.engaged else "none"
         where += f" (engaged: {engaged})"
     return (
-        f"- **{md_code(c.case_id)}**{where}: {side_label(base)} → {side_label(head)}, P {side_prob(base)} → "
-        f"{side_prob(head)}, {gold}{verdict}{unstable}\n"
+        f"- **{md_code(c.case_id)}**{where}: {side_label(base)} → {side_label(head)}, "
+        f"{prob_change(base, head, c.kind)}, {gold}{verdict}{unstable}\n"
         f"  - prompt: {esc(c.prompt)}\n"
         f"{turns_block(c.turns)}"
         f"  - response: {esc(c.response)}\n"
@@ -222,7 +226,8 @@ def _locale_section(loc: LocaleShift) -> str:
         s = ps.stats
         if s.n_flips_stable or s.n_flips_unstable:
             lines.append(
-                f"- `{ps.principle_id}`: stable flips {flips(s.flips_stable)}, unstable {flips(s.flips_unstable)}"
+                f"- {md_code(ps.principle_id)}: stable flips {flips(s.flips_stable)}, "
+                f"unstable {flips(s.flips_unstable)}"
             )
     flipped = [c for c in loc.cases if c.flipped]
     body = "".join(_case_block(c, c.base, c.head) for c in flipped)
