@@ -43,6 +43,11 @@ CaseId = Annotated[
 NonEmptyText = Annotated[str, Field(min_length=1)]
 
 
+# What `cstudio new` writes as a new principle's statement: a placeholder `validate` warns about
+# (`placeholder-statement`) until the author writes the rule the critic should judge against.
+PLACEHOLDER_STATEMENT = "Describe, as a rule about the assistant's response, what this principle asks for."
+
+
 class StrictModel(BaseModel):
     """Unknown keys are an error, never silently ignored; values are immutable."""
 
