@@ -44,6 +44,7 @@ CODES: dict[str, str] = {
     "file-too-large": "the file is larger than 1 MiB",
     "schema": "a value or key does not fit the format",
     "empty-statement": "a principle's statement is empty",
+    "single-line": "a title, name, version, owner or tag holds a line break or a control or bidi character",
     "id-pattern": "a principle ID does not match the constitution's id_pattern (default ^[A-Z]+-[0-9]{2,}$)",
     "id-file-name": "a principle ID cannot be a file name on Linux, macOS and Windows",
     "id-case-clash": "two principle IDs differ only in case (one file on a case-insensitive disk)",
