@@ -21,8 +21,8 @@ from constitution_studio.core.analysis.gate import CheckResult, check_versions
 from constitution_studio.core.report.check_json import check_json
 from constitution_studio.core.report.check_markdown import check_markdown
 from constitution_studio.core.report.check_text import check_text
-from constitution_studio.core.report.markdown_escape import md_text
 from constitution_studio.core.report.eval_text import format_eval_text
+from constitution_studio.core.report.markdown_escape import md_text
 from constitution_studio.core.report.report_schemas import with_schema
 from constitution_studio.core.report.shift_json import shift_json
 from constitution_studio.core.report.shift_markdown import shift_markdown
