@@ -95,6 +95,11 @@ def run_export(args: argparse.Namespace) -> int:
             raise InvalidConstitutionError(ws.errors)  # type: ignore[arg-type]
     else:
         ws = load_valid(root)
+    from constitution_studio.core.export.gather import export_cases
+
+    ids = export_cases(ws, args.principle)
+    if args.dataset == "preferences":  # only pair cases make preference rows: score nothing else
+        ids = [c for c in ids if ws.cases[c].kind == "pair"]
     judge = _open_judge(args, ws, root)
     bar = ScoringProgress("scoring")
     try:
@@ -105,7 +110,7 @@ def run_export(args: argparse.Namespace) -> int:
                 root=root,
                 ref=args.ref,
                 locale=check_locale(ws, args.locale),
-                principle_ids=args.principle,
+                case_ids=ids,
                 score_missing=args.score_missing,
                 cancel=cancel,
                 progress=bar,
