@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from constitution_studio.cli.ci_options import (
     needs_critic,
     require_critic,
 )
-from constitution_studio.cli.common import add_root, print_json, root_of
+from constitution_studio.cli.common import add_output, add_root, emit, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.errors import BadInputError, ExitCode
 
@@ -59,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     e.add_argument("--variant", default="default", help="judge template variant (default: default)")
     add_locale(e)
     e.add_argument("--least-certain", type=int, default=3, metavar="N", help="least certain cases shown per principle")
-    e.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_output(e, ("text", "json"))
     add_root(e)
     _add_critic_options(e)
     e.set_defaults(func=needs_critic(run_eval))
@@ -73,14 +74,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="write every fit, also those not better than the default when cross-validated",
     )
-    c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_output(c, ("text", "json"))
     add_root(c)
     _add_critic_options(c)
     c.set_defaults(func=needs_critic(run_calibrate))
 
     k = subparsers.add_parser("cache", help="inspect or clear the critic's score cache (.cstudio/)")
     k.add_argument("action", choices=("stats", "clear"), help="stats: what is cached; clear: delete every entry")
-    k.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_output(k, ("text", "json"))
     add_root(k)
     k.set_defaults(func=run_cache)
 
@@ -162,13 +163,13 @@ def run_eval(args: argparse.Namespace) -> int:
         version, selected, run, critic, seconds=time.perf_counter() - start, least_certain=args.least_certain
     )
     if args.format == "json":
-        from constitution_studio.core.report.report_schemas import with_schema
+        from constitution_studio.core.report.report_schemas import json_text
 
-        print_json(with_schema("eval", report.model_dump(mode="json")))
+        emit(args, json_text("eval", report.model_dump(mode="json")))
     else:
         for warning in report.warnings:
             sys.stderr.write(f"cstudio: warning: {warning}\n")
-        sys.stdout.write(format_eval_text(report))
+        emit(args, format_eval_text(report))
     return int(ExitCode.OK)
 
 
@@ -211,29 +212,29 @@ def run_calibrate(args: argparse.Namespace) -> int:
     removed = sorted(old - set(entries))
     written = None if args.dry_run else _write_calibration(root, entries, bool(old))
     if args.format == "json":
-        print_json(
-            {
-                "critic": critic.info.model_dump(mode="json"),
-                "written": written,
-                "removed": removed,
-                "principles": [
-                    {
-                        "principle_id": f.principle_id,
-                        "n": f.n,
-                        "violates": f.positives,
-                        "threshold": None if f.fit is None else f.fit.threshold,
-                        "platt_a": None if f.fit is None else f.fit.platt_a,
-                        "platt_b": None if f.fit is None else f.fit.platt_b,
-                        "before": f.before,
-                        "after_cv": f.after,
-                        "kept": f in keep,
-                    }
-                    for f in fits
-                ],
-            }
+        from constitution_studio.core.report.json_models import CalibrationReport, CalibrationRow
+        from constitution_studio.core.report.report_schemas import json_text
+
+        rows = [
+            CalibrationRow(
+                principle_id=f.principle_id,
+                n=f.n,
+                violates=f.positives,
+                threshold=None if f.fit is None else f.fit.threshold,
+                platt_a=None if f.fit is None else f.fit.platt_a,
+                platt_b=None if f.fit is None else f.fit.platt_b,
+                before=f.before,
+                after_cv=f.after,
+                kept=f in keep,
+            )
+            for f in fits
+        ]
+        report = CalibrationReport(
+            critic=critic.info.model_dump(mode="json"), written=written, removed=removed, principles=rows
         )
+        emit(args, json_text("calibrate", report.model_dump(mode="json")))
     else:
-        sys.stdout.write(_calibrate_text(critic.info, fits, keep, written, args.folds, removed))
+        emit(args, _calibrate_text(critic.info, fits, keep, written, args.folds, removed))
     return int(ExitCode.OK)
 
 
@@ -291,8 +292,13 @@ def _calibrate_text(
 
 def run_cache(args: argparse.Namespace) -> int:
     from constitution_studio.core.critic.cache import ScoreCache
+    from constitution_studio.core.paths import repo_top
+    from constitution_studio.core.report.json_models import CacheReport
+    from constitution_studio.core.report.report_schemas import json_text
 
-    cache = ScoreCache.for_root(root_of(args))
+    root = root_of(args)
+    cache = ScoreCache.for_root(root)
+    shown_path = os.path.relpath(cache.path, repo_top(root))
     try:
         if cache.note is not None and "locked" in cache.note:  # opened in memory: the file is in use
             done = "nothing was cleared" if args.action == "clear" else "its figures cannot be read now"
@@ -303,18 +309,18 @@ def run_cache(args: argparse.Namespace) -> int:
         if args.action == "clear":
             n = cache.clear()
             if args.format == "json":
-                print_json({"cleared": n, "path": str(cache.path)})
+                emit(args, json_text("cache", CacheReport(path=shown_path, cleared=n).model_dump(mode="json")))
             else:
-                sys.stdout.write(f"cleared {n} cached score(s) from {cache.path}\n")
+                emit(args, f"cleared {n} cached score(s) from {shown_path}\n")
             return int(ExitCode.OK)
-        stats = cache.stats()
+        stats = CacheReport.model_validate({**cache.stats(), "path": shown_path})
     finally:
         cache.close()
     if args.format == "json":
-        print_json(stats)
+        emit(args, json_text("cache", stats.model_dump(mode="json")))
         return int(ExitCode.OK)
-    lines = [f"{stats['path']}: {stats['entries']} score(s), {int(stats['bytes']) / 1e6:.1f} MB"]  # type: ignore[call-overload]
-    for g in stats["groups"]:  # type: ignore[attr-defined]
-        lines.append(f"  {g['entries']:>7}  {g['model']}  {g['template']}  {g['method']}  {g['variant']}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    lines = [f"{stats.path}: {stats.entries} score(s), {(stats.bytes or 0) / 1e6:.1f} MB"]
+    for g in stats.groups:
+        lines.append(f"  {g.entries:>7}  {g.model}  {g.template}  {g.method}  {g.variant}")
+    emit(args, "\n".join(lines) + "\n")
     return int(ExitCode.OK)

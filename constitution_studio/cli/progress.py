@@ -52,6 +52,10 @@ class ScoringProgress:
         self._task = self._bar.add_task(self.label, total=total, completed=done, status=status)
 
     def __call__(self, done: int, total: int) -> None:
+        from constitution_studio.cli.common import is_quiet
+
+        if is_quiet():
+            return
         if self._first_done is None:
             self._first_done = done  # cached results arrive at once; the rate counts scored ones
             self._start = time.perf_counter()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from constitution_studio.cli.ci_options import add_critic_model, critic_model, require_critic, with_model
-from constitution_studio.cli.common import add_root, load_valid, print_json, root_of
+from constitution_studio.cli.common import add_output, add_root, emit, load_valid, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.gold_writes import GoldVerdict, check_verdict, preview, replacement
 from constitution_studio.core.sanitize import sanitize
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--apply imports verdicts as gold",
         description="List the review queue, or write human verdicts from a JSON lines file as gold labels.",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text", help="queue output format")
+    add_output(p, ("text", "json"))
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N cases of the queue")
     p.add_argument("--cached-only", action="store_true", help="use only the score cache (never load the model)")
     p.add_argument("--apply", type=Path, default=None, metavar="FILE", help="import verdicts (JSON lines) as gold")
@@ -93,11 +93,11 @@ def run_review(args: argparse.Namespace) -> int:
     )
     critic.close()
     if args.format == "json":
-        from constitution_studio.core.report.report_schemas import with_schema
+        from constitution_studio.core.report.report_schemas import json_text
 
-        print_json(with_schema("review", queue.model_dump(mode="json")))
+        emit(args, json_text("review", queue.model_dump(mode="json")))
         return int(ExitCode.OK)
-    sys.stdout.write(format_queue(queue))
+    emit(args, format_queue(queue))
     return int(ExitCode.OK)
 
 
@@ -214,5 +214,6 @@ def _apply(args: argparse.Namespace) -> int:
         who = by_case[(c.case_id, c.principle)].reviewer
         sys.stdout.write(f"{verb} {sanitize(c.describe())} (reviewer {sanitize(who)})\n")
     verb = "would change" if args.dry_run else "changed"
-    sys.stderr.write(f"cstudio: {len(verdicts)} verdict(s) read, {len(changes)} gold label(s) {verb}\n")
+    if not args.quiet:
+        sys.stderr.write(f"cstudio: {len(verdicts)} verdict(s) read, {len(changes)} gold label(s) {verb}\n")
     return int(ExitCode.OK)

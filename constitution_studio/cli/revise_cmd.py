@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from constitution_studio.cli.ci_options import add_locale, check_locale, needs_critic
-from constitution_studio.cli.common import add_root, root_of
+from constitution_studio.cli.common import add_quiet, add_root, root_of
 from constitution_studio.cli.critic_cmd import _add_critic_options, _open_judge
 from constitution_studio.cli.export_cmd import write_bytes
 from constitution_studio.cli.progress import ScoringProgress, interrupt_cancels
@@ -31,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for revisions/sft/preferences")
     p.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl", help="file format (default: jsonl)")
+    add_quiet(p)
     p.add_argument("--ref", default=WORKTREE, metavar="REF", help="git ref whose principles and cases to use")
     p.add_argument("--prompts", type=Path, default=None, metavar="FILE", help="JSONL drafts to revise, not the cases")
     p.add_argument("--case", action="append", default=None, metavar="ID", help="only this case (repeatable)")

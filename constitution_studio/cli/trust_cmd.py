@@ -11,11 +11,10 @@ cache lacks (analysis/trust_history.py).
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from constitution_studio.cli.ci_options import add_critic_model, critic_model, needs_critic, with_model
-from constitution_studio.cli.common import add_root, load_valid, print_json, root_of
+from constitution_studio.cli.common import add_output, add_root, emit, load_valid, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import BadInputError, ExitCode
@@ -38,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="the last N commits that changed principles or gold (default N: 10)",
     )
     p.add_argument("--ref", default="HEAD", help="with --history: walk back from this ref (default: HEAD)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    add_output(p, ("text", "json"))
     p.add_argument("--cached-only", action="store_true", help="use only the score cache (never load the model)")
     add_critic_model(p)
     add_root(p)
@@ -55,7 +54,7 @@ def _critic(args: argparse.Namespace, root: Any) -> Any:
 
 
 def run_trust(args: argparse.Namespace) -> int:
-    from constitution_studio.core.report.report_schemas import with_schema
+    from constitution_studio.core.report.report_schemas import json_text
 
     if args.history is not None and args.history < 1:
         raise BadInputError("--history N must be at least 1")
@@ -82,16 +81,16 @@ def run_trust(args: argparse.Namespace) -> int:
         critic.close()
     if args.history is not None:
         if args.format == "json":
-            print_json(with_schema("trust-history", history.model_dump(mode="json")))
+            emit(args, json_text("trust-history", history.model_dump(mode="json")))
         else:
-            sys.stdout.write(format_history(history))
+            emit(args, format_history(history))
         return int(ExitCode.OK)
     if args.format == "json":
-        print_json(with_schema("trust", report.model_dump(mode="json")))
+        emit(args, json_text("trust", report.model_dump(mode="json")))
     else:
         from constitution_studio.core.analysis.trust import format_trust_text
 
-        sys.stdout.write(format_trust_text(report) + "\n")
+        emit(args, format_trust_text(report) + "\n")
     return int(ExitCode.OK)
 
 

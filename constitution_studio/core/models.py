@@ -17,13 +17,24 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 from pydantic_core import PydanticCustomError
 
 from constitution_studio.core.conversation import Turn, check_conversation, turn_fields
+from constitution_studio.core.ids import (
+    DEFAULT_ID_PATTERN,
+    PATTERN_MAX,
+    SAFE_ID_PATTERN,
+    file_name_problem,
+    pattern_problem,
+)
 
-PRINCIPLE_ID_PATTERN = r"^[A-Z]+-[0-9]{2,}$"
+PRINCIPLE_ID_PATTERN = DEFAULT_ID_PATTERN  # the default `id_pattern`; a constitution may set its own
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 PrincipleId = Annotated[
     str,
-    Field(pattern=PRINCIPLE_ID_PATTERN, description="Stable ID: upper-case prefix, dash, 2+ digits, e.g. HARM-01."),
+    Field(
+        pattern=SAFE_ID_PATTERN,
+        description="Stable principle ID: the constitution's id_pattern (default: upper-case prefix, dash, 2+ "
+        "digits, e.g. HARM-01), and a file name on Linux, macOS and Windows.",
+    ),
 ]
 CaseId = Annotated[
     str,
@@ -194,11 +205,25 @@ class Constitution(StrictModel):
     name: NonEmptyText = Field(description="Human name of the constitution.")
     version: NonEmptyText = Field(description='Release version; quote it in YAML ("1.0").')
     description: str | None = Field(default=None, description="Optional longer description.")
+    id_pattern: str = Field(
+        default=DEFAULT_ID_PATTERN,
+        description="Regular expression every principle ID matches (search, like JSON Schema: anchor it with ^...$); "
+        "linear-time syntax (no look-around or back-references), at most 256 characters.",
+        json_schema_extra={"maxLength": PATTERN_MAX},
+    )
     priority: list[PrincipleId] = Field(
         description="Principle IDs, highest priority first; decides conflicts between principles."
     )
     critic: CriticSettings = Field(default_factory=CriticSettings)
     check: CheckSettings = Field(default_factory=CheckSettings)
+
+    @field_validator("id_pattern")
+    @classmethod
+    def _usable_pattern(cls, value: str) -> str:
+        problem = pattern_problem(value)
+        if problem is not None:
+            raise PydanticCustomError("bad-id-pattern", problem)
+        return value
 
     def rank(self, principle_id: str) -> int | None:
         """1-based priority rank, or None when the ID is not in the order."""
@@ -220,6 +245,14 @@ class Principle(StrictModel):
     owner: str | None = Field(default=None, description="Team or person responsible.")
     tags: list[str] = Field(default_factory=list)
     locales: dict[str, str] = Field(default_factory=dict, description="Locale code -> addendum text.")
+
+    @field_validator("id")
+    @classmethod
+    def _a_file_name(cls, value: str) -> str:
+        problem = file_name_problem(value)  # the pattern covers characters; this adds device names and NFC
+        if problem is not None:
+            raise PydanticCustomError("id-file-name", "id {id} {problem}", {"id": repr(value), "problem": problem})
+        return value
 
     @field_validator("statement")
     @classmethod

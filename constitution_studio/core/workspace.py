@@ -17,6 +17,15 @@ from pydantic import BaseModel, ValidationError
 from constitution_studio.core.conversation import ROLES
 from constitution_studio.core.cross_checks import cross_check
 from constitution_studio.core.findings import CODES, Finding, Severity
+from constitution_studio.core.ids import (
+    DEFAULT_ID_PATTERN,
+    SAFE_ID_PATTERN,
+    IdScheme,
+    case_key,
+    file_name_problem,
+    id_scheme,
+    pattern_problem,
+)
 from constitution_studio.core.models import PROMPT_FORMS, CaseFile, Constitution, EvalCase, Principle
 from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCIPLES_DIR, DirSource, Source
 from constitution_studio.core.storage.safe_paths import UnsafeFileError
@@ -40,6 +49,7 @@ class Workspace:
     findings: list[Finding] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict, repr=False)
     broken_ids: set[str] = field(default_factory=set, repr=False)  # principle files that did not load
+    id_scheme: IdScheme | None = field(default=None, repr=False)  # None: constitution.yaml's id_pattern unusable
     source: Source | None = field(default=None, repr=False)
     _locators: dict[str, Locator] = field(default_factory=dict, repr=False)
     _links: dict[str, list[str]] | None = field(default=None, repr=False)
@@ -140,8 +150,8 @@ def _finding_from_error(err: Any, relpath: str, locate: LocateFn, prefix: Sequen
     elif etype == "gold-link":
         loc += ("gold", err["ctx"]["principle"])
     code = etype if etype in CODES else "schema"
-    if etype == "string_pattern_mismatch" and loc and loc[-1] == "id" and relpath.startswith(PRINCIPLES_DIR):
-        code = "id-pattern"
+    if etype == "string_pattern_mismatch" and (err.get("ctx") or {}).get("pattern") == SAFE_ID_PATTERN:
+        code = "id-file-name"  # a principle ID (file, priority entry, link) that no file can be named
     where = _dotted(loc)
     if etype == "extra_forbidden":
         message = f"unknown key '{loc[-1]}'"
@@ -149,8 +159,9 @@ def _finding_from_error(err: Any, relpath: str, locate: LocateFn, prefix: Sequen
         message = f"missing required key '{loc[-1]}'"
     elif etype == "literal_error" and loc and loc[-1] == "role":
         message = f"{where}: unknown role {err['input']!r} (use {', '.join(ROLES)})"
-    elif code == "id-pattern":
-        message = f"id {err['input']!r} does not match ^[A-Z]+-[0-9]{{2,}}$ (e.g. HARM-01)"
+    elif code == "id-file-name" and etype == "string_pattern_mismatch":
+        problem = file_name_problem(str(err["input"])) or "cannot be a file name"
+        message = f"{where}: principle id {err['input']!r} {problem}"
     elif code != "schema":
         message = err["msg"]
     else:
@@ -268,9 +279,15 @@ def _load_constitution(source: Source, ws: Workspace) -> None:
             )
         return
     ws.constitution = _validate(Constitution, data, CONSTITUTION_FILE, ws)
+    # the team's ID scheme; from the raw file when another key broke the model, none when unusable
+    raw = data.get("id_pattern", DEFAULT_ID_PATTERN) if isinstance(data, dict) else None
+    pattern = ws.constitution.id_pattern if ws.constitution else raw
+    if isinstance(pattern, str) and pattern_problem(pattern) is None:
+        ws.id_scheme = id_scheme(pattern)
 
 
 def _load_principles(source: Source, ws: Workspace) -> None:
+    keys: dict[str, str] = {}  # case_key -> the first ID with it
     for relpath in source.list_yaml(PRINCIPLES_DIR):
         if relpath == CONSTITUTION_FILE:
             continue
@@ -284,6 +301,26 @@ def _load_principles(source: Source, ws: Workspace) -> None:
                 ws.broken_ids.add(data["id"])
             continue
         stem = PurePosixPath(relpath).stem
+        if ws.id_scheme is not None and not ws.id_scheme.matches(principle.id):
+            _error(
+                ws, relpath, ("id",), "id-pattern", str(ws.id_scheme.problem(principle.id)), principle_id=principle.id
+            )
+            ws.broken_ids |= {stem, principle.id}  # as a file that did not load: no findings follow from it
+            continue
+        clash = keys.get(case_key(principle.id))
+        if clash is not None and clash != principle.id:
+            first = ws.principle_paths[clash]
+            _error(
+                ws,
+                relpath,
+                ("id",),
+                "id-case-clash",
+                f"id {principle.id} differs only in case from {clash} ({first}:{ws.locate(first, ('id',))[0]}); "
+                "on macOS and Windows both are one file",
+                principle_id=principle.id,
+            )
+            ws.broken_ids |= {stem, principle.id}
+            continue
         if principle.id != stem:
             _error(
                 ws,
@@ -294,6 +331,7 @@ def _load_principles(source: Source, ws: Workspace) -> None:
                 f" (rename the file to {principle.id}.yaml)",
                 principle_id=principle.id,
             )
+        keys.setdefault(case_key(principle.id), principle.id)
         if principle.id in ws.principles:
             first = ws.principle_paths[principle.id]
             first_line = ws.locate(first, ("id",))[0]
@@ -417,6 +455,19 @@ def resolve_root(root: Path | None) -> Path:
     if not (root / PRINCIPLES_DIR).is_dir():
         raise NoConstitutionError(f"{root} has no {PRINCIPLES_DIR}/ folder; expected {CONSTITUTION_FILE}")
     return root.resolve()
+
+
+def id_pattern_of(root: Path) -> str:
+    """The `id_pattern` of the constitution at `root` (its default when it sets none); reads only
+    constitution.yaml; BadInputError with the finding's line when the pattern is unusable."""
+    source = DirSource(root, parse_cache=False)  # one small file: no state folder for it
+    ws = Workspace(label=source.label, constitution=None, source=source)
+    _load_constitution(source, ws)
+    if ws.id_scheme is None:
+        bad = next((f for f in ws.findings if f.path == CONSTITUTION_FILE), None)
+        message = bad.message if bad is not None else "constitution.yaml has no usable id_pattern"
+        raise BadInputError(message, path=CONSTITUTION_FILE, line=bad.line if bad is not None else None)
+    return ws.id_scheme.pattern
 
 
 def load_root(root: Path) -> Workspace:

@@ -211,3 +211,22 @@ def test_the_cut_comment_names_the_artifact_it_points_to(tmp_path: Path, tiny_mo
     assert len(md) <= 1200 and "(artifact `policy-reports`)" in md and "constitution-check" not in md
     assert _check(root, tmp_path, "--markdown-budget", "1200") == 1
     assert "(artifact `constitution-check`)" in (tmp_path / "report.md").read_text()  # the default name
+
+
+def test_quiet_writes_reports_without_wrote_lines_and_format_goes_to_output(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = build_repo(tmp_path / "repo", str(tiny_model_dir))
+    report = tmp_path / "r.json"
+    assert main(["check", "--base", "main", "--root", str(root), "--json", str(report), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert report.is_file() and "wrote" not in err
+    junit = tmp_path / "r.xml"
+    assert (
+        main(["check", "--base", "main", "--root", str(root), "--format", "junit", "--output", str(junit), "-q"]) == 0
+    )
+    captured = capsys.readouterr()
+    assert ET.parse(junit).getroot().tag in ("testsuites", "testsuite") and "wrote" not in captured.err
+    assert captured.out == "check main -> WORKTREE: passed\n"  # the report went to its file: the verdict line
+    assert main(["check", "--base", "main", "--root", str(root), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["schema"] == "cstudio.check/1"

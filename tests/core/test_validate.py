@@ -200,6 +200,35 @@ CASES_TABLE += [
 ]
 
 
+def _case_variant(root: Path) -> None:
+    replace(CONST, "priority:", "id_pattern: '^[A-Za-z]+-[0-9]{2,}$'\npriority:")(root)
+    text = (root / "principles/HARM-01.yaml").read_text(encoding="utf-8")
+    (root / "principles/Harm-01.yaml").write_text(text.replace("id: HARM-01", "id: Harm-01"), encoding="utf-8")
+
+
+CASES_TABLE += [
+    # a principle file named after a Windows device: at its id
+    (
+        "id-file-name",
+        write("principles/CON.yaml", b"id: CON\ntitle: t\nstatement: s\n"),
+        "principles/CON.yaml:1",
+        "CON",
+    ),
+    # a priority entry no file can be named: at that entry
+    ("id-file-name", replace(CONST, "  - HON-01\n", "  - HON-01\n  - 'HON:02'\n"), f"{CONST}:8", "HON:02"),
+    # two IDs that differ only in case (the pattern allows both): at the second, naming the first
+    ("id-case-clash", _case_variant, "principles/Harm-01.yaml:2", "principles/HARM-01.yaml:2"),
+    # an id_pattern the linear-time engine refuses: one finding, at its line
+    (
+        "bad-id-pattern",
+        replace(CONST, "priority:", "id_pattern: '^(?=H)[A-Z]+$'\npriority:"),
+        f"{CONST}:4",
+        "look-around",
+    ),
+    ("bad-id-pattern", replace(CONST, "priority:", "id_pattern: '[A-Z'\npriority:"), f"{CONST}:4", "unclosed"),
+]
+
+
 def _dup_principle(root: Path) -> None:
     text = (root / "principles/HON-01.yaml").read_text(encoding="utf-8")
     (root / "principles/HON-99.yaml").write_text("# a copy\n" + text, encoding="utf-8")

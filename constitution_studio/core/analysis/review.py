@@ -34,7 +34,7 @@ from constitution_studio.core.analysis.scoring import (
 )
 from constitution_studio.core.analysis.shift import scored_version
 from constitution_studio.core.critic.types import ScoreRequest
-from constitution_studio.core.wording import gold_text, label_word, sure_text
+from constitution_studio.core.wording import case_gold_text, label_word, sure_text
 from constitution_studio.core.workspace import Workspace
 
 REASONS = ("uncertain", "disagrees", "unstable", "conflict")
@@ -191,10 +191,7 @@ def _item(
 def item_gold_text(item: ReviewItem) -> str:
     """The case's existing gold and whose it is: `gold (case): violates`, or, given per principle,
     `gold (from HELP-01 violates): violates` (the overall label derived by the priority rule)."""
-    if item.gold_scope == "principle":
-        given = ", ".join(f"{p} {label_word(g)}" for p, g in item.gold_by_principle.items())
-        return f"gold (from {given}): {label_word(item.gold)}"
-    return gold_text(item.gold)
+    return case_gold_text(item.gold, item.gold_by_principle if item.gold_scope == "principle" else None)
 
 
 def why_text(item: ReviewItem) -> str:

@@ -84,10 +84,14 @@ def gather(
     score_missing: bool = False,
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
+    anchor_from: Workspace | None = None,
 ) -> Gathered:
-    """The version with what the cache holds (and, with `score_missing`, what it lacked scored)."""
+    """The version with what the cache holds (and, with `score_missing`, what it lacked scored).
+
+    `anchor_from`: the version whose gold gives method `anchored` its demonstrations (a
+    shift's base, for both sides); default `ws`."""
     ids = list(case_ids) if case_ids is not None else export_cases(ws, principle_ids)
-    version = scored_version(ws, judge, locale=locale, demonstrations=anchor(judge, ws))
+    version = scored_version(ws, judge, locale=locale, demonstrations=anchor(judge, anchor_from or ws))
     requests = export_requests(version, ids)
     lacking = fill_lacking(version, judge, requests)
     cached = len(requests) - len(lacking)

@@ -23,10 +23,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from constitution_studio.core.authoring import check_title, insert_ids
+from constitution_studio.core.ids import DEFAULT_ID_PATTERN, id_scheme
+from constitution_studio.core.ids import file_name_problem as file_name_problem  # where imports once had it
 from constitution_studio.core.imports.markdown import Section, inline, prose, sections_at
 from constitution_studio.core.imports.records import display, read_document
 from constitution_studio.core.imports.report import FileChange, ImportReport, RecordErrors, Skipped
-from constitution_studio.core.models import PRINCIPLE_ID_PATTERN, Principle
+from constitution_studio.core.models import Principle
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.source import CONSTITUTION_FILE, PRINCIPLES_DIR
 from constitution_studio.core.storage.locking import constitution_lock
@@ -36,9 +38,6 @@ from constitution_studio.errors import BadInputError
 
 MAX_PRINCIPLES = 2000
 MAX_STATEMENT = 50_000
-MAX_ID = 64
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
-_NOT_IN_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 
 
 @dataclass(frozen=True)
@@ -53,29 +52,14 @@ class PrincipleOptions:
 
 
 def id_pattern(ws: Workspace) -> str:
-    """The constitution's principle ID pattern (the one place imports read it)."""
-    return PRINCIPLE_ID_PATTERN
-
-
-def file_name_problem(principle_id: str) -> str | None:
-    """Why an ID cannot be the stem of a file name on Linux, macOS and Windows, or None."""
-    if not principle_id or len(principle_id) > MAX_ID:
-        return f"is empty or longer than {MAX_ID} characters"
-    if principle_id in (".", "..") or principle_id.endswith((".", " ")) or principle_id.startswith(" "):
-        return "starts or ends with a dot or a space"
-    if _NOT_IN_NAMES.search(principle_id):
-        return 'holds a character file names cannot (< > : " / \\ | ? * or a control character)'
-    if _WINDOWS_RESERVED.match(principle_id):
-        return "is a reserved file name on Windows"
-    return None
+    """The constitution's principle ID pattern (core/ids.py; the one place imports read it)."""
+    return ws.id_scheme.pattern if ws.id_scheme is not None else DEFAULT_ID_PATTERN
 
 
 def _fits(candidate: str | None, pattern: str) -> bool:
-    return (
-        bool(candidate)
-        and re.fullmatch(pattern, candidate or "") is not None
-        and not file_name_problem(candidate or "")
-    )
+    """An ID under the scheme that can be a file name everywhere (the repository's pattern runs
+    only in core/ids.py's linear-time engine, never in Python's backtracking `re`)."""
+    return bool(candidate) and id_scheme(pattern).problem(candidate or "") is None
 
 
 def slug(text: str) -> str:

@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 from constitution_studio.core.diff import ConstitutionDiff
+from constitution_studio.core.report.report_schemas import SCHEMA_IDS
 
-SCHEMA = "cstudio.diff/1"
+SCHEMA = SCHEMA_IDS["diff"]
 
 
 def diff_to_dict(diff: ConstitutionDiff) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.analysis.scored import Verdict
 from constitution_studio.core.analysis.shift_models import CaseShift, ShiftReport
-from constitution_studio.core.report.shift_common import side_label, side_prob
+from constitution_studio.core.report.shift_common import prob_change, side_label
 
 DEFAULT_BUDGET = 60_000
 ZWSP = "&#8203;"
@@ -117,8 +117,8 @@ def flip_line(f: Flip) -> str:
     if len(prompt) > 160:
         prompt = prompt[:157].rstrip("\\&") + "…"
     return (
-        f"- {where}**`{c.case_id}`**: {side_label(f.base)} → {side_label(f.head)}, P {side_prob(f.base)} → "
-        f"{side_prob(f.head)} (|Δ| {f.abs_delta:.2f}), {gold}{extra}\n  - prompt: {prompt}\n"
+        f"- {where}**`{c.case_id}`**: {side_label(f.base)} → {side_label(f.head)}, "
+        f"{prob_change(f.base, f.head, c.kind)} (|Δ| {f.abs_delta:.2f}), {gold}{extra}\n  - prompt: {prompt}\n"
         f"{turns_block(c.turns)}"
     )
 

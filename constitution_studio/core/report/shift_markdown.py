@@ -16,9 +16,9 @@ from constitution_studio.core.report.shift_common import (
     flips,
     gold_acc,
     over_refusal,
+    prob_change,
     rank,
     side_label,
-    side_prob,
 )
 
 FOLD_OVER = 5  # lists longer than this go inside <details>
@@ -150,8 +150,8 @@ def _case_block(c: CaseShift, base: Verdict | None, head: Verdict | None, *, pri
         engaged = ", ".join(f"`{p}`" for p in head.engaged) if head is not None and head.engaged else "none"
         where += f" (engaged: {engaged})"
     return (
-        f"- **`{c.case_id}`**{where}: {side_label(base)} → {side_label(head)}, P {side_prob(base)} → "
-        f"{side_prob(head)}, {gold}{verdict}{unstable}\n"
+        f"- **`{c.case_id}`**{where}: {side_label(base)} → {side_label(head)}, {prob_change(base, head, c.kind)}, "
+        f"{gold}{verdict}{unstable}\n"
         f"  - prompt: {esc(c.prompt)}\n"
         f"{turns_block(c.turns)}"
         f"  - response: {esc(c.response)}\n"
