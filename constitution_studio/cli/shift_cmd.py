@@ -20,6 +20,7 @@ from constitution_studio.cli.ci_options import (
 )
 from constitution_studio.cli.common import add_output, add_root, emit, root_of
 from constitution_studio.cli.progress import ScoringProgress
+from constitution_studio.core.sanitize import json_safe
 from constitution_studio.core.source import WORKTREE
 from constitution_studio.errors import ExitCode, InvalidConstitutionError
 
@@ -105,7 +106,7 @@ def run_shift(args: argparse.Namespace) -> int:
     if prefs is not None:
         data["preferences"] = prefs.model_dump(mode="json")
     if args.json is not None:
-        write_report(args.json, json.dumps(with_schema("shift", data), indent=2, ensure_ascii=False) + "\n")
+        write_report(args.json, json_safe(json.dumps(with_schema("shift", data), indent=2, ensure_ascii=False)) + "\n")
     if args.markdown is not None:
         from constitution_studio.core.report.markdown_budget import fit_shift_markdown
 
