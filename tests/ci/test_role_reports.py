@@ -79,7 +79,7 @@ def result(tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: pytest.
 
     root = build_repo(tmp_path_factory.mktemp("roles") / "repo", "scripted", head_edit=head)
     diff, b, h = diff_refs(root, "main", "head")
-    res = check_versions(root, b, h, diff, open_critic=lambda *a, **k: ScriptedCritic(_flip))
+    res = check_versions(root, b, h, diff, open_judge=lambda *a, **k: ScriptedCritic(_flip))
     assert res.shift is not None and "agent-1" in res.shift.overall.gold_regressions
     return res
 
