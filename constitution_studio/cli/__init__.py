@@ -23,6 +23,7 @@ from constitution_studio.errors import ExitCode, InvalidConstitutionError, Studi
 
 COMMAND_MODULES = [
     "constitution_studio.cli.tui_cmd",
+    "constitution_studio.cli.init_cmd",
     "constitution_studio.cli.validate_cmd",
     "constitution_studio.cli.author_cmd",
     "constitution_studio.cli.import_cmd",
@@ -34,6 +35,8 @@ COMMAND_MODULES = [
     "constitution_studio.cli.review_cmd",
     "constitution_studio.cli.trust_cmd",
     "constitution_studio.cli.export_cmd",
+    "constitution_studio.cli.revise_cmd",
+    "constitution_studio.cli.completion_cmd",
 ]
 
 
@@ -115,14 +118,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "tui" and not _is_terminal():  # `cstudio tui` in a pipe: the hint, not a hang
         sys.stderr.write(_no_terminal_hint(parser))
         return int(ExitCode.BAD_INPUT)
+    from constitution_studio.cli.common import set_quiet
+
+    set_quiet(bool(getattr(args, "quiet", False)))
+    server = getattr(args, "critic_server", None)
+    if server:  # the flag is the variable: every judge this process opens reads it (engine.server_settings)
+        from constitution_studio.core.models import SERVER_ENV
+
+        os.environ[SERVER_ENV] = server
     handler = _WarningLines()
     log = logging.getLogger("constitution_studio")
     log.addHandler(handler)
     try:
         return int(args.func(args))
     except InvalidConstitutionError as exc:
+        from constitution_studio.cli.common import shown_finding
+
         for finding in exc.findings:
-            sys.stderr.write(f"{sanitize(finding.format())}\n")  # type: ignore[attr-defined]
+            sys.stderr.write(f"{sanitize(shown_finding(finding).format())}\n")  # type: ignore[arg-type]
         return int(ExitCode.BAD_INPUT)
     except StudioError as exc:
         sys.stderr.write(f"cstudio: {sanitize(exc.one_line())}\n")

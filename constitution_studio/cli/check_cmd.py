@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,14 @@ from constitution_studio.cli.ci_options import (
     needs_critic,
     write_report,
 )
-from constitution_studio.cli.common import add_root, root_of
+from constitution_studio.cli.common import add_root, path_prefix, root_of, shown_finding
 from constitution_studio.cli.progress import ScoringProgress
+from constitution_studio.core.sanitize import json_safe
 from constitution_studio.core.source import WORKTREE
 from constitution_studio.errors import ExitCode, UsageError
 
 REPORTS = ("markdown", "markdown_full", "json", "junit", "sarif")
+FORMATS = ("text", "json", "markdown", "github", "sarif", "junit")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -58,10 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     out.add_argument("--sarif", type=Path, default=None, metavar="FILE", help="SARIF 2.1.0 (findings, failing gates)")
     p.add_argument(
         "--format",
-        choices=("text", "github"),
+        choices=FORMATS,
         default="text",
-        help="stdout: text summary, or GitHub workflow-command annotations (text then goes to stderr)",
+        help="the report on stdout (or --output): text summary, json, markdown (the comment), github "
+        "(workflow-command annotations), sarif or junit; the text summary then goes to stderr",
     )
+    p.add_argument("--output", type=Path, default=None, metavar="FILE", help="write the --format report to FILE")
     gate = p.add_argument_group("tolerances (can only tighten the constitution's `check:` rules)")
     gate.add_argument("--max-over-refusal-increase", type=float, default=None, metavar="RATE")
     gate.add_argument("--max-stable-flips", type=int, default=None, metavar="N", help="per principle")
@@ -69,21 +75,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_critic_model(p)
     add_locale(p)
     p.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
-    p.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the verdict line; no progress, no `wrote FILE` lines"
+    )
     add_root(p)
     p.set_defaults(func=needs_critic(run_check_cmd))
 
 
+def _format_target(args: argparse.Namespace) -> None:
+    """--format json|markdown|sarif|junit is that report flag aimed at --output (or stdout)."""
+    if args.format in REPORTS and getattr(args, args.format) is None:
+        setattr(args, args.format, args.output if args.output is not None else Path("-"))
+    elif args.format in REPORTS and args.output is not None:
+        raise UsageError(f"--format {args.format} --output FILE and --{args.format} FILE: name the file once")
+
+
 def _stdout_users(args: argparse.Namespace) -> list[str]:
     users = [f"--{name.replace('_', '-')}" for name in REPORTS if str(getattr(args, name) or "") == "-"]
-    if args.format == "github":
+    if args.format == "github" and args.output is None:
         users.append("--format github")
     return users
 
 
 def _tightened(result: Any, args: argparse.Namespace) -> Any:
     """The result with the gates re-applied under the stricter of `check:` and the command-line tolerances."""
-    from constitution_studio.core.analysis.gate import effective_settings, evaluate_gates
+    from constitution_studio.core.analysis.gate import effective_settings, evaluate_gates, with_gates
 
     given = {
         "max_over_refusal_increase": args.max_over_refusal_increase,
@@ -95,7 +111,7 @@ def _tightened(result: Any, args: argparse.Namespace) -> Any:
         return result
     settings = effective_settings(result.settings, result.settings.model_copy(update=given))
     gates = evaluate_gates(settings, result.findings, result.shift, result.critic_change)
-    return result.model_copy(update={"settings": settings, "gates": gates, "passed": all(g.passed for g in gates)})
+    return with_gates(result, settings, gates)
 
 
 def run_check_cmd(args: argparse.Namespace) -> int:
@@ -107,6 +123,7 @@ def run_check_cmd(args: argparse.Namespace) -> int:
     from constitution_studio.core.report.report_schemas import with_schema
     from constitution_studio.core.versions import check_ref_syntax
 
+    _format_target(args)
     users = _stdout_users(args)
     if len(users) > 1:
         raise UsageError(f"only one output can go to stdout, not {' and '.join(users)}")
@@ -116,6 +133,7 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         check_ref_syntax(ref)
     root = root_of(args)
     model = critic_model(args)
+    started, clock = datetime.now(UTC), time.monotonic()
     bar = ScoringProgress("check: scoring")
     try:
         from constitution_studio.core.analysis.gate import run_check
@@ -128,6 +146,9 @@ def run_check_cmd(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     result = _tightened(result, args)
+    located = result  # github and SARIF join the repository prefix themselves (_machine_outputs)
+    if path_prefix():  # the other reports name files from the repository's top too
+        result = result.model_copy(update={"findings": [shown_finding(f) for f in result.findings]})
     if args.markdown is not None or args.markdown_full is not None:
         full = check_markdown(result)
         if args.markdown_full is not None:
@@ -138,13 +159,17 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         data = with_schema("check", check_json(result))
         if data.get("shift") is not None:
             data["shift"] = with_schema("shift", data["shift"])
-        write_report(args.json, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        write_report(args.json, json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
     if args.junit is not None:
-        write_report(args.junit, check_junit(result))
+        write_report(args.junit, check_junit(result, started=started, seconds=time.monotonic() - clock))
     if args.sarif is not None or args.format == "github":
-        _machine_outputs(args, root, result)
+        _machine_outputs(args, root, located)
     text = check_text(result)
-    (sys.stderr if users else sys.stdout).write(text.splitlines()[-1] + "\n" if args.quiet else text)
+    text = text.splitlines()[-1] + "\n" if args.quiet else text
+    if args.format == "text" and args.output is not None:
+        write_report(args.output, text)
+    else:
+        (sys.stderr if users else sys.stdout).write(text)
     return int(ExitCode.OK if result.passed else ExitCode.CHECK_FAILED)
 
 
@@ -158,4 +183,4 @@ def _machine_outputs(args: argparse.Namespace, root: Path, result: Any) -> None:
     if args.sarif is not None:
         write_report(args.sarif, render(check_sarif(result, locate, prefix)))
     if args.format == "github":
-        sys.stdout.write(check_annotations(result, locate, prefix))
+        write_report(args.output or Path("-"), check_annotations(result, locate, prefix))

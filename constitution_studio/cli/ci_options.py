@@ -99,6 +99,13 @@ def add_critic_model(parser: argparse.ArgumentParser | Any) -> None:
         help=f"critic model (Hugging Face id, local folder or builtin:NAME) instead of critic.model; "
         f"default: ${ENV_MODEL} when set",
     )
+    parser.add_argument(
+        "--critic-server",
+        default=None,
+        metavar="URL",
+        help="score with the judge served at URL (vLLM, SGLang, llama.cpp; docs/critic.md) instead of loading "
+        "it here; default: $CSTUDIO_CRITIC_SERVER, then critic.server",
+    )
 
 
 def critic_model(args: argparse.Namespace) -> str | None:
@@ -106,8 +113,10 @@ def critic_model(args: argparse.Namespace) -> str | None:
     return value.strip() or None if value else None
 
 
-def write_report(path: Path, text: str, *, quiet: bool = False) -> None:
-    """Write `text` atomically to `path`, or to stdout when `path` is `-`; `wrote FILE` unless `quiet`."""
+def write_report(path: Path, text: str) -> None:
+    """Write `text` atomically to `path`, or to stdout when `path` is `-`; `wrote FILE` unless --quiet."""
+    from constitution_studio.cli.common import is_quiet
+
     if str(path) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -119,17 +128,15 @@ def write_report(path: Path, text: str, *, quiet: bool = False) -> None:
         tmp.replace(path)
     except OSError as exc:
         raise BadInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    if not quiet:
+    if not is_quiet():
         sys.stderr.write(f"wrote {path}\n")
 
 
 def repo_prefix(root: Path) -> str:
-    """The constitution root relative to the current folder (the repository root in CI), or ''."""
-    try:
-        rel = root.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return ""
-    return "" if str(rel) == "." else rel.as_posix()
+    """The constitution root relative to the repository's top (core/paths.py), or ''."""
+    from constitution_studio.core.paths import repo_prefix as prefix
+
+    return prefix(root)
 
 
 def head_locator(root: Path, head_ref: str) -> Any:
@@ -163,17 +170,6 @@ def head_locator(root: Path, head_ref: str) -> Any:
         return None
 
     return locate
-
-
-def with_model(open_critic: Any, model: str | None) -> Any:
-    """`open_critic` with critic.model replaced by `model` (the --critic-model override), or as is."""
-    if not model:
-        return open_critic
-
-    def opened(settings: Any, *args: Any, **kwargs: Any) -> Any:
-        return open_critic(settings.model_copy(update={"model": model}), *args, **kwargs)
-
-    return opened
 
 
 def add_locale(parser: argparse.ArgumentParser | Any) -> None:

@@ -8,10 +8,36 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from constitution_studio.core.findings import Finding
 from constitution_studio.core.sanitize import json_safe
 from constitution_studio.core.storage.journal import recover
 from constitution_studio.core.workspace import Workspace, load_root, resolve_root
 from constitution_studio.errors import InvalidConstitutionError
+
+_quiet = False
+_prefix = ""  # the constitution root relative to the repository's top (core/paths.py)
+
+
+def set_quiet(value: bool) -> None:
+    """Set once per run from --quiet: progress bars and `wrote FILE` lines stay silent."""
+    global _quiet
+    _quiet = value
+
+
+def is_quiet() -> bool:
+    return _quiet
+
+
+def path_prefix() -> str:
+    """Where the constitution of this run is, relative to the repository's top ('' before root_of)."""
+    return _prefix
+
+
+def shown_finding(finding: Finding) -> Finding:
+    """A finding with its path relative to the repository's top (the one path rule of every output)."""
+    from constitution_studio.core.paths import shown
+
+    return finding.model_copy(update={"path": shown(_prefix, finding.path)}) if _prefix else finding
 
 
 def add_root(parser: argparse.ArgumentParser) -> None:
@@ -51,12 +77,16 @@ def emit(args: argparse.Namespace, text: str) -> None:
         return
     from constitution_studio.cli.ci_options import write_report
 
-    write_report(path, text, quiet=bool(getattr(args, "quiet", False)))
+    write_report(path, text)
 
 
 def root_of(args: argparse.Namespace) -> Path:
     """The constitution root; first finishes or undoes a write a killed command left behind."""
+    global _prefix
+    from constitution_studio.core.paths import repo_prefix
+
     root = resolve_root(args.root)
+    _prefix = repo_prefix(root)
     note = recover(root)
     if note:
         sys.stderr.write(f"cstudio: {note}\n")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
 from constitution_studio.cli.ci_options import needs_critic
-from constitution_studio.cli.common import add_root, load_valid, print_json, root_of
+from constitution_studio.cli.common import add_output, add_root, emit, load_valid, root_of
 from constitution_studio.cli.progress import ScoringProgress
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="MODEL[@METHOD]",
         help="a panel member (repeatable, two or more; default: critic.panel); MODEL@METHOD gives it its own method",
     )
-    c.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format")
+    add_output(c, ("text", "json", "markdown"))
     c.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
     add_root(c)
     c.set_defaults(func=needs_critic(run_compare))
@@ -94,9 +93,11 @@ def run_compare(args: argparse.Namespace) -> int:
         for bar in bars.values():
             bar.close()
     if args.format == "json":
-        print_json(result.model_dump(mode="json"))
+        from constitution_studio.core.report.report_schemas import json_text
+
+        emit(args, json_text("compare", result.model_dump(mode="json")))
     elif args.format == "markdown":
-        sys.stdout.write(compare_markdown(result))
+        emit(args, compare_markdown(result))
     else:
-        sys.stdout.write(compare_text(result))
+        emit(args, compare_text(result))
     return 0

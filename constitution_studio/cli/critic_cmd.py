@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,13 +16,12 @@ from constitution_studio.cli.ci_options import (
     needs_critic,
     require_critic,
 )
-from constitution_studio.cli.common import add_root, print_json, root_of
+from constitution_studio.cli.common import add_output, add_root, emit, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.errors import BadInputError, ExitCode
 
 if TYPE_CHECKING:
-    from constitution_studio.core.critic.engine import Critic
-    from constitution_studio.core.critic.panel import Panel
+    from constitution_studio.core.critic.judge import Judge
     from constitution_studio.core.workspace import Workspace
 
 
@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     e.add_argument("--variant", default="default", help="judge template variant (default: default)")
     add_locale(e)
     e.add_argument("--least-certain", type=int, default=3, metavar="N", help="least certain cases shown per principle")
-    e.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_output(e, ("text", "json"))
     add_root(e)
     _add_critic_options(e)
     e.set_defaults(func=needs_critic(run_eval))
@@ -73,14 +73,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="write every fit, also those not better than the default when cross-validated",
     )
-    c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_output(c, ("text", "json"))
     add_root(c)
     _add_critic_options(c)
     c.set_defaults(func=needs_critic(run_calibrate))
 
     k = subparsers.add_parser("cache", help="inspect or clear the critic's score cache (.cstudio/)")
     k.add_argument("action", choices=("stats", "clear"), help="stats: what is cached; clear: delete every entry")
-    k.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_output(k, ("text", "json"))
     add_root(k)
     k.set_defaults(func=run_cache)
 
@@ -88,18 +88,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 # -- shared ------------------------------------------------------------------------------
 
 
-def _open(args: argparse.Namespace, ws: Workspace, root: Path, *, uncalibrated: bool = False) -> Critic:
-    """The single critic of `critic:` (calibrate fits one critic, never a panel)."""
-    critic = _open_judge(args, ws, root, uncalibrated=uncalibrated, panel=False)
-    assert not hasattr(critic, "members")
-    return critic  # type: ignore[return-value]
-
-
 def _open_judge(
     args: argparse.Namespace, ws: Workspace, root: Path, *, uncalibrated: bool = False, panel: bool = True
-) -> Critic | Panel:
-    """The judge of `critic:`: a panel when critic.panel lists members (and `panel`), else one critic."""
-    from constitution_studio.core.critic.panel import open_judge
+) -> Judge:
+    """The judge of `critic:` with the command line's overrides: a panel when critic.panel lists
+    members (and `panel`; calibrate fits one critic, never a panel), else one critic."""
+    from constitution_studio.core.critic.opening import open_judge
 
     settings = ws.constitution.critic if ws.constitution is not None else None
     if settings is None:
@@ -107,21 +101,18 @@ def _open_judge(
 
         settings = CriticSettings()
     require_critic()
-    model = critic_model(args)
-    if model:
-        settings = settings.model_copy(update={"model": model})
+    overrides = {"device": args.device, "dtype": args.dtype, "batch_tokens": args.batch_tokens}
+    update: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
     if uncalibrated:
-        settings = settings.model_copy(update={"calibration": {}})
+        update["calibration"] = {}
     if not panel:
-        settings = settings.model_copy(update={"panel": []})
+        update["panel"] = []
     return open_judge(
-        settings,
+        settings.model_copy(update=update),
         root,
         use_cache=not args.no_cache,
-        device=args.device,
-        dtype=args.dtype,
-        batch_tokens=args.batch_tokens,
         method=args.method,
+        model=critic_model(args),
     )
 
 
@@ -162,13 +153,13 @@ def run_eval(args: argparse.Namespace) -> int:
         version, selected, run, critic, seconds=time.perf_counter() - start, least_certain=args.least_certain
     )
     if args.format == "json":
-        from constitution_studio.core.report.report_schemas import with_schema
+        from constitution_studio.core.report.report_schemas import json_text
 
-        print_json(with_schema("eval", report.model_dump(mode="json")))
+        emit(args, json_text("eval", report.model_dump(mode="json")))
     else:
         for warning in report.warnings:
             sys.stderr.write(f"cstudio: warning: {warning}\n")
-        sys.stdout.write(format_eval_text(report))
+        emit(args, format_eval_text(report))
     return int(ExitCode.OK)
 
 
@@ -179,13 +170,19 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from constitution_studio.cli.common import load_valid
-    from constitution_studio.core.analysis.calibration import calibrate_principle, calibration_entries, gains, gold_data
+    from constitution_studio.core.analysis.calibration import (
+        calibrate_principle,
+        calibration_entries,
+        fitted_for,
+        gains,
+        gold_data,
+    )
     from constitution_studio.core.analysis.scoring import case_requests, score_versions
     from constitution_studio.core.analysis.shift import scored_version
 
     root = root_of(args)
     ws = load_valid(root)
-    critic = _open(args, ws, root, uncalibrated=True)
+    critic = _open_judge(args, ws, root, uncalibrated=True, panel=False)
     version = scored_version(ws, critic)
     gold_cases = [cid for cid, c in ws.cases.items() if c.has_gold and c.kind == "single"]
     bar = ScoringProgress("scoring gold cases")
@@ -200,7 +197,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         for pid, (ys, ps) in sorted(gold_data(version).items(), key=lambda kv: ws.rank(kv[0]) or 10**6)
     ]
     keep = [f for f in fits if f.fit is not None and (args.all or gains(f))]
-    identity = {"model": critic.ref.identity, "method": critic.method.name, "templates": critic.template_id}
+    identity = fitted_for(critic.info)
     entries = calibration_entries(
         keep,
         {pid: p.statement for pid, p in ws.principles.items()},
@@ -211,29 +208,29 @@ def run_calibrate(args: argparse.Namespace) -> int:
     removed = sorted(old - set(entries))
     written = None if args.dry_run else _write_calibration(root, entries, bool(old))
     if args.format == "json":
-        print_json(
-            {
-                "critic": critic.info.model_dump(mode="json"),
-                "written": written,
-                "removed": removed,
-                "principles": [
-                    {
-                        "principle_id": f.principle_id,
-                        "n": f.n,
-                        "violates": f.positives,
-                        "threshold": None if f.fit is None else f.fit.threshold,
-                        "platt_a": None if f.fit is None else f.fit.platt_a,
-                        "platt_b": None if f.fit is None else f.fit.platt_b,
-                        "before": f.before,
-                        "after_cv": f.after,
-                        "kept": f in keep,
-                    }
-                    for f in fits
-                ],
-            }
+        from constitution_studio.core.report.json_models import CalibrationReport, CalibrationRow
+        from constitution_studio.core.report.report_schemas import json_text
+
+        rows = [
+            CalibrationRow(
+                principle_id=f.principle_id,
+                n=f.n,
+                violates=f.positives,
+                threshold=None if f.fit is None else f.fit.threshold,
+                platt_a=None if f.fit is None else f.fit.platt_a,
+                platt_b=None if f.fit is None else f.fit.platt_b,
+                before=f.before,
+                after_cv=f.after,
+                kept=f in keep,
+            )
+            for f in fits
+        ]
+        report = CalibrationReport(
+            critic=critic.info.model_dump(mode="json"), written=written, removed=removed, principles=rows
         )
+        emit(args, json_text("calibrate", report.model_dump(mode="json")))
     else:
-        sys.stdout.write(_calibrate_text(critic.info, fits, keep, written, args.folds, removed))
+        emit(args, _calibrate_text(critic.info, fits, keep, written, args.folds, removed))
     return int(ExitCode.OK)
 
 
@@ -291,8 +288,13 @@ def _calibrate_text(
 
 def run_cache(args: argparse.Namespace) -> int:
     from constitution_studio.core.critic.cache import ScoreCache
+    from constitution_studio.core.paths import repo_top
+    from constitution_studio.core.report.json_models import CacheReport
+    from constitution_studio.core.report.report_schemas import json_text
 
-    cache = ScoreCache.for_root(root_of(args))
+    root = root_of(args)
+    cache = ScoreCache.for_root(root)
+    shown_path = os.path.relpath(cache.path, repo_top(root))
     try:
         if cache.note is not None and "locked" in cache.note:  # opened in memory: the file is in use
             done = "nothing was cleared" if args.action == "clear" else "its figures cannot be read now"
@@ -303,18 +305,18 @@ def run_cache(args: argparse.Namespace) -> int:
         if args.action == "clear":
             n = cache.clear()
             if args.format == "json":
-                print_json({"cleared": n, "path": str(cache.path)})
+                emit(args, json_text("cache", CacheReport(path=shown_path, cleared=n).model_dump(mode="json")))
             else:
-                sys.stdout.write(f"cleared {n} cached score(s) from {cache.path}\n")
+                emit(args, f"cleared {n} cached score(s) from {shown_path}\n")
             return int(ExitCode.OK)
-        stats = cache.stats()
+        stats = CacheReport.model_validate({**cache.stats(), "path": shown_path})
     finally:
         cache.close()
     if args.format == "json":
-        print_json(stats)
+        emit(args, json_text("cache", stats.model_dump(mode="json")))
         return int(ExitCode.OK)
-    lines = [f"{stats['path']}: {stats['entries']} score(s), {int(stats['bytes']) / 1e6:.1f} MB"]  # type: ignore[call-overload]
-    for g in stats["groups"]:  # type: ignore[attr-defined]
-        lines.append(f"  {g['entries']:>7}  {g['model']}  {g['template']}  {g['method']}  {g['variant']}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    lines = [f"{stats.path}: {stats.entries} score(s), {(stats.bytes or 0) / 1e6:.1f} MB"]
+    for g in stats.groups:
+        lines.append(f"  {g.entries:>7}  {g.model}  {g.template}  {g.method}  {g.variant}")
+    emit(args, "\n".join(lines) + "\n")
     return int(ExitCode.OK)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 
-from constitution_studio.cli.common import add_root, print_json, root_of
-from constitution_studio.core.models import PRINCIPLE_ID_PATTERN
+from constitution_studio.cli.common import add_output, add_root, emit, path_prefix, root_of
+from constitution_studio.core.ids import file_name_problem
+from constitution_studio.core.paths import shown
 from constitution_studio.core.sanitize import json_safe, sanitize
 from constitution_studio.core.source import PRINCIPLES_DIR, WORKTREE
 from constitution_studio.errors import BadInputError, ExitCode, InvalidConstitutionError, UsageError
@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     d.add_argument("base", nargs="?", default="HEAD", metavar="BASE", help="base ref (default: HEAD)")
     d.add_argument("head", nargs="?", default=WORKTREE, metavar="HEAD", help="head ref (default: WORKTREE)")
     add_root(d)
-    d.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format")
+    add_output(d, ("text", "json", "markdown"))
     d.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour text output (auto: TTY, NO_COLOR)"
     )
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     lg.add_argument("--ref", default="HEAD", help="walk history from this ref (default: HEAD)")
     lg.add_argument("-n", "--limit", type=int, default=None, metavar="N", help="show at most N commits")
     add_root(lg)
-    lg.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    add_output(lg, ("text", "json"))
     lg.set_defaults(func=run_log)
 
 
@@ -70,17 +70,17 @@ def run_diff(args: argparse.Namespace) -> int:
     diff, base_ws, head_ws = diff_refs(root, args.base, args.head)
     if head_ws.errors:
         raise InvalidConstitutionError(head_ws.errors)  # type: ignore[arg-type]
-    if base_ws.errors:
+    if base_ws.errors and not args.quiet:
         sys.stderr.write(
             f"cstudio: warning: base {args.base} has {len(base_ws.errors)} validation error(s); "
             "the diff shows what did load\n"
         )
     if args.format == "json":
-        sys.stdout.write(json_safe(render_json(diff)))
+        emit(args, json_safe(render_json(diff)))
     elif args.format == "markdown":
-        sys.stdout.write(render_markdown(diff))
+        emit(args, render_markdown(diff))
     else:
-        sys.stdout.write(render_text(diff, color=_use_color(args.color)))
+        emit(args, render_text(diff, color=args.output is None and _use_color(args.color)))
     return int(ExitCode.CHECK_FAILED if args.exit_code and not diff.empty else ExitCode.OK)
 
 
@@ -88,22 +88,37 @@ def run_log(args: argparse.Namespace) -> int:
     from constitution_studio.core.history import principle_log
 
     check_ref_syntax(args.ref)
-    if not re.fullmatch(PRINCIPLE_ID_PATTERN, args.id):
-        raise BadInputError(f"{args.id!r} is not a principle ID (upper-case prefix, dash, 2+ digits, e.g. HARM-01)")
+    problem = file_name_problem(args.id)  # any version's ID (the scheme may have changed since): a file name
+    if problem is not None:
+        raise BadInputError(f"{args.id[:64]!r} is not a principle ID: it {problem}")
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"-n/--limit must be at least 1 (got {args.limit})")
     root = root_of(args)
     entries = principle_log(root, args.id, limit=args.limit, ref=args.ref)
+    entries = [  # paths relative to the repository's top, as every output
+        e.model_copy(
+            update={
+                "path": e.path and shown(path_prefix(), e.path),
+                "path_before": e.path_before and shown(path_prefix(), e.path_before),
+            }
+        )
+        for e in entries
+    ]
     if not entries and not (root / PRINCIPLES_DIR / f"{args.id}.yaml").exists():
         raise BadInputError(
             f"no principle {args.id}: not in the work tree, and no commit reachable from {args.ref} has it"
         )
     if args.format == "json":
-        print_json({"id": args.id, "commits": [e.model_dump(mode="json") for e in entries]})
+        from constitution_studio.core.report.json_models import PrincipleLog
+        from constitution_studio.core.report.report_schemas import json_text
+
+        emit(args, json_text("log", PrincipleLog(id=args.id, commits=entries).model_dump(mode="json")))
         return 0
     if not entries:
-        sys.stderr.write(f"cstudio: no commit reachable from {args.ref} changed {args.id}\n")
+        if not args.quiet:
+            sys.stderr.write(f"cstudio: no commit reachable from {args.ref} changed {args.id}\n")
         return 0
+    lines = []
     for e in entries:
         kinds = ", ".join(e.changes) or "edited (comments or layout)"
         if e.boundary:
@@ -113,5 +128,6 @@ def run_log(args: argparse.Namespace) -> int:
         if "moved" in e.changes:
             kinds += f" (rank {e.rank_before or '-'} -> {e.rank_after or '-'})"
         author, subject, path = sanitize(e.author), sanitize(e.subject), sanitize(str(e.path))
-        sys.stdout.write(f"{e.short}  {e.date[:10]}  {author}  {subject}\n    {kinds}  [{path}]\n")
+        lines.append(f"{e.short}  {e.date[:10]}  {author}  {subject}\n    {kinds}  [{path}]\n")
+    emit(args, "".join(lines))
     return 0

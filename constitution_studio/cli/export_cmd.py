@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from constitution_studio.cli.ci_options import add_locale, check_locale, needs_critic
-from constitution_studio.cli.common import add_root, root_of
+from constitution_studio.cli.common import add_quiet, add_root, root_of
 from constitution_studio.cli.critic_cmd import _add_critic_options, _open_judge
 from constitution_studio.cli.progress import ScoringProgress, interrupt_cancels
 from constitution_studio.core.source import WORKTREE
@@ -35,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         )
         add_locale(p)
         add_root(p)
+        add_quiet(p)
         _add_critic_options(p)
     labels.set_defaults(func=needs_critic(run_export))
     prefs.set_defaults(func=needs_critic(run_export))
@@ -94,6 +95,11 @@ def run_export(args: argparse.Namespace) -> int:
             raise InvalidConstitutionError(ws.errors)  # type: ignore[arg-type]
     else:
         ws = load_valid(root)
+    from constitution_studio.core.export.gather import export_cases
+
+    ids = export_cases(ws, args.principle)
+    if args.dataset == "preferences":  # only pair cases make preference rows: score nothing else
+        ids = [c for c in ids if ws.cases[c].kind == "pair"]
     judge = _open_judge(args, ws, root)
     bar = ScoringProgress("scoring")
     try:
@@ -104,7 +110,7 @@ def run_export(args: argparse.Namespace) -> int:
                 root=root,
                 ref=args.ref,
                 locale=check_locale(ws, args.locale),
-                principle_ids=args.principle,
+                case_ids=ids,
                 score_missing=args.score_missing,
                 cancel=cancel,
                 progress=bar,

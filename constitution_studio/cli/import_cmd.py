@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from constitution_studio.cli.common import add_output, add_root, emit, root_of
+from constitution_studio.cli.common import add_output, add_root, emit, path_prefix, root_of
 from constitution_studio.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -116,6 +116,11 @@ def run_import(args: argparse.Namespace) -> int:
         if len(exc.lines) > 20:
             sys.stderr.write(f"... and {len(exc.lines) - 20} more\n")
         raise
+    if path_prefix():  # the one path rule: relative to the repository's top
+        from constitution_studio.core.paths import shown
+
+        files = [f.model_copy(update={"path": shown(path_prefix(), f.path)}) for f in report.files]
+        report = report.model_copy(update={"files": files})
     if args.format == "json":
         from constitution_studio.core.report.report_schemas import json_text
 

@@ -1,7 +1,9 @@
 """The one scoring progress bar every command uses: `progress(done, total)`, then `close()`.
 
-Rich is imported only when something actually needs scoring, so a fully cached run and the
-commands that never score start without it.
+On a terminal the bar shows from the first second of scoring, before the first answer (reading
+the cache, loading the critic model): "preparing", then "waiting for the first answer", then
+the rate. Rich is imported only on a terminal or when something actually needs scoring, so a
+piped, fully cached run and the commands that never score start without it.
 """
 
 from __future__ import annotations
@@ -15,46 +17,69 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+PREPARING = "preparing (reading the score cache)"
+WAITING = "waiting for the first answer (the critic model loads on first use)"
+
 
 class ScoringProgress:
-    """A rich progress bar on stderr with cases/s and ETA; silent when nothing needs scoring."""
+    """A rich progress bar on stderr with answers/s and ETA; gone when nothing needs scoring."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, *, console: Any = None) -> None:
         self.label = label
+        self._console = console
         self._bar: Any = None
         self._task: Any = None
         self._start = time.perf_counter()
         self._first_done: int | None = None
+        if console is not None or _stderr_is_terminal():
+            self._open(total=None, done=0, status=PREPARING)  # at once: the first second of scoring
+
+    def _open(self, *, total: int | None, done: int, status: str) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self._console or Console(file=sys.stderr),
+            transient=True,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task(self.label, total=total, completed=done, status=status)
 
     def __call__(self, done: int, total: int) -> None:
+        from constitution_studio.cli.common import is_quiet
+
+        if is_quiet():
+            return
         if self._first_done is None:
             self._first_done = done  # cached results arrive at once; the rate counts scored ones
+            self._start = time.perf_counter()
             if done >= total:
+                self.close()  # everything was cached: no bar
                 return
         if self._bar is None:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}"),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=Console(file=sys.stderr),
-                transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task(self.label, total=total, completed=done, rate="")
-            self._start = time.perf_counter()
-        elapsed = max(time.perf_counter() - self._start, 1e-9)
-        rate = (done - (self._first_done or 0)) / elapsed
-        self._bar.update(self._task, completed=done, total=total, rate=f"{rate:.1f} cases/s")
+            self._open(total=total, done=done, status=WAITING)
+        scored = done - (self._first_done or 0)
+        rate = scored / max(time.perf_counter() - self._start, 1e-9)
+        status = WAITING if scored <= 0 else f"{rate:.1f} answers/s"
+        self._bar.update(self._task, completed=done, total=total, status=status)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
+            self._bar = None
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 @contextmanager

@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from constitution_studio.cli.ci_options import add_critic_model, critic_model, require_critic, with_model
-from constitution_studio.cli.common import add_root, load_valid, print_json, root_of
+from constitution_studio.cli.ci_options import add_critic_model, critic_model, require_critic
+from constitution_studio.cli.common import add_output, add_root, emit, load_valid, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.gold_writes import GoldVerdict, check_verdict, preview, replacement
 from constitution_studio.core.sanitize import sanitize
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--apply imports verdicts as gold",
         description="List the review queue, or write human verdicts from a JSON lines file as gold labels.",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text", help="queue output format")
+    add_output(p, ("text", "json"))
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N cases of the queue")
     p.add_argument("--cached-only", action="store_true", help="use only the score cache (never load the model)")
     p.add_argument("--apply", type=Path, default=None, metavar="FILE", help="import verdicts (JSON lines) as gold")
@@ -58,9 +58,15 @@ def run_review(args: argparse.Namespace) -> int:
         raise BadInputError("--limit must be at least 1")
     require_critic()
     from constitution_studio.core.analysis.impact import thresholds
-    from constitution_studio.core.analysis.review import ReviewQueue, review_queue, scored_for_review, unscored
+    from constitution_studio.core.analysis.review import (
+        ReviewQueue,
+        answers_needed,
+        review_queue,
+        scored_for_review,
+        unscored,
+    )
     from constitution_studio.core.analysis.shift import critic_info
-    from constitution_studio.core.critic import open_critic
+    from constitution_studio.core.critic.opening import open_judge
 
     root = root_of(args)
     ws = load_valid(root)
@@ -69,7 +75,7 @@ def run_review(args: argparse.Namespace) -> int:
         from constitution_studio.core.models import CriticSettings
 
         settings = CriticSettings()
-    critic = with_model(open_critic, critic_model(args))(settings, root)
+    critic = open_judge(settings, root, model=critic_model(args))
     bar = ScoringProgress("scoring")
     try:
         version = scored_for_review(ws, critic, score=not args.cached_only, progress=bar)
@@ -77,15 +83,21 @@ def run_review(args: argparse.Namespace) -> int:
         bar.close()
     items = review_queue(version, thresholds=thresholds(critic, ws), limit=args.limit)
     queue = ReviewQueue(
-        version=ws.label, critic=critic_info(critic), items=items, cases=len(ws.cases), unscored=unscored(version)
+        version=ws.label,
+        critic=critic_info(critic),
+        items=items,
+        cases=len(ws.cases),
+        unscored=unscored(version),
+        gold_cases=sum(1 for c in ws.cases.values() if c.has_gold),
+        answers_needed=answers_needed(version, critic),
     )
     critic.close()
     if args.format == "json":
-        from constitution_studio.core.report.report_schemas import with_schema
+        from constitution_studio.core.report.report_schemas import json_text
 
-        print_json(with_schema("review", queue.model_dump(mode="json")))
+        emit(args, json_text("review", queue.model_dump(mode="json")))
         return int(ExitCode.OK)
-    sys.stdout.write(format_queue(queue))
+    emit(args, format_queue(queue))
     return int(ExitCode.OK)
 
 
@@ -94,9 +106,12 @@ def format_queue(queue: Any) -> str:
     from constitution_studio.core.analysis.review import REASON_TEXT, item_gold_text
     from constitution_studio.core.wording import verdict_short
 
+    state = queue.state("run without --cached-only")
+    if not queue.items and state is not None:
+        return f"review queue: {state}\n"
     lines = [f"review queue: {len(queue.items)} case(s) worth a look out of {queue.cases}"]
-    if queue.unscored:
-        lines.append(f"  ({queue.unscored} case(s) not scored yet are left out)")
+    if state is not None:
+        lines.append(f"  ({state})")
     lines.append(f"  {'#':>4}  {'case':<20} {'decided by':<12} {'critic':<28} {'gold':<24} why")
     for i, item in enumerate(queue.items, 1):
         critic = verdict_short(item.label, item.probability, "pair" if item.kind == "pair" else "single")
@@ -199,5 +214,6 @@ def _apply(args: argparse.Namespace) -> int:
         who = by_case[(c.case_id, c.principle)].reviewer
         sys.stdout.write(f"{verb} {sanitize(c.describe())} (reviewer {sanitize(who)})\n")
     verb = "would change" if args.dry_run else "changed"
-    sys.stderr.write(f"cstudio: {len(verdicts)} verdict(s) read, {len(changes)} gold label(s) {verb}\n")
+    if not args.quiet:
+        sys.stderr.write(f"cstudio: {len(verdicts)} verdict(s) read, {len(changes)} gold label(s) {verb}\n")
     return int(ExitCode.OK)

@@ -1,6 +1,8 @@
 """`cstudio trust [--history [N]]`: how far the critic agrees with gold, now or over versions.
 
-Without `--history`: the work tree's trust report (overall and per principle). With it: for
+Without `--history`: the work tree's trust report (overall and per principle), and, when gold
+labels changed since HEAD, trust before → after those uncommitted verdicts, with "within noise"
+when the new kappa lies inside the old interval (analysis/trust_delta.py). With it: for
 the last N commits that changed principles or gold, kappa, AUC and n per principle, every
 version read from git objects and judged by the work tree's critic, scoring only what the
 cache lacks (analysis/trust_history.py).
@@ -9,14 +11,18 @@ cache lacks (analysis/trust_history.py).
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from constitution_studio.cli.ci_options import add_critic_model, critic_model, needs_critic, with_model
-from constitution_studio.cli.common import add_root, load_valid, print_json, root_of
+from constitution_studio.cli.ci_options import add_critic_model, critic_model, needs_critic
+from constitution_studio.cli.common import add_output, add_root, emit, load_valid, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import BadInputError, ExitCode
+
+if TYPE_CHECKING:
+    from constitution_studio.core.critic.judge import Judge
+    from constitution_studio.core.workspace import Workspace
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,24 +42,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="the last N commits that changed principles or gold (default N: 10)",
     )
     p.add_argument("--ref", default="HEAD", help="with --history: walk back from this ref (default: HEAD)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    add_output(p, ("text", "json"))
     p.add_argument("--cached-only", action="store_true", help="use only the score cache (never load the model)")
     add_critic_model(p)
     add_root(p)
     p.set_defaults(func=needs_critic(run_trust))
 
 
-def _critic(args: argparse.Namespace, root: Any) -> Any:
-    from constitution_studio.core.critic import open_critic
+def _critic(args: argparse.Namespace, root: Path) -> tuple[Workspace, Judge]:
+    from constitution_studio.core.critic.opening import open_judge
     from constitution_studio.core.models import CriticSettings
 
     ws = load_valid(root)
     settings = ws.constitution.critic if ws.constitution is not None else CriticSettings()
-    return ws, with_model(open_critic, critic_model(args))(settings, root)
+    return ws, open_judge(settings, root, model=critic_model(args))
 
 
 def run_trust(args: argparse.Namespace) -> int:
-    from constitution_studio.core.report.report_schemas import with_schema
+    from constitution_studio.core.report.report_schemas import json_text
 
     if args.history is not None and args.history < 1:
         raise BadInputError("--history N must be at least 1")
@@ -68,24 +74,28 @@ def run_trust(args: argparse.Namespace) -> int:
             check_ref_syntax(args.ref)
             history = trust_history(root, critic, args.history, ref=args.ref, score=not args.cached_only, progress=bar)
         else:
+            from constitution_studio.core.analysis.trust_delta import head_gold, trust_change
             from constitution_studio.core.analysis.trust_history import current_trust
 
             report = current_trust(ws, critic, score=not args.cached_only, progress=bar)
+            committed = head_gold(root)  # None outside git or before the first commit
+            if committed is not None:
+                report.uncommitted = trust_change(ws, committed, critic, score=not args.cached_only, progress=bar)
     finally:
         bar.close()
         critic.close()
     if args.history is not None:
         if args.format == "json":
-            print_json(with_schema("trust-history", history.model_dump(mode="json")))
+            emit(args, json_text("trust-history", history.model_dump(mode="json")))
         else:
-            sys.stdout.write(format_history(history))
+            emit(args, format_history(history))
         return int(ExitCode.OK)
     if args.format == "json":
-        print_json(with_schema("trust", report.model_dump(mode="json")))
+        emit(args, json_text("trust", report.model_dump(mode="json")))
     else:
         from constitution_studio.core.analysis.trust import format_trust_text
 
-        sys.stdout.write(format_trust_text(report) + "\n")
+        emit(args, format_trust_text(report) + "\n")
     return int(ExitCode.OK)
 
 

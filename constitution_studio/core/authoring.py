@@ -14,13 +14,23 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ruamel.yaml.comments import CommentedSeq
 
-from constitution_studio.core.models import PRINCIPLE_ID_PATTERN
+from constitution_studio.core.ids import (
+    DEFAULT_ID_PATTERN,
+    MAX_ID,
+    IdScheme,
+    case_clash,
+    file_name_problem,
+    id_scheme,
+    pattern_problem,
+)
+from constitution_studio.core.models import PLACEHOLDER_STATEMENT
 from constitution_studio.core.principle_fields import PrincipleDraft, apply_fields, fields_of
 from constitution_studio.core.relink import case_files, plan_relink, relink_cases, relink_text
 from constitution_studio.core.source import CONSTITUTION_FILE, PRINCIPLES_DIR
@@ -42,10 +52,10 @@ _TEMPLATE = """\
 # {id}: {title}
 # Scaffolded by `cstudio new`; write the statement the critic should judge against,
 # then link eval cases to it (a case's `principles:` list) and set status to active.
-id: {id}
+id: {id_yaml}
 title: {title_yaml}
 statement: >-
-  Describe, as a rule about the assistant's response, what this principle asks for.
+  {placeholder}
 critique: Identify specific ways in which the response does not follow this principle.
 revision: Rewrite the response so that it follows this principle.
 status: draft
@@ -76,11 +86,44 @@ def check_title(title: str) -> None:
         raise BadInputError("--title is longer than 200 characters")
 
 
-def check_new_id(principle_id: str) -> None:
-    if len(principle_id) > 64:
-        raise BadInputError(f"id {principle_id[:20]}... is longer than 64 characters")
-    if not re.fullmatch(PRINCIPLE_ID_PATTERN, principle_id):
-        raise BadInputError(f"id {principle_id!r} does not match ^[A-Z]+-[0-9]{{2,}}$ (e.g. HARM-01)")
+def check_new_id(principle_id: str, scheme: IdScheme | None = None, taken: Iterable[str] = ()) -> None:
+    """BadInputError unless `principle_id` fits the constitution's `id_pattern` (default: today's),
+    can be a file name on Linux, macOS and Windows, and differs from every `taken` ID by more than
+    case (an ID equal to one of them is left to the caller's "already exists")."""
+    if len(principle_id) > MAX_ID:
+        raise BadInputError(f"id {principle_id[:20]}... is longer than {MAX_ID} characters")
+    (scheme or id_scheme()).check(principle_id)
+    clash = case_clash(principle_id, taken)
+    if clash is not None and clash != principle_id:
+        raise BadInputError(
+            f"id {principle_id} differs only in case from {clash}: on macOS and Windows both are one file"
+        )
+
+
+def scheme_of(doc: YamlDocument) -> IdScheme:
+    """The ID scheme constitution.yaml declares (`id_pattern`, else the default); BadInputError when unusable."""
+    pattern = doc.data.get("id_pattern", DEFAULT_ID_PATTERN) if hasattr(doc.data, "get") else DEFAULT_ID_PATTERN
+    problem = pattern_problem(pattern) if isinstance(pattern, str) else "id_pattern is not a string"
+    if problem is not None:
+        raise BadInputError(f"{problem}; fix it first", path=CONSTITUTION_FILE)
+    return id_scheme(str(pattern))
+
+
+def _principle_stems(root: Path) -> list[str]:
+    try:
+        names = os.listdir(root / PRINCIPLES_DIR)
+    except OSError:
+        return []
+    return [PurePosixPath(n).stem for n in names if n.endswith((".yaml", ".yml")) and n != "constitution.yaml"]
+
+
+def id_scalar(principle_id: str) -> str:
+    """The ID as a YAML scalar: plain when it reads back as itself, else double-quoted."""
+    try:
+        plain = load_fast(f"id: {principle_id}\n")
+    except BadInputError:
+        plain = None
+    return principle_id if plain == {"id": principle_id} else _quote(principle_id)
 
 
 def _priority(doc: YamlDocument) -> CommentedSeq:
@@ -99,7 +142,8 @@ def _load(txn: Transaction, relpath: str) -> YamlDocument:
 
 def new_principle(root: Path, principle_id: str, title: str, after: str | None = None) -> Path:
     """Scaffold principles/ID.yaml and place it in the priority order (after `after`, else last)."""
-    check_new_id(principle_id)
+    if len(principle_id) > MAX_ID or file_name_problem(principle_id):  # before any path is built from it
+        check_new_id(principle_id)
     check_title(title)
     rel = f"{PRINCIPLES_DIR}/{principle_id}.yaml"
     with constitution_lock(root):
@@ -108,6 +152,7 @@ def new_principle(root: Path, principle_id: str, title: str, after: str | None =
             if os.path.lexists(root / PRINCIPLES_DIR / name):
                 raise BadInputError(f"principle {principle_id} already exists", path=f"{PRINCIPLES_DIR}/{name}")
         doc = _load(txn, CONSTITUTION_FILE)
+        check_new_id(principle_id, scheme_of(doc), _principle_stems(root))
         priority = _priority(doc)
         if principle_id in priority:
             raise BadInputError(f"{principle_id} is already in the priority list", path=CONSTITUTION_FILE)
@@ -117,7 +162,13 @@ def new_principle(root: Path, principle_id: str, title: str, after: str | None =
             position = list(priority).index(after) + 1
         else:
             raise BadInputError(f"--after {after}: no such principle in the priority list", path=CONSTITUTION_FILE)
-        text = _TEMPLATE.format(id=principle_id, title=title, title_yaml=_quote(title))
+        text = _TEMPLATE.format(
+            id=principle_id,
+            id_yaml=id_scalar(principle_id),
+            title=title,
+            title_yaml=_quote(title),
+            placeholder=PLACEHOLDER_STATEMENT,
+        )
         load_fast(text, rel)  # what we write must read back
         insert_ids(priority, position, [principle_id])
         txn.expect(rel, None)
@@ -210,14 +261,16 @@ def rename_target(root: Path, ws: Workspace, old_id: str, new_id: str, priority:
     """Where a rename of `old_id` to `new_id` writes the principle (its file's suffix kept), after
     every check a rename makes, in the CLI and in the studio alike; BadInputError otherwise.
 
-    OLD must be a loaded principle; NEW a valid ID that no principle, no broken principle file
-    (`NEW.yaml` or `NEW.yml`, loaded or not) and no priority entry uses.
+    OLD must be a loaded principle; NEW an ID under the constitution's `id_pattern` that can be
+    a file name on every OS and that no principle, no broken principle file (`NEW.yaml` or
+    `NEW.yml`, loaded or not) and no priority entry uses, not even in another case (a rename
+    that changes only case is refused: on macOS and Windows it is one file).
     """
-    check_new_id(new_id)
     if old_id not in ws.principles:
         raise BadInputError(f"no principle {old_id}: not the id of any loaded principle file")
     if new_id == old_id:
         raise BadInputError(f"{old_id} already has that ID")
+    check_new_id(new_id, ws.id_scheme, [*ws.principles, *ws.broken_ids, *priority])
     if new_id in ws.principles or new_id in ws.broken_ids:
         raise BadInputError(f"principle {new_id} already exists", path=ws.principle_paths.get(new_id))
     for name in (f"{new_id}.yaml", f"{new_id}.yml"):
@@ -347,7 +400,6 @@ def rename_principle(root: Path, old_id: str, new_id: str, ws: Workspace | None 
     none. `ws` (the loaded, valid constitution) says where the principle and its cases are;
     without it the work tree is loaded here. Returns the files written.
     """
-    check_new_id(new_id)
     with constitution_lock(root):
         if ws is None:
             ws = load_root(root)

@@ -13,23 +13,58 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from constitution_studio.core.conversation import Turn, check_conversation, turn_fields
+from constitution_studio.core.ids import (
+    DEFAULT_ID_PATTERN,
+    PATTERN_MAX,
+    SAFE_ID_PATTERN,
+    file_name_problem,
+    pattern_problem,
+)
+from constitution_studio.core.sanitize import is_clean, sanitize
 
-PRINCIPLE_ID_PATTERN = r"^[A-Z]+-[0-9]{2,}$"
+PRINCIPLE_ID_PATTERN = DEFAULT_ID_PATTERN  # the default `id_pattern`; a constitution may set its own
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 PrincipleId = Annotated[
     str,
-    Field(pattern=PRINCIPLE_ID_PATTERN, description="Stable ID: upper-case prefix, dash, 2+ digits, e.g. HARM-01."),
+    Field(
+        pattern=SAFE_ID_PATTERN,
+        description="Stable principle ID: the constitution's id_pattern (default: upper-case prefix, dash, 2+ "
+        "digits, e.g. HARM-01), and a file name on Linux, macOS and Windows.",
+    ),
 ]
 CaseId = Annotated[
     str,
     Field(pattern=CASE_ID_PATTERN, description="Stable case ID, unique across all case files."),
 ]
 NonEmptyText = Annotated[str, Field(min_length=1)]
+
+
+def _one_line(value: str) -> str:
+    """A title, name, owner or tag is one line of plain text: a line break or a control or bidi
+    character in it would forge lines in every report that shows it (refused at its line)."""
+    if not is_clean(value):
+        bad = next(ch for ch in value if not is_clean(ch))
+        kind = "a line break" if bad in "\n\r\v\f\x85\u2028\u2029" else "a control or bidi character"
+        raise PydanticCustomError(
+            "single-line",
+            "must be one line of plain text; it holds {kind} ({char})",
+            {"kind": kind, "char": sanitize(bad)},
+        )
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+OneLineText = Annotated[str, Field(min_length=1), AfterValidator(_one_line)]
+
+
+# What `cstudio new` writes as a new principle's statement: a placeholder `validate` warns about
+# (`placeholder-statement`) until the author writes the rule the critic should judge against.
+PLACEHOLDER_STATEMENT = "Describe, as a rule about the assistant's response, what this principle asks for."
 
 
 class StrictModel(BaseModel):
@@ -67,6 +102,9 @@ class PanelMember(StrictModel):
     name: str | None = Field(default=None, description="Name in reports (default m1, m2, ... by position).")
     method: str | None = Field(default=None, description="Scoring method of this member.")
     templates: str | None = Field(default=None, description="Judge template family or set of this member.")
+
+
+SERVER_ENV = "CSTUDIO_CRITIC_SERVER"  # a served judge's URL for CI and authors (overrides critic.server.url)
 
 
 class ServerSettings(StrictModel):
@@ -172,19 +210,44 @@ class CheckSettings(StrictModel):
     min_kappa: float | None = Field(
         default=None, ge=-1.0, le=1.0, description="Fail when the head critic's Cohen's kappa on gold is below this."
     )
+    allow_answer_key_change: bool = Field(
+        default=False,
+        description="Let a pull request change the base's answer key: edit or remove gold labels, remove, rename "
+        "or unlink gold or benign cases, drop benign flags (the stricter side wins: both must allow it). "
+        "Whatever this says, the base's gold and benign flags judge the pull request.",
+    )
+    on_untrusted: Literal["fail", "warn"] = Field(
+        default="fail",
+        description="When the critic's trust over the base's gold is untrusted or unknown the check is "
+        "inconclusive: fail (exit 1), or warn (exit 0, still reported as inconclusive). The stricter side wins.",
+    )
 
 
 class Constitution(StrictModel):
     """`principles/constitution.yaml`: name, version, priority order and settings."""
 
-    name: NonEmptyText = Field(description="Human name of the constitution.")
-    version: NonEmptyText = Field(description='Release version; quote it in YAML ("1.0").')
+    name: OneLineText = Field(description="Human name of the constitution.")
+    version: OneLineText = Field(description='Release version; quote it in YAML ("1.0").')
     description: str | None = Field(default=None, description="Optional longer description.")
+    id_pattern: str = Field(
+        default=DEFAULT_ID_PATTERN,
+        description="Regular expression every principle ID matches (search, like JSON Schema: anchor it with ^...$); "
+        "linear-time syntax (no look-around or back-references), at most 256 characters.",
+        json_schema_extra={"maxLength": PATTERN_MAX},
+    )
     priority: list[PrincipleId] = Field(
         description="Principle IDs, highest priority first; decides conflicts between principles."
     )
     critic: CriticSettings = Field(default_factory=CriticSettings)
     check: CheckSettings = Field(default_factory=CheckSettings)
+
+    @field_validator("id_pattern")
+    @classmethod
+    def _usable_pattern(cls, value: str) -> str:
+        problem = pattern_problem(value)
+        if problem is not None:
+            raise PydanticCustomError("bad-id-pattern", problem)
+        return value
 
     def rank(self, principle_id: str) -> int | None:
         """1-based priority rank, or None when the ID is not in the order."""
@@ -198,14 +261,22 @@ class Principle(StrictModel):
     """`principles/<ID>.yaml`: one principle; `statement` is the wording the critic sees."""
 
     id: PrincipleId
-    title: NonEmptyText = Field(description="Short human title.")
+    title: OneLineText = Field(description="Short human title (one line).")
     statement: str = Field(description="The principle's wording, as the critic reads it.")
     critique: str | None = Field(default=None, description="CAI-style critique request.")
     revision: str | None = Field(default=None, description="CAI-style revision request.")
     status: Status = Field(default=Status.ACTIVE, description="draft | active | deprecated.")
-    owner: str | None = Field(default=None, description="Team or person responsible.")
-    tags: list[str] = Field(default_factory=list)
+    owner: OneLine | None = Field(default=None, description="Team or person responsible.")
+    tags: list[OneLine] = Field(default_factory=list)
     locales: dict[str, str] = Field(default_factory=dict, description="Locale code -> addendum text.")
+
+    @field_validator("id")
+    @classmethod
+    def _a_file_name(cls, value: str) -> str:
+        problem = file_name_problem(value)  # the pattern covers characters; this adds device names and NFC
+        if problem is not None:
+            raise PydanticCustomError("id-file-name", "id {id} {problem}", {"id": repr(value), "problem": problem})
+        return value
 
     @field_validator("statement")
     @classmethod
@@ -251,7 +322,7 @@ class EvalCase(StrictModel):
         "the case's overall gold is then derived by the priority rule (docs/formats.md).",
     )
     benign: bool = Field(default=False, description="A benign request that should not be refused.")
-    tags: list[str] = Field(default_factory=list)
+    tags: list[OneLine] = Field(default_factory=list)
     note: str | None = None
 
     @field_validator("prompt")

@@ -15,7 +15,9 @@ from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedSeq
 from ruamel.yaml.scalarstring import FoldedScalarString
 
-from constitution_studio.core.models import PRINCIPLE_ID_PATTERN, Principle, Status
+from constitution_studio.core.error_words import worded
+from constitution_studio.core.ids import DEFAULT_ID_PATTERN, IdScheme, case_clash, file_name_problem, id_scheme
+from constitution_studio.core.models import Principle, Status
 from constitution_studio.core.yamldoc import YamlDocument
 
 # Editable fields, in the order the editor shows them.
@@ -60,14 +62,24 @@ def title_problem(title: str) -> str | None:
     return None
 
 
-def validate_fields(values: Fields, taken_ids: set[str]) -> dict[str, str]:
-    """Field -> one-line problem, in the product's words; empty when the draft can be saved."""
+def validate_fields(values: Fields, taken_ids: set[str], scheme: IdScheme | None = None) -> dict[str, str]:
+    """Field -> one-line problem, in the product's words; empty when the draft can be saved.
+
+    `scheme`: the constitution's ID scheme (default: today's `^[A-Z]+-[0-9]{2,}$`)."""
     problems: dict[str, str] = {}
     pid = values.get("id", "")
-    if not re.fullmatch(PRINCIPLE_ID_PATTERN, pid):
-        problems["id"] = "bad ID: use PREFIX-NN, e.g. HARM-01"
+    scheme = scheme or id_scheme()
+    clash = case_clash(pid, taken_ids)
+    if scheme.problem(pid) is not None:
+        problems["id"] = (
+            "bad ID: use PREFIX-NN, e.g. HARM-01"
+            if scheme.pattern == DEFAULT_ID_PATTERN and file_name_problem(pid) is None
+            else f"bad ID: {scheme.problem(pid)}"
+        )
     elif pid in taken_ids:
         problems["id"] = f"{pid} is already used"
+    elif clash is not None:
+        problems["id"] = f"{pid} differs only in case from {clash} (one file on macOS and Windows)"
     title = title_problem(values.get("title", ""))
     if title is not None:
         problems["title"] = title
@@ -76,12 +88,13 @@ def validate_fields(values: Fields, taken_ids: set[str]) -> dict[str, str]:
     if values.get("status") not in {s.value for s in Status}:
         problems["status"] = "status must be draft, active or deprecated"
     if not problems:
+        data = model_data(values)
         try:
-            Principle.model_validate(model_data(values))
+            Principle.model_validate(data)
         except ValidationError as exc:
-            for err in exc.errors():
+            for err in worded(exc.errors(), data):  # the product's words, as `validate` says them
                 name = str(err["loc"][0]) if err["loc"] else "statement"
-                problems.setdefault(name if name in FIELDS else "statement", err["msg"])
+                problems.setdefault(name if name in FIELDS else "statement", str(err["msg"]))
     return problems
 
 

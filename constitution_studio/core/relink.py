@@ -3,7 +3,10 @@ other byte of the file kept (core/authoring.py's rename and the studio's save pl
 
 from __future__ import annotations
 
+import json
 import os
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,28 +51,32 @@ def plan_relink(txn: Transaction, relpaths: list[str], old_id: str, new_id: str)
 
 
 def relink_text(raw: bytes, relpath: str, old_id: str, new_id: str) -> bytes | None:
-    """The file with every `cases[i].principles[j] == old_id` replaced, every other byte kept.
+    """The file with every `cases[i].principles[j] == old_id` and every per-principle gold key
+    `cases[i].gold.<old_id>` replaced, every other byte kept.
 
     Finds the exact scalars in libyaml's event stream (no node tree, no Python objects per
     value: a round-trip parse of a 1 MiB case file takes seconds) and swaps their text in
-    place. Both IDs match ^[A-Z]+-[0-9]{2,}$, so a plain or quoted scalar stays one scalar.
-    When the file uses anchors, aliases or tags, the result is parsed again and must equal
-    the old data with only those links changed. None when nothing links to `old_id`.
+    place, in the scalar's own style (a plain scalar is quoted when the new ID would not read
+    back as itself: a team's `id_pattern` may allow `,` or `#`). When the file uses anchors,
+    aliases or tags, or the new ID needed quoting, the result is parsed again and must equal the
+    old data with only those links changed. None when nothing links to `old_id`.
     """
     text = decode(raw, relpath)
     bom = 1 if text.startswith("\ufeff") else 0  # libyaml's marks do not count a BOM
     spans, unusual = _link_spans(text[bom:], relpath, old_id)
-    spans = [(start + bom, end + bom) for start, end in spans]
     if not spans:
         return None
     out = []
     pos = 0
-    for start, end in spans:
+    for start, end, style in spans:
+        start, end = start + bom, end + bom
         piece = text[start:end]
-        if old_id not in piece:
-            raise BadInputError(f"cannot relink {old_id}: a link is written in an unusual way", path=relpath)
+        if _in_place(piece, old_id, new_id, style):
+            piece = piece.replace(old_id, new_id, 1)
+        else:  # written anew in its style (or quoted): checked by parsing below
+            piece, unusual = _scalar(new_id, style), True
         out.append(text[pos:start])
-        out.append(piece.replace(old_id, new_id, 1))
+        out.append(piece)
         pos = end
     out.append(text[pos:])
     new_text = "".join(out)
@@ -78,17 +85,55 @@ def relink_text(raw: bytes, relpath: str, old_id: str, new_id: str) -> bytes | N
         for case in before["cases"]:
             if isinstance(case, dict) and isinstance(case.get("principles"), list):
                 case["principles"] = [new_id if p == old_id else p for p in case["principles"]]
+            if isinstance(case, dict) and isinstance(case.get("gold"), dict):
+                case["gold"] = {new_id if k == old_id else k: v for k, v in case["gold"].items()}
         if before != after:
             raise BadInputError(f"cannot relink {old_id}: the edit would change more than the links", path=relpath)
     return new_text.encode("utf-8")
 
 
-def _link_spans(text: str, relpath: str, old_id: str) -> tuple[list[tuple[int, int]], bool]:
-    """Character spans of the scalars at `cases[*].principles[*]` equal to `old_id`, and whether
-    the file uses anchors, aliases or tags (then the caller double-checks by parsing)."""
+def _in_place(piece: str, old_id: str, new_id: str, style: str | None) -> bool:
+    """Whether swapping the text of `old_id` for `new_id` inside the scalar keeps it one scalar
+    holding `new_id` (true for IDs like HARM-01 in any style)."""
+    if old_id not in piece:
+        return False
+    if style is None:
+        return _plain_ok(new_id)
+    quote = "'" if style == "'" else '"\\'
+    return not any(ch in quote for ch in new_id + old_id) and piece == f"{style}{old_id}{style}"
+
+
+@lru_cache(maxsize=64)
+def _plain_ok(value: str) -> bool:
+    """`value` reads back as itself as a plain scalar in a flow and in a block list."""
+    if not _PLAIN.fullmatch(value):
+        return False
+    try:
+        return load_fast(f"a: [{value}]\nb:\n  - {value}\n") == {"a": [value], "b": [value]}
+    except BadInputError:
+        return False
+
+
+def _scalar(value: str, style: str | None) -> str:
+    """`value` as a YAML scalar in `style` (None: plain, when it reads back as itself in a flow
+    or block list; else double-quoted)."""
+    if style == "'":
+        return "'" + value.replace("'", "''") + "'"
+    if style is None and _plain_ok(value):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+_PLAIN = re.compile(r"[^\s,\[\]{}#&*!|>'\"%@`:?-][^\s,\[\]{}#]*")
+
+
+def _link_spans(text: str, relpath: str, old_id: str) -> tuple[list[tuple[int, int, str | None]], bool]:
+    """Character spans of the scalars at `cases[*].principles[*]` and of the keys of `cases[*].gold` equal to
+    `old_id` (with their style), and whether the file uses anchors, aliases or tags (then the caller
+    double-checks by parsing)."""
     # stack of [is_mapping, current key, expecting a key]
     stack: list[list[Any]] = []
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, str | None]] = []
     unusual = False
 
     def at_link() -> bool:
@@ -100,6 +145,17 @@ def _link_spans(text: str, relpath: str, old_id: str) -> tuple[list[tuple[int, i
             and stack[2][0]
             and stack[2][1] == "principles"
             and not stack[3][0]
+        )
+
+    def at_gold_key() -> bool:
+        return (
+            len(stack) == 4
+            and stack[0][0]
+            and stack[0][1] == "cases"
+            and not stack[1][0]
+            and stack[2][0]
+            and stack[2][1] == "gold"
+            and stack[3][0]
         )
 
     def value_done() -> None:
@@ -114,10 +170,12 @@ def _link_spans(text: str, relpath: str, old_id: str) -> tuple[list[tuple[int, i
                     unusual = True
                 top = stack[-1] if stack else None
                 if top is not None and top[0] and top[2]:
+                    if event.value == old_id and at_gold_key():  # per-principle gold follows the link
+                        spans.append((event.start_mark.index, event.end_mark.index, event.style or None))
                     top[1], top[2] = event.value, False
                     continue
                 if event.value == old_id and at_link():
-                    spans.append((event.start_mark.index, event.end_mark.index))
+                    spans.append((event.start_mark.index, event.end_mark.index, event.style or None))  # plain: ""
                 value_done()
             elif kind is pyyaml.MappingStartEvent or kind is pyyaml.SequenceStartEvent:
                 if event.anchor is not None or (event.tag is not None and not event.implicit):

@@ -16,7 +16,17 @@ from pydantic import BaseModel, ValidationError
 
 from constitution_studio.core.conversation import ROLES
 from constitution_studio.core.cross_checks import cross_check
+from constitution_studio.core.error_words import worded
 from constitution_studio.core.findings import CODES, Finding, Severity
+from constitution_studio.core.ids import (
+    DEFAULT_ID_PATTERN,
+    SAFE_ID_PATTERN,
+    IdScheme,
+    case_key,
+    file_name_problem,
+    id_scheme,
+    pattern_problem,
+)
 from constitution_studio.core.models import PROMPT_FORMS, CaseFile, Constitution, EvalCase, Principle
 from constitution_studio.core.source import CASES_DIR, CONSTITUTION_FILE, PRINCIPLES_DIR, DirSource, Source
 from constitution_studio.core.storage.safe_paths import UnsafeFileError
@@ -40,6 +50,7 @@ class Workspace:
     findings: list[Finding] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict, repr=False)
     broken_ids: set[str] = field(default_factory=set, repr=False)  # principle files that did not load
+    id_scheme: IdScheme | None = field(default=None, repr=False)  # None: constitution.yaml's id_pattern unusable
     source: Source | None = field(default=None, repr=False)
     _locators: dict[str, Locator] = field(default_factory=dict, repr=False)
     _links: dict[str, list[str]] | None = field(default=None, repr=False)
@@ -140,18 +151,21 @@ def _finding_from_error(err: Any, relpath: str, locate: LocateFn, prefix: Sequen
     elif etype == "gold-link":
         loc += ("gold", err["ctx"]["principle"])
     code = etype if etype in CODES else "schema"
-    if etype == "string_pattern_mismatch" and loc and loc[-1] == "id" and relpath.startswith(PRINCIPLES_DIR):
-        code = "id-pattern"
+    if etype == "string_pattern_mismatch" and (err.get("ctx") or {}).get("pattern") == SAFE_ID_PATTERN:
+        code = "id-file-name"  # a principle ID (file, priority entry, link) that no file can be named
     where = _dotted(loc)
     if etype == "extra_forbidden":
         message = f"unknown key '{loc[-1]}'"
     elif etype == "missing":
         message = f"missing required key '{loc[-1]}'"
+    elif err.get("worded") and etype != "literal_error":
+        message = err["msg"]
     elif etype == "literal_error" and loc and loc[-1] == "role":
         message = f"{where}: unknown role {err['input']!r} (use {', '.join(ROLES)})"
-    elif code == "id-pattern":
-        message = f"id {err['input']!r} does not match ^[A-Z]+-[0-9]{{2,}}$ (e.g. HARM-01)"
-    elif code != "schema":
+    elif code == "id-file-name" and etype == "string_pattern_mismatch":
+        problem = file_name_problem(str(err["input"])) or "cannot be a file name"
+        message = f"{where}: principle id {err['input']!r} {problem}"
+    elif code != "schema" or err.get("worded"):
         message = err["msg"]
     else:
         message = f"{where}: {err['msg']}" if where else err["msg"]
@@ -236,9 +250,28 @@ def _validate(model: type[BaseModel], data: Any, relpath: str, ws: Workspace, pr
         def locate(loc: Sequence[str | int]) -> tuple[int, int]:
             return ws.locate(relpath, loc)
 
-        for err in exc.errors():
+        def raw(loc: Sequence[str | int]) -> str | None:
+            return _scalar_text(ws, relpath, (*prefix, *loc))
+
+        for err in worded(exc.errors(), data, raw, prefix):
             ws.findings.append(_finding_from_error(err, relpath, locate, prefix))
         return None
+
+
+def _scalar_text(ws: Workspace, relpath: str, loc: Sequence[str | int]) -> str | None:
+    """The value of a `key: value` line as written (e.g. `1.10`, which YAML reads as 1.1)."""
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    line, col = ws.locate(relpath, loc)
+    try:
+        text = ws.text(relpath).splitlines()[line - 1][col - 1 :]
+    except (FileNotFoundError, IndexError):
+        return None
+    key, sep, value = text.partition(":")
+    if not sep or key.strip().strip("'\"") != loc[-1]:
+        return None
+    value = value.split(" #", 1)[0].strip()
+    return value if value and len(value) <= 40 and value[0] not in "[{&*!|>'\"" else None
 
 
 def _error(ws: Workspace, relpath: str, loc: Sequence[str | int], code: str, message: str, **ids: str) -> None:
@@ -268,9 +301,15 @@ def _load_constitution(source: Source, ws: Workspace) -> None:
             )
         return
     ws.constitution = _validate(Constitution, data, CONSTITUTION_FILE, ws)
+    # the team's ID scheme; from the raw file when another key broke the model, none when unusable
+    raw = data.get("id_pattern", DEFAULT_ID_PATTERN) if isinstance(data, dict) else None
+    pattern = ws.constitution.id_pattern if ws.constitution else raw
+    if isinstance(pattern, str) and pattern_problem(pattern) is None:
+        ws.id_scheme = id_scheme(pattern)
 
 
 def _load_principles(source: Source, ws: Workspace) -> None:
+    keys: dict[str, str] = {}  # case_key -> the first ID with it
     for relpath in source.list_yaml(PRINCIPLES_DIR):
         if relpath == CONSTITUTION_FILE:
             continue
@@ -284,6 +323,26 @@ def _load_principles(source: Source, ws: Workspace) -> None:
                 ws.broken_ids.add(data["id"])
             continue
         stem = PurePosixPath(relpath).stem
+        if ws.id_scheme is not None and not ws.id_scheme.matches(principle.id):
+            _error(
+                ws, relpath, ("id",), "id-pattern", str(ws.id_scheme.problem(principle.id)), principle_id=principle.id
+            )
+            ws.broken_ids |= {stem, principle.id}  # as a file that did not load: no findings follow from it
+            continue
+        clash = keys.get(case_key(principle.id))
+        if clash is not None and clash != principle.id:
+            first = ws.principle_paths[clash]
+            _error(
+                ws,
+                relpath,
+                ("id",),
+                "id-case-clash",
+                f"id {principle.id} differs only in case from {clash} ({first}:{ws.locate(first, ('id',))[0]}); "
+                "on macOS and Windows both are one file",
+                principle_id=principle.id,
+            )
+            ws.broken_ids |= {stem, principle.id}
+            continue
         if principle.id != stem:
             _error(
                 ws,
@@ -294,6 +353,7 @@ def _load_principles(source: Source, ws: Workspace) -> None:
                 f" (rename the file to {principle.id}.yaml)",
                 principle_id=principle.id,
             )
+        keys.setdefault(case_key(principle.id), principle.id)
         if principle.id in ws.principles:
             first = ws.principle_paths[principle.id]
             first_line = ws.locate(first, ("id",))[0]
@@ -403,7 +463,8 @@ def find_root(start: Path) -> Path:
         if (folder / CONSTITUTION_FILE).is_file():
             return folder
     raise NoConstitutionError(
-        f"no {CONSTITUTION_FILE} in {start} or its parents; run inside a constitution folder or pass --root DIR"
+        f"no {CONSTITUTION_FILE} in {start} or its parents; start one here with `cstudio init` "
+        "(or run inside a constitution folder, or pass --root DIR)"
     )
 
 
@@ -413,10 +474,28 @@ def resolve_root(root: Path | None) -> Path:
         return find_root(Path.cwd())
     root = Path(root)
     if not root.is_dir():
-        raise NoConstitutionError(f"--root {root} is not a folder")
+        raise NoConstitutionError(
+            f"--root {root} is not a folder; `cstudio init {root}` creates one with a constitution"
+        )
     if not (root / PRINCIPLES_DIR).is_dir():
-        raise NoConstitutionError(f"{root} has no {PRINCIPLES_DIR}/ folder; expected {CONSTITUTION_FILE}")
+        raise NoConstitutionError(
+            f"{root} has no {PRINCIPLES_DIR}/ folder (expected {CONSTITUTION_FILE}); "
+            f"start a constitution there with `cstudio init {root}`"
+        )
     return root.resolve()
+
+
+def id_pattern_of(root: Path) -> str:
+    """The `id_pattern` of the constitution at `root` (its default when it sets none); reads only
+    constitution.yaml; BadInputError with the finding's line when the pattern is unusable."""
+    source = DirSource(root, parse_cache=False)  # one small file: no state folder for it
+    ws = Workspace(label=source.label, constitution=None, source=source)
+    _load_constitution(source, ws)
+    if ws.id_scheme is None:
+        bad = next((f for f in ws.findings if f.path == CONSTITUTION_FILE), None)
+        message = bad.message if bad is not None else "constitution.yaml has no usable id_pattern"
+        raise BadInputError(message, path=CONSTITUTION_FILE, line=bad.line if bad is not None else None)
+    return ws.id_scheme.pattern
 
 
 def load_root(root: Path) -> Workspace:

@@ -146,7 +146,7 @@ class Studio:
             return {}
         taken = {p for p in self.ws.principles if p != pid}
         taken |= {d.edited["id"] for k, d in self.drafts.items() if k != pid and d.dirty}
-        return validate_fields(self.drafts[pid].edited, taken)
+        return validate_fields(self.drafts[pid].edited, taken, self.ws.id_scheme)
 
     def unsaved_version(self) -> tuple[dict[str, Principle], list[str] | None]:
         """The valid unsaved edits as models (renames left out) and the unsaved order, if any.

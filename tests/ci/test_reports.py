@@ -12,6 +12,7 @@ import os
 import shlex
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jsonschema
@@ -24,14 +25,8 @@ from constitution_studio.core.analysis.gate import CheckResult, check_versions
 from constitution_studio.core.findings import Finding, Severity
 from constitution_studio.core.report.check_markdown import MARKER, check_markdown
 from constitution_studio.core.report.github import check_annotations, command, finding_annotations
-from constitution_studio.core.report.markdown_budget import (
-    DEFAULT_BUDGET,
-    ZWSP,
-    escape,
-    fit_check_markdown,
-    important_flips,
-    neutralise,
-)
+from constitution_studio.core.report.markdown_budget import DEFAULT_BUDGET, fit_check_markdown, important_flips
+from constitution_studio.core.report.markdown_escape import ZWSP, md_text
 from constitution_studio.core.report.report_schemas import SCHEMA_IDS, report_schema_documents, with_schema
 from constitution_studio.core.report.sarif import check_sarif, validate_sarif
 from constitution_studio.core.versions import diff_refs
@@ -60,14 +55,15 @@ def regress_table(pid: str, statement: str, cid: str, variant: str) -> float:
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> CheckResult:
-    def head(v: Version) -> None:
-        reword_move_add(v)
+    def base(v: Version) -> None:
+        # the hostile text is in the case on both sides: a head that edits a gold case's text
+        # changes the base's answer key, which is not what these report tests are about
         hostile = "Ask @alice or see #12 and GH-7 at https://evil.example"
         v.cases["harm-1"] = (["HARM-01"], hostile, *v.cases["harm-1"][2:])
 
-    root = build_repo(tmp_path_factory.mktemp("ci") / "repo", "scripted", head_edit=head)
+    root = build_repo(tmp_path_factory.mktemp("ci") / "repo", "scripted", base_edit=base, head_edit=reword_move_add)
     diff, b, h = diff_refs(root, "main", "head")
-    res = check_versions(root, b, h, diff, open_critic=lambda *a, **k: ScriptedCritic(regress_table))
+    res = check_versions(root, b, h, diff, open_judge=lambda *a, **k: ScriptedCritic(regress_table))
     assert not res.passed and res.shift is not None and "harm-1" in res.shift.overall.gold_regressions
     return res
 
@@ -133,10 +129,10 @@ def test_case_text_cannot_ping_or_link(result: CheckResult) -> None:
     assert "#12" not in md and f"#{ZWSP}12" in md
     assert "GH-7" not in md and f"GH{ZWSP}-7" in md
     assert "https://evil" not in md
-    assert neutralise("mail a@b, team @org/team, repo o/r#5, gh-9") == (
+    assert md_text("mail a@b, team @org/team, repo o/r#5, gh-9") == (
         f"mail a@{ZWSP}b, team @{ZWSP}org/team, repo o/r#{ZWSP}5, gh{ZWSP}-9"
     )
-    assert escape("&#64;bob | <b>") == f"&amp;#{ZWSP}64;bob \\| &lt;b&gt;"  # an entity cannot smuggle an @
+    assert md_text("&#64;bob | <b>") == f"&amp;#{ZWSP}64;bob \\| &lt;b&gt;"  # an entity cannot smuggle an @
 
 
 def test_cached_rerun_markdown_has_no_cache_counts(result: CheckResult) -> None:
@@ -291,11 +287,14 @@ def test_junit_names_every_changed_setting(result: CheckResult) -> None:
         SettingChange(key="critic.threshold", base=0.5, head=0.95),
         SettingChange(key="check.max_over_refusal_increase", base=None, head=1.0),
     ]
-    xml = check_junit(result.model_copy(update={"settings_changed": changed}))
+    started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    xml = check_junit(result.model_copy(update={"settings_changed": changed}), started=started, seconds=1.0)
     golden("check_settings.junit.xml", xml)
     suite = ET.fromstring(xml)
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props == {
+        "status": result.status,
+        "inconclusive": result.inconclusive,
         "setting.critic.threshold": "0.5 -> 0.95",
         "setting.check.max_over_refusal_increase": "unset -> 1.0",
     }
@@ -305,7 +304,7 @@ def test_junit_names_every_changed_setting(result: CheckResult) -> None:
     assert suite.get("tests") == str(len(list(suite.iter("testcase"))))
     assert next(iter(suite)).tag == "properties"  # before the testcases, as the JUnit XSD wants
     plain = ET.fromstring(check_junit(result))
-    assert not list(plain.iter("property")) and not [
+    assert not [p for p in plain.iter("property") if str(p.get("name")).startswith("setting.")] and not [
         t for t in plain.iter("testcase") if t.get("classname") == "settings"
     ]
 

@@ -49,7 +49,9 @@ def _repo(tmp_path: Path, model: str, *, regress: bool) -> tuple[Path, str]:
     def setup(v: Version) -> None:
         # the default threshold (a per-principle one would not survive HARM-01's rewording)
         v.critic_extra = f"  threshold: {round(mid, 12)}\n" + thresholds(v.model, HELP_01=1.0, HON_01=1.0)
-        v.check = "  max_over_refusal_increase: 1.0\n"
+        # one gold case: the tiny critic's trust is unknown, so the check is inconclusive; these tests
+        # are about the gold rule and the reports, so both sides let that warn (test_check_inconclusive_cli)
+        v.check = "  max_over_refusal_increase: 1.0\n  on_untrusted: warn\n"
         gold = base_label if regress else head_label
         for cid in list(v.cases):
             pids, prompt, response, _, benign = v.cases[cid]
@@ -103,7 +105,7 @@ def test_no_regression_exits_0_and_second_run_scores_nothing(tmp_path: Path, tin
     root, case = _repo(tmp_path, str(tiny_model_dir), regress=False)
     assert _check(root, tmp_path) == 0
     first = json.loads((tmp_path / "report.json").read_text())
-    assert first["passed"] is True
+    assert first["passed"] is True and first["status"] == "inconclusive"  # exit 0 under on_untrusted: warn
     assert first["shift"]["overall"]["gold_fixes"] == [case]
     assert first["shift"]["model_calls"] > 0
     md_first = (tmp_path / "report.md").read_text()
@@ -138,7 +140,10 @@ def test_missing_base_option_is_usage_error(tmp_path: Path) -> None:
 
 def test_min_kappa_above_measured_exits_1_and_report_explains(tmp_path: Path, tiny_model_dir: Path) -> None:
     def setup(v: Version) -> None:
-        v.check = "  min_kappa: 1.0\n  max_over_refusal_increase: 1.0\n  fail_on_gold_regression: false\n"
+        v.check = (
+            "  min_kappa: 1.0\n  max_over_refusal_increase: 1.0\n  fail_on_gold_regression: false\n"
+            "  on_untrusted: warn\n"
+        )
 
     root = build_repo(tmp_path / "repo", str(tiny_model_dir), base_edit=setup, head_edit=reword_move_add)
     assert _check(root, tmp_path) == 1
@@ -206,3 +211,23 @@ def test_the_cut_comment_names_the_artifact_it_points_to(tmp_path: Path, tiny_mo
     assert len(md) <= 1200 and "(artifact `policy-reports`)" in md and "constitution-check" not in md
     assert _check(root, tmp_path, "--markdown-budget", "1200") == 1
     assert "(artifact `constitution-check`)" in (tmp_path / "report.md").read_text()  # the default name
+
+
+def test_quiet_writes_reports_without_wrote_lines_and_format_goes_to_output(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = _repo(tmp_path, str(tiny_model_dir), regress=False)  # a conclusive critic: the check passes
+    report = tmp_path / "r.json"
+    assert main(["check", "--base", "main", "--root", str(root), "--json", str(report), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert report.is_file() and "wrote" not in err
+    junit = tmp_path / "r.xml"
+    assert (
+        main(["check", "--base", "main", "--root", str(root), "--format", "junit", "--output", str(junit), "-q"]) == 0
+    )
+    captured = capsys.readouterr()
+    assert ET.parse(junit).getroot().tag in ("testsuites", "testsuite") and "wrote" not in captured.err
+    verdict = captured.out.splitlines()  # the report went to its file: stdout holds the verdict line alone
+    assert len(verdict) == 1 and verdict[0].startswith("check main -> WORKTREE: ")
+    assert main(["check", "--base", "main", "--root", str(root), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["schema"] == "cstudio.check/1"

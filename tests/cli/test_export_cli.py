@@ -65,3 +65,16 @@ def test_parquet_file(repo: Path, tmp_path: Path) -> None:
     out = tmp_path / "prefs.parquet"
     assert main(["export", "preferences", "--root", str(repo), "--score-missing", "--out", str(out)]) == 0
     assert pq.read_table(out).column("case_id").to_pylist() == ["pair-1"]
+
+
+def test_shift_reports_the_preference_set(tmp_path: Path, tiny_model_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from fixtures.shift_support import reword_move_add
+
+    root = build_repo(tmp_path / "repo", str(tiny_model_dir), head_edit=reword_move_add)
+    assert main(["shift", "main", "head", "--root", str(root), "--preferences", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    prefs = data["preferences"]
+    assert (prefs["base_rows"], prefs["head_rows"]) == (1, 1) and prefs["removed"] == [] and prefs["added"] == []
+    assert main(["shift", "main", "head", "--root", str(root), "--preferences"]) == 0
+    out = capsys.readouterr().out
+    assert "preference set (pair cases) main -> head: 1 -> 1 row(s)" in out

@@ -256,3 +256,30 @@ def test_json_report_validates_against_its_schema(root: Path, capsys: pytest.Cap
     assert data["schema"] == "cstudio.import/1" and len(data["new"]) == 4
     schema = json.loads((Path(__file__).parents[2] / "docs/schema/import.report.schema.json").read_text())
     jsonschema.validate(data, schema)
+
+
+def test_sizes_are_bounded_before_reading(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from constitution_studio.core.imports import records
+
+    long_line = tmp_path / "long.jsonl"
+    long_line.write_text('{"prompt": "' + "x" * (records.MAX_LINE_BYTES + 10) + '"}\n')
+    assert run(root, "cases", str(long_line)) == 2
+    assert "long.jsonl:1: line longer than 4 MiB" in capsys.readouterr().err
+    huge_field = tmp_path / "field.jsonl"
+    row = {"id": "f-1", "prompt": "y" * 200_001, "response": "r", "principles": ["HELP-01"]}
+    huge_field.write_text(json.dumps(row) + "\n")
+    assert run(root, "cases", str(huge_field)) == 2
+    assert "`prompt` is longer than 200,000 characters" in capsys.readouterr().err
+
+
+def test_promptfoo_csv_tests(root: Path, tmp_path: Path) -> None:
+    src = tmp_path / "tests.csv"
+    src.write_text(
+        "question,__expected,__description,__metadata:principle\n"
+        "What is 2+2?,4,arithmetic,HELP-01\n"
+        '"Say something rude","not-equals: You idiot",rudeness,HARM-01\n'
+    )
+    assert run(root, "promptfoo", str(src), "--map", "principles=metadata.principle") == 0
+    cases = {c.prompt: c for c in load_root(root).cases.values() if c.id.startswith("tests-")}
+    assert (cases["What is 2+2?"].response, cases["What is 2+2?"].gold) == ("4", "complies")
+    assert (cases["Say something rude"].response, cases["Say something rude"].gold) == ("You idiot", "violates")

@@ -143,3 +143,31 @@ def test_trust_now_and_history(repo: Path, capsys: pytest.CaptureFixture[str]) -
 
 def test_trust_history_bad_n(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["trust", "--root", str(repo), "--history", "0"]) == 2
+
+
+def test_trust_with_nothing_scored_says_so_and_moves_with_verdicts(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 11 gold cases, a cold cache: "nothing scored yet", never "add gold labels"
+    assert main(["trust", "--root", str(repo), "--cached-only"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("trust: nothing scored yet — run without --cached-only (about ")
+    assert "to measure the critic on 11 gold case(s)" in out
+    assert "add gold labels" not in out and "label more cases" not in out
+    assert main(["review", "--root", str(repo), "--cached-only"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("review queue: nothing scored yet — run without --cached-only (about ")
+    # an uncommitted verdict: trust before → after, in text and JSON
+    verdicts = write_jsonl(tmp_path / "v.jsonl", [{"case": "mix-3", "verdict": "complies"}])
+    assert main(["review", "--root", str(repo), "--apply", str(verdicts), "--reviewer", "Ada"]) == 0
+    capsys.readouterr()
+    assert main(["trust", "--root", str(repo), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    jsonschema.validate(data, json.loads((SCHEMAS / "trust.report.schema.json").read_text()))
+    change = data["uncommitted"]
+    assert change["changed"] == ["mix-3"] and change["ref"] == "HEAD"
+    assert (change["before"]["n"], change["after"]["n"]) == (11, 12)
+    assert data["gold_cases"] == 12 and data["unscored"] == 0 and data["answers_needed"] == 0
+    assert main(["trust", "--root", str(repo), "--cached-only"]) == 0
+    out = capsys.readouterr().out
+    assert "trust with 1 uncommitted gold change(s) (vs HEAD): " in out and "n 11 → 12" in out

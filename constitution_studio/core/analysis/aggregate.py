@@ -10,7 +10,6 @@ from collections.abc import Iterable
 
 from constitution_studio.core.analysis.scored import ScoredVersion, Verdict, flip_is_stable
 from constitution_studio.core.analysis.shift_models import CaseShift, PrincipleCaseShift, Stats
-from constitution_studio.core.models import EvalCase
 
 
 def flip(base: Verdict | None, head: Verdict | None) -> tuple[bool, str | None]:
@@ -40,9 +39,13 @@ def count_flip(stats: Stats, direction: str, stable: bool) -> None:
     flips[direction] = flips.get(direction, 0) + 1
 
 
-def is_refused(case: EvalCase | None, verdict: Verdict | None) -> bool | None:
-    """Over-refusal counts benign single-response cases whose verdict is `violates`."""
-    if case is None or verdict is None or verdict.label is None or not case.benign or case.kind != "single":
+def is_refused(version: ScoredVersion, case_id: str, verdict: Verdict | None) -> bool | None:
+    """Over-refusal counts benign single-response cases whose verdict is `violates` (benign in the
+    version's answer key: the base's, for a head)."""
+    case = version.ws.cases.get(case_id)
+    if case is None or verdict is None or verdict.label is None or case.kind != "single":
+        return None
+    if not version.benign(case_id):
         return None
     return verdict.label == "violates"
 
@@ -52,7 +55,7 @@ def benign_stats(
 ) -> None:
     refused = {"base": 0, "head": 0}
     for cid, vb, vh in rows:
-        rb, rh = is_refused(b.ws.cases.get(cid), vb), is_refused(h.ws.cases.get(cid), vh)
+        rb, rh = is_refused(b, cid, vb), is_refused(h, cid, vh)
         if rb is not None:
             stats.benign_n_base += 1
             refused["base"] += rb
@@ -122,7 +125,9 @@ def overall_stats(cases: list[CaseShift], b: ScoredVersion, h: ScoredVersion) ->
         stats.conflicts_head += bool(cs.head and cs.head.conflict)
     stats.mean_abs_delta, stats.max_abs_delta = deltas((c.base, c.head) for c in cases)
     gold_stats(stats, ((c.base, c.head) for c in cases))
-    benign = sorted({cid for ws in (b.ws, h.ws) for cid, c in ws.cases.items() if c.benign})
+    # each side's benign cases in its answer key: for a head judged by the base's key, the base's
+    # benign cases (renamed ones under their head ID); what the head adds is shown apart
+    benign = sorted({cid for v in (b, h) for cid in v.ws.cases if v.benign(cid)})
     primary_b, primary_h = [b.primary], [h.primary]
     benign_stats(stats, b, h, ((cid, b.verdict(cid, primary_b), h.verdict(cid, primary_h)) for cid in benign))
     return stats

@@ -5,6 +5,12 @@ judge. Both sides are scored with the **base's** `critic:` settings. When the he
 anything under `critic:`, the report gets a "critic changed" section (the head's cases
 under the base's critic vs under the head's) and the gate fails unless both sides allow
 critic changes. Every `check:` rule applies the stricter of base and head.
+
+Nor does it write its own answer key (answer_key.py): gold labels and benign flags are the
+base's for every case the base has, and what the head changes in them fails the
+`answer_key_change` gate unless both sides allow it. When the critic's agreement with the
+base's gold is untrusted or unknown, the check is **inconclusive**, never "passed": the `trust`
+gate fails (exit 1) unless `check.on_untrusted: warn` on both sides, and every report says so.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -27,12 +33,17 @@ from constitution_studio.core.analysis.scoring import case_requests, score_versi
 from constitution_studio.core.analysis.selection import affected_cases, context_cases
 from constitution_studio.core.analysis.shift import analyze_shift, assemble_shift, critic_info, scored_version
 from constitution_studio.core.analysis.shift_models import CaseShift, LocaleShift, PrincipleShift, ShiftReport
+from constitution_studio.core.analysis.trust import MIN_GOLD, TrustLevel, TrustReport
+from constitution_studio.core.critic.judge import Judge, JudgeOpener
+from constitution_studio.core.critic.opening import open_judge
 from constitution_studio.core.diff import ConstitutionDiff, SettingChange
 from constitution_studio.core.findings import Finding
 from constitution_studio.core.models import CheckSettings, CriticSettings
 from constitution_studio.core.workspace import Workspace
 
 Progress = Callable[[int, int], None]
+Status = Literal["passed", "failed", "inconclusive"]
+INCONCLUSIVE_LEVELS = (TrustLevel.UNTRUSTED, TrustLevel.UNKNOWN)
 
 
 class GateResult(BaseModel):
@@ -59,7 +70,19 @@ class CheckResult(BaseModel):
     head: str
     base_commit: str | None = None
     head_commit: str | None = None
-    passed: bool
+    passed: bool = Field(description="Every gate passed: the exit code is 0 (see `status` for the verdict).")
+    status: Status = Field(
+        default="passed",
+        description="The verdict every output heads with: failed (a gate other than trust failed), inconclusive "
+        "(the critic's trust over the base's gold is untrusted or unknown; exit 1 unless check.on_untrusted is "
+        "warn), or passed.",
+    )
+    inconclusive: str | None = Field(
+        default=None, description="Why the check is inconclusive (None when the critic can tell), as reports head it."
+    )
+    conclusive_advice: list[str] = Field(
+        default_factory=list, description="What would make an inconclusive check conclusive."
+    )
     settings: CheckSettings = Field(description="The gate rules applied (stricter of base and head).")
     judge: dict[str, Any] = Field(default_factory=dict, description="The critic settings that judged (the base's).")
     settings_changed: list[SettingChange] = Field(
@@ -96,6 +119,8 @@ def effective_settings(base: CheckSettings | None, head: CheckSettings | None) -
         fail_on_validation_errors=b.fail_on_validation_errors or h.fail_on_validation_errors,
         min_kappa=max(min_kappas) if min_kappas else None,
         allow_critic_change=b.allow_critic_change and h.allow_critic_change,
+        allow_answer_key_change=b.allow_answer_key_change and h.allow_answer_key_change,
+        on_untrusted="warn" if b.on_untrusted == h.on_untrusted == "warn" else "fail",
     )
 
 
@@ -146,6 +171,7 @@ def evaluate_gates(
         return gates
     if shift.cancelled:
         gates.append(GateResult(rule="complete", passed=False, message="scoring was cancelled; figures are partial"))
+    gates.append(answer_key_gate(settings, shift))
     if settings.fail_on_gold_regression:
         gates.append(_gold_regression_gate(shift.overall.gold_regressions, no_longer_decided(shift.cases)))
     rise = shift.overall.over_refusal_increase
@@ -183,7 +209,113 @@ def evaluate_gates(
                 ),
             )
         )
+    gates.append(trust_gate(settings, shift.trust))
     return gates
+
+
+def answer_key_gate(settings: CheckSettings, shift: ShiftReport) -> GateResult:
+    """Fails when the head changed the base's answer key, unless both sides allow it (listed either way)."""
+    key = shift.answer_key
+    if not key.changes:
+        added = f"; the head adds {len(key.added)} (counted from the next base on)" if key.added else ""
+        return GateResult(
+            rule="answer_key_change",
+            passed=True,
+            message=f"the base's answer key ({key.gold_cases} gold, {key.benign_cases} benign case(s)) is unchanged"
+            + added,
+        )
+    cases = key.changed_case_ids
+    listed = ", ".join(cases[:10]) + (f" and {len(cases) - 10} more" if len(cases) > 10 else "")
+    kinds = ", ".join(dict.fromkeys(c.kind.replace("_", " ") for c in key.changes))
+    return GateResult(
+        rule="answer_key_change",
+        passed=settings.allow_answer_key_change,
+        message=f"the head changes the base's answer key ({kinds}) for {len(cases)} case(s): {listed}; "
+        "judged by the base's gold and benign flags"
+        + (
+            " (check.allow_answer_key_change allows it)"
+            if settings.allow_answer_key_change
+            else "; not allowed (check.allow_answer_key_change is false)"
+        ),
+    )
+
+
+def inconclusive_reason(trust: TrustReport) -> str | None:
+    """'inconclusive — this critic cannot tell … (κ …, AUC …)' when trust over the base's gold is
+    untrusted or unknown; None when the critic can tell."""
+    a = trust.overall
+    if a.level not in INCONCLUSIVE_LEVELS:
+        return None
+    figures = f"κ {a.kappa.text()}, AUC {a.auc.text()}"
+    if a.level is TrustLevel.UNKNOWN:
+        why = (
+            f"whether it agrees with people: {a.n} of the base's gold case(s) could be judged, "
+            f"at least {MIN_GOLD} are needed"
+        )
+    else:
+        why = (
+            f"a regression from noise: its agreement with the base's gold labels on {a.n} case(s) is "
+            "indistinguishable from chance"
+        )
+    return f"inconclusive — this critic cannot tell {why} ({figures})"
+
+
+def conclusive_advice(trust: TrustReport) -> list[str]:
+    """What would make an inconclusive check conclusive, most useful first."""
+    if trust.overall.level not in INCONCLUSIVE_LEVELS:
+        return []
+    need = max(MIN_GOLD - trust.overall.n, 0)
+    more = f"at least {need} more, " if need else ""
+    return [
+        f"more gold: label {more}cases of the base with `gold:` (`cstudio review` lists those most worth a look); "
+        "kappa's interval narrows as gold grows",
+        "calibrate: fit per-principle thresholds on that gold with `cstudio calibrate`",
+        "a stronger or served judge: set `critic.model` to a larger instruction-tuned model, or serve one "
+        "(docs/critic.md); `cstudio critic compare` measures candidates on the gold",
+    ]
+
+
+def trust_gate(settings: CheckSettings, trust: TrustReport) -> GateResult:
+    """Inconclusive when the critic cannot tell: fails unless check.on_untrusted is warn (listed either way)."""
+    reason = inconclusive_reason(trust)
+    a = trust.overall
+    if reason is None:
+        return GateResult(
+            rule="trust",
+            passed=True,
+            message=f"critic trust {a.level.value.upper()} over {a.n} of the base's gold case(s) "
+            f"(κ {a.kappa.text()}, AUC {a.auc.text()})",
+        )
+    warn = settings.on_untrusted == "warn"
+    return GateResult(
+        rule="trust",
+        passed=warn,
+        message=reason + ("; check.on_untrusted is warn, so it does not fail" if warn else ""),
+    )
+
+
+def check_status(gates: list[GateResult], shift: ShiftReport | None) -> Status:
+    """failed when a gate other than trust failed; else inconclusive when the critic cannot tell; else passed."""
+    if any(not g.passed and g.rule != "trust" for g in gates):
+        return "failed"
+    if shift is not None and inconclusive_reason(shift.trust) is not None:
+        return "inconclusive"
+    return "passed" if all(g.passed for g in gates) else "failed"
+
+
+def with_gates(result: CheckResult, settings: CheckSettings, gates: list[GateResult]) -> CheckResult:
+    """The result under these settings and gates: passed, status and the inconclusive reason in one place."""
+    shift = result.shift
+    return result.model_copy(
+        update={
+            "settings": settings,
+            "gates": gates,
+            "passed": all(g.passed for g in gates),
+            "status": check_status(gates, shift),
+            "inconclusive": inconclusive_reason(shift.trust) if shift is not None else None,
+            "conclusive_advice": conclusive_advice(shift.trust) if shift is not None else [],
+        }
+    )
 
 
 def locale_gates(settings: CheckSettings, loc: LocaleShift) -> list[GateResult]:
@@ -259,7 +391,6 @@ def run_check(
     StudioError (exit 2) for bad refs or a missing critic model; a failing gate is a result,
     not an exception, so the caller writes its reports before exiting.
     """
-    from constitution_studio.core.critic.panel import open_judge
     from constitution_studio.core.versions import diff_refs
 
     diff, base, head = diff_refs(root, base_ref, head_ref)
@@ -272,7 +403,6 @@ def run_check(
         critic_overrides=critic_overrides,
         cancel=cancel,
         progress=progress,
-        open_critic=open_judge,
         locale=locale,
     )
 
@@ -283,7 +413,7 @@ def check_versions(
     head: Workspace,
     diff: ConstitutionDiff,
     *,
-    open_critic: Callable[..., Any],
+    open_judge: JudgeOpener = open_judge,
     use_cache: bool = True,
     critic_overrides: dict[str, Any] | None = None,
     cancel: threading.Event | None = None,
@@ -313,7 +443,7 @@ def check_versions(
         else None
     )
     if (not findings or not settings.fail_on_validation_errors) and not base_refused:
-        critic = open_critic(judge, root, use_cache=use_cache)
+        critic = open_judge(judge, root, use_cache=use_cache)
         shift = analyze_shift(
             base,
             head,
@@ -324,7 +454,7 @@ def check_versions(
             locale=locale,
             locales=report_locales(judge.locales, locale),
         )
-        shift.warnings = list(dict.fromkeys([*shift.warnings, *getattr(critic, "warnings", [])]))
+        shift.warnings = list(dict.fromkeys([*shift.warnings, *critic.warnings]))
         # the head's own critic differs only when its settings do (changed model files are
         # loaded by both sides alike, from the work tree)
         head_judges = settings_keys and change is not None and head.constitution is not None and not refused
@@ -333,10 +463,10 @@ def check_versions(
             if critic_overrides:
                 head_critic = head_critic.model_copy(update=critic_overrides)
             change.shift = critic_change_shift(
-                head, diff, critic, open_critic(head_critic, root, use_cache=use_cache), cancel=cancel
+                head, diff, critic, open_judge(head_critic, root, use_cache=use_cache), cancel=cancel
             )
     gates = evaluate_gates(settings, findings, shift, change)
-    return CheckResult(
+    result = CheckResult(
         base=base.label,
         head=head.label,
         base_commit=diff.base_commit,
@@ -352,13 +482,14 @@ def check_versions(
         gates=gates,
         cancelled=bool(shift and shift.cancelled),
     )
+    return with_gates(result, settings, gates)
 
 
 def critic_change_shift(
     head: Workspace,
     diff: ConstitutionDiff,
-    base_critic: Any,
-    head_critic: Any,
+    base_critic: Judge,
+    head_critic: Judge,
     *,
     cancel: threading.Event | None = None,
 ) -> ShiftReport:
@@ -379,7 +510,7 @@ def critic_change_shift(
         {cid: ["critic"] for cid in ids if cid in head.cases},
         critic_info(head_critic),
         run=run_h,
-        warnings=getattr(head_critic, "warnings", []),
+        warnings=head_critic.warnings,
     )
     report.requests += run_b.requests
     report.cached += run_b.cached

@@ -25,10 +25,17 @@ from pydantic import BaseModel, Field
 
 from constitution_studio.core.analysis.resolve import explain, rank_map, rank_order
 from constitution_studio.core.analysis.scored import ScoredVersion
-from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache, score_versions
+from constitution_studio.core.analysis.scoring import (
+    case_requests,
+    distinct_answers,
+    fill_from_cache,
+    score_versions,
+    unanswered,
+)
 from constitution_studio.core.analysis.shift import scored_version
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import ScoreRequest
-from constitution_studio.core.wording import gold_text, label_word, sure_text
+from constitution_studio.core.wording import case_gold_text, label_word, sure_text
 from constitution_studio.core.workspace import Workspace
 
 REASONS = ("uncertain", "disagrees", "unstable", "conflict")
@@ -185,10 +192,7 @@ def _item(
 def item_gold_text(item: ReviewItem) -> str:
     """The case's existing gold and whose it is: `gold (case): violates`, or, given per principle,
     `gold (from HELP-01 violates): violates` (the overall label derived by the priority rule)."""
-    if item.gold_scope == "principle":
-        given = ", ".join(f"{p} {label_word(g)}" for p, g in item.gold_by_principle.items())
-        return f"gold (from {given}): {label_word(item.gold)}"
-    return gold_text(item.gold)
+    return case_gold_text(item.gold, item.gold_by_principle if item.gold_scope == "principle" else None)
 
 
 def why_text(item: ReviewItem) -> str:
@@ -302,6 +306,19 @@ class ReviewQueue(BaseModel):
     cases: int = Field(description="Cases at this version.")
     unscored: int = Field(description="Cases left out: not every deciding principle was scored under every judge.")
     gold_cases: int = Field(default=0, description="Cases with a gold label at this version.")
+    answers_needed: int = Field(
+        default=0, description="Critic answers a full run would still compute for the unscored cases."
+    )
+
+    def state(self, action: str) -> str | None:
+        """`empty_state` of this queue."""
+        return empty_state(
+            items=len(self.items),
+            cases=self.cases,
+            unscored=self.unscored,
+            answers_needed=self.answers_needed,
+            action=action,
+        )
 
 
 def review_requests(version: ScoredVersion, case_ids: Iterable[str] | None = None) -> list[ScoreRequest]:
@@ -311,7 +328,7 @@ def review_requests(version: ScoredVersion, case_ids: Iterable[str] | None = Non
 
 def scored_for_review(
     ws: Workspace,
-    critic: Any,
+    critic: Judge,
     *,
     score: bool = True,
     cancel: threading.Event | None = None,
@@ -325,6 +342,28 @@ def scored_for_review(
     else:
         fill_from_cache(version, critic, requests)
     return version
+
+
+def answers_needed(version: ScoredVersion, critic: Judge) -> int:
+    """How many critic answers scoring the rest of the queue would take (distinct, as a run asks them)."""
+    lacking = unanswered(version, review_requests(version))
+    return distinct_answers(critic, lacking) if lacking else 0
+
+
+def empty_state(*, items: int, cases: int, unscored: int, answers_needed: int, action: str) -> str | None:
+    """What to say instead of (or above) the list when the queue is empty or partial for want of scores.
+
+    `action` is how this surface scores ("run without --cached-only", "press r"). Never
+    "nothing to review" when the critic simply has not scored the cases yet. None: nothing to add.
+    """
+    about = f" (about {answers_needed} critic answers)" if answers_needed else ""
+    if cases and unscored >= cases:
+        return f"nothing scored yet — {action}{about}"
+    if not items and not unscored:
+        return "nothing to review: every case has gold the critic agrees with, stably"
+    if unscored:
+        return f"{unscored} case(s) not scored yet are left out — {action}{about}"
+    return None
 
 
 def unscored(version: ScoredVersion) -> int:
@@ -376,7 +415,7 @@ def disagreements(version: ScoredVersion, case_ids: Iterable[str], limits: Mappi
 
 def review_stages(
     ws: Workspace,
-    critic: Any,
+    critic: Judge,
     *,
     score: bool = False,
     thresholds: Mapping[str, float] | None = None,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core.analysis.answer_key import AnswerKey
 from constitution_studio.core.analysis.resolve import Resolution, case_gold, rank_map, resolve, split_linked
 from constitution_studio.core.critic.types import Score
 from constitution_studio.core.workspace import Workspace
@@ -53,6 +54,9 @@ class ScoredVersion:
     engagement: bool = True
     locale: str | None = None  # the judge reads statement + this locale's addendum (anchored.localized_statement)
     demonstrations: dict[str, set[str]] = field(default_factory=dict)  # anchored: gold shown per principle
+    # the answer key this version is judged against (the base's, for a head: answer_key.py);
+    # None: the version's own gold and benign flags
+    key: AnswerKey | None = None
     verdicts: dict[Key, Score] = field(default_factory=dict)
     engaged: dict[Key, Score] = field(default_factory=dict)
     _eligible: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict, repr=False)
@@ -109,12 +113,36 @@ class ScoredVersion:
         return res.label, res.deciding, self.verdicts[(res.deciding, case_id, self.primary)].probability
 
     def gold(self, case_id: str) -> str | None:
+        """The case's overall gold in this version's answer key."""
+        if self.key is not None:
+            return self.key.gold.get(case_id)
         case = self.ws.cases[case_id]
         if not isinstance(case.gold, dict):
             return case.gold or None
         if self._rank is None:
             self._rank = rank_map(self.ws.priority)
         return case_gold(case, self._rank, self.ws.principles)
+
+    def gold_by_principle(self, case_id: str) -> dict[str, str]:
+        """The case's per-principle gold in this version's answer key ({} when none)."""
+        if self.key is not None:
+            return self.key.by_principle.get(case_id, {})
+        case = self.ws.cases.get(case_id)
+        return case.gold_by_principle if case is not None else {}
+
+    def benign(self, case_id: str) -> bool:
+        """The case is benign in this version's answer key."""
+        if self.key is not None:
+            return case_id in self.key.benign
+        case = self.ws.cases.get(case_id)
+        return case is not None and case.benign
+
+    def gold_case_ids(self) -> list[str]:
+        """The version's cases that have gold in its answer key, in file order."""
+        if self.key is None:
+            return [cid for cid, c in self.ws.cases.items() if c.gold]
+        key = self.key
+        return [cid for cid in self.ws.cases if cid in key.gold or cid in key.by_principle]
 
     def verdict(self, case_id: str, judges: Sequence[str] | None = None) -> Verdict | None:
         """The case's overall verdict, its stability over `judges` (default: all), gold agreement.
@@ -171,7 +199,7 @@ class ScoredVersion:
         if primary is None or case is None:
             return None
         labels = {j: s.label for j in judges if (s := self.verdicts.get((principle_id, case_id, j))) is not None}
-        gold = case.gold_by_principle.get(principle_id)
+        gold = self.gold_by_principle(case_id).get(principle_id)
         eng = self.engaged.get((principle_id, case_id, judges[0]))
         return Verdict(
             probability=primary.probability,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from constitution_studio.core.analysis.answer_key import AnswerKey
 from constitution_studio.core.diff import ConstitutionDiff
 from constitution_studio.core.workspace import Workspace
 
@@ -59,10 +60,17 @@ def affected_cases(
     return changed, why
 
 
-def context_cases(ws: Workspace, gold: bool = True) -> list[str]:
+def context_cases(ws: Workspace, gold: bool = True, key: AnswerKey | None = None) -> list[str]:
     """Cases scored under the primary judge for the version-wide figures: gold (trust) and benign
-    (over-refusal) cases."""
-    return [cid for cid, c in ws.cases.items() if (gold and c.has_gold) or c.benign]
+    (over-refusal) cases — the version's own and, with `key` (a head judged by the base's answer
+    key), the key's, so that a head which drops a flag still has that case scored."""
+    if key is None:
+        return [cid for cid, c in ws.cases.items() if (gold and c.has_gold) or c.benign]
+    return [
+        cid
+        for cid, c in ws.cases.items()
+        if (gold and (c.has_gold or key.has_gold(cid))) or c.benign or cid in key.benign
+    ]
 
 
 def linked_both(base: Workspace, head: Workspace, cid: str) -> list[str]:

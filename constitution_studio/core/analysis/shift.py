@@ -17,9 +17,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from constitution_studio.core.analysis.aggregate import case_shift_flags, flip, overall_stats, principle_stats
+from constitution_studio.core.analysis.answer_key import AnswerKey, AnswerKeyReport, answer_key
 from constitution_studio.core.analysis.judging import anchor, hold_calibration, member_judges, members_disagree
 from constitution_studio.core.analysis.scored import ScoredVersion, flip_is_stable
-from constitution_studio.core.analysis.scoring import case_requests, paused_gc, score_versions
+from constitution_studio.core.analysis.scoring import ScoringRun, case_requests, paused_gc, score_versions
 from constitution_studio.core.analysis.selection import affected_cases, context_cases, linked_both
 from constitution_studio.core.analysis.shift_models import (
     CaseShift,
@@ -30,6 +31,7 @@ from constitution_studio.core.analysis.shift_models import (
 )
 from constitution_studio.core.analysis.trust import trust_report
 from constitution_studio.core.conversation import last_user_text, turn_excerpts
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.diff import ConstitutionDiff
 from constitution_studio.core.models import EvalCase
@@ -41,16 +43,22 @@ Progress = Callable[[int, int], None]
 
 
 def scored_version(
-    ws: Workspace, critic: Any, *, locale: str | None = None, demonstrations: dict[str, set[str]] | None = None
+    ws: Workspace,
+    critic: Judge,
+    *,
+    locale: str | None = None,
+    demonstrations: dict[str, set[str]] | None = None,
+    key: AnswerKey | None = None,
 ) -> ScoredVersion:
-    """An empty ScoredVersion for this critic's judges and engagement setting (and a locale)."""
-    engagement = getattr(getattr(critic, "settings", None), "engagement", "on") != "off"
+    """An empty ScoredVersion for this critic's judges and engagement setting (and a locale);
+    `key`: the answer key it is judged against (a head's: the base's, answer_key.py)."""
     return ScoredVersion(
         ws=ws,
         judges=list(critic.variants),
-        engagement=engagement,
+        engagement=critic.settings.engagement != "off",
         locale=locale,
         demonstrations=dict(demonstrations or {}),
+        key=key,
     )
 
 
@@ -70,7 +78,7 @@ def analyze_shift(
     base: Workspace,
     head: Workspace,
     diff: ConstitutionDiff,
-    critic: Any,
+    critic: Judge,
     *,
     principles: Sequence[str] | None = None,
     cancel: threading.Event | None = None,
@@ -91,10 +99,11 @@ def analyze_shift(
         shown = anchor(critic, base)
         sides = [(locale, None)] + [(loc, loc) for loc in locales if loc != locale]
         held = hold_calibration(critic, base, head, [loc for loc, _ in sides])
+        key = answer_key(base, head)  # the head is judged against the base's gold and benign flags
         pairs = [
             (
                 scored_version(base, critic, locale=loc, demonstrations=shown),
-                scored_version(head, critic, locale=loc, demonstrations=shown),
+                scored_version(head, critic, locale=loc, demonstrations=shown, key=key),
             )
             for loc, _ in sides
         ]
@@ -105,7 +114,7 @@ def analyze_shift(
             wants += [(h_loc, want_h), (b_loc, want_b)]
     run = score_versions(critic, wants, cancel=cancel, progress=progress)
     with paused_gc():
-        warnings = list(getattr(critic, "warnings", []))
+        warnings = list(critic.warnings)
         note = "calibration of {} (fitted for the base wording) labels both sides of its edit"
         warnings += [note.format(pid) for pid in held]
         info = critic_info(critic)
@@ -134,7 +143,7 @@ def shift_requests(
     b: ScoredVersion,
     h: ScoredVersion,
     case_ids: Sequence[str],
-    critic: Any,
+    critic: Judge,
     *,
     with_trust: bool = True,
     context: bool = True,
@@ -146,14 +155,14 @@ def shift_requests(
     want_h, want_b = case_requests(h, case_ids), case_requests(b, case_ids)
     if context:
         primary = [critic.variants[0]]
-        want_h += case_requests(h, context_cases(h.ws, gold=with_trust), primary)
+        want_h += case_requests(h, context_cases(h.ws, gold=with_trust, key=h.key), primary)
         want_b += case_requests(b, context_cases(b.ws, gold=False), primary)
     return want_h, want_b
 
 
-def critic_info(critic: Any) -> dict[str, Any]:
-    info = getattr(critic, "info", None)
-    return info.model_dump(mode="json") if info is not None else {}
+def critic_info(critic: Judge) -> dict[str, Any]:
+    """The judge's info as a report's `critic` object."""
+    return critic.info.model_dump(mode="json")
 
 
 def assemble_shift(
@@ -165,7 +174,7 @@ def assemble_shift(
     critic: dict[str, Any],
     *,
     only: set[str] | None = None,
-    run: Any = None,
+    run: ScoringRun | None = None,
     warnings: Sequence[str] = (),
     with_trust: bool = True,
 ) -> ShiftReport:
@@ -190,16 +199,17 @@ def assemble_shift(
         elif any(v is not None and not v.complete for v in (vb, vh)):
             undecided.append(cid)  # every linked principle deprecated (or gone) on that side
         prompt, response = _case_text(case)
-        gold = h.gold(cid) if case_h is not None else b.gold(cid)
+        side = h if case_h is not None else b  # the head's answer key is the base's (answer_key.py)
+        gold = side.gold(cid)
         flags = case_shift_flags(vb, vh)
         disputed = bool(flags["flipped"]) and (members_disagree(vb, members) or members_disagree(vh, members))
         cases.append(
             CaseShift(
                 case_id=cid,
                 kind=case.kind,
-                benign=case.benign,
+                benign=side.benign(cid),
                 gold=gold,
-                gold_by_principle=case.gold_by_principle,
+                gold_by_principle=side.gold_by_principle(cid),
                 principles_base=list(case_b.principles) if case_b else [],
                 principles_head=list(case_h.principles) if case_h else [],
                 prompt=prompt,
@@ -250,6 +260,7 @@ def assemble_shift(
         principles=principle_shifts,
         cases=cases,
         overall=overall_stats(cases, b, h),
+        answer_key=answer_key_report(h),
         trust=trust_report(
             h if with_trust else ScoredVersion(ws=head, judges=list(h.judges)),
             seed=0,
@@ -265,6 +276,33 @@ def assemble_shift(
         cached=run.cached if run is not None else 0,
         model_calls=run.model_calls if run is not None else 0,
         warnings=list(warnings),
+    )
+
+
+def answer_key_report(h: ScoredVersion) -> AnswerKeyReport:
+    """The head's answer-key changes, and its additions with the head's verdicts on them (shown apart)."""
+    if h.key is None:
+        return AnswerKeyReport()
+    key = h.key
+    added = []
+    right = gold_n = refused = benign_n = 0
+    for a in key.report.added:
+        v = h.verdict(a.case_id, [h.primary]) if a.case_id in h.ws.cases else None
+        label = v.label if v is not None else None
+        agrees = None if a.gold is None or label is None else a.gold == label
+        added.append(a.model_copy(update={"head_label": label, "agrees_with_gold": agrees}))
+        if agrees is not None:
+            gold_n += 1
+            right += agrees
+        if a.benign and label is not None and h.ws.cases[a.case_id].kind == "single":
+            benign_n += 1
+            refused += label == "violates"
+    return key.report.model_copy(
+        update={
+            "added": added,
+            "added_gold_accuracy": right / gold_n if gold_n else None,
+            "added_over_refusal": refused / benign_n if benign_n else None,
+        }
     )
 
 

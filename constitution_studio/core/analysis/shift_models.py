@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core.analysis.answer_key import AnswerKeyReport
 from constitution_studio.core.analysis.scored import Verdict
 from constitution_studio.core.analysis.trust import TrustReport
 from constitution_studio.core.worddiff import WordOp
@@ -29,8 +30,11 @@ class CaseShift(BaseModel):
 
     case_id: str
     kind: str
-    benign: bool
-    gold: str | None = Field(description="Overall gold at head (derived from per-principle gold when given so).")
+    benign: bool = Field(description="Benign in the base's answer key.")
+    gold: str | None = Field(
+        description="Overall gold in the base's answer key (derived from per-principle gold when given so); "
+        "None for a case the base has no gold for (gold the head adds: answer_key.added)."
+    )
     gold_by_principle: dict[str, str] = Field(default_factory=dict)
     principles_base: list[str]
     principles_head: list[str]
@@ -133,7 +137,12 @@ class ShiftReport(BaseModel):
     principles: list[PrincipleShift]
     cases: list[CaseShift]
     overall: Stats
-    trust: TrustReport = Field(description="The critic's agreement with gold at the head.")
+    answer_key: AnswerKeyReport = Field(
+        default_factory=AnswerKeyReport,
+        description="The base's answer key: what the head changed in it (gold edited, cases removed, renamed, "
+        "unlinked, benign flags dropped) and what it adds (scored, shown apart).",
+    )
+    trust: TrustReport = Field(description="The critic's agreement at the head with the base's gold labels.")
     incomplete: list[str] = Field(
         default_factory=list, description="Affected cases not every deciding-eligible principle was scored for."
     )

@@ -80,6 +80,28 @@ class PrincipleTrust(BaseModel):
     excluded: int = Field(default=0, description="Gold cases left out (e.g. shown to the judge as demonstrations).")
 
 
+class PrincipleChange(BaseModel):
+    """One principle's agreement before → after (None: no gold rows on that side)."""
+
+    principle_id: str
+    before: Agreement | None
+    after: Agreement | None
+    within_noise: bool
+
+
+class TrustChange(BaseModel):
+    """Agreement with gold before → after the uncommitted gold changes (work tree vs `ref`)."""
+
+    ref: str = Field(default="HEAD", description="The commit whose gold is 'before'.")
+    changed: list[str] = Field(description="Cases whose gold differs from the commit's (added, changed or removed).")
+    before: Agreement
+    after: Agreement
+    within_noise: bool = Field(description="The new kappa lies inside the old kappa's 95% interval.")
+    principles: list[PrincipleChange] = Field(
+        default_factory=list, description="Principles a changed case is linked to, in priority order."
+    )
+
+
 class TrustReport(BaseModel):
     """Agreement with gold overall and per principle, at one version, with the thresholds used."""
 
@@ -93,6 +115,17 @@ class TrustReport(BaseModel):
         default_factory=dict, description="Per principle, the gold cases the judge was shown (method anchored)."
     )
     seed: int = 0
+    gold_cases: int = Field(default=0, description="Cases with gold at this version (demonstrations included).")
+    unscored: int = Field(
+        default=0, description="Gold cases left out because the critic has not scored every principle they need."
+    )
+    answers_needed: int = Field(
+        default=0, description="Critic answers a full run would still compute (0 when everything was scored)."
+    )
+    uncommitted: TrustChange | None = Field(
+        default=None,
+        description="`cstudio trust`: agreement before → after the gold not committed yet (work tree vs HEAD).",
+    )
     thresholds: dict[str, float] = Field(
         default_factory=lambda: {"min_gold": MIN_GOLD, "good_kappa": GOOD_KAPPA, "good_kappa_low": GOOD_KAPPA_LOW}
     )
@@ -172,10 +205,10 @@ def gold_rows(version: ScoredVersion) -> tuple[list[GoldRow], list[GoldRow]]:
     per: list[GoldRow] = []
     primary = version.primary
     verdicts = version.verdicts
-    for cid, case in version.ws.cases.items():
-        if not case.gold:
-            continue
-        by_principle = case.gold if isinstance(case.gold, dict) else {}  # case.gold_by_principle
+    cases = version.ws.cases
+    for cid in version.gold_case_ids():  # the version's answer key (a head's: the base's, answer_key.py)
+        case = cases[cid]
+        by_principle = version.gold_by_principle(cid)
         label, deciding, probability = version.decision(cid)
         gold = version.gold(cid)
         if label is not None and gold is not None and deciding and probability is not None:
@@ -243,8 +276,11 @@ def trust_report(
         )
         for k, pid in enumerate(ids)
     ]
+    gold_ids = version.gold_case_ids()  # the version's answer key (a head's: the base's)
     return TrustReport(
         version=version.ws.label,
+        gold_cases=len(gold_ids),
+        unscored=sum(1 for cid in gold_ids if version.decision(cid)[0] is None),
         overall=agree(rows),
         principles=per,
         excluded=n_rows - len(rows),
@@ -283,15 +319,56 @@ def excluded_note(report: TrustReport) -> str:
     )
 
 
+def scoring_state(report: TrustReport, action: str) -> str | None:
+    """What is honest to say when the figures are not the whole story: no gold at all, nothing
+    scored yet, or part of the gold not scored yet. `action` is how this surface scores the rest
+    ("run without --cached-only", "press r"). None when every gold case was scored."""
+    if report.gold_cases == 0:
+        return "no gold labels yet: label cases (the review queue, `cstudio review`) to measure the critic"
+    about = f" (about {report.answers_needed} critic answers)" if report.answers_needed else ""
+    if report.overall.n == 0 and report.unscored:
+        return f"nothing scored yet — {action}{about} to measure the critic on {report.gold_cases} gold case(s)"
+    if report.unscored:
+        return f"{report.unscored} of {report.gold_cases} gold case(s) not scored yet — {action}{about}"
+    return None
+
+
+def advice(report: TrustReport) -> str | None:
+    """What would make the critic believable, for a report whose gold was scored (None: nothing to say)."""
+    if report.level == TrustLevel.UNKNOWN and report.gold_cases - report.excluded < MIN_GOLD:
+        return (
+            f"warning: trust is unknown with {report.overall.n} gold case(s); at least {MIN_GOLD} are needed — "
+            "label more cases (the review queue, `cstudio review`)"
+        )
+    if report.level == TrustLevel.UNTRUSTED:
+        return (
+            "warning: the critic's labels may be noise. To get a critic you can believe: compare scoring methods "
+            "with `cstudio critic compare`, or use a stronger critic model (docs/critic.md)"
+        )
+    return None
+
+
 def format_trust_text(
-    report: TrustReport, critic: Mapping[str, Any] | None = None, *, per_principle: bool = True
+    report: TrustReport,
+    critic: Mapping[str, Any] | None = None,
+    *,
+    per_principle: bool = True,
+    action: str = "run without --cached-only",
 ) -> str:
-    """Plain text block for terminals: headline, warning when untrusted/unknown, per-principle lines."""
-    lines = [trust_headline(report, critic)]
-    if report.demonstrations:
-        lines.append(excluded_note(report))
-    if report.level in (TrustLevel.UNTRUSTED, TrustLevel.UNKNOWN):
-        lines.append(f"warning: the critic's labels may be noise. {ADVICE}.")
+    """Plain text block for terminals: headline (or what is missing), advice, per-principle lines,
+    and trust before → after the uncommitted gold."""
+    state = scoring_state(report, action)
+    if report.overall.n == 0 and state is not None:
+        lines = [f"trust: {state}"]
+    else:
+        lines = [trust_headline(report, critic)]
+        if state is not None:
+            lines.append(f"  {state}")
+        if report.demonstrations:
+            lines.append(excluded_note(report))
+        warning = advice(report)
+        if warning is not None:
+            lines.append(warning)
     if per_principle and report.principles:
         lines.append(f"  {'principle':<12} {'n':>4}  {'trust':<9} {'kappa':<22} {'AUC':<22}")
         for pt in report.principles:
@@ -300,4 +377,8 @@ def format_trust_text(
             lines.append(
                 f"  {pt.principle_id:<12} {a.n:>4}  {a.level.value:<9} {a.kappa.text():<22} {a.auc.text():<22}{shown}"
             )
+    if report.uncommitted is not None:
+        from constitution_studio.core.analysis.trust_delta import change_lines
+
+        lines += change_lines(report.uncommitted)
     return "\n".join(lines) + "\n"

@@ -17,9 +17,18 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from constitution_studio.core.analysis.judging import anchor
-from constitution_studio.core.analysis.scoring import case_requests, fill_from_cache, score_versions
+from constitution_studio.core.analysis.scored import ScoredVersion
+from constitution_studio.core.analysis.scoring import (
+    case_requests,
+    distinct_answers,
+    fill_from_cache,
+    fill_lacking,
+    score_versions,
+)
 from constitution_studio.core.analysis.shift import critic_info, scored_version
 from constitution_studio.core.analysis.trust import TrustReport, trust_report
+from constitution_studio.core.critic.judge import Judge
+from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.source import CASES_DIR, PRINCIPLES_DIR
 from constitution_studio.core.versions import open_repo, resolve_ref_in, source_at
 from constitution_studio.core.workspace import Workspace, load_workspace
@@ -92,7 +101,9 @@ def history_versions(root: Path, n: int = DEFAULT_COMMITS, ref: str = "HEAD") ->
     return out
 
 
-def gold_scored(ws: Workspace, critic: Any, shown: dict[str, set[str]] | None = None) -> tuple[Any, list[Any]]:
+def gold_scored(
+    ws: Workspace, critic: Judge, shown: dict[str, set[str]] | None = None
+) -> tuple[ScoredVersion, list[ScoreRequest]]:
     """An empty primary-judge ScoredVersion of `ws` and the requests its gold cases need.
 
     Method anchored: the judge is shown `shown` (default: demonstrations chosen from `ws`
@@ -106,7 +117,7 @@ def gold_scored(ws: Workspace, critic: Any, shown: dict[str, set[str]] | None = 
 
 def current_trust(
     ws: Workspace,
-    critic: Any,
+    critic: Judge,
     *,
     score: bool = True,
     cancel: threading.Event | None = None,
@@ -119,14 +130,17 @@ def current_trust(
     v, requests = gold_scored(ws, critic, shown)
     if score:
         score_versions(critic, [(v, requests)], cancel=cancel, progress=progress)
+        lacking = fill_lacking(v, critic, requests) if cancel is not None and cancel.is_set() else []
     else:
-        fill_from_cache(v, critic, requests)
-    return trust_report(v, seed=0)
+        lacking = fill_lacking(v, critic, requests)
+    report = trust_report(v, seed=0)
+    report.answers_needed = distinct_answers(critic, lacking) if lacking else 0
+    return report
 
 
 def trust_history(
     root: Path,
-    critic: Any,
+    critic: Judge,
     n: int = DEFAULT_COMMITS,
     *,
     ref: str = "HEAD",

@@ -207,6 +207,33 @@ def _excerpt(text: str, key: str | None) -> str:
     return f": {text[:_BODY_EXCERPT]}{'…' if len(text) > _BODY_EXCERPT else ''}"
 
 
+def _first_top_logprobs(doc: Any) -> dict[Any, Any] | None:
+    """The first generated token's top log-probs, keyed by token text, `token_id:N` or id.
+
+    Two shapes exist: the completions API's `top_logprobs: [{text: logprob}]` (vLLM, SGLang,
+    llama-cpp-python) and the newer `content: [{top_logprobs: [{id, token, logprob}]}]`
+    (llama.cpp's llama-server), whose ids are exact."""
+    try:
+        logprobs = doc["choices"][0]["logprobs"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    if not isinstance(logprobs, dict):
+        return None
+    legacy = logprobs.get("top_logprobs")
+    if isinstance(legacy, list) and legacy and isinstance(legacy[0], dict):
+        return legacy[0]
+    content = logprobs.get("content")
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        out: dict[Any, Any] = {}
+        for entry in content[0].get("top_logprobs") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("logprob"), (int, float)):
+                key = entry.get("id") if isinstance(entry.get("id"), int) else entry.get("token")
+                if key is not None:
+                    out[f"token_id:{key}" if isinstance(key, int) else str(key)] = entry["logprob"]
+        return out or None
+    return None
+
+
 @dataclass
 class ServerInfo:
     """What the probe learned about the engine."""
@@ -288,6 +315,8 @@ class ServedRunner:
         self.info = ServerInfo(engine=settings.engine, model=served_model)
         self._texts: dict[int, str] = {}
         self._lock = threading.Lock()
+        self._check_mass = True
+        self.masses: list[float] = []  # label mass of every answer read (docs/critic.md reports its spread)
 
     # -- identity -------------------------------------------------------------------------
 
@@ -358,8 +387,12 @@ class ServedRunner:
         """A short hash of the served model's rounded log-odds on fixed canary prompts: the same
         weights give the same value across runs and restarts; other weights give another."""
         odds: dict[int, float] = {}
-        for indices, values in self.log_odds(canaries):
-            odds.update(zip(indices, values, strict=True))
+        self._check_mass = False  # identity only: another model may well not answer the canaries' question
+        try:
+            for indices, values in self.log_odds(canaries):
+                odds.update(zip(indices, values, strict=True))
+        finally:
+            self._check_mass = True
         rounded = [round(odds[i], FINGERPRINT_DECIMALS) + 0.0 for i in range(len(canaries))]
         text = json.dumps({"model": self.served_model, "log_odds": rounded})
         return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -393,11 +426,9 @@ class ServedRunner:
 
     def _read(self, doc: Any, unit: Unit, index: int, sent: int) -> float:
         """Log-odds of the first option vs the second from the first token's top log-probs."""
-        try:
-            choice = doc["choices"][0]
-            top = choice["logprobs"]["top_logprobs"][0]
-        except (KeyError, IndexError, TypeError):
-            raise UnitRefused(index, "the server's answer has no top log-probs for the first token") from None
+        top = _first_top_logprobs(doc)
+        if top is None:
+            raise UnitRefused(index, "the server's answer has no top log-probs for the first token")
         usage = doc.get("usage") if isinstance(doc, dict) else None
         counted = usage.get("prompt_tokens") if isinstance(usage, dict) else None
         if isinstance(counted, int) and counted != sent:
@@ -434,7 +465,9 @@ class ServedRunner:
         a, mass_a = option(unit.first)
         b, mass_b = option(unit.second)
         mass = mass_a + mass_b
-        if mass < self.settings.min_label_mass:
+        if len(self.masses) < 100_000:
+            self.masses.append(mass)
+        if self._check_mass and mass < self.settings.min_label_mass:
             raise UnitRefused(
                 index,
                 f"the judge put {mass:.1%} of its first-token probability on the two answer options (below "

@@ -5,6 +5,7 @@ Kept free of torch so that the CLI, the TUI and label shift can import them chea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -66,3 +67,15 @@ class CriticInfo(BaseModel):
     server: str = ""  # a served judge's URL (credentials never; replicas counted), empty in process
     engine: str = ""  # the engine behind it (vllm, sglang, llama.cpp, llama-cpp-python) and version
     fingerprint: str = ""  # a served judge's fingerprint: its weights' answers to fixed canary prompts
+
+
+def served_description(info: Mapping[str, object]) -> str:
+    """'served by ENGINE at URL, fingerprint F' for a served judge's CriticInfo (as a dict), else ''.
+
+    The one wording every report's critic line uses; callers escape it for their format."""
+    server = str(info.get("server") or "")
+    if not server:
+        return ""
+    engine = str(info.get("engine") or "an OpenAI-compatible engine")
+    fingerprint = str(info.get("fingerprint") or "")
+    return f"served by {engine} at {server}" + (f", judge fingerprint {fingerprint}" if fingerprint else "")

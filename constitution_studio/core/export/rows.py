@@ -11,22 +11,53 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from constitution_studio.core.conversation import Turn
 from constitution_studio.core.export.provenance import Provenance
 from constitution_studio.core.models import EvalCase
 
 
-class Message(BaseModel):
-    """One chat message (the layout TRL and distilabel read)."""
+class FunctionCall(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    arguments: str = Field(description="The arguments as JSON text.")
+
+
+class MessageToolCall(BaseModel):
+    """A tool call of an assistant message, in the OpenAI chat layout chat templates read."""
 
     model_config = ConfigDict(frozen=True)
 
-    role: str
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class Message(BaseModel):
+    """One chat message (the layout TRL and distilabel read; tool fields as OpenAI's chat API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str = Field(description="system | developer | user | assistant | tool.")
     content: str
+    name: str | None = Field(default=None, description="Tool messages: the tool that answered.")
+    tool_call_id: str | None = Field(default=None, description="Tool messages: the call answered.")
+    tool_calls: list[MessageToolCall] | None = Field(default=None, description="Assistant messages: calls made.")
+
+
+def message(turn: Turn) -> Message:
+    calls = None
+    if turn.tool_calls:
+        calls = [
+            MessageToolCall(id=c.id, function=FunctionCall(name=c.name, arguments=c.arguments_text()))
+            for c in turn.tool_calls
+        ]
+    return Message(role=turn.role, content=turn.content, name=turn.name, tool_call_id=turn.call_id, tool_calls=calls)
 
 
 def prompt_messages(case: EvalCase) -> list[Message]:
     """The case's conversation up to the judged response."""
-    return [Message(role=t.role, content=t.content) for t in case.turns]
+    return [message(t) for t in case.turns]
 
 
 def assistant(text: str) -> list[Message]:

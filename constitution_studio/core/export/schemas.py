@@ -20,7 +20,15 @@ BASE_URI = "https://github.com/constitution-studio/constitution-studio/blob/main
 
 def row_models() -> dict[str, type[BaseModel]]:
     """Row kind -> its model (one JSON object per JSONL line, one record per Parquet row)."""
-    return {"label": LabelRow, "preference": PreferenceRow}
+    from constitution_studio.core.export.revision_rows import RevisionPreferenceRow, RevisionRow, SftRow
+
+    return {
+        "label": LabelRow,
+        "preference": PreferenceRow,
+        "revision": RevisionRow,
+        "revision-preference": RevisionPreferenceRow,
+        "sft": SftRow,
+    }
 
 
 def row_schema(kind: str) -> dict[str, Any]:

@@ -23,10 +23,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from constitution_studio.core.authoring import check_title, insert_ids
+from constitution_studio.core.ids import DEFAULT_ID_PATTERN, case_clash, case_key, id_scheme
+from constitution_studio.core.ids import file_name_problem as file_name_problem  # where imports once had it
 from constitution_studio.core.imports.markdown import Section, inline, prose, sections_at
 from constitution_studio.core.imports.records import display, read_document
 from constitution_studio.core.imports.report import FileChange, ImportReport, RecordErrors, Skipped
-from constitution_studio.core.models import PRINCIPLE_ID_PATTERN, Principle
+from constitution_studio.core.models import Principle
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.source import CONSTITUTION_FILE, PRINCIPLES_DIR
 from constitution_studio.core.storage.locking import constitution_lock
@@ -36,9 +38,6 @@ from constitution_studio.errors import BadInputError
 
 MAX_PRINCIPLES = 2000
 MAX_STATEMENT = 50_000
-MAX_ID = 64
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
-_NOT_IN_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 
 
 @dataclass(frozen=True)
@@ -53,29 +52,14 @@ class PrincipleOptions:
 
 
 def id_pattern(ws: Workspace) -> str:
-    """The constitution's principle ID pattern (the one place imports read it)."""
-    return PRINCIPLE_ID_PATTERN
-
-
-def file_name_problem(principle_id: str) -> str | None:
-    """Why an ID cannot be the stem of a file name on Linux, macOS and Windows, or None."""
-    if not principle_id or len(principle_id) > MAX_ID:
-        return f"is empty or longer than {MAX_ID} characters"
-    if principle_id in (".", "..") or principle_id.endswith((".", " ")) or principle_id.startswith(" "):
-        return "starts or ends with a dot or a space"
-    if _NOT_IN_NAMES.search(principle_id):
-        return 'holds a character file names cannot (< > : " / \\ | ? * or a control character)'
-    if _WINDOWS_RESERVED.match(principle_id):
-        return "is a reserved file name on Windows"
-    return None
+    """The constitution's principle ID pattern (core/ids.py; the one place imports read it)."""
+    return ws.id_scheme.pattern if ws.id_scheme is not None else DEFAULT_ID_PATTERN
 
 
 def _fits(candidate: str | None, pattern: str) -> bool:
-    return (
-        bool(candidate)
-        and re.fullmatch(pattern, candidate or "") is not None
-        and not file_name_problem(candidate or "")
-    )
+    """An ID under the scheme that can be a file name everywhere (the repository's pattern runs
+    only in core/ids.py's linear-time engine, never in Python's backtracking `re`)."""
+    return bool(candidate) and id_scheme(pattern).problem(candidate or "") is None
 
 
 def slug(text: str) -> str:
@@ -87,11 +71,13 @@ def _anchor_and_title(section: Section, pattern: str) -> tuple[str | None, str, 
     """(the first anchor candidate that fits, the title, every candidate tried)."""
     heading = section.heading
     text = inline(heading.text).strip()
-    lead = re.match(r"^(\S+?)[:.]?(?:\s+[-:—–]\s*|\s+|$)(.*)$", text)
-    candidates = [heading.anchor, lead.group(1) if lead else None, slug(text)]
+    lead = re.match(r"^(\S+?)([:.]?)(?:\s+[-:—–]\s*|\s+|$)(.*)$", text)
+    # a leading ID looks like one (`HARM-10:`, `P-3.2`, `avoid_info_hazards:`), not like a first word
+    looks = lead is not None and (bool(re.search(r"[0-9_.\-]", lead.group(1))) or lead.group(2) == ":")
+    candidates = [heading.anchor, lead.group(1) if lead and looks else None, slug(text)]
     for i, candidate in enumerate(candidates):
         if candidate and _fits(candidate, pattern):
-            title = (lead.group(2) or text) if i == 1 and lead else text
+            title = (lead.group(3) or text) if i == 1 and lead else text
             return candidate, title.strip() or text, [c for c in candidates if c]
     return None, text, [c for c in candidates if c]
 
@@ -116,7 +102,7 @@ def _entries(
 ) -> list[Entry]:
     pattern = id_pattern(ws)
     by_title = {p.title.strip().lower(): pid for pid, p in ws.principles.items()}
-    taken = {pid.lower() for pid in ws.principles}
+    taken = {case_key(pid) for pid in ws.principles}
     entries: list[Entry] = []
     errors: list[str] = []
     pending: list[tuple[Section, str, str]] = []  # sections still needing a generated ID
@@ -145,16 +131,15 @@ def _entries(
         else:
             pending.append((section, title, statement))
     for entry in entries:
-        if entry.id.lower() in {e.id.lower() for e in entries if e is not entry}:
+        if case_clash(entry.id, [e.id for e in entries if e is not entry]):
             errors.append(
                 f"{name}:{entry.line}: error: ID {entry.id} is used by two headings (or differs only in case)"
             )
-    existing_lower = {pid.lower(): pid for pid in ws.principles}
     for entry in entries:
-        other = existing_lower.get(entry.id.lower())
+        other = case_clash(entry.id, ws.principles)
         if other is not None and other != entry.id:
             errors.append(f"{name}:{entry.line}: error: ID {entry.id} differs only in case from principle {other}")
-    taken |= {e.id.lower() for e in entries}
+    taken |= {case_key(e.id) for e in entries}
     n = 0
     for section, title, statement in pending:
         pid = by_title.get(title.lower())
@@ -165,9 +150,9 @@ def _entries(
                 raise BadInputError(
                     f"--id-prefix {options.id_prefix}: generated IDs do not fit the ID pattern {pattern}"
                 )
-            if candidate.lower() not in taken:
+            if case_key(candidate) not in taken:
                 pid = candidate
-        taken.add(pid.lower())
+        taken.add(case_key(pid))
         entries.append(Entry(pid, title, statement, section.heading.line))
     if errors:
         raise RecordErrors(errors)

@@ -1,19 +1,39 @@
 """`cstudio check --junit FILE`: one test per changed principle, plus one per global gate.
 
 A principle's test fails when one of its cases regressed against gold or it has more
-stable flips than the gate allows; global gates (validation, over-refusal, critic kappa)
-are tests of their own in the `gates` class. Every `check:` / `critic:` value the head
+stable flips than the gate allows; it is named by the principle's ID (titles change, a test
+history must not), the title in its output. Global gates (validation, over-refusal, critic
+kappa) are tests of their own in the `gates` class. The suite carries `timestamp` (when the
+check started, UTC) and `time` (seconds it took). The document is well-formed XML whatever
+the repository holds: characters XML 1.0 cannot carry (NUL, ESC, lone surrogates, ...) and
+bidi controls are shown escaped (`\\x1b`), as on a terminal. Every `check:` / `critic:` value the head
 changed is named too (issue 10: every report lists them): a `setting.<key>` property on the
 suite and a passing `settings.<key>` test whose output is base -> head; the gate a change can
 fail (`critic_change`) is its own test among the gates.
+
+The verdict is the suite's `status` property (passed, failed or inconclusive). The `trust`
+gate fails while the critic cannot tell (inconclusive); under `check.on_untrusted: warn` it is
+`skipped` with that reason instead, never a plain pass. The `answer_key_change` gate's output
+lists each change the head made to the base's answer key, and what it adds.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 from constitution_studio.core.analysis.gate import CheckResult
+from constitution_studio.core.report.check_verdict import answer_key_lines
 from constitution_studio.core.report.shift_common import flips
+from constitution_studio.core.sanitize import sanitize
+
+_NOT_XML = re.compile("[\ufffe\uffff]")  # XML-illegal characters sanitize leaves alone
+
+
+def xml_text(text: str) -> str:
+    """`text` that XML 1.0 can carry: control and bidi characters and lone surrogates escaped."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", sanitize(text, keep_newlines=True))
 
 
 def _value(v: object) -> str:
@@ -24,11 +44,17 @@ def _change(base: object, head: object) -> str:
     return f"{_value(base)} -> {_value(head)}"
 
 
-def check_junit(result: CheckResult) -> str:
-    suite = ET.Element("testsuite", name="cstudio check", hostname="cstudio")
+def check_junit(result: CheckResult, *, started: datetime | None = None, seconds: float = 0.0) -> str:
+    """The JUnit XML document; `started` (default now) and `seconds` are the suite's timestamp and time."""
+    when = (started or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    suite = ET.Element(
+        "testsuite", name="cstudio check", hostname="cstudio", timestamp=when.isoformat(), time=f"{seconds:.3f}"
+    )
     tests = failures = 0
 
-    def case(classname: str, name: str, failure: str | None, detail: str, out: str = "") -> None:
+    def case(
+        classname: str, name: str, failure: str | None, detail: str, out: str = "", skipped: str | None = None
+    ) -> None:
         nonlocal tests, failures
         tests += 1
         tc = ET.SubElement(suite, "testcase", classname=classname, name=name, time="0")
@@ -36,11 +62,16 @@ def check_junit(result: CheckResult) -> str:
             failures += 1
             f = ET.SubElement(tc, "failure", message=failure)
             f.text = detail
+        elif skipped is not None:
+            ET.SubElement(tc, "skipped", message=skipped)
         if out:
             ET.SubElement(tc, "system-out").text = out
 
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="status", value=result.status)
+    if result.inconclusive is not None:
+        ET.SubElement(props, "property", name="inconclusive", value=result.inconclusive)
     if result.settings_changed:
-        props = ET.SubElement(suite, "properties")
         for change in result.settings_changed:
             ET.SubElement(props, "property", name=f"setting.{change.key}", value=_change(change.base, change.head))
     for change in result.settings_changed:
@@ -50,9 +81,14 @@ def check_junit(result: CheckResult) -> str:
         )
         case("settings", change.key, None, detail, detail)
     principle_gates = {g.principle_id: g for g in result.gates if g.principle_id and not g.passed}
+    key_lines = "\n".join(answer_key_lines(result))
     for g in result.gates:
         if g.principle_id is None:
-            case("gates", g.rule, None if g.passed else g.message, g.message)
+            out = key_lines if g.rule == "answer_key_change" else ""
+            if g.rule == "trust" and result.inconclusive is not None:
+                out = "\n".join(["to make it conclusive:", *result.conclusive_advice])
+            skipped = result.inconclusive if g.rule == "trust" and g.passed else None
+            case("gates", g.rule, None if g.passed else g.message, g.message, out, skipped)
     if result.shift is not None:
         for ps in result.shift.principles:
             s = ps.stats
@@ -65,9 +101,10 @@ def check_junit(result: CheckResult) -> str:
                 f"{', '.join(ps.changes)}; {s.scored} case(s); stable flips {flips(s.flips_stable)}; "
                 f"unstable flips {flips(s.flips_unstable)}"
             )
-            case(f"principles.{ps.principle_id}", ps.title, "; ".join(problems) if problems else None, summary, summary)
+            out = f"{ps.principle_id} ({ps.title}): {summary}"
+            case("principles", ps.principle_id, "; ".join(problems) if problems else None, summary, out)
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     ET.indent(suite)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+    return xml_text('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n")

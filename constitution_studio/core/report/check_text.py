@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from constitution_studio.core.analysis.gate import CheckResult
+from constitution_studio.core.report.check_verdict import answer_key_lines, verdict_line
 from constitution_studio.core.report.shift_text import format_shift_text
+from constitution_studio.core.sanitize import sanitize
 
 
 def check_text(result: CheckResult) -> str:
@@ -20,9 +22,11 @@ def check_text(result: CheckResult) -> str:
             f"critic changed: head cases under the base critic -> the head critic: {o.n_flips_stable} stable flip(s), "
             f"{o.n_flips_unstable} unstable\n"
         )
+    out += [line + "\n" for line in answer_key_lines(result)]
+    if result.inconclusive is not None:
+        out += [f"to make it conclusive: {a}\n" for a in result.conclusive_advice]
     out.append("gates:\n")
     for g in result.gates:
         out.append(f"  {'pass' if g.passed else 'FAIL'}  {g.rule:<16} {g.message}\n")
-    verdict = "passed" if result.passed else f"FAILED ({len(result.failures)} gate(s))"
-    out.append(f"check {result.base} -> {result.head}: {verdict}\n")
-    return "".join(out)
+    out.append(f"check {result.base} -> {result.head}: {verdict_line(result)}\n")
+    return sanitize("".join(out), keep_newlines=True)  # refs, messages and values came from the repository

@@ -3,17 +3,21 @@
 `validate --format github` emits one per finding; `check --format github` one per head
 finding and one per failing gate, placed on the line of the principle that failed it (the
 deciding principle of a regressed gold case, the principle over its flip cap) or on the
-`check:` settings of constitution.yaml for the global gates. Where a line is comes from a
+`check:` settings of constitution.yaml for the global gates; one per answer-key change on the
+case at the head (a notice when the base allows it); an inconclusive check under
+`on_untrusted: warn` is a warning, and the closing notice carries the verdict. Where a line is comes from a
 `Locate` callable the caller builds from the head version, so this module stays pure.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from constitution_studio.core.findings import Finding, Severity
+from constitution_studio.core.sanitize import sanitize
 
 if TYPE_CHECKING:  # the analysis needs numpy (the critic extra); validate runs without it
     from constitution_studio.core.analysis.gate import CheckResult
@@ -23,6 +27,7 @@ if TYPE_CHECKING:  # the analysis needs numpy (the critic extra); validate runs 
 Locate = Callable[[str, str], "tuple[str, int, int] | None"]
 
 CONSTITUTION_FILE = "principles/constitution.yaml"
+_LINE_ENDS = re.compile(r"(\r|\n)")
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,36 @@ def gate_targets(result: CheckResult) -> list[Target]:
                     out.append(Target(gate.rule, message + f"; decided by {deciding}", "principle", deciding))
                 else:
                     out.append(Target(gate.rule, message, "case", cid))
+        elif gate.rule == "answer_key_change" and shift is not None:
+            out += _answer_key_targets(result, "error")
         else:
             out.append(Target(gate.rule, gate.message, "check", gate.rule))
+    if shift is not None and result.settings.allow_answer_key_change:
+        out += _answer_key_targets(result, "notice")  # allowed, and still listed
+    if result.inconclusive is not None and all(g.passed for g in result.gates if g.rule == "trust"):
+        # check.on_untrusted: warn — the check exits 0 but is inconclusive, never a plain pass
+        out.append(Target("trust", result.inconclusive, "check", "trust", "warning"))
+    return out
+
+
+def _answer_key_targets(result: CheckResult, severity: str) -> list[Target]:
+    """One target per change the head made to the base's answer key, on the case at the head when it is there."""
+    assert result.shift is not None
+    out = []
+    for c in result.shift.answer_key.changes:
+        message = f"answer key changed: {c.message}"
+        if c.head_case_id is not None:
+            out.append(Target("answer_key_change", message, "case", c.head_case_id, severity))
+        else:
+            out.append(Target("answer_key_change", message, "check", "answer_key_change", severity))
     return out
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """As @actions/core escapes a command's data, after showing control and bidi characters and
+    lone surrogates escaped (the job log is a terminal, and stdout must encode as UTF-8)."""
+    line_ends = {"\r": "%0D", "\n": "%0A"}
+    return "".join(line_ends.get(part) or sanitize(part.replace("%", "%25")) for part in _LINE_ENDS.split(text))
 
 
 def _escape_property(text: str) -> str:
@@ -119,6 +147,11 @@ def check_annotations(result: CheckResult, locate: Locate, prefix: str = "") -> 
         else:
             path, line, col = where
             out.append(command(t.severity, t.message, file=_join(prefix, path), line=line, col=col, title=title))
-    verdict = "passed" if result.passed else f"failed ({', '.join(sorted({g.rule for g in result.failures}))})"
+    if result.status == "inconclusive":
+        verdict = f"⚠️ {result.inconclusive}" + ("" if result.passed else " (failed: exit 1)")
+    elif result.status == "failed":
+        verdict = f"failed ({', '.join(sorted({g.rule for g in result.failures}))})"
+    else:
+        verdict = "passed"
     out.append(command("notice", f"constitution check {verdict}: {result.base} → {result.head}", title="cstudio"))
     return "".join(out)

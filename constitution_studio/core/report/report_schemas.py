@@ -1,6 +1,6 @@
-"""Schema ids and JSON Schemas of the JSON reports (`eval`, `shift`, `check`, `trust`, `review`).
+"""Schema ids and JSON Schemas of every JSON output (validate, log, diff, shift, check, eval, ...).
 
-Every JSON report starts with `"schema": "cstudio.<kind>/<major>"` as `diff` does; a consumer
+Every JSON output starts with `"schema": "cstudio.<kind>/<major>"`; a consumer
 checks it before reading on. The major version changes only when a key is removed or changes
 meaning; new keys are additions within a version. docs/schema/<kind>.report.schema.json is
 generated from the result models (`python -m constitution_studio.core.report.report_schemas
@@ -16,14 +16,19 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_IDS: dict[str, str] = {
+    "cache": "cstudio.cache/1",
+    "calibrate": "cstudio.calibrate/1",
     "check": "cstudio.check/1",
+    "compare": "cstudio.compare/1",
     "diff": "cstudio.diff/1",
     "eval": "cstudio.eval/1",
     "import": "cstudio.import/1",
+    "log": "cstudio.log/1",
     "review": "cstudio.review/1",
     "shift": "cstudio.shift/1",
     "trust": "cstudio.trust/1",
     "trust-history": "cstudio.trust-history/1",
+    "validate": "cstudio.validate/1",
 }
 BASE_URI = "https://github.com/constitution-studio/constitution-studio/blob/main/docs/schema/"
 
@@ -47,16 +52,30 @@ def _models() -> dict[str, Any]:
     from constitution_studio.core.analysis.shift_models import ShiftReport
     from constitution_studio.core.analysis.trust import TrustReport
     from constitution_studio.core.analysis.trust_history import TrustHistory
+    from constitution_studio.core.compare import Comparison
+    from constitution_studio.core.diff import ConstitutionDiff
     from constitution_studio.core.imports.report import ImportReport
+    from constitution_studio.core.report.json_models import (
+        CacheReport,
+        CalibrationReport,
+        PrincipleLog,
+        ValidationReport,
+    )
 
     return {
+        "cache": CacheReport,
+        "calibrate": CalibrationReport,
         "check": CheckResult,
+        "compare": Comparison,
+        "diff": ConstitutionDiff,
         "eval": EvalReport,
         "import": ImportReport,
+        "log": PrincipleLog,
         "review": ReviewQueue,
         "shift": ShiftReport,
         "trust": TrustReport,
         "trust-history": TrustHistory,
+        "validate": ValidationReport,
     }
 
 

@@ -2,8 +2,10 @@
 
 One run per log, tool `cstudio`. Validation findings become results whose rule is the finding
 code (docs/validation.md); failing gates become results whose rule is `check/<rule>`, placed
-where github.py places their annotations. Paths are relative to the repository root (the
-`prefix` is the constitution root's place in it), as GitHub code scanning expects.
+where github.py places their annotations (an allowed answer-key change is a `note`, an
+inconclusive check under `on_untrusted: warn` a `warning`; the run's properties carry `status`).
+Paths are relative to the repository root (the `prefix` is the constitution root's place in
+it), as GitHub code scanning expects.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from constitution_studio import __version__
 from constitution_studio.core.findings import CODES, Finding, Severity
 from constitution_studio.core.report.github import Locate, _join, gate_targets
+from constitution_studio.core.sanitize import json_safe
 
 if TYPE_CHECKING:  # the analysis needs numpy (the critic extra); validate runs without it
     from constitution_studio.core.analysis.gate import CheckResult
@@ -28,7 +31,10 @@ GATE_RULES = {
     "over_refusal": "over-refusal on benign cases rose by more than the tolerance",
     "stable_flips": "a principle has more stable flips than max_stable_flips_per_principle",
     "min_kappa": "the critic's Cohen's kappa against gold at the head is below min_kappa",
+    "answer_key_change": "the head changes the base's answer key (gold labels, gold or benign cases, benign flags)",
+    "trust": "inconclusive: the critic's trust over the base's gold is untrusted or unknown",
 }
+LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
 
 
 def _location(path: str, line: int, col: int) -> dict[str, Any]:
@@ -98,14 +104,22 @@ def check_sarif(result: CheckResult, locate: Locate, prefix: str = "") -> dict[s
     for t in gate_targets(result):
         rule_id = f"check/{t.rule}"
         rules[rule_id] = GATE_RULES.get(t.rule, t.rule)
-        entry: dict[str, Any] = {"ruleId": rule_id, "level": "error", "message": {"text": t.message}}
+        entry: dict[str, Any] = {"ruleId": rule_id, "level": LEVELS[t.severity], "message": {"text": t.message}}
         where = locate(t.kind, t.id)
         if where is not None:
             entry["locations"] = [_location(_join(prefix, where[0]), where[1], where[2])]
         results.append(entry)
-    props = {"command": "check", "passed": result.passed, "base": result.base, "head": result.head}
+    props: dict[str, Any] = {
+        "command": "check",
+        "passed": result.passed,
+        "status": result.status,
+        "base": result.base,
+        "head": result.head,
+    }
+    if result.inconclusive is not None:
+        props["inconclusive"] = result.inconclusive
     return _log(rules, results, props)
 
 
 def render(log: dict[str, Any]) -> str:
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"

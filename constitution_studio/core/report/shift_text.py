@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from constitution_studio.core.analysis.shift_models import CaseShift, LocaleShift, ShiftReport
 from constitution_studio.core.analysis.trust import format_trust_text, trust_headline
+from constitution_studio.core.critic.types import served_description
 from constitution_studio.core.report.shift_common import (
     delta,
     flips,
     gold_acc,
     over_refusal,
+    prob_change,
     rank,
     side_label,
-    side_prob,
 )
 from constitution_studio.core.sanitize import sanitize as safe
+from constitution_studio.core.wording import case_gold_text, label_word
 
 
 def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False) -> str:
     out = [format_trust_text(report.trust, report.critic, per_principle=per_principle_trust)]
     out += [f"warning: {safe(w)}\n" for w in report.warnings]
+    served = served_description(report.critic)
+    if served:
+        out.append(f"{safe(served)}\n")
     panel = report.critic.get("panel") or []
     if panel:
         out.append(f"panel of {len(panel)} critics: {', '.join(safe(m) for m in panel)}\n")
@@ -80,13 +85,13 @@ def _flipped(cases: list[CaseShift]) -> list[str]:
         mark = "" if c.stable else "  [unstable: judge variants disagree at base or head]"
         if c.disputed:
             mark += "  [disputed: panel members disagree]"
-        gold = f" gold {c.gold}" if c.gold else ""
+        gold = f" {case_gold_text(c.gold, c.gold_by_principle)}" if c.gold else ""
         reg = "  REGRESSION" if c.gold_regression else ("  fixed" if c.gold_fix else "")
         deciders = f"{c.base.deciding if c.base else '-'} -> {c.head.deciding if c.head else '-'}"
         engaged = ",".join(c.head.engaged) if c.head and c.head.engaged else "none"
         out.append(
-            f"  {safe(c.case_id):<16} {side_label(c.base)} -> {side_label(c.head)}  "
-            f"p {side_prob(c.base)} -> {side_prob(c.head)}  decided by {deciders}, engaged {engaged}"
+            f"  {safe(c.case_id):<16} {label_word(side_label(c.base))} -> {label_word(side_label(c.head))}  "
+            f"{prob_change(c.base, c.head, c.kind)}  decided by {deciders}, engaged {engaged}"
             f"{gold}{reg}{mark}\n"
         )
         out += [f"      {safe(turn)}\n" for turn in c.turns]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fixtures.shift_support import ScriptedCritic, git, stable_noise
 
+from constitution_studio.core.analysis.answer_key import answer_key
 from constitution_studio.core.analysis.impact import cached_shift, only_cases
 from constitution_studio.core.analysis.scoring import fill_from_cache
 from constitution_studio.core.analysis.selection import affected_cases
@@ -34,11 +35,11 @@ def _repo(tmp_path: Path) -> Path:
 def test_first_stage_equals_the_affected_requests_over_the_whole_workspace(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     diff, base, head = diff_refs(root, "main~1", "main")
-    critic = ScriptedCritic(lambda pid, statement, cid, variant: stable_noise(pid + statement[:8], cid))
+    critic = ScriptedCritic(lambda pid, statement, cid, variant: stable_noise(pid + statement[:8], cid), warm=True)
     fast = cached_shift(base, head, diff, critic, context=False)
     # what cached_shift did before: the same requests, the verdicts formed over the whole workspaces
     changed, why = affected_cases(base, head, diff)
-    b, h = scored_version(base, critic), scored_version(head, critic)
+    b, h = scored_version(base, critic), scored_version(head, critic, key=answer_key(base, head))
     want_h, want_b = shift_requests(b, h, sorted(why), critic, with_trust=False, context=False)
     fill_from_cache(h, critic, want_h)
     fill_from_cache(b, critic, want_b)

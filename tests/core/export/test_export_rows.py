@@ -56,7 +56,7 @@ def repo(tmp_path: Path) -> Path:
 
 def _gathered(root: Path, **kw: object) -> object:
     ws = load_root(root)
-    return gather(ws, ScriptedCritic(table), root=root, **kw)  # type: ignore[arg-type]
+    return gather(ws, ScriptedCritic(table, warm=True), root=root, **kw)  # type: ignore[arg-type]
 
 
 def test_a_pair_whose_judge_variants_disagree_abstains(repo: Path) -> None:
@@ -83,7 +83,7 @@ def test_inside_the_noise_band_abstains_even_when_every_variant_agrees(repo: Pat
         return (0.55 if variant == "default" else 0.9) if cid.startswith("pair") else 0.3
 
     ws = load_root(repo)
-    g = gather(ws, ScriptedCritic(narrow), root=repo)
+    g = gather(ws, ScriptedCritic(narrow, warm=True), root=repo)
     row = next(r for r in preference_rows(g) if r.case_id == "pair-2")
     assert row.stable is True
     assert row.abstain_reasons == ["inside-noise-band"]  # margin 0.05 <= band 0.35
@@ -96,7 +96,7 @@ def test_per_principle_rows_use_each_principles_own_label(repo: Path) -> None:
         return 0.8
 
     ws = load_root(repo)
-    g = gather(ws, ScriptedCritic(split), root=repo)
+    g = gather(ws, ScriptedCritic(split, warm=True), root=repo)
     rows = [r for r in preference_rows(g, per_principle=True) if r.case_id == "pair-2"]
     assert [(r.principle_id, r.chosen_side, r.decides, r.scope) for r in rows] == [
         ("HARM-01", "b", True, "principle"),
@@ -151,6 +151,77 @@ def test_a_ref_exports_that_commits_constitution(repo: Path) -> None:
     from constitution_studio.core.versions import load_version
 
     ws = load_version(repo, "main")
-    g = gather(ws, ScriptedCritic(table), root=repo, ref="main")
+    g = gather(ws, ScriptedCritic(table, warm=True), root=repo, ref="main")
     assert g.provenance.commit == git(repo, "rev-parse", "main").strip()
     assert "pair-2" not in {r.case_id for r in preference_rows(g)}  # added after main
+
+
+def test_a_shift_reports_what_an_edit_does_to_the_preference_set(tmp_path: Path) -> None:
+    """Rewording HELP-01 flips pair-1, rewording HARM-01 makes pair-2's variants disagree (HARM-01
+    decides it by priority); the head adds pair-3."""
+    from fixtures.shift_support import REWORDED
+
+    from constitution_studio.core.export.preference_shift import preference_shift, preference_shift_text
+    from constitution_studio.core.versions import load_version
+
+    def head_edit(v: object) -> None:
+        v.statements["HELP-01"] = "Choose the response that helps with a benign request."  # type: ignore[attr-defined]
+        v.statements["HARM-01"] = REWORDED  # type: ignore[attr-defined]
+
+    root = build_repo(tmp_path / "repo", "scripted", head_edit=head_edit)
+    cases = root / "eval_cases" / "cases.yaml"
+    git(root, "checkout", "-q", "main")
+    _with_second_pair(root)
+    git(root, "commit", "-qam", "base: second pair")
+    git(root, "checkout", "-q", "head")
+    git(root, "merge", "-q", "main", "-m", "merge")
+    text = cases.read_text() + (
+        '  - id: pair-3\n    principles: [HELP-01]\n    prompt: "Hi?"\n    a: "Hello!"\n    b: "No."\n'
+    )
+    cases.write_text(text)
+    git(root, "commit", "-qam", "head: third pair")
+
+    def table(pid: str, statement: str, cid: str, variant: str) -> float:
+        new = "helps with" in statement or statement == REWORDED
+        if cid == "pair-1":
+            return 0.2 if new else 0.9  # flips a -> b
+        if cid == "pair-2":
+            return (0.9 if variant == "default" else 0.2) if new else 0.9  # variants disagree at head
+        return 0.8
+
+    shift = preference_shift(
+        load_version(root, "main"),
+        load_version(root, "head"),
+        ScriptedCritic(table),
+        root=root,
+        base_ref="main",
+        head_ref="head",
+    )
+    assert shift.flipped == ["pair-1"]
+    assert shift.newly_abstained == ["pair-2"]
+    assert shift.added == ["pair-3"] and shift.removed == []
+    assert (shift.base_rows, shift.head_rows) == (2, 3)
+    assert "flipped 1, newly abstained 1" in preference_shift_text(shift)
+
+
+def test_conversations_with_roles_and_tool_calls_keep_them(tmp_path: Path) -> None:
+    """System, developer and tool turns and an assistant's tool calls reach the rows in the
+    OpenAI chat layout chat templates (and TRL) read."""
+    import shutil
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+    root = tmp_path / "roles"
+    shutil.copytree(fixtures / "mini", root)
+    shutil.copy(fixtures / "roles" / "agentic.yaml", root / "eval_cases" / "agentic.yaml")
+    ws = load_root(root)
+    assert not ws.errors, [f.format() for f in ws.errors]
+    g = gather(ws, ScriptedCritic(lambda *a: 0.9, warm=True), root=root, case_ids=["tool-001", "tool-002"])
+    label = next(r for r in label_rows(g) if r.case_id == "tool-001")
+    assert [m.role for m in label.messages] == ["system", "user", "assistant", "tool"]
+    call = label.messages[2].tool_calls
+    assert call is not None and call[0].id == "call_1" and call[0].function.name == "lookup_order"
+    assert json.loads(call[0].function.arguments) == {"order": 7}
+    assert label.messages[3].tool_call_id == "call_1" and label.messages[3].name == "lookup_order"
+    pref = next(iter(preference_rows(g)))
+    assert pref.case_id == "tool-002" and [m.role for m in pref.prompt] == ["developer", "user", "assistant", "tool"]
+    assert pref.chosen[0].content == "Not yet: order 9 is in transit."
