@@ -27,13 +27,11 @@ from constitution_studio.tui.screens.help import HelpScreen, help_sections
 from constitution_studio.tui.screens.main import MainScreen
 from constitution_studio.tui.screens.modals import confirm_quit
 from constitution_studio.tui.state import Studio
-from constitution_studio.tui.trust_view import TrustView
+from constitution_studio.tui.trust_view import NARROW_TITLE, TrustView
 from constitution_studio.tui.workers import NO_REPR
 
 if TYPE_CHECKING:
     from constitution_studio.core.critic.judge import Judge
-
-NARROW_TITLE = 120  # below this the title bar cannot hold name, folder and trust
 
 
 class StudioApp(AnalysisActions, App[int]):

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from constitution_studio.core.critic.judge import Judge
 
 Snapshot = Workspace
+NARROW_TITLE = 120  # below this the title bar cannot hold name, folder and trust: the trust comes first
 
 
 def value(x: float | None) -> str:

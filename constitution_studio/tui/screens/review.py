@@ -44,6 +44,7 @@ from constitution_studio.errors import StudioError
 from constitution_studio.tui.screens.modals import Choice
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import relabel
+from constitution_studio.tui.trust_view import NARROW_TITLE
 from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.words import wording_text
 
@@ -120,10 +121,16 @@ class ReviewScreen(Screen[None]):
     def trust_measured(self) -> None:
         """The title bar: the reviewer, and the critic's trust as the verdicts move it (before → after)."""
         trust = self.app.trust  # type: ignore[attr-defined]
-        line = f"review queue · reviewer: {sanitize(self.reviewer)}"
+        narrow = self.app.size.width < NARROW_TITLE
+        line = (
+            f"review · {sanitize(self.reviewer)}" if narrow else f"review queue · reviewer: {sanitize(self.reviewer)}"
+        )
         if trust.report is not None:
             line += f" · {trust.short()}"
         self.sub_title = line
+
+    def on_resize(self) -> None:
+        self.trust_measured()
 
     # --- the queue ---------------------------------------------------------------------
 
