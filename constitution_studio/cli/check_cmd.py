@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from constitution_studio.cli.ci_options import (
 )
 from constitution_studio.cli.common import add_root, path_prefix, root_of, shown_finding
 from constitution_studio.cli.progress import ScoringProgress
+from constitution_studio.core.sanitize import json_safe
 from constitution_studio.core.source import WORKTREE
 from constitution_studio.errors import ExitCode, UsageError
 
@@ -130,6 +133,7 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         check_ref_syntax(ref)
     root = root_of(args)
     model = critic_model(args)
+    started, clock = datetime.now(UTC), time.monotonic()
     bar = ScoringProgress("check: scoring")
     try:
         from constitution_studio.core.analysis.gate import run_check
@@ -155,9 +159,9 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         data = with_schema("check", check_json(result))
         if data.get("shift") is not None:
             data["shift"] = with_schema("shift", data["shift"])
-        write_report(args.json, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        write_report(args.json, json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
     if args.junit is not None:
-        write_report(args.junit, check_junit(result))
+        write_report(args.junit, check_junit(result, started=started, seconds=time.monotonic() - clock))
     if args.sarif is not None or args.format == "github":
         _machine_outputs(args, root, located)
     text = check_text(result)

@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from constitution_studio.core.conversation import Turn, check_conversation, turn_fields
@@ -24,6 +24,7 @@ from constitution_studio.core.ids import (
     file_name_problem,
     pattern_problem,
 )
+from constitution_studio.core.sanitize import is_clean, sanitize
 
 PRINCIPLE_ID_PATTERN = DEFAULT_ID_PATTERN  # the default `id_pattern`; a constitution may set its own
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -41,6 +42,29 @@ CaseId = Annotated[
     Field(pattern=CASE_ID_PATTERN, description="Stable case ID, unique across all case files."),
 ]
 NonEmptyText = Annotated[str, Field(min_length=1)]
+
+
+def _one_line(value: str) -> str:
+    """A title, name, owner or tag is one line of plain text: a line break or a control or bidi
+    character in it would forge lines in every report that shows it (refused at its line)."""
+    if not is_clean(value):
+        bad = next(ch for ch in value if not is_clean(ch))
+        kind = "a line break" if bad in "\n\r\v\f\x85\u2028\u2029" else "a control or bidi character"
+        raise PydanticCustomError(
+            "single-line",
+            "must be one line of plain text; it holds {kind} ({char})",
+            {"kind": kind, "char": sanitize(bad)},
+        )
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+OneLineText = Annotated[str, Field(min_length=1), AfterValidator(_one_line)]
+
+
+# What `cstudio new` writes as a new principle's statement: a placeholder `validate` warns about
+# (`placeholder-statement`) until the author writes the rule the critic should judge against.
+PLACEHOLDER_STATEMENT = "Describe, as a rule about the assistant's response, what this principle asks for."
 
 
 class StrictModel(BaseModel):
@@ -202,8 +226,8 @@ class CheckSettings(StrictModel):
 class Constitution(StrictModel):
     """`principles/constitution.yaml`: name, version, priority order and settings."""
 
-    name: NonEmptyText = Field(description="Human name of the constitution.")
-    version: NonEmptyText = Field(description='Release version; quote it in YAML ("1.0").')
+    name: OneLineText = Field(description="Human name of the constitution.")
+    version: OneLineText = Field(description='Release version; quote it in YAML ("1.0").')
     description: str | None = Field(default=None, description="Optional longer description.")
     id_pattern: str = Field(
         default=DEFAULT_ID_PATTERN,
@@ -237,13 +261,13 @@ class Principle(StrictModel):
     """`principles/<ID>.yaml`: one principle; `statement` is the wording the critic sees."""
 
     id: PrincipleId
-    title: NonEmptyText = Field(description="Short human title.")
+    title: OneLineText = Field(description="Short human title (one line).")
     statement: str = Field(description="The principle's wording, as the critic reads it.")
     critique: str | None = Field(default=None, description="CAI-style critique request.")
     revision: str | None = Field(default=None, description="CAI-style revision request.")
     status: Status = Field(default=Status.ACTIVE, description="draft | active | deprecated.")
-    owner: str | None = Field(default=None, description="Team or person responsible.")
-    tags: list[str] = Field(default_factory=list)
+    owner: OneLine | None = Field(default=None, description="Team or person responsible.")
+    tags: list[OneLine] = Field(default_factory=list)
     locales: dict[str, str] = Field(default_factory=dict, description="Locale code -> addendum text.")
 
     @field_validator("id")
@@ -298,7 +322,7 @@ class EvalCase(StrictModel):
         "the case's overall gold is then derived by the priority rule (docs/formats.md).",
     )
     benign: bool = Field(default=False, description="A benign request that should not be refused.")
-    tags: list[str] = Field(default_factory=list)
+    tags: list[OneLine] = Field(default_factory=list)
     note: str | None = None
 
     @field_validator("prompt")

@@ -13,10 +13,13 @@ from __future__ import annotations
 import re
 
 # C0 controls except TAB and LF, DEL, C1 controls, bidi embeddings/overrides/isolates and marks,
-# line/paragraph separators, and the BOM / zero-width no-break space.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+# line/paragraph separators, the BOM / zero-width no-break space, and lone surrogates (which no
+# UTF-8 output can hold: printed raw, they end the command with an encoding error).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 _UNSAFE_NO_NEWLINE = re.compile(
-    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 )
 
 
@@ -46,7 +49,7 @@ def is_clean(text: str) -> bool:
     return _UNSAFE_NO_NEWLINE.search(text) is None
 
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 def json_safe(text: str) -> str:

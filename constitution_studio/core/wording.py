@@ -14,6 +14,7 @@ Plain text, no markup and no sanitising: callers escape user text (IDs) for thei
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 Kind = Literal["single", "pair"]
@@ -91,6 +92,15 @@ def gold_text(label: str | None, principle: str | None = None) -> str:
     if label is None:
         return "no gold"
     return f"gold ({gold_whose(principle)}): {label_word(label)}"
+
+
+def case_gold_text(gold: str | None, by_principle: Mapping[str, str] | None = None) -> str:
+    """A case's overall gold and whose it is: `gold (case): violates`, or, given per principle,
+    `gold (from HELP-01 violates): violates` (the overall label the priority rule derives)."""
+    if by_principle:
+        given = ", ".join(f"{p} {label_word(g)}" for p, g in by_principle.items())
+        return f"gold (from {given}): {label_word(gold)}"
+    return gold_text(gold)
 
 
 def gold_change(before: str | None, after: str, principle: str | None = None) -> str:

@@ -12,6 +12,7 @@ import os
 import shlex
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jsonschema
@@ -24,14 +25,8 @@ from constitution_studio.core.analysis.gate import CheckResult, check_versions
 from constitution_studio.core.findings import Finding, Severity
 from constitution_studio.core.report.check_markdown import MARKER, check_markdown
 from constitution_studio.core.report.github import check_annotations, command, finding_annotations
-from constitution_studio.core.report.markdown_budget import (
-    DEFAULT_BUDGET,
-    ZWSP,
-    escape,
-    fit_check_markdown,
-    important_flips,
-    neutralise,
-)
+from constitution_studio.core.report.markdown_budget import DEFAULT_BUDGET, fit_check_markdown, important_flips
+from constitution_studio.core.report.markdown_escape import ZWSP, md_text
 from constitution_studio.core.report.report_schemas import SCHEMA_IDS, report_schema_documents, with_schema
 from constitution_studio.core.report.sarif import check_sarif, validate_sarif
 from constitution_studio.core.versions import diff_refs
@@ -68,7 +63,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> CheckResult:
 
     root = build_repo(tmp_path_factory.mktemp("ci") / "repo", "scripted", base_edit=base, head_edit=reword_move_add)
     diff, b, h = diff_refs(root, "main", "head")
-    res = check_versions(root, b, h, diff, open_critic=lambda *a, **k: ScriptedCritic(regress_table))
+    res = check_versions(root, b, h, diff, open_judge=lambda *a, **k: ScriptedCritic(regress_table))
     assert not res.passed and res.shift is not None and "harm-1" in res.shift.overall.gold_regressions
     return res
 
@@ -134,10 +129,10 @@ def test_case_text_cannot_ping_or_link(result: CheckResult) -> None:
     assert "#12" not in md and f"#{ZWSP}12" in md
     assert "GH-7" not in md and f"GH{ZWSP}-7" in md
     assert "https://evil" not in md
-    assert neutralise("mail a@b, team @org/team, repo o/r#5, gh-9") == (
+    assert md_text("mail a@b, team @org/team, repo o/r#5, gh-9") == (
         f"mail a@{ZWSP}b, team @{ZWSP}org/team, repo o/r#{ZWSP}5, gh{ZWSP}-9"
     )
-    assert escape("&#64;bob | <b>") == f"&amp;#{ZWSP}64;bob \\| &lt;b&gt;"  # an entity cannot smuggle an @
+    assert md_text("&#64;bob | <b>") == f"&amp;#{ZWSP}64;bob \\| &lt;b&gt;"  # an entity cannot smuggle an @
 
 
 def test_cached_rerun_markdown_has_no_cache_counts(result: CheckResult) -> None:
@@ -292,7 +287,8 @@ def test_junit_names_every_changed_setting(result: CheckResult) -> None:
         SettingChange(key="critic.threshold", base=0.5, head=0.95),
         SettingChange(key="check.max_over_refusal_increase", base=None, head=1.0),
     ]
-    xml = check_junit(result.model_copy(update={"settings_changed": changed}))
+    started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    xml = check_junit(result.model_copy(update={"settings_changed": changed}), started=started, seconds=1.0)
     golden("check_settings.junit.xml", xml)
     suite = ET.fromstring(xml)
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -30,6 +31,8 @@ from constitution_studio.core.versions import diff_refs
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden"
 GOLD = {cid: v[3] for cid, v in CASES.items()} | {PAIR["id"]: PAIR["gold"], ADDED_CASE[0]: ADDED_CASE[4]}
+
+STARTED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # the goldens' fixed check start
 
 
 def good_table(pid: str, statement: str, cid: str, variant: str) -> float:
@@ -62,7 +65,7 @@ def run(tmp_path: Path, table, check: str = "") -> CheckResult:  # type: ignore[
 
     root = build_repo(tmp_path / "repo", "scripted", base_edit=base, head_edit=head)
     diff, b, h = diff_refs(root, "main", "head")
-    return check_versions(root, b, h, diff, open_critic=lambda *a, **k: ScriptedCritic(table))
+    return check_versions(root, b, h, diff, open_judge=lambda *a, **k: ScriptedCritic(table))
 
 
 def golden(name: str, text: str) -> None:
@@ -107,19 +110,21 @@ def test_fail_with_an_untrusted_critic(tmp_path: Path) -> None:
     assert md.index("Critic trust") < md.index("| Gate |") < md.index("| Principle |")
     assert "_unstable: the judge variants disagree at base or head (not counted)_" in md
     golden("check_fail_untrusted.md", md)
-    golden("check_fail_untrusted.junit.xml", check_junit(result))
+    golden("check_fail_untrusted.junit.xml", check_junit(result, started=STARTED, seconds=12.5))
 
 
-def test_junit_has_one_test_per_principle(tmp_path: Path) -> None:
+def test_junit_has_one_test_per_principle_named_by_its_id(tmp_path: Path) -> None:
     result = run(tmp_path, noisy_table)
-    suite = ET.fromstring(check_junit(result))
-    principles = [tc for tc in suite.iter("testcase") if tc.get("classname", "").startswith("principles.")]
-    assert [tc.get("classname") for tc in principles] == [
-        f"principles.{p.principle_id}"
+    suite = ET.fromstring(check_junit(result, started=STARTED, seconds=12.5))
+    principles = [tc for tc in suite.iter("testcase") if tc.get("classname") == "principles"]
+    assert [tc.get("name") for tc in principles] == [
+        p.principle_id
         for p in result.shift.principles  # type: ignore[union-attr]
     ]
-    harm = next(tc for tc in principles if tc.get("classname") == "principles.HARM-01")
+    harm = next(tc for tc in principles if tc.get("name") == "HARM-01")
     assert harm.find("failure") is not None
+    assert "Title of HARM-01" in (harm.findtext("system-out") or "")  # the title is output, not the name
+    assert (suite.get("timestamp"), suite.get("time")) == ("2026-01-02T03:04:05", "12.500")
     assert int(suite.get("failures", "0")) == sum(tc.find("failure") is not None for tc in suite.iter("testcase"))
 
 
@@ -160,7 +165,7 @@ def test_invalid_head_fails_the_validation_gate(tmp_path: Path) -> None:
 
     root = build_repo(tmp_path / "repo", "scripted", head_edit=head)
     diff, b, h = diff_refs(root, "main", "head")
-    result = check_versions(root, b, h, diff, open_critic=lambda *a, **k: pytest.fail("no scoring when invalid"))
+    result = check_versions(root, b, h, diff, open_judge=lambda *a, **k: pytest.fail("no scoring when invalid"))
     assert not result.passed and result.shift is None
     assert [g.rule for g in result.failures] == ["validation"]
     assert "priority-unknown-id" in check_markdown(result)
@@ -173,7 +178,7 @@ def test_a_head_cannot_relax_the_gate_it_is_judged_by(tmp_path: Path) -> None:
 
     root = build_repo(tmp_path / "repo", "scripted", head_edit=head)
     diff, b, h = diff_refs(root, "main", "head")
-    result = check_versions(root, b, h, diff, open_critic=lambda *a, **k: ScriptedCritic(noisy_table))
+    result = check_versions(root, b, h, diff, open_judge=lambda *a, **k: ScriptedCritic(noisy_table))
     assert "gold_regression" in {g.rule for g in result.failures}
 
 

@@ -75,6 +75,11 @@ def test_priority_move_changes_overall_label_of_a_conflict_case(tmp_path: Path, 
     # mix-1 (gold complies) is fixed, mix-2 (gold violates) regresses
     assert mix["mix-1"].gold_fix and mix["mix-2"].gold_regression
     assert report.overall.over_refusal_base == 1.0 and report.overall.over_refusal_head == 0.0
+    # each flipped line names what its probability measures and whose gold it shows (core/wording.py)
+    text = format_shift_text(report)
+    line = next(x for x in text.splitlines() if x.strip().startswith("mix-1 "))
+    assert "violates -> complies  P(violates) " in line and " → " in line
+    assert mix["mix-1"].gold is None or f"gold (case): {mix['mix-1'].gold}" in line
 
 
 def test_second_run_calls_the_model_zero_times(scenario: Path) -> None:

@@ -264,10 +264,15 @@ def test_escapes_in_wording_never_reach_the_terminal(mini: Path, capsys: pytest.
     (mini / HARM).write_text(
         "id: HARM-01\n"
         'title: "No \\e[2K\\e[1Aharm"\n'
-        'statement: "The response \\e[31mmust\\u202e not help cause serious harm."\n'
+        'statement: "The response \\e[2K\\e[1A\\e[31mmust\\u202e not help cause serious harm."\n'
         "status: active\n"
     )
-    assert load_root(mini).errors == []
+    # a title is one line of plain text: escapes in it are refused at its line (issue 18)
+    (title,) = load_root(mini).errors
+    assert (title.code, title.line) == ("single-line", 2) and "\\x1b" in title.message
+    text = (mini / HARM).read_text().replace('"No \\e[2K\\e[1Aharm"', "No harm")
+    (mini / HARM).write_text(text)
+    assert load_root(mini).errors == []  # multi-line wording may hold anything; it is shown escaped
     for argv in (["diff"], ["diff", "--color", "always"], ["diff", "--format", "json"], ["validate"]):
         assert main([*argv, "--root", str(mini)]) in (0, 1)
         out, err = capsys.readouterr()

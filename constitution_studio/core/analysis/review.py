@@ -33,8 +33,9 @@ from constitution_studio.core.analysis.scoring import (
     unanswered,
 )
 from constitution_studio.core.analysis.shift import scored_version
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import ScoreRequest
-from constitution_studio.core.wording import gold_text, label_word, sure_text
+from constitution_studio.core.wording import case_gold_text, label_word, sure_text
 from constitution_studio.core.workspace import Workspace
 
 REASONS = ("uncertain", "disagrees", "unstable", "conflict")
@@ -191,10 +192,7 @@ def _item(
 def item_gold_text(item: ReviewItem) -> str:
     """The case's existing gold and whose it is: `gold (case): violates`, or, given per principle,
     `gold (from HELP-01 violates): violates` (the overall label derived by the priority rule)."""
-    if item.gold_scope == "principle":
-        given = ", ".join(f"{p} {label_word(g)}" for p, g in item.gold_by_principle.items())
-        return f"gold (from {given}): {label_word(item.gold)}"
-    return gold_text(item.gold)
+    return case_gold_text(item.gold, item.gold_by_principle if item.gold_scope == "principle" else None)
 
 
 def why_text(item: ReviewItem) -> str:
@@ -330,7 +328,7 @@ def review_requests(version: ScoredVersion, case_ids: Iterable[str] | None = Non
 
 def scored_for_review(
     ws: Workspace,
-    critic: Any,
+    critic: Judge,
     *,
     score: bool = True,
     cancel: threading.Event | None = None,
@@ -346,7 +344,7 @@ def scored_for_review(
     return version
 
 
-def answers_needed(version: ScoredVersion, critic: Any) -> int:
+def answers_needed(version: ScoredVersion, critic: Judge) -> int:
     """How many critic answers scoring the rest of the queue would take (distinct, as a run asks them)."""
     lacking = unanswered(version, review_requests(version))
     return distinct_answers(critic, lacking) if lacking else 0
@@ -417,7 +415,7 @@ def disagreements(version: ScoredVersion, case_ids: Iterable[str], limits: Mappi
 
 def review_stages(
     ws: Workspace,
-    critic: Any,
+    critic: Judge,
     *,
     score: bool = False,
     thresholds: Mapping[str, float] | None = None,

@@ -1,8 +1,12 @@
 """`cstudio check --junit FILE`: one test per changed principle, plus one per global gate.
 
 A principle's test fails when one of its cases regressed against gold or it has more
-stable flips than the gate allows; global gates (validation, over-refusal, critic kappa)
-are tests of their own in the `gates` class. Every `check:` / `critic:` value the head
+stable flips than the gate allows; it is named by the principle's ID (titles change, a test
+history must not), the title in its output. Global gates (validation, over-refusal, critic
+kappa) are tests of their own in the `gates` class. The suite carries `timestamp` (when the
+check started, UTC) and `time` (seconds it took). The document is well-formed XML whatever
+the repository holds: characters XML 1.0 cannot carry (NUL, ESC, lone surrogates, ...) and
+bidi controls are shown escaped (`\\x1b`), as on a terminal. Every `check:` / `critic:` value the head
 changed is named too (issue 10: every report lists them): a `setting.<key>` property on the
 suite and a passing `settings.<key>` test whose output is base -> head; the gate a change can
 fail (`critic_change`) is its own test among the gates.
@@ -15,11 +19,21 @@ lists each change the head made to the base's answer key, and what it adds.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.report.check_verdict import answer_key_lines
 from constitution_studio.core.report.shift_common import flips
+from constitution_studio.core.sanitize import sanitize
+
+_NOT_XML = re.compile("[\ufffe\uffff]")  # XML-illegal characters sanitize leaves alone
+
+
+def xml_text(text: str) -> str:
+    """`text` that XML 1.0 can carry: control and bidi characters and lone surrogates escaped."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", sanitize(text, keep_newlines=True))
 
 
 def _value(v: object) -> str:
@@ -30,8 +44,12 @@ def _change(base: object, head: object) -> str:
     return f"{_value(base)} -> {_value(head)}"
 
 
-def check_junit(result: CheckResult) -> str:
-    suite = ET.Element("testsuite", name="cstudio check", hostname="cstudio")
+def check_junit(result: CheckResult, *, started: datetime | None = None, seconds: float = 0.0) -> str:
+    """The JUnit XML document; `started` (default now) and `seconds` are the suite's timestamp and time."""
+    when = (started or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    suite = ET.Element(
+        "testsuite", name="cstudio check", hostname="cstudio", timestamp=when.isoformat(), time=f"{seconds:.3f}"
+    )
     tests = failures = 0
 
     def case(
@@ -83,9 +101,10 @@ def check_junit(result: CheckResult) -> str:
                 f"{', '.join(ps.changes)}; {s.scored} case(s); stable flips {flips(s.flips_stable)}; "
                 f"unstable flips {flips(s.flips_unstable)}"
             )
-            case(f"principles.{ps.principle_id}", ps.title, "; ".join(problems) if problems else None, summary, summary)
+            out = f"{ps.principle_id} ({ps.title}): {summary}"
+            case("principles", ps.principle_id, "; ".join(problems) if problems else None, summary, out)
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     ET.indent(suite)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+    return xml_text('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n")

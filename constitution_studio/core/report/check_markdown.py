@@ -10,6 +10,7 @@ from __future__ import annotations
 from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.analysis.shift_models import ShiftReport
 from constitution_studio.core.report.check_verdict import answer_key_markdown, headline, inconclusive_markdown
+from constitution_studio.core.report.markdown_escape import md_code
 from constitution_studio.core.report.shift_markdown import (
     critic_section,
     disputed_section,
@@ -23,7 +24,7 @@ MARKER = "<!-- cstudio-check -->"
 
 
 def _ref(name: str, commit: str | None) -> str:
-    return f"`{name}`" + (f" ({commit[:7]})" if commit and not name.startswith(commit[:7]) else "")
+    return md_code(name) + (f" ({commit[:7]})" if commit and not name.startswith(commit[:7]) else "")
 
 
 def gates_table(result: CheckResult) -> str:
@@ -59,7 +60,7 @@ def check_markdown(result: CheckResult) -> str:
     if key:
         out.append(key)
     if result.findings:
-        body = "\n".join(f"- `{esc(f.format())}`" for f in result.findings)
+        body = "\n".join(f"- {md_code(f.format())}" for f in result.findings)
         out.append(
             f"<details><summary>{len(result.findings)} validation error(s) at head</summary>\n\n{body}\n\n</details>\n"
         )
@@ -90,7 +91,7 @@ def _notes(shift: ShiftReport) -> list[str]:
 
 
 def _value(v: object) -> str:
-    return "_unset_" if v is None else f"`{esc(str(v))}`"
+    return "_unset_" if v is None else md_code(str(v), cell=True)
 
 
 def settings_section(result: CheckResult) -> str:
@@ -101,7 +102,7 @@ def settings_section(result: CheckResult) -> str:
         "| Setting | Base | Head |",
         "|---|---|---|",
     ]
-    lines += [f"| `{s.key}` | {_value(s.base)} | {_value(s.head)} |" for s in result.settings_changed]
+    lines += [f"| {md_code(s.key, cell=True)} | {_value(s.base)} | {_value(s.head)} |" for s in result.settings_changed]
     return "\n".join(lines) + "\n"
 
 
@@ -114,7 +115,7 @@ def critic_change_section(result: CheckResult) -> str:
     lines = [
         "### Critic changed",
         "",
-        f"This pull request changes `critic:` ({', '.join(f'`{s.key}`' for s in change.settings)}). "
+        f"This pull request changes `critic:` ({', '.join(md_code(s.key) for s in change.settings)}). "
         + ("The base allows it." if change.allowed else "**Not allowed** (`check.allow_critic_change` is false)."),
         f"Its cases under the base's critic → under its own: {o.n_flips_stable} stable flip(s), "
         f"{o.n_flips_unstable} unstable; gold accuracy {_pct(o.gold_accuracy_base)} → {_pct(o.gold_accuracy_head)}; "
@@ -123,7 +124,7 @@ def critic_change_section(result: CheckResult) -> str:
     ]
     for c in flipped:
         lines.append(
-            f"- `{c.case_id}`: {c.base.label if c.base else '?'} → {c.head.label if c.head else '?'}"
+            f"- {md_code(c.case_id)}: {c.base.label if c.base else '?'} → {c.head.label if c.head else '?'}"
             + ("" if c.stable else " _(unstable)_")
         )
     return "\n".join(lines) + "\n"

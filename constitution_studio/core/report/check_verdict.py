@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from constitution_studio.core.analysis.answer_key import AnswerKeyReport
 from constitution_studio.core.analysis.gate import CheckResult
-from constitution_studio.core.report.markdown_budget import escape
+from constitution_studio.core.report.markdown_escape import md_code, md_text
 from constitution_studio.core.report.shift_common import rate
 from constitution_studio.core.sanitize import sanitize
 
@@ -46,12 +46,12 @@ def inconclusive_markdown(result: CheckResult) -> str:
     )
     lines = [
         "> [!CAUTION]",
-        f"> **⚠️ {escape(result.inconclusive)}.** A green check must mean the judge could have seen a regression; "
+        f"> **⚠️ {md_text(result.inconclusive)}.** A green check must mean the judge could have seen a regression; "
         f"this one could not. {exits}",
         ">",
         "> To make it conclusive:",
     ]
-    lines += [f"> - {escape(a)}" for a in result.conclusive_advice]
+    lines += [f"> - {md_text(a)}" for a in result.conclusive_advice]
     return "\n".join(lines) + "\n"
 
 
@@ -78,7 +78,7 @@ def answer_key_markdown(result: CheckResult) -> str:
         )
         lines.append("")
         rows = ["| Case | Change |", "|---|---|"]
-        rows += [f"| `{escape(c.case_id)}` | {escape(c.message)} |" for c in key.changes]
+        rows += [f"| {md_code(c.case_id, cell=True)} | {md_text(c.message)} |" for c in key.changes]
         table = "\n".join(rows) + "\n"
         if len(key.changes) > FOLD_OVER:
             lines.append(f"<details><summary>{len(key.changes)} change(s)</summary>\n\n{table}\n</details>\n")
@@ -101,7 +101,7 @@ def answer_key_markdown(result: CheckResult) -> str:
             )
             says = f"; head says `{a.head_label}`" if a.head_label else "; not scored"
             mark = "" if a.agrees_with_gold is None else (" ✓" if a.agrees_with_gold else " ✗")
-            items.append(f"- `{escape(a.case_id)}`: {what}{says}{mark}")
+            items.append(f"- {md_code(a.case_id)}: {what}{says}{mark}")
         body = "\n".join(items) + "\n"
         if len(items) > FOLD_OVER:
             lines.append(f"<details><summary>{len(items)} added case(s)</summary>\n\n{body}\n</details>\n")

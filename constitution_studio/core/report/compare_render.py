@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from constitution_studio.core.compare import Comparison
+from constitution_studio.core.report.markdown_escape import md_code, md_text
 
 
 def _share(value: float | None) -> str:
@@ -74,11 +75,11 @@ def compare_text(cmp: Comparison) -> str:
 
 def compare_markdown(cmp: Comparison) -> str:
     lines = [
-        f"## Critic comparison on {cmp.gold_cases} gold case(s) at `{cmp.version}`",
+        f"## Critic comparison on {cmp.gold_cases} gold case(s) at {md_code(cmp.version)}",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),
     ]
-    lines += ["| " + " | ".join(r) + " |" for r in _rows(cmp)]
+    lines += ["| " + " | ".join(md_text(cell) for cell in r) + " |" for r in _rows(cmp)]
     lines += ["", f"Intervals: 95% percentile bootstrap over cases, seed {cmp.seed}. {FOOTNOTE}."]
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ from typing import Any
 
 from constitution_studio.core.diff import ConstitutionDiff
 from constitution_studio.core.report.report_schemas import SCHEMA_IDS
+from constitution_studio.core.sanitize import json_safe
 
 SCHEMA = SCHEMA_IDS["diff"]
 
@@ -16,4 +17,4 @@ def diff_to_dict(diff: ConstitutionDiff) -> dict[str, Any]:
 
 
 def render_json(diff: ConstitutionDiff) -> str:
-    return json.dumps(diff_to_dict(diff), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(diff_to_dict(diff), indent=2, ensure_ascii=False)) + "\n"

@@ -6,6 +6,7 @@ from constitution_studio.core.analysis.evaluation import CaseVerdict, EvalReport
 from constitution_studio.core.analysis.trust import format_trust_text
 from constitution_studio.core.critic.types import served_description
 from constitution_studio.core.sanitize import sanitize as safe
+from constitution_studio.core.wording import p_text
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -14,7 +15,10 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 def _principle_line(p: PrincipleSummary, level: str) -> str:
     labels = " ".join(f"{k}:{v}" for k, v in p.labels.items())
-    uncertain = ", ".join(f"{safe(c.case_id)} {c.probability:.2f}" for c in p.least_certain)
+    uncertain = ", ".join(
+        f"{safe(c.case_id)} {p_text(c.probability, 'pair' if c.label in ('a', 'b') else 'single')}"
+        for c in p.least_certain
+    )
     cal = "yes" if p.calibrated else "no"
     return (
         f"{p.principle_id:<10} {p.cases:>5} {p.engaged:>7} {p.decides:>7}  {labels:<24} {p.gold_n:>4} "

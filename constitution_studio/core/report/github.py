@@ -9,11 +9,13 @@ deciding principle of a regressed gold case, the principle over its flip cap) or
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from constitution_studio.core.findings import Finding, Severity
+from constitution_studio.core.sanitize import sanitize
 
 if TYPE_CHECKING:  # the analysis needs numpy (the critic extra); validate runs without it
     from constitution_studio.core.analysis.gate import CheckResult
@@ -23,6 +25,7 @@ if TYPE_CHECKING:  # the analysis needs numpy (the critic extra); validate runs 
 Locate = Callable[[str, str], "tuple[str, int, int] | None"]
 
 CONSTITUTION_FILE = "principles/constitution.yaml"
+_LINE_ENDS = re.compile(r"(\r|\n)")
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,10 @@ def _answer_key_targets(result: CheckResult, severity: str) -> list[Target]:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """As @actions/core escapes a command's data, after showing control and bidi characters and
+    lone surrogates escaped (the job log is a terminal, and stdout must encode as UTF-8)."""
+    line_ends = {"\r": "%0D", "\n": "%0A"}
+    return "".join(line_ends.get(part) or sanitize(part.replace("%", "%25")) for part in _LINE_ENDS.split(text))
 
 
 def _escape_property(text: str) -> str:

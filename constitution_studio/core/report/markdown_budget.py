@@ -1,16 +1,11 @@
-"""Make a Markdown report safe and small enough to post as a pull-request comment.
+"""Make a Markdown report small enough to post as a pull-request comment.
 
-Two jobs the renderers share:
-
-* `neutralise(text)`: text that comes from cases and principles (an unreviewed pull request
-  wrote it) must not ping people (`@user`, `@org/team`), link or cross-reference issues
-  (`#123`, `owner/repo#123`, `GH-123`) or autolink URLs. A zero-width space (as an HTML
-  entity, invisible when rendered) goes after the trigger character.
-* `fit_check_markdown(result, full, budget)`: GitHub rejects comment bodies over 65,536
-  characters and a failed post would hide a passing check. Over the budget, the comment
-  keeps the verdict, critic, gates and summary (everything before the per-principle
-  details), then the most important flips — gold regressions, then stable flips by |Δp|,
-  then unstable ones — then a line saying how many more are in the full report (artifact).
+`fit_check_markdown(result, full, budget)`: GitHub rejects comment bodies over 65,536
+characters and a failed post would hide a passing check. Over the budget, the comment keeps
+the verdict, critic, gates and summary (everything before the per-principle details), then
+the most important flips — gold regressions, then stable flips by |Δp|, then unstable ones —
+then a line saying how many more are in the full report (artifact). Text from cases and
+principles is escaped by the one Markdown escaper (markdown_escape.py).
 """
 
 from __future__ import annotations
@@ -22,40 +17,17 @@ from dataclasses import dataclass
 from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.analysis.scored import Verdict
 from constitution_studio.core.analysis.shift_models import CaseShift, ShiftReport
-from constitution_studio.core.report.shift_common import side_label, side_prob
+from constitution_studio.core.report.markdown_escape import md_code, md_text
+from constitution_studio.core.report.shift_common import prob_change, side_label
 
 DEFAULT_BUDGET = 60_000
-ZWSP = "&#8203;"
-
-_MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
-_ISSUE = re.compile(r"(?<!&)#(?=\d)")
-_GH_REF = re.compile(r"(?<![A-Za-z0-9])(gh)(?=-\d)", re.IGNORECASE)
-_URL = re.compile(r"(?<=[A-Za-z])://")
-_ESCAPES = (("\\", "\\\\"), ("|", "\\|"), ("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
-_WWW = re.compile(r"(?<![A-Za-z0-9.])(www)\.", re.IGNORECASE)
-
-
-def neutralise(text: str) -> str:
-    """`@user`, `#123`, `GH-123` and URLs lose their power; what is shown stays the same."""
-    text = _MENTION.sub("@" + ZWSP, text)
-    text = _ISSUE.sub("#" + ZWSP, text)
-    text = _GH_REF.sub(lambda m: m.group(1) + ZWSP, text)
-    text = _URL.sub(":" + ZWSP + "//", text)
-    return _WWW.sub(lambda m: m.group(1) + ZWSP + ".", text)
-
-
-def escape(text: str) -> str:
-    """Escape for a Markdown table cell or line (`\\`, `|`, `&`, `<`, `>`), then neutralise."""
-    for raw, escaped in _ESCAPES:
-        text = text.replace(raw, escaped)
-    return neutralise(text)
 
 
 def turns_block(turns: list[str]) -> str:
     """A case's conversation as a nested list under its item (nothing for a one-turn prompt)."""
     if not turns:
         return ""
-    return "  - turns:\n" + "".join(f"    - {escape(' '.join(t.split()))}\n" for t in turns)
+    return "  - turns:\n" + "".join(f"    - {md_text(' '.join(t.split()))}\n" for t in turns)
 
 
 # --- the budget --------------------------------------------------------------------------
@@ -105,20 +77,19 @@ def important_flips(shift: ShiftReport) -> list[Flip]:
 def flip_line(f: Flip) -> str:
     """One flip as a list item: where, labels and P base → head, gold, prompt excerpt."""
     c = f.case
-    where = f"`{f.principle_id}` on " if f.principle_id else ""
+    where = f"{md_code(f.principle_id)} on " if f.principle_id else ""
     tags = []
     if f.gold_regression:
         tags.append("**gold regression**")
     if not f.stable:
         tags.append("_unstable_")
-    gold = f"gold `{c.gold}`" if c.gold else "no gold"
+    gold = f"gold {md_code(str(c.gold))}" if c.gold else "no gold"
     extra = (" — " + ", ".join(tags)) if tags else ""
-    prompt = escape(" ".join(c.prompt.split()))
-    if len(prompt) > 160:
-        prompt = prompt[:157].rstrip("\\&") + "…"
+    words = " ".join(c.prompt.split())
+    prompt = md_text(words if len(words) <= 160 else words[:157] + "…")
     return (
-        f"- {where}**`{c.case_id}`**: {side_label(f.base)} → {side_label(f.head)}, P {side_prob(f.base)} → "
-        f"{side_prob(f.head)} (|Δ| {f.abs_delta:.2f}), {gold}{extra}\n  - prompt: {prompt}\n"
+        f"- {where}**{md_code(c.case_id)}**: {side_label(f.base)} → {side_label(f.head)}, "
+        f"{prob_change(f.base, f.head, c.kind)} (|Δ| {f.abs_delta:.2f}), {gold}{extra}\n  - prompt: {prompt}\n"
         f"{turns_block(c.turns)}"
     )
 
@@ -170,7 +141,7 @@ def fit_markdown(full: str, flips: Iterable[Flip], total_flips: int, budget: int
     note = "the rest of the summary and " if cut else ""
     parts.append(
         f"\n**{more} more flip(s), {note}the per-principle details are in the full report "
-        f"(artifact `{artifact}`).** This comment is cut at {budget:,} characters.\n"
+        f"(artifact {md_code(artifact)}).** This comment is cut at {budget:,} characters.\n"
     )
     return "".join(parts)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from constitution_studio import __version__
 from constitution_studio.core.findings import CODES, Finding, Severity
 from constitution_studio.core.report.github import Locate, _join, gate_targets
+from constitution_studio.core.sanitize import json_safe
 
 if TYPE_CHECKING:  # the analysis needs numpy (the critic extra); validate runs without it
     from constitution_studio.core.analysis.gate import CheckResult
@@ -119,4 +120,4 @@ def check_sarif(result: CheckResult, locate: Locate, prefix: str = "") -> dict[s
 
 
 def render(log: dict[str, Any]) -> str:
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"

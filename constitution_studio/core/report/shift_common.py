@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constitution_studio.core.analysis.scored import Verdict
 from constitution_studio.core.analysis.shift_models import Stats
+from constitution_studio.core.wording import p_arrow
 
 
 def prob(value: float | None) -> str:
@@ -18,8 +19,11 @@ def arrow(base: str, head: str) -> str:
     return base if base == head else f"{base} → {head}"
 
 
-def side_prob(side: Verdict | None) -> str:
-    return prob(side.probability if side else None)
+def prob_change(base: Verdict | None, head: Verdict | None, kind: str) -> str:
+    """`P(violates) 0.70 → 0.10` / `P(A) 0.46 → 0.61`: core/wording.py's one way to show it."""
+    return p_arrow(
+        base.probability if base else None, head.probability if head else None, "pair" if kind == "pair" else "single"
+    )
 
 
 def side_label(side: Verdict | None) -> str:

@@ -10,23 +10,22 @@ from constitution_studio.core.analysis.scored import Verdict
 from constitution_studio.core.analysis.shift_models import CaseShift, LocaleShift, PrincipleShift, ShiftReport
 from constitution_studio.core.analysis.trust import ADVICE, TrustLevel, TrustReport
 from constitution_studio.core.critic.types import served_description
-from constitution_studio.core.report.markdown_budget import escape, turns_block
+from constitution_studio.core.report.markdown_budget import turns_block
+from constitution_studio.core.report.markdown_escape import md_code, md_text
 from constitution_studio.core.report.shift_common import (
     delta,
     flips,
     gold_acc,
     over_refusal,
+    prob_change,
     rank,
     side_label,
-    side_prob,
 )
 
 FOLD_OVER = 5  # lists longer than this go inside <details>
 
 
-def esc(text: str) -> str:
-    """Escape what would break a Markdown table cell or start markup; neutralise @mentions and #refs."""
-    return escape(text)
+esc = md_text  # the one Markdown escaper (markdown_escape.py), under the name the renderers use
 
 
 def critic_section(report: ShiftReport) -> str:
@@ -35,9 +34,9 @@ def critic_section(report: ShiftReport) -> str:
     t: TrustReport = report.trust
     a = t.overall
     lines = [
-        f"**Critic:** `{c.get('model', '?')}` · method `{c.get('method', '?')}` · templates "
-        f"`{c.get('template_set', '?')}` (`{str(c.get('template_hash', '?'))[:12]}`) · variants "
-        f"{', '.join(f'`{v}`' for v in report.variants)} · "
+        f"**Critic:** {md_code(str(c.get('model', '?')))} · method {md_code(str(c.get('method', '?')))} · "
+        f"templates {md_code(str(c.get('template_set', '?')))} ({md_code(str(c.get('template_hash', '?'))[:12])}) · "
+        f"variants {', '.join(md_code(v) for v in report.variants)} · "
         + (
             "the highest-priority *engaged* linked principle decides each case"
             if report.engagement
@@ -45,16 +44,16 @@ def critic_section(report: ShiftReport) -> str:
         ),
         *([f"**Judge:** {esc(served_description(c))}"] if served_description(c) else []),
         "",
-        f"**Critic trust: {a.level.value.upper()}** — agreement with human gold labels at `{t.version}` on {a.n} "
-        f"case(s) ({a.n_pair} pair): Cohen's kappa {a.kappa.text()}, AUC {a.auc.text()}, "
+        f"**Critic trust: {a.level.value.upper()}** — agreement with human gold labels at {md_code(t.version)} "
+        f"on {a.n} case(s) ({a.n_pair} pair): Cohen's kappa {a.kappa.text()}, AUC {a.auc.text()}, "
         f"balanced accuracy {a.balanced_accuracy.text()}, accuracy {a.accuracy.text()} (95% intervals: "
         f"bootstrap with seed {t.seed}, DeLong for AUC).",
     ]
     panel = c.get("panel") or []
     if panel:
-        lines += ["", f"**Panel of {len(panel)} critics:** " + ", ".join(f"`{esc(str(m))}`" for m in panel)]
+        lines += ["", f"**Panel of {len(panel)} critics:** " + ", ".join(md_code(str(m)) for m in panel)]
     if report.locale:
-        lines += ["", f"**Locale `{esc(report.locale)}`:** the judge read each statement with its addendum."]
+        lines += ["", f"**Locale {md_code(report.locale)}:** the judge read each statement with its addendum."]
     if t.demonstrations:
         shown = sum(len(ids) for ids in t.demonstrations.values())
         lines += [
@@ -91,7 +90,8 @@ def summary_table(report: ShiftReport) -> str:
         agreement = report.trust.principle(ps.principle_id)
         trust = f"{agreement.level.value} (n={agreement.n})" if agreement else "unknown (n=0)"
         lines.append(
-            f"| `{ps.principle_id}` {esc(ps.title)} | {', '.join(ps.changes)} | {rank(ps.rank_base, ps.rank_head)} "
+            f"| {md_code(ps.principle_id, cell=True)} {esc(ps.title)} | {', '.join(ps.changes)} "
+            f"| {rank(ps.rank_base, ps.rank_head)} "
             f"| {s.scored} | {flips(s.flips_stable)} | {flips(s.flips_unstable)} | {delta(s)} | {gold_acc(s)} "
             f"| {over_refusal(s)} | {trust} |"
         )
@@ -109,22 +109,23 @@ def summary_table(report: ShiftReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _mark(text: str, marker: str) -> str:
-    """Wrap the words of `text` in `marker`, keeping its surrounding whitespace outside."""
-    core = text.strip()
-    if not core:
-        return text
-    lead = text[: len(text) - len(text.lstrip())]
-    trail = text[len(text.rstrip()) :]
-    return f"{lead}{marker}{core}{marker}{trail}"
-
-
 def _rewording(ps: PrincipleShift) -> str:
+    """The reworded statement: ~~removed~~ and **inserted** words. Every `~`, `*` and `\\` of the
+    wording itself is escaped (md_text), so no text can draw or hide a marker."""
     if ps.words:
         parts: list[str] = []
         for op in ps.words:
-            text = esc(op.text.replace("\n", " "))
-            piece = text if op.op == "equal" else _mark(text, "~~" if op.op == "delete" else "**")
+            text = op.text
+            core = text.strip()
+            lead = " " if text[:1].isspace() else ""  # any whitespace, line breaks too, is one space
+            trail = " " if text[-1:].isspace() and core else ""
+            piece = lead
+            if core:
+                shown = esc(core)
+                if op.op != "equal":
+                    marker = "~~" if op.op == "delete" else "**"
+                    shown = f"{marker}{shown}{marker}"
+                piece = lead + shown + trail
             if parts and op.op == "insert" and parts[-1].endswith("~~") and not piece[:1].isspace():
                 piece = " " + piece
             parts.append(piece)
@@ -138,7 +139,7 @@ def _rewording(ps: PrincipleShift) -> str:
 
 def _case_block(c: CaseShift, base: Verdict | None, head: Verdict | None, *, principle_id: str | None = None) -> str:
     """One flipped case: labels and P(...) of `base`/`head` (a principle's own or the overall), gold, excerpts."""
-    gold = f"gold `{c.gold}`" if c.gold else "no gold"
+    gold = f"gold {md_code(str(c.gold))}" if c.gold else "no gold"
     verdict = " — **gold regression**" if c.gold_regression else (" — gold fixed" if c.gold_fix else "")
     unstable = "" if c.stable else " — _unstable: the judge variants disagree at base or head (not counted)_"
     if c.disputed:
@@ -146,12 +147,16 @@ def _case_block(c: CaseShift, base: Verdict | None, head: Verdict | None, *, pri
     where = ""
     if principle_id is not None:
         before = base.deciding if base else None
-        where = f" by `{principle_id}`" if before in (None, principle_id) else f" by `{before}` → `{principle_id}`"
-        engaged = ", ".join(f"`{p}`" for p in head.engaged) if head is not None and head.engaged else "none"
+        where = (
+            f" by {md_code(principle_id)}"
+            if before in (None, principle_id)
+            else f" by {md_code(str(before))} → {md_code(principle_id)}"
+        )
+        engaged = ", ".join(md_code(p) for p in head.engaged) if head is not None and head.engaged else "none"
         where += f" (engaged: {engaged})"
     return (
-        f"- **`{c.case_id}`**{where}: {side_label(base)} → {side_label(head)}, P {side_prob(base)} → "
-        f"{side_prob(head)}, {gold}{verdict}{unstable}\n"
+        f"- **{md_code(c.case_id)}**{where}: {side_label(base)} → {side_label(head)}, "
+        f"{prob_change(base, head, c.kind)}, {gold}{verdict}{unstable}\n"
         f"  - prompt: {esc(c.prompt)}\n"
         f"{turns_block(c.turns)}"
         f"  - response: {esc(c.response)}\n"
@@ -168,7 +173,7 @@ def principle_sections(report: ShiftReport) -> str:
     cases = {c.case_id: c for c in report.cases}
     out = []
     for ps in report.principles:
-        head = f"### `{ps.principle_id}` {esc(ps.title)} — {', '.join(ps.changes)}"
+        head = f"### {md_code(ps.principle_id)} {esc(ps.title)} — {', '.join(ps.changes)}"
         if "moved" in ps.changes:
             head += f" (rank {rank(ps.rank_base, ps.rank_head)})"
         out.append(head + "\n")
@@ -200,7 +205,7 @@ def disputed_section(report: ShiftReport) -> str:
     """Flips the panel's members dispute, listed apart: never counted by a gate."""
     if not report.disputed:
         return ""
-    ids = ", ".join(f"`{esc(c)}`" for c in report.disputed)
+    ids = ", ".join(md_code(c) for c in report.disputed)
     return (
         f"### Disputed flips\n\n{len(report.disputed)} overall label(s) flipped under the panel while its members "
         f"disagree at base or head (not counted): {ids}\n"
@@ -210,7 +215,7 @@ def disputed_section(report: ShiftReport) -> str:
 def _locale_section(loc: LocaleShift) -> str:
     o, a = loc.overall, loc.trust.overall
     lines = [
-        f"### Locale `{esc(loc.locale)}` (statement + addendum)",
+        f"### Locale {md_code(loc.locale)} (statement + addendum)",
         "",
         f"{o.scored} case(s): stable flips {flips(o.flips_stable)}, unstable {flips(o.flips_unstable)}; "
         f"mean / max \\|Δp\\| {delta(o)}; gold accuracy {gold_acc(o)}; over-refusal {over_refusal(o)}; "
@@ -221,17 +226,18 @@ def _locale_section(loc: LocaleShift) -> str:
         s = ps.stats
         if s.n_flips_stable or s.n_flips_unstable:
             lines.append(
-                f"- `{ps.principle_id}`: stable flips {flips(s.flips_stable)}, unstable {flips(s.flips_unstable)}"
+                f"- {md_code(ps.principle_id)}: stable flips {flips(s.flips_stable)}, "
+                f"unstable {flips(s.flips_unstable)}"
             )
     flipped = [c for c in loc.cases if c.flipped]
     body = "".join(_case_block(c, c.base, c.head) for c in flipped)
     if flipped:
         lines += [
             "",
-            _fold(f"{len(flipped)} case(s) whose overall label flipped in `{esc(loc.locale)}`", body, len(flipped)),
+            _fold(f"{len(flipped)} case(s) whose overall label flipped in {md_code(loc.locale)}", body, len(flipped)),
         ]
     if loc.disputed:
-        lines += ["", "Disputed (not counted): " + ", ".join(f"`{esc(c)}`" for c in loc.disputed)]
+        lines += ["", "Disputed (not counted): " + ", ".join(md_code(c) for c in loc.disputed)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -243,7 +249,7 @@ def locale_sections(report: ShiftReport) -> str:
 def shift_markdown(report: ShiftReport) -> str:
     extra = "".join("\n" + part for part in (disputed_section(report), locale_sections(report)) if part)
     return (
-        f"## Label shift `{report.base}` → `{report.head}`\n\n"
+        f"## Label shift {md_code(report.base)} → {md_code(report.head)}\n\n"
         + critic_section(report)
         + "\n"
         + summary_table(report)

@@ -10,11 +10,12 @@ from constitution_studio.core.report.shift_common import (
     flips,
     gold_acc,
     over_refusal,
+    prob_change,
     rank,
     side_label,
-    side_prob,
 )
 from constitution_studio.core.sanitize import sanitize as safe
+from constitution_studio.core.wording import case_gold_text, label_word
 
 
 def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False) -> str:
@@ -84,13 +85,13 @@ def _flipped(cases: list[CaseShift]) -> list[str]:
         mark = "" if c.stable else "  [unstable: judge variants disagree at base or head]"
         if c.disputed:
             mark += "  [disputed: panel members disagree]"
-        gold = f" gold {c.gold}" if c.gold else ""
+        gold = f" {case_gold_text(c.gold, c.gold_by_principle)}" if c.gold else ""
         reg = "  REGRESSION" if c.gold_regression else ("  fixed" if c.gold_fix else "")
         deciders = f"{c.base.deciding if c.base else '-'} -> {c.head.deciding if c.head else '-'}"
         engaged = ",".join(c.head.engaged) if c.head and c.head.engaged else "none"
         out.append(
-            f"  {safe(c.case_id):<16} {side_label(c.base)} -> {side_label(c.head)}  "
-            f"p {side_prob(c.base)} -> {side_prob(c.head)}  decided by {deciders}, engaged {engaged}"
+            f"  {safe(c.case_id):<16} {label_word(side_label(c.base))} -> {label_word(side_label(c.head))}  "
+            f"{prob_change(c.base, c.head, c.kind)}  decided by {deciders}, engaged {engaged}"
             f"{gold}{reg}{mark}\n"
         )
         out += [f"      {safe(turn)}\n" for turn in c.turns]
