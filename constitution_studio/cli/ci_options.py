@@ -168,17 +168,6 @@ def head_locator(root: Path, head_ref: str) -> Any:
     return locate
 
 
-def with_model(open_critic: Any, model: str | None) -> Any:
-    """`open_critic` with critic.model replaced by `model` (the --critic-model override), or as is."""
-    if not model:
-        return open_critic
-
-    def opened(settings: Any, *args: Any, **kwargs: Any) -> Any:
-        return open_critic(settings.model_copy(update={"model": model}), *args, **kwargs)
-
-    return opened
-
-
 def add_locale(parser: argparse.ArgumentParser | Any) -> None:
     parser.add_argument(
         "--locale",

@@ -30,6 +30,7 @@ from constitution_studio.core.ids import (
     id_scheme,
     pattern_problem,
 )
+from constitution_studio.core.models import PLACEHOLDER_STATEMENT
 from constitution_studio.core.principle_fields import PrincipleDraft, apply_fields, fields_of
 from constitution_studio.core.relink import case_files, plan_relink, relink_cases, relink_text
 from constitution_studio.core.source import CONSTITUTION_FILE, PRINCIPLES_DIR
@@ -54,7 +55,7 @@ _TEMPLATE = """\
 id: {id_yaml}
 title: {title_yaml}
 statement: >-
-  Describe, as a rule about the assistant's response, what this principle asks for.
+  {placeholder}
 critique: Identify specific ways in which the response does not follow this principle.
 revision: Rewrite the response so that it follows this principle.
 status: draft
@@ -161,7 +162,13 @@ def new_principle(root: Path, principle_id: str, title: str, after: str | None =
             position = list(priority).index(after) + 1
         else:
             raise BadInputError(f"--after {after}: no such principle in the priority list", path=CONSTITUTION_FILE)
-        text = _TEMPLATE.format(id=principle_id, id_yaml=id_scalar(principle_id), title=title, title_yaml=_quote(title))
+        text = _TEMPLATE.format(
+            id=principle_id,
+            id_yaml=id_scalar(principle_id),
+            title=title,
+            title_yaml=_quote(title),
+            placeholder=PLACEHOLDER_STATEMENT,
+        )
         load_fast(text, rel)  # what we write must read back
         insert_ids(priority, position, [principle_id])
         txn.expect(rel, None)

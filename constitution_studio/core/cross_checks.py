@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from constitution_studio.core.findings import Severity
-from constitution_studio.core.models import Status
+from constitution_studio.core.models import PLACEHOLDER_STATEMENT, Status
 from constitution_studio.core.source import CONSTITUTION_FILE
 
 if TYPE_CHECKING:
@@ -90,6 +90,17 @@ def cross_check(ws: Workspace) -> None:
                     case_id=cid,
                     principle_id=pid,
                 )
+    for pid, principle in ws.principles.items():
+        if " ".join(principle.statement.split()) == PLACEHOLDER_STATEMENT:
+            ws.report(
+                Severity.WARNING,
+                ws.principle_paths[pid],
+                ("statement",),
+                "placeholder-statement",
+                f"{pid}'s statement is still the placeholder `cstudio new` wrote; write the rule the critic "
+                "should judge responses against",
+                principle_id=pid,
+            )
     for pid in ws.principles:
         if ws.principles[pid].status is not Status.DEPRECATED and not ws.links.get(pid):
             ws.report(

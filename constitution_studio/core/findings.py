@@ -65,6 +65,7 @@ CODES: dict[str, str] = {
     "prompt-turns": "a conversation is empty or does not end where the judged response starts (a user or tool turn)",
     "tool-turn": "a tool turn answers no call of the assistant turn before it, or a call id is used twice",
     "unlinked-principle": "a principle has no linked eval case",
+    "placeholder-statement": "a principle's statement is still the placeholder `cstudio new` wrote",
     "duplicate-key": "a mapping gives the same key twice",
     "empty-file": "a file is empty or holds only comments",
     "outside-root": "a file is a symlink to somewhere outside the constitution root",

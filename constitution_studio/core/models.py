@@ -62,6 +62,11 @@ OneLine = Annotated[str, AfterValidator(_one_line)]
 OneLineText = Annotated[str, Field(min_length=1), AfterValidator(_one_line)]
 
 
+# What `cstudio new` writes as a new principle's statement: a placeholder `validate` warns about
+# (`placeholder-statement`) until the author writes the rule the critic should judge against.
+PLACEHOLDER_STATEMENT = "Describe, as a rule about the assistant's response, what this principle asks for."
+
+
 class StrictModel(BaseModel):
     """Unknown keys are an error, never silently ignored; values are immutable."""
 

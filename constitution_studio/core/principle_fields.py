@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedSeq
 from ruamel.yaml.scalarstring import FoldedScalarString
 
+from constitution_studio.core.error_words import worded
 from constitution_studio.core.ids import DEFAULT_ID_PATTERN, IdScheme, case_clash, file_name_problem, id_scheme
 from constitution_studio.core.models import Principle, Status
 from constitution_studio.core.yamldoc import YamlDocument
@@ -87,12 +88,13 @@ def validate_fields(values: Fields, taken_ids: set[str], scheme: IdScheme | None
     if values.get("status") not in {s.value for s in Status}:
         problems["status"] = "status must be draft, active or deprecated"
     if not problems:
+        data = model_data(values)
         try:
-            Principle.model_validate(model_data(values))
+            Principle.model_validate(data)
         except ValidationError as exc:
-            for err in exc.errors():
+            for err in worded(exc.errors(), data):  # the product's words, as `validate` says them
                 name = str(err["loc"][0]) if err["loc"] else "statement"
-                problems.setdefault(name if name in FIELDS else "statement", err["msg"])
+                problems.setdefault(name if name in FIELDS else "statement", str(err["msg"]))
     return problems
 
 

@@ -51,7 +51,8 @@ def plan_relink(txn: Transaction, relpaths: list[str], old_id: str, new_id: str)
 
 
 def relink_text(raw: bytes, relpath: str, old_id: str, new_id: str) -> bytes | None:
-    """The file with every `cases[i].principles[j] == old_id` replaced, every other byte kept.
+    """The file with every `cases[i].principles[j] == old_id` and every per-principle gold key
+    `cases[i].gold.<old_id>` replaced, every other byte kept.
 
     Finds the exact scalars in libyaml's event stream (no node tree, no Python objects per
     value: a round-trip parse of a 1 MiB case file takes seconds) and swaps their text in
@@ -84,6 +85,8 @@ def relink_text(raw: bytes, relpath: str, old_id: str, new_id: str) -> bytes | N
         for case in before["cases"]:
             if isinstance(case, dict) and isinstance(case.get("principles"), list):
                 case["principles"] = [new_id if p == old_id else p for p in case["principles"]]
+            if isinstance(case, dict) and isinstance(case.get("gold"), dict):
+                case["gold"] = {new_id if k == old_id else k: v for k, v in case["gold"].items()}
         if before != after:
             raise BadInputError(f"cannot relink {old_id}: the edit would change more than the links", path=relpath)
     return new_text.encode("utf-8")
@@ -125,8 +128,9 @@ _PLAIN = re.compile(r"[^\s,\[\]{}#&*!|>'\"%@`:?-][^\s,\[\]{}#]*")
 
 
 def _link_spans(text: str, relpath: str, old_id: str) -> tuple[list[tuple[int, int, str | None]], bool]:
-    """Character spans of the scalars at `cases[*].principles[*]` equal to `old_id`, and whether
-    the file uses anchors, aliases or tags (then the caller double-checks by parsing)."""
+    """Character spans of the scalars at `cases[*].principles[*]` and of the keys of `cases[*].gold` equal to
+    `old_id` (with their style), and whether the file uses anchors, aliases or tags (then the caller
+    double-checks by parsing)."""
     # stack of [is_mapping, current key, expecting a key]
     stack: list[list[Any]] = []
     spans: list[tuple[int, int, str | None]] = []
@@ -143,6 +147,17 @@ def _link_spans(text: str, relpath: str, old_id: str) -> tuple[list[tuple[int, i
             and not stack[3][0]
         )
 
+    def at_gold_key() -> bool:
+        return (
+            len(stack) == 4
+            and stack[0][0]
+            and stack[0][1] == "cases"
+            and not stack[1][0]
+            and stack[2][0]
+            and stack[2][1] == "gold"
+            and stack[3][0]
+        )
+
     def value_done() -> None:
         if stack and stack[-1][0]:
             stack[-1][2] = True
@@ -155,6 +170,8 @@ def _link_spans(text: str, relpath: str, old_id: str) -> tuple[list[tuple[int, i
                     unusual = True
                 top = stack[-1] if stack else None
                 if top is not None and top[0] and top[2]:
+                    if event.value == old_id and at_gold_key():  # per-principle gold follows the link
+                        spans.append((event.start_mark.index, event.end_mark.index, event.style or None))
                     top[1], top[2] = event.value, False
                     continue
                 if event.value == old_id and at_link():

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from constitution_studio.core.conversation import ROLES
 from constitution_studio.core.cross_checks import cross_check
+from constitution_studio.core.error_words import worded
 from constitution_studio.core.findings import CODES, Finding, Severity
 from constitution_studio.core.ids import (
     DEFAULT_ID_PATTERN,
@@ -157,12 +158,14 @@ def _finding_from_error(err: Any, relpath: str, locate: LocateFn, prefix: Sequen
         message = f"unknown key '{loc[-1]}'"
     elif etype == "missing":
         message = f"missing required key '{loc[-1]}'"
+    elif err.get("worded") and etype != "literal_error":
+        message = err["msg"]
     elif etype == "literal_error" and loc and loc[-1] == "role":
         message = f"{where}: unknown role {err['input']!r} (use {', '.join(ROLES)})"
     elif code == "id-file-name" and etype == "string_pattern_mismatch":
         problem = file_name_problem(str(err["input"])) or "cannot be a file name"
         message = f"{where}: principle id {err['input']!r} {problem}"
-    elif code != "schema":
+    elif code != "schema" or err.get("worded"):
         message = err["msg"]
     else:
         message = f"{where}: {err['msg']}" if where else err["msg"]
@@ -247,9 +250,28 @@ def _validate(model: type[BaseModel], data: Any, relpath: str, ws: Workspace, pr
         def locate(loc: Sequence[str | int]) -> tuple[int, int]:
             return ws.locate(relpath, loc)
 
-        for err in exc.errors():
+        def raw(loc: Sequence[str | int]) -> str | None:
+            return _scalar_text(ws, relpath, (*prefix, *loc))
+
+        for err in worded(exc.errors(), data, raw, prefix):
             ws.findings.append(_finding_from_error(err, relpath, locate, prefix))
         return None
+
+
+def _scalar_text(ws: Workspace, relpath: str, loc: Sequence[str | int]) -> str | None:
+    """The value of a `key: value` line as written (e.g. `1.10`, which YAML reads as 1.1)."""
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    line, col = ws.locate(relpath, loc)
+    try:
+        text = ws.text(relpath).splitlines()[line - 1][col - 1 :]
+    except (FileNotFoundError, IndexError):
+        return None
+    key, sep, value = text.partition(":")
+    if not sep or key.strip().strip("'\"") != loc[-1]:
+        return None
+    value = value.split(" #", 1)[0].strip()
+    return value if value and len(value) <= 40 and value[0] not in "[{&*!|>'\"" else None
 
 
 def _error(ws: Workspace, relpath: str, loc: Sequence[str | int], code: str, message: str, **ids: str) -> None:
@@ -441,7 +463,8 @@ def find_root(start: Path) -> Path:
         if (folder / CONSTITUTION_FILE).is_file():
             return folder
     raise NoConstitutionError(
-        f"no {CONSTITUTION_FILE} in {start} or its parents; run inside a constitution folder or pass --root DIR"
+        f"no {CONSTITUTION_FILE} in {start} or its parents; start one here with `cstudio init` "
+        "(or run inside a constitution folder, or pass --root DIR)"
     )
 
 
@@ -451,9 +474,14 @@ def resolve_root(root: Path | None) -> Path:
         return find_root(Path.cwd())
     root = Path(root)
     if not root.is_dir():
-        raise NoConstitutionError(f"--root {root} is not a folder")
+        raise NoConstitutionError(
+            f"--root {root} is not a folder; `cstudio init {root}` creates one with a constitution"
+        )
     if not (root / PRINCIPLES_DIR).is_dir():
-        raise NoConstitutionError(f"{root} has no {PRINCIPLES_DIR}/ folder; expected {CONSTITUTION_FILE}")
+        raise NoConstitutionError(
+            f"{root} has no {PRINCIPLES_DIR}/ folder (expected {CONSTITUTION_FILE}); "
+            f"start a constitution there with `cstudio init {root}`"
+        )
     return root.resolve()
 
 

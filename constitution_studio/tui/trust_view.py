@@ -7,10 +7,13 @@ is scored for it and the model is never loaded.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.tui.state import Studio
+
+if TYPE_CHECKING:
+    from constitution_studio.core.critic.judge import Judge
 
 Snapshot = Workspace
 
@@ -21,7 +24,7 @@ class TrustView:
     def __init__(self) -> None:
         self.report: Any = None
 
-    def update(self, studio: Studio, critic: Any = None) -> None:
+    def update(self, studio: Studio, critic: Judge | None = None) -> None:
         """Measure now, in this thread (tests, small constitutions)."""
         report = self.measure(self.snapshot(studio), critic)
         if report is not None:
@@ -33,7 +36,7 @@ class TrustView:
         return studio.ws
 
     @staticmethod
-    def measure(ws: Snapshot, critic: Any = None, demonstrations: dict[str, set[str]] | None = None) -> Any:
+    def measure(ws: Snapshot, critic: Judge | None = None, demonstrations: dict[str, set[str]] | None = None) -> Any:
         """The trust report from the cache (None when no gold case has a verdict there); runs in a worker."""
         if critic is None:
             return None  # no critic (the base install has none): nothing can be labelled

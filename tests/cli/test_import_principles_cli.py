@@ -138,3 +138,20 @@ def test_new_keeps_the_comment_after_the_priority_list(root: Path) -> None:
     assert main(["new", "NEW-01", "--title", "New", "--root", str(root)]) == 0
     text = (root / "principles/constitution.yaml").read_text()
     assert text.index("  - NEW-01") < text.index("# Critic and gate settings.")
+
+
+def test_the_constitutions_own_id_pattern_gives_slug_ids(root: Path) -> None:
+    constitution = root / "principles/constitution.yaml"
+    constitution.write_text(
+        constitution.read_text().replace(
+            'version: "0.1"\n', "version: \"0.1\"\nid_pattern: '^[A-Za-z][A-Za-z0-9_-]*$'\n"
+        )
+    )
+    assert run(root, str(SPEC)) == 0
+    ws = load_root(root)
+    assert not ws.errors
+    assert ws.priority[3:] == ["HARM-10", "HON-10", "respect-privacy"]  # the slug fits this scheme: no generated ID
+    assert (root / "principles/respect-privacy.yaml").is_file()
+    before = snapshot(root)
+    assert run(root, str(SPEC)) == 0
+    assert snapshot(root) == before

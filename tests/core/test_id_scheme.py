@@ -244,3 +244,19 @@ def test_the_studio_form_checks_the_scheme() -> None:
     assert "id_pattern" in validate_fields({**fields, "id": "Be_honest"}, set(), team)["id"]
     assert "reserved" in validate_fields({**fields, "id": "aux"}, set(), team)["id"]
     assert "only in case" in validate_fields({**fields, "id": "be_honest"}, {"BE_HONEST"}, id_scheme("^.+$"))["id"]
+
+
+def test_a_rename_moves_per_principle_gold_keys_too(team: Path) -> None:
+    """A case that labels each linked principle keeps validating after one of them is renamed
+    (its gold key follows, in the mapping's own style, quoted when the new ID needs it)."""
+    cases = team / "eval_cases/cases.yaml"
+    text = cases.read_text().replace("    gold: complies\n", "    gold:\n      avoid_info_hazards: complies\n")
+    text += "  - id: c4\n    principles: [avoid_info_hazards]\n    prompt: p\n    response: r\n"
+    text += "    gold: {avoid_info_hazards: violates}\n"
+    cases.write_text(text)
+    assert _errors(team) == []
+    assert main(["rename", "avoid_info_hazards", "no_uplift", "--root", str(team)]) == 0
+    assert _errors(team) == []
+    ws = load_root(team)
+    assert ws.cases["c2"].gold == {"no_uplift": "complies"} and ws.cases["c4"].gold == {"no_uplift": "violates"}
+    assert "    gold: {no_uplift: violates}\n" in cases.read_text()

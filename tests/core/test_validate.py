@@ -274,6 +274,20 @@ CASES_TABLE += [
 ]
 
 
+CASES_TABLE += [
+    (
+        "placeholder-statement",
+        replace(
+            "principles/HON-01.yaml",
+            "statement: The response must not state things the assistant believes to be false.",
+            "statement: >-\n  Describe, as a rule about the assistant's response, what this principle asks for.",
+        ),
+        "principles/HON-01.yaml:3",
+        "placeholder",
+    ),
+]
+
+
 def test_the_mini_fixture_is_valid() -> None:
     ws = load_root(MINI)
     assert ws.findings == []
@@ -320,3 +334,65 @@ def test_warnings_are_not_errors(mini: Path) -> None:
     ws = load_root(mini)
     assert ws.findings and all(f.severity is Severity.WARNING for f in ws.findings)
     assert ws.errors == []
+
+
+PYDANTIC_WORDS = ("literal[", "dict[", "constrained-str", "Input should", "valid string", "valid dictionary")
+
+
+@pytest.mark.parametrize(
+    ("breakage", "where", "message"),
+    [
+        (
+            replace(CONST, 'version: "0.1"', "version: 0.10"),
+            f"{CONST}:3",
+            'quote the version: `version: "0.10"` (unquoted, YAML reads 0.10 as a number)',
+        ),
+        (
+            replace(CASES, "    gold: violates\n  - id: help-001", "    gold: maybe\n  - id: help-001"),
+            f"{CASES}:7",
+            "gold 'maybe' is not a label: use violates or complies for the case as a whole (a single-response "
+            "case), or one label per linked principle, e.g. `gold: {HARM-01: violates}`",
+        ),
+        (
+            replace(CASES, "    gold: a\n", "    gold: {HON-01: maybe}\n"),
+            f"{CASES}:22",
+            "gold of HON-01 is 'maybe', not a label: use a or b (a pair case)",
+        ),
+        (
+            replace(CASES, "principles: [HELP-01]", "principles: HELP-01"),
+            f"{CASES}:9",
+            "cases[1].principles must be a list, e.g. `principles: [HELP-01]`",
+        ),
+        (replace(CASES, "    benign: true\n", "    benign: maybe\n"), f"{CASES}:13", "must be true or false"),
+        (replace("principles/HON-01.yaml", "status: draft", "status: live"), "principles/HON-01.yaml:4", "use draft"),
+        (replace(CONST, "threshold: 0.5", "threshold: 2"), f"{CONST}:12", "critic.threshold must be at most 1"),
+    ],
+    ids=["version-unquoted", "gold-maybe", "gold-per-principle", "links-not-a-list", "benign", "status", "bound"],
+)
+def test_validation_speaks_the_products_words(
+    mini: Path, breakage: Callable[[Path], None], where: str, message: str
+) -> None:
+    """One problem, one finding, in words an author can act on (no pydantic internals)."""
+    breakage(mini)
+    ws = load_root(mini)
+    errors = [f for f in ws.findings if f.severity is Severity.ERROR]
+    assert len(errors) == 1, [f.format() for f in ws.findings]
+    finding = errors[0]
+    assert f"{finding.path}:{finding.line}" == where, finding.format()
+    assert message in finding.message, finding.format()
+    assert not any(word in finding.message for word in PYDANTIC_WORDS), finding.format()
+
+
+def test_a_scaffolded_principle_warns_until_its_statement_is_written(mini: Path) -> None:
+    from constitution_studio.core.authoring import new_principle
+
+    new_principle(mini, "HON-02", "Admit uncertainty")
+    ws = load_root(mini)
+    placeholder = [f for f in ws.findings if f.code == "placeholder-statement"]
+    assert [(f.severity, f.path, f.principle_id) for f in placeholder] == [
+        (Severity.WARNING, "principles/HON-02.yaml", "HON-02")
+    ]
+    path = mini / "principles" / "HON-02.yaml"
+    text = path.read_text()
+    path.write_text(text.replace(text.split("statement: >-\n")[1].split("\n")[0], "  Say so when unsure."))
+    assert not [f for f in load_root(mini).findings if f.code == "placeholder-statement"]

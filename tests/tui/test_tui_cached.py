@@ -61,7 +61,7 @@ async def test_cached_labels_appear_on_selection_without_the_model(
         assert set(labels) == {"mini-004"} and all(label.cached for label in labels.values())
         assert str(app.screen.query_one(CaseTable).get_row("mini-004")[2]).startswith(("A better", "B better"))
         critic = studio_critic(app)
-        assert critic is not None and critic.model_calls == 0 and critic._runner is None
+        assert critic is not None and critic.model_calls == 0 and not critic.loaded
         # HARM-01 has nothing cached: nothing shown, still no model
         await pilot.press("up")
         await app.workers.wait_for_complete()

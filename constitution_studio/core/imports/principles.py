@@ -23,7 +23,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from constitution_studio.core.authoring import check_title, insert_ids
-from constitution_studio.core.ids import DEFAULT_ID_PATTERN, id_scheme
+from constitution_studio.core.ids import DEFAULT_ID_PATTERN, case_clash, case_key, id_scheme
 from constitution_studio.core.ids import file_name_problem as file_name_problem  # where imports once had it
 from constitution_studio.core.imports.markdown import Section, inline, prose, sections_at
 from constitution_studio.core.imports.records import display, read_document
@@ -71,11 +71,13 @@ def _anchor_and_title(section: Section, pattern: str) -> tuple[str | None, str, 
     """(the first anchor candidate that fits, the title, every candidate tried)."""
     heading = section.heading
     text = inline(heading.text).strip()
-    lead = re.match(r"^(\S+?)[:.]?(?:\s+[-:—–]\s*|\s+|$)(.*)$", text)
-    candidates = [heading.anchor, lead.group(1) if lead else None, slug(text)]
+    lead = re.match(r"^(\S+?)([:.]?)(?:\s+[-:—–]\s*|\s+|$)(.*)$", text)
+    # a leading ID looks like one (`HARM-10:`, `P-3.2`, `avoid_info_hazards:`), not like a first word
+    looks = lead is not None and (bool(re.search(r"[0-9_.\-]", lead.group(1))) or lead.group(2) == ":")
+    candidates = [heading.anchor, lead.group(1) if lead and looks else None, slug(text)]
     for i, candidate in enumerate(candidates):
         if candidate and _fits(candidate, pattern):
-            title = (lead.group(2) or text) if i == 1 and lead else text
+            title = (lead.group(3) or text) if i == 1 and lead else text
             return candidate, title.strip() or text, [c for c in candidates if c]
     return None, text, [c for c in candidates if c]
 
@@ -100,7 +102,7 @@ def _entries(
 ) -> list[Entry]:
     pattern = id_pattern(ws)
     by_title = {p.title.strip().lower(): pid for pid, p in ws.principles.items()}
-    taken = {pid.lower() for pid in ws.principles}
+    taken = {case_key(pid) for pid in ws.principles}
     entries: list[Entry] = []
     errors: list[str] = []
     pending: list[tuple[Section, str, str]] = []  # sections still needing a generated ID
@@ -129,16 +131,15 @@ def _entries(
         else:
             pending.append((section, title, statement))
     for entry in entries:
-        if entry.id.lower() in {e.id.lower() for e in entries if e is not entry}:
+        if case_clash(entry.id, [e.id for e in entries if e is not entry]):
             errors.append(
                 f"{name}:{entry.line}: error: ID {entry.id} is used by two headings (or differs only in case)"
             )
-    existing_lower = {pid.lower(): pid for pid in ws.principles}
     for entry in entries:
-        other = existing_lower.get(entry.id.lower())
+        other = case_clash(entry.id, ws.principles)
         if other is not None and other != entry.id:
             errors.append(f"{name}:{entry.line}: error: ID {entry.id} differs only in case from principle {other}")
-    taken |= {e.id.lower() for e in entries}
+    taken |= {case_key(e.id) for e in entries}
     n = 0
     for section, title, statement in pending:
         pid = by_title.get(title.lower())
@@ -149,9 +150,9 @@ def _entries(
                 raise BadInputError(
                     f"--id-prefix {options.id_prefix}: generated IDs do not fit the ID pattern {pattern}"
                 )
-            if candidate.lower() not in taken:
+            if case_key(candidate) not in taken:
                 pid = candidate
-        taken.add(pid.lower())
+        taken.add(case_key(pid))
         entries.append(Entry(pid, title, statement, section.heading.line))
     if errors:
         raise RecordErrors(errors)

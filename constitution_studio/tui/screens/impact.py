@@ -207,8 +207,8 @@ class ImpactScreen(Screen[None]):
         known = max(total - self._to_score, 0) if self._to_score else 0
         scored, todo = max(done - known, 0), (self._to_score or total)
         self.query_one(ProgressBar).update(total=max(todo, 1), progress=min(scored, todo))
-        critic = getattr(self.app, "_critic", None)
-        line = layout.progress_line(scored, todo, loading=getattr(critic, "_runner", True) is None)
+        loading = self.app.critic_loading()  # type: ignore[attr-defined]
+        line = layout.progress_line(scored, todo, loading=loading)
         self.query_one("#impact-detail", Static).update(line, layout=False)
 
     def _finished(self, report: Any, run: int) -> None:
