@@ -215,7 +215,7 @@ def test_conversations_with_roles_and_tool_calls_keep_them(tmp_path: Path) -> No
     shutil.copy(fixtures / "roles" / "agentic.yaml", root / "eval_cases" / "agentic.yaml")
     ws = load_root(root)
     assert not ws.errors, [f.format() for f in ws.errors]
-    g = gather(ws, ScriptedCritic(lambda *a: 0.9), root=root, case_ids=["tool-001", "tool-002"], score_missing=True)
+    g = gather(ws, ScriptedCritic(lambda *a: 0.9, warm=True), root=root, case_ids=["tool-001", "tool-002"])
     label = next(r for r in label_rows(g) if r.case_id == "tool-001")
     assert [m.role for m in label.messages] == ["system", "user", "assistant", "tool"]
     call = label.messages[2].tool_calls
