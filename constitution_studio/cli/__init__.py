@@ -23,6 +23,7 @@ from constitution_studio.errors import ExitCode, InvalidConstitutionError, Studi
 
 COMMAND_MODULES = [
     "constitution_studio.cli.tui_cmd",
+    "constitution_studio.cli.init_cmd",
     "constitution_studio.cli.validate_cmd",
     "constitution_studio.cli.author_cmd",
     "constitution_studio.cli.import_cmd",

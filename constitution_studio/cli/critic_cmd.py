@@ -21,8 +21,7 @@ from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.errors import BadInputError, ExitCode
 
 if TYPE_CHECKING:
-    from constitution_studio.core.critic.engine import Critic
-    from constitution_studio.core.critic.panel import Panel
+    from constitution_studio.core.critic.judge import Judge
     from constitution_studio.core.workspace import Workspace
 
 
@@ -89,18 +88,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 # -- shared ------------------------------------------------------------------------------
 
 
-def _open(args: argparse.Namespace, ws: Workspace, root: Path, *, uncalibrated: bool = False) -> Critic:
-    """The single critic of `critic:` (calibrate fits one critic, never a panel)."""
-    critic = _open_judge(args, ws, root, uncalibrated=uncalibrated, panel=False)
-    assert not hasattr(critic, "members")
-    return critic  # type: ignore[return-value]
-
-
 def _open_judge(
     args: argparse.Namespace, ws: Workspace, root: Path, *, uncalibrated: bool = False, panel: bool = True
-) -> Critic | Panel:
-    """The judge of `critic:`: a panel when critic.panel lists members (and `panel`), else one critic."""
-    from constitution_studio.core.critic.panel import open_judge
+) -> Judge:
+    """The judge of `critic:` with the command line's overrides: a panel when critic.panel lists
+    members (and `panel`; calibrate fits one critic, never a panel), else one critic."""
+    from constitution_studio.core.critic.opening import open_judge
 
     settings = ws.constitution.critic if ws.constitution is not None else None
     if settings is None:
@@ -108,21 +101,18 @@ def _open_judge(
 
         settings = CriticSettings()
     require_critic()
-    model = critic_model(args)
-    if model:
-        settings = settings.model_copy(update={"model": model})
+    overrides = {"device": args.device, "dtype": args.dtype, "batch_tokens": args.batch_tokens}
+    update: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
     if uncalibrated:
-        settings = settings.model_copy(update={"calibration": {}})
+        update["calibration"] = {}
     if not panel:
-        settings = settings.model_copy(update={"panel": []})
+        update["panel"] = []
     return open_judge(
-        settings,
+        settings.model_copy(update=update),
         root,
         use_cache=not args.no_cache,
-        device=args.device,
-        dtype=args.dtype,
-        batch_tokens=args.batch_tokens,
         method=args.method,
+        model=critic_model(args),
     )
 
 
@@ -180,13 +170,19 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from constitution_studio.cli.common import load_valid
-    from constitution_studio.core.analysis.calibration import calibrate_principle, calibration_entries, gains, gold_data
+    from constitution_studio.core.analysis.calibration import (
+        calibrate_principle,
+        calibration_entries,
+        fitted_for,
+        gains,
+        gold_data,
+    )
     from constitution_studio.core.analysis.scoring import case_requests, score_versions
     from constitution_studio.core.analysis.shift import scored_version
 
     root = root_of(args)
     ws = load_valid(root)
-    critic = _open(args, ws, root, uncalibrated=True)
+    critic = _open_judge(args, ws, root, uncalibrated=True, panel=False)
     version = scored_version(ws, critic)
     gold_cases = [cid for cid, c in ws.cases.items() if c.has_gold and c.kind == "single"]
     bar = ScoringProgress("scoring gold cases")
@@ -201,7 +197,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         for pid, (ys, ps) in sorted(gold_data(version).items(), key=lambda kv: ws.rank(kv[0]) or 10**6)
     ]
     keep = [f for f in fits if f.fit is not None and (args.all or gains(f))]
-    identity = {"model": critic.ref.identity, "method": critic.method.name, "templates": critic.template_id}
+    identity = fitted_for(critic.info)
     entries = calibration_entries(
         keep,
         {pid: p.statement for pid, p in ws.principles.items()},

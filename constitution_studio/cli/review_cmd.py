@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from constitution_studio.cli.ci_options import add_critic_model, critic_model, require_critic, with_model
+from constitution_studio.cli.ci_options import add_critic_model, critic_model, require_critic
 from constitution_studio.cli.common import add_output, add_root, emit, load_valid, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.gold_writes import GoldVerdict, check_verdict, preview, replacement
@@ -66,7 +66,7 @@ def run_review(args: argparse.Namespace) -> int:
         unscored,
     )
     from constitution_studio.core.analysis.shift import critic_info
-    from constitution_studio.core.critic import open_critic
+    from constitution_studio.core.critic.opening import open_judge
 
     root = root_of(args)
     ws = load_valid(root)
@@ -75,7 +75,7 @@ def run_review(args: argparse.Namespace) -> int:
         from constitution_studio.core.models import CriticSettings
 
         settings = CriticSettings()
-    critic = with_model(open_critic, critic_model(args))(settings, root)
+    critic = open_judge(settings, root, model=critic_model(args))
     bar = ScoringProgress("scoring")
     try:
         version = scored_for_review(ws, critic, score=not args.cached_only, progress=bar)

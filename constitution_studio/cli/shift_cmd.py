@@ -15,7 +15,6 @@ from constitution_studio.cli.ci_options import (
     critic_model,
     needs_critic,
     require_critic,
-    with_model,
     write_report,
 )
 from constitution_studio.cli.common import add_output, add_root, emit, root_of
@@ -55,7 +54,7 @@ def run_shift(args: argparse.Namespace) -> int:
     from constitution_studio.core.analysis.gate import judge_settings
     from constitution_studio.core.analysis.judging import report_locales
     from constitution_studio.core.analysis.shift import analyze_shift
-    from constitution_studio.core.critic.panel import open_judge
+    from constitution_studio.core.critic.opening import open_judge
     from constitution_studio.core.report.shift_json import shift_json
     from constitution_studio.core.report.shift_markdown import shift_markdown
     from constitution_studio.core.report.shift_text import format_shift_text
@@ -64,6 +63,11 @@ def run_shift(args: argparse.Namespace) -> int:
 
     for ref in (args.base, args.head):
         check_ref_syntax(ref)
+    from constitution_studio.core.storage.report_files import check_report_path
+
+    for path in (args.json, args.markdown):  # refused before scoring, not after
+        if path is not None:
+            check_report_path(path)
     require_critic()
     root = root_of(args)
     diff, base, head = diff_refs(root, args.base, args.head)
@@ -74,9 +78,8 @@ def run_shift(args: argparse.Namespace) -> int:
     for pid in args.principle or []:
         if pid not in head.principles and pid not in base.principles:
             raise BadInputError(f"--principle {pid}: no such principle in {args.base} or {args.head}")
-    open_critic = with_model(open_judge, critic_model(args))
     settings = judge_settings(base)
-    critic = open_critic(settings, root, use_cache=not args.no_cache)
+    critic = open_judge(settings, root, use_cache=not args.no_cache, model=critic_model(args))
     locale = check_locale(head, args.locale, base)
     bar = ScoringProgress("scoring")
     try:

@@ -11,13 +11,18 @@ cache lacks (analysis/trust_history.py).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from constitution_studio.cli.ci_options import add_critic_model, critic_model, needs_critic, with_model
+from constitution_studio.cli.ci_options import add_critic_model, critic_model, needs_critic
 from constitution_studio.cli.common import add_output, add_root, emit, load_valid, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import BadInputError, ExitCode
+
+if TYPE_CHECKING:
+    from constitution_studio.core.critic.judge import Judge
+    from constitution_studio.core.workspace import Workspace
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,13 +49,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.set_defaults(func=needs_critic(run_trust))
 
 
-def _critic(args: argparse.Namespace, root: Any) -> Any:
-    from constitution_studio.core.critic import open_critic
+def _critic(args: argparse.Namespace, root: Path) -> tuple[Workspace, Judge]:
+    from constitution_studio.core.critic.opening import open_judge
     from constitution_studio.core.models import CriticSettings
 
     ws = load_valid(root)
     settings = ws.constitution.critic if ws.constitution is not None else CriticSettings()
-    return ws, with_model(open_critic, critic_model(args))(settings, root)
+    return ws, open_judge(settings, root, model=critic_model(args))
 
 
 def run_trust(args: argparse.Namespace) -> int:

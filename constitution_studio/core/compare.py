@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -23,7 +22,8 @@ from constitution_studio.core.analysis.judging import anchor
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.analysis.scoring import case_requests, score_versions
 from constitution_studio.core.analysis.trust import Agreement, trust_report
-from constitution_studio.core.critic.consistency import consistency
+from constitution_studio.core.critic.opening import open_judge
+from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.models import CriticSettings, PanelMember
 from constitution_studio.core.workspace import Workspace
 
@@ -82,13 +82,12 @@ def compare_critics(
 ) -> Comparison:
     """Score the gold cases under every (model, method, variant) and measure agreement and speed;
     then, with `panel` (or critic.panel), each member and the panel on the primary variant."""
-    from constitution_studio.core.critic import open_critic
-
     rows: list[CompareRow] = []
     n_gold = len(gold_cases(ws))
+    single = settings.model_copy(update={"panel": []})  # each (model, method) alone; the panel comes after
     for model in models:
         for method in methods:
-            critic = open_critic(settings.model_copy(update={"model": model}), root, use_cache=use_cache, method=method)
+            critic = open_judge(single, root, use_cache=use_cache, method=method, model=model)
             excluded = anchor(critic, ws)
             for variant in variants or critic.variants:
                 if variant not in critic.variants:
@@ -109,13 +108,13 @@ def compare_critics(
                 cached = run.cached
                 seconds = time.perf_counter() - start
                 report = trust_report(version, seed=seed, excluded=excluded)
-                checked = consistency(critic, _gold_verdicts(requests, excluded)) if checks else None
+                checked = critic.consistency(_gold_verdicts(requests, excluded)) if checks else None
                 rows.append(
                     CompareRow(
                         model=model,
                         method=critic.info.method,
                         variant=variant,
-                        family=critic.family.name,
+                        family=critic.info.family,
                         agreement=report.overall,
                         excluded=len(set().union(*excluded.values()) & set(gold_cases(ws))),
                         polarity_consistency=_round(checked.polarity if checked else None),
@@ -138,7 +137,7 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def _gold_verdicts(requests: Sequence[Any], excluded: dict[str, set[str]]) -> list[Any]:
+def _gold_verdicts(requests: Sequence[ScoreRequest], excluded: dict[str, set[str]]) -> list[ScoreRequest]:
     return [r for r in requests if r.question == "verdict" and r.case.id not in excluded.get(r.principle_id, set())]
 
 
@@ -154,12 +153,13 @@ def panel_rows(
     seed: int = 0,
 ) -> list[CompareRow]:
     """One row per panel member and one for the panel, on the primary variant."""
-    from constitution_studio.core.critic.panel import SEP, open_panel
+    from constitution_studio.core.critic.panel import SEP
 
-    panel = open_panel(settings, root, members, use_cache=use_cache)
+    panel = open_judge(settings.model_copy(update={"panel": list(members)}), root, use_cache=use_cache)
+    combine = settings.panel_combine
     engagement = settings.engagement != "off"
-    variant = panel.primary.variants[0]
-    judges = [variant, *(f"{n}{SEP}{variant}" for n in panel.names)]
+    variant = panel.variants[0]
+    judges = [variant, *(f"{n}{SEP}{variant}" for n in panel.members)]
     shown = anchor(panel, ws)  # members with method anchored see the same demonstrations
     versions = {j: ScoredVersion(ws=ws, judges=[j], engagement=engagement, demonstrations=shown) for j in judges}
     rows: list[CompareRow] = []
@@ -177,17 +177,17 @@ def panel_rows(
         name, _, _ = judge.rpartition(SEP)
         member = panel.members.get(name)
         own = [replace(r, variant=variant) for r in _gold_verdicts(requests, shown)]  # the member's own judge name
-        checked = consistency(member, own) if member is not None else None
+        checked = member.consistency(own) if member is not None else None
         rows.append(
             CompareRow(
-                model=member.settings.model if member is not None else f"panel ({panel.combine})",
+                model=member.settings.model if member is not None else f"panel ({combine})",
                 method=member.info.method
                 if member is not None
                 else "+".join(c.info.method for c in panel.members.values()),
                 variant=variant,
-                family=member.family.name
+                family=member.info.family
                 if member is not None
-                else "/".join(c.family.name for c in panel.members.values()),
+                else "/".join(c.info.family for c in panel.members.values()),
                 role=name or "panel",
                 agreement=trust_report(version, seed=seed).overall,
                 excluded=len(set().union(*shown.values()) & set(gold_cases(ws))),

@@ -463,7 +463,8 @@ def find_root(start: Path) -> Path:
         if (folder / CONSTITUTION_FILE).is_file():
             return folder
     raise NoConstitutionError(
-        f"no {CONSTITUTION_FILE} in {start} or its parents; run inside a constitution folder or pass --root DIR"
+        f"no {CONSTITUTION_FILE} in {start} or its parents; start one here with `cstudio init` "
+        "(or run inside a constitution folder, or pass --root DIR)"
     )
 
 
@@ -473,9 +474,14 @@ def resolve_root(root: Path | None) -> Path:
         return find_root(Path.cwd())
     root = Path(root)
     if not root.is_dir():
-        raise NoConstitutionError(f"--root {root} is not a folder")
+        raise NoConstitutionError(
+            f"--root {root} is not a folder; `cstudio init {root}` creates one with a constitution"
+        )
     if not (root / PRINCIPLES_DIR).is_dir():
-        raise NoConstitutionError(f"{root} has no {PRINCIPLES_DIR}/ folder; expected {CONSTITUTION_FILE}")
+        raise NoConstitutionError(
+            f"{root} has no {PRINCIPLES_DIR}/ folder (expected {CONSTITUTION_FILE}); "
+            f"start a constitution there with `cstudio init {root}`"
+        )
     return root.resolve()
 
 

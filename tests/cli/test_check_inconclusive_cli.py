@@ -8,11 +8,12 @@ code is 1; `check.on_untrusted: warn` on both sides exits 0 and still says incon
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-from fixtures.shift_support import Version, build_repo
+from fixtures.shift_support import Version, build_repo, git
 
 from constitution_studio.cli import main
 
@@ -121,3 +122,30 @@ def test_an_untrusted_critic_is_inconclusive_in_every_output(
 
     last = outs["text"].splitlines()[-1]
     assert "⚠️ inconclusive — this critic cannot tell" in last and "passed" not in last
+
+
+@pytest.mark.slow
+def test_the_example_checked_against_itself_is_inconclusive_and_says_why(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The repository's own example constitution, head = base: nothing changes, yet a critic with no
+    signal over its 120 gold cases must not make that a pass (docs/ci.md, "Inconclusive")."""
+    example = Path(__file__).resolve().parents[2]
+    root = tmp_path / "example"
+    root.mkdir()
+    shutil.copytree(example / "principles", root / "principles")
+    shutil.copytree(example / "eval_cases", root / "eval_cases")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "example")
+    capsys.readouterr()
+    code = main(["check", "--base", "main", "--root", str(root), "--critic-model", str(tiny_model_dir), "--json", "-"])
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert code == 1 and data["status"] == "inconclusive" and data["failures"] == ["trust"]
+    assert not [g for g in data["gates"] if g["rule"] != "trust" and not g["passed"]]
+    trust = data["shift"]["trust"]["overall"]
+    assert trust["level"] in ("untrusted", "unknown") and trust["n"] == data["shift"]["answer_key"]["gold_cases"] == 120
+    assert data["inconclusive"].startswith("inconclusive — this critic cannot tell")
+    assert f"on {trust['n']} case(s)" in data["inconclusive"] or f"{trust['n']} of the base's" in data["inconclusive"]
+    assert "⚠️ inconclusive — this critic cannot tell" in captured.err.splitlines()[-1]

@@ -123,7 +123,7 @@ def check(tmp_path: Path, *edits: Callable[[Version], None], base_check: str = "
 
     root = build_repo(tmp_path / "repo", "scripted", base_edit=_base(base_check), head_edit=head)
     diff, b, h = diff_refs(root, "main", "head")
-    return check_versions(root, b, h, diff, open_critic=lambda *a, **k: ScriptedCritic(table))
+    return check_versions(root, b, h, diff, open_judge=lambda *a, **k: ScriptedCritic(table))
 
 
 def _locate(kind: str, ident: str) -> tuple[str, int, int] | None:

@@ -65,7 +65,7 @@ def run(tmp_path: Path, table, check: str = "") -> CheckResult:  # type: ignore[
 
     root = build_repo(tmp_path / "repo", "scripted", base_edit=base, head_edit=head)
     diff, b, h = diff_refs(root, "main", "head")
-    return check_versions(root, b, h, diff, open_critic=lambda *a, **k: ScriptedCritic(table))
+    return check_versions(root, b, h, diff, open_judge=lambda *a, **k: ScriptedCritic(table))
 
 
 def golden(name: str, text: str) -> None:
@@ -165,7 +165,7 @@ def test_invalid_head_fails_the_validation_gate(tmp_path: Path) -> None:
 
     root = build_repo(tmp_path / "repo", "scripted", head_edit=head)
     diff, b, h = diff_refs(root, "main", "head")
-    result = check_versions(root, b, h, diff, open_critic=lambda *a, **k: pytest.fail("no scoring when invalid"))
+    result = check_versions(root, b, h, diff, open_judge=lambda *a, **k: pytest.fail("no scoring when invalid"))
     assert not result.passed and result.shift is None
     assert [g.rule for g in result.failures] == ["validation"]
     assert "priority-unknown-id" in check_markdown(result)
@@ -178,7 +178,7 @@ def test_a_head_cannot_relax_the_gate_it_is_judged_by(tmp_path: Path) -> None:
 
     root = build_repo(tmp_path / "repo", "scripted", head_edit=head)
     diff, b, h = diff_refs(root, "main", "head")
-    result = check_versions(root, b, h, diff, open_critic=lambda *a, **k: ScriptedCritic(noisy_table))
+    result = check_versions(root, b, h, diff, open_judge=lambda *a, **k: ScriptedCritic(noisy_table))
     assert "gold_regression" in {g.rule for g in result.failures}
 
 

@@ -109,7 +109,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CheckResult
     _hostile_head(root)
     diff, base, head = diff_refs(root, "main", HEAD_BRANCH)
     assert not head.errors, [f.format() for f in head.errors]  # wording may hold anything; it is valid
-    result = check_versions(root, base, head, diff, open_critic=lambda *a, **k: ScriptedCritic(_table))
+    result = check_versions(root, base, head, diff, open_judge=lambda *a, **k: ScriptedCritic(_table))
     assert result.shift is not None and "harm-1" in result.shift.overall.gold_regressions
     return root, _with_surrogates(result), diff
 

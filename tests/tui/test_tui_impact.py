@@ -230,7 +230,7 @@ async def test_missing_count_is_what_run_all_scores(
         screen._progressed(0, missing)
         screen.running = False
         detail = str(screen.query_one("#impact-detail", Static).render())
-        assert f"loading the critic model, then {missing} answers to score" in detail
+        assert f"loading the critic model {tiny_critic_settings.model}, then {missing} answers to score" in detail
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()

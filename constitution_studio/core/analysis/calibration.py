@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from constitution_studio.core.analysis import agreement as metrics
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.analysis.trust import gold_rows
+from constitution_studio.core.critic.types import CriticInfo
 
 MIN_PER_CLASS = 2  # gold cases of each class needed before a threshold is fitted
 
@@ -189,6 +190,16 @@ def gains(f: PrincipleFit) -> bool:
     """A fit is kept when its cross-validated balanced accuracy beats the default threshold's."""
     before, after = f.before.get("balanced_accuracy"), f.after.get("balanced_accuracy")
     return before is not None and after is not None and after > before
+
+
+def fitted_for(info: CriticInfo) -> dict[str, str]:
+    """What a fit is valid for, as the judge's label rule checks it (`Labels.calibration_for`):
+    the model's identity, the method and the template set id#hash."""
+    return {
+        "model": info.model_identity,
+        "method": info.method,
+        "templates": f"{info.template_set}#{info.template_hash}",
+    }
 
 
 def calibration_entries(

@@ -28,6 +28,7 @@ from constitution_studio.core.analysis.shift import critic_info, scored_version
 from constitution_studio.core.analysis.trust import TrustReport, trust_report
 from constitution_studio.core.conversation import turn_excerpts
 from constitution_studio.core.critic.anchored import localized_statement
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.models import Status
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.errors import BadInputError
@@ -104,7 +105,7 @@ def select_principles(ws: Workspace, principle_ids: Iterable[str] | None) -> lis
 
 def score_version(
     ws: Workspace,
-    critic: Any,
+    critic: Judge,
     principle_ids: Iterable[str] | None = None,
     *,
     judge: str | None = None,
@@ -137,7 +138,7 @@ def summarize(
     version: ScoredVersion,
     selected: list[str],
     run: ScoringRun,
-    critic: Any,
+    critic: Judge,
     *,
     seconds: float = 0.0,
     least_certain: int = 3,
@@ -147,7 +148,7 @@ def summarize(
 
 
 def _summarize(
-    version: ScoredVersion, selected: list[str], run: ScoringRun, critic: Any, *, seconds: float, least_certain: int
+    version: ScoredVersion, selected: list[str], run: ScoringRun, critic: Judge, *, seconds: float, least_certain: int
 ) -> EvalReport:
     ws = version.ws
     primary = [version.primary]
@@ -156,8 +157,6 @@ def _summarize(
     trust = trust_report(version, excluded=version.demonstrations)
     calibrated = set(
         critic.calibrated_principles({p: localized_statement(ws.principles[p], version.locale) for p in selected})
-        if hasattr(critic, "calibrated_principles")
-        else []
     )
     summaries: list[PrincipleSummary] = []
     deprecated: list[PrincipleSummary] = []
@@ -190,7 +189,7 @@ def _summarize(
         conflicts=[c for c in cases if c.verdict.conflict],
         incomplete=[c.case_id for c in cases if not c.verdict.complete and c.verdict.missing],
         undecided=[c.case_id for c in cases if not c.verdict.complete and not c.verdict.missing],
-        warnings=list(getattr(critic, "warnings", [])),
+        warnings=list(critic.warnings),
         trust=trust,
     )
 

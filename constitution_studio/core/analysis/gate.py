@@ -34,6 +34,8 @@ from constitution_studio.core.analysis.selection import affected_cases, context_
 from constitution_studio.core.analysis.shift import analyze_shift, assemble_shift, critic_info, scored_version
 from constitution_studio.core.analysis.shift_models import CaseShift, LocaleShift, PrincipleShift, ShiftReport
 from constitution_studio.core.analysis.trust import MIN_GOLD, TrustLevel, TrustReport
+from constitution_studio.core.critic.judge import Judge, JudgeOpener
+from constitution_studio.core.critic.opening import open_judge
 from constitution_studio.core.diff import ConstitutionDiff, SettingChange
 from constitution_studio.core.findings import Finding
 from constitution_studio.core.models import CheckSettings, CriticSettings
@@ -389,7 +391,6 @@ def run_check(
     StudioError (exit 2) for bad refs or a missing critic model; a failing gate is a result,
     not an exception, so the caller writes its reports before exiting.
     """
-    from constitution_studio.core.critic.panel import open_judge
     from constitution_studio.core.versions import diff_refs
 
     diff, base, head = diff_refs(root, base_ref, head_ref)
@@ -402,7 +403,6 @@ def run_check(
         critic_overrides=critic_overrides,
         cancel=cancel,
         progress=progress,
-        open_critic=open_judge,
         locale=locale,
     )
 
@@ -413,7 +413,7 @@ def check_versions(
     head: Workspace,
     diff: ConstitutionDiff,
     *,
-    open_critic: Callable[..., Any],
+    open_judge: JudgeOpener = open_judge,
     use_cache: bool = True,
     critic_overrides: dict[str, Any] | None = None,
     cancel: threading.Event | None = None,
@@ -443,7 +443,7 @@ def check_versions(
         else None
     )
     if (not findings or not settings.fail_on_validation_errors) and not base_refused:
-        critic = open_critic(judge, root, use_cache=use_cache)
+        critic = open_judge(judge, root, use_cache=use_cache)
         shift = analyze_shift(
             base,
             head,
@@ -454,7 +454,7 @@ def check_versions(
             locale=locale,
             locales=report_locales(judge.locales, locale),
         )
-        shift.warnings = list(dict.fromkeys([*shift.warnings, *getattr(critic, "warnings", [])]))
+        shift.warnings = list(dict.fromkeys([*shift.warnings, *critic.warnings]))
         # the head's own critic differs only when its settings do (changed model files are
         # loaded by both sides alike, from the work tree)
         head_judges = settings_keys and change is not None and head.constitution is not None and not refused
@@ -463,7 +463,7 @@ def check_versions(
             if critic_overrides:
                 head_critic = head_critic.model_copy(update=critic_overrides)
             change.shift = critic_change_shift(
-                head, diff, critic, open_critic(head_critic, root, use_cache=use_cache), cancel=cancel
+                head, diff, critic, open_judge(head_critic, root, use_cache=use_cache), cancel=cancel
             )
     gates = evaluate_gates(settings, findings, shift, change)
     result = CheckResult(
@@ -488,8 +488,8 @@ def check_versions(
 def critic_change_shift(
     head: Workspace,
     diff: ConstitutionDiff,
-    base_critic: Any,
-    head_critic: Any,
+    base_critic: Judge,
+    head_critic: Judge,
     *,
     cancel: threading.Event | None = None,
 ) -> ShiftReport:
@@ -510,7 +510,7 @@ def critic_change_shift(
         {cid: ["critic"] for cid in ids if cid in head.cases},
         critic_info(head_critic),
         run=run_h,
-        warnings=getattr(head_critic, "warnings", []),
+        warnings=head_critic.warnings,
     )
     report.requests += run_b.requests
     report.cached += run_b.cached

@@ -18,6 +18,7 @@ from constitution_studio.core.analysis.scoring import ScoringRun, distinct_answe
 from constitution_studio.core.analysis.selection import affected_cases
 from constitution_studio.core.analysis.shift import assemble_shift, critic_info, scored_version, shift_requests
 from constitution_studio.core.analysis.shift_models import CaseShift, ShiftReport
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.diff import ConstitutionDiff
 from constitution_studio.core.workspace import Workspace
 
@@ -29,7 +30,7 @@ def cached_shift(
     base: Workspace,
     head: Workspace,
     diff: ConstitutionDiff,
-    critic: Any,
+    critic: Judge,
     *,
     principles: Sequence[str] | None = None,
     context: bool = True,
@@ -57,7 +58,7 @@ def cached_shift(
     lacking = fill_lacking(h, critic, want_h) + fill_lacking(b, critic, want_b)
     total = len(want_h) + len(want_b)
     run = ScoringRun(requests=total, cached=total - distinct_answers(critic, lacking), model_calls=0, cancelled=False)
-    warnings = list(getattr(critic, "warnings", []))
+    warnings = list(critic.warnings)
     return assemble_shift(
         b, h, diff, changed, why, critic_info(critic), only=only, run=run, warnings=warnings, with_trust=False
     )
@@ -110,14 +111,12 @@ def disagrees_with_gold(cs: CaseShift) -> bool:
     return cs.head is not None and cs.head.agrees_with_gold is False
 
 
-def thresholds(critic: Any, ws: Workspace) -> dict[str, float]:
+def thresholds(critic: Judge, ws: Workspace) -> dict[str, float]:
     """Each principle's violates threshold for this critic (calibrated or the default)."""
-    settings = getattr(critic, "settings", None)
-    default = float(getattr(critic, "threshold", getattr(settings, "threshold", 0.5)))
+    default = critic.settings.threshold
     out: dict[str, float] = {}
-    calibration_for = getattr(critic, "calibration_for", None)
     for pid, p in ws.principles.items():
-        cal = calibration_for(pid, p.statement) if calibration_for is not None else None
+        cal = critic.calibration_for(pid, p.statement)
         out[pid] = float(cal.threshold) if cal is not None and cal.threshold is not None else default
     return out
 

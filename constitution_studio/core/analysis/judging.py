@@ -14,27 +14,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from constitution_studio.core.analysis.scored import Verdict
 from constitution_studio.core.critic.anchored import localized_statement, select_demonstrations
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.workspace import Workspace
 
 SEP = ":"  # = core.critic.panel.SEP (not imported: panel.py imports the engine)
 
 
-def _members(critic: Any) -> list[Any]:
-    members = getattr(critic, "members", None)
-    return list(members.values()) if isinstance(members, dict) else [critic]
+def _members(critic: Judge) -> list[Judge]:
+    """A panel's members, or the judge itself."""
+    return list(critic.members.values()) or [critic]
 
 
-def anchored(critic: Any) -> bool:
-    """Whether the judge (or any panel member) scores with method `anchored`."""
-    return any(getattr(getattr(m, "method", None), "anchored", False) for m in _members(critic))
-
-
-def anchor(critic: Any, ws: Workspace) -> dict[str, set[str]]:
+def anchor(critic: Judge, ws: Workspace) -> dict[str, set[str]]:
     """Give every `anchored` judge its demonstrations from `ws`'s gold; {principle: case ids shown}.
 
     `{}` for any other method. For a pull request `ws` is the base: the side that judges
@@ -42,15 +37,15 @@ def anchor(critic: Any, ws: Workspace) -> dict[str, set[str]]:
     """
     excluded: dict[str, set[str]] = {}
     linked: dict[str, list[EvalCase]] = {}  # each principle's gold cases, grouped once (not P x C)
-    if anchored(critic):
+    if critic.anchored:
         for case in ws.cases.values():
             if case.has_gold:
                 for pid in case.principles:
                     linked.setdefault(pid, []).append(case)
     for member in _members(critic):
-        if not getattr(getattr(member, "method", None), "anchored", False):
+        if not member.anchored:
             continue
-        k = int(getattr(member.settings, "anchored_k", 4))
+        k = member.settings.anchored_k
         demos = {pid: select_demonstrations(pid, linked.get(pid, ()), k) for pid in ws.principles}
         member.set_demonstrations(demos)
         for pid, demo_set in demos.items():
@@ -83,7 +78,7 @@ def members_disagree(verdict: Verdict | None, members: Sequence[str]) -> bool:
 
 
 def hold_calibration(
-    critic: Any, base: Workspace, head: Workspace, locales: Sequence[str | None] = (None,)
+    critic: Judge, base: Workspace, head: Workspace, locales: Sequence[str | None] = (None,)
 ) -> list[str]:
     """For every principle reworded between `base` and `head` whose base wording has a valid
     calibration, label the head's wording with that calibration too; the principles held.
@@ -100,8 +95,6 @@ def hold_calibration(
             before, after = localized_statement(old, locale), localized_statement(new, locale)
             if before == after:
                 continue
-            for member in _members(critic):
-                hold = getattr(member, "hold_calibration", None)
-                if hold is not None and hold(pid, after, before):
-                    held.add(pid)
+            if critic.hold_calibration(pid, after, before):
+                held.add(pid)
     return sorted(held)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.critic.anchored import localized_statement
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import Score, ScoreRequest
 from constitution_studio.core.gc_pause import paused_gc
 
@@ -70,7 +71,7 @@ def principle_requests(
 
 
 def score_versions(
-    critic: Any,
+    critic: Judge,
     wants: Sequence[tuple[ScoredVersion, Sequence[ScoreRequest]]],
     *,
     cancel: threading.Event | None = None,
@@ -81,8 +82,8 @@ def score_versions(
     Versions are scored in the order given (the head first, so a cancelled check has the
     side under review); within one version a (principle, case, judge, question) is unique,
     which is how the critic's out-of-order answers are matched to their requests. What the
-    cache holds is read first, in one batch per version (`cached_scores`, when the critic
-    has it); only the rest goes through `critic.score`.
+    cache holds is read first, in one batch per version (`cached_scores`); only the rest goes
+    through `critic.score`.
     """
     with paused_gc():
         targets, batches = _distinct(critic, wants)
@@ -95,16 +96,14 @@ V = TypeVar("V")  # whoever wants an answer: a ScoredVersion, or nobody (distinc
 
 
 def _distinct(
-    critic: Any, wants: Sequence[tuple[V, Sequence[ScoreRequest]]]
+    critic: Judge, wants: Sequence[tuple[V, Sequence[ScoreRequest]]]
 ) -> tuple[dict[Target, list[tuple[V, ScoreRequest]]], list[Batch]]:
     """Per version, the requests not already asked by an earlier one, and who wants each answer."""
-    keys_for = getattr(critic, "keys_for", None)
     targets: dict[Target, list[tuple[V, ScoreRequest]]] = {}
     batches: list[Batch] = []
     for version, requests in wants:
         batch: Batch = []
-        keys = keys_for(requests) if keys_for is not None else [critic.key_for(r) for r in requests]
-        for req, content_key in zip(requests, keys, strict=True):
+        for req, content_key in zip(requests, critic.keys_for(requests), strict=True):
             key = (req.principle_id, content_key)
             found = targets.get(key)
             if found is None:
@@ -117,15 +116,14 @@ def _distinct(
 
 
 def _score_batches(
-    critic: Any,
+    critic: Judge,
     targets: dict[Target, list[tuple[ScoredVersion, ScoreRequest]]],
     batches: list[Batch],
     *,
     cancel: threading.Event | None,
     progress: Progress | None,
 ) -> ScoringRun:
-    lookup = getattr(critic, "cached_scores", None)
-    calls_before = int(getattr(critic, "model_calls", 0))
+    calls_before = critic.model_calls
     total = sum(len(b) for b in batches)
     done = cached = 0
     if progress is not None:
@@ -139,22 +137,20 @@ def _score_batches(
     for batch in batches:
         if not batch or (cancel is not None and cancel.is_set()):
             continue
-        rest = batch
-        if lookup is not None:
-            with paused_gc():
-                hits = lookup([req for _, req in batch], [key[1] for key, _ in batch])
-                rest = []
-                for (key, req), score in zip(batch, hits, strict=True):
-                    if score is None:
-                        rest.append((key, req))
-                    else:
-                        deliver(key, score)
-            done += len(batch) - len(rest)
-            cached += len(batch) - len(rest)
-            if progress is not None and len(rest) < len(batch):
-                progress(done, total)
-            if not rest:
-                continue
+        with paused_gc():
+            hits = critic.cached_scores([req for _, req in batch], [key[1] for key, _ in batch])
+            rest: Batch = []
+            for (key, req), score in zip(batch, hits, strict=True):
+                if score is None:
+                    rest.append((key, req))
+                else:
+                    deliver(key, score)
+        done += len(batch) - len(rest)
+        cached += len(batch) - len(rest)
+        if progress is not None and len(rest) < len(batch):
+            progress(done, total)
+        if not rest:
+            continue
         by_ids = {_ids(req.principle_id, req.case.id, req.variant, req.question == "engagement"): k for k, req in rest}
         for score in critic.score([req for _, req in rest], cancel=cancel):
             done += 1
@@ -165,7 +161,7 @@ def _score_batches(
     return ScoringRun(
         requests=total,
         cached=cached,
-        model_calls=int(getattr(critic, "model_calls", 0)) - calls_before,
+        model_calls=critic.model_calls - calls_before,
         cancelled=done < total,
     )
 
@@ -174,16 +170,16 @@ def _ids(principle_id: str, case_id: str, judge: str, engagement: bool) -> tuple
     return principle_id, case_id, judge, engagement
 
 
-def fill_from_cache(version: ScoredVersion, critic: Any, requests: Sequence[ScoreRequest]) -> int:
+def fill_from_cache(version: ScoredVersion, critic: Judge, requests: Sequence[ScoreRequest]) -> int:
     """Add what the critic's cache already holds for `requests` (never loads the model); returns how many."""
     requests = list(requests)
     return len(requests) - len(fill_lacking(version, critic, requests))
 
 
-def fill_lacking(version: ScoredVersion, critic: Any, requests: Sequence[ScoreRequest]) -> list[ScoreRequest]:
+def fill_lacking(version: ScoredVersion, critic: Judge, requests: Sequence[ScoreRequest]) -> list[ScoreRequest]:
     """`fill_from_cache`, returning the requests the cache lacked (what a run would still score)."""
     with paused_gc():
-        found = critic.cached(list(requests)) if hasattr(critic, "cached") else []
+        found = critic.cached(list(requests))
         have = set()
         for score in found:
             version.add(score)
@@ -202,7 +198,7 @@ def unanswered(version: ScoredVersion, requests: Sequence[ScoreRequest]) -> list
     ]
 
 
-def distinct_answers(critic: Any, requests: Sequence[ScoreRequest]) -> int:
+def distinct_answers(critic: Judge, requests: Sequence[ScoreRequest]) -> int:
     """How many critic answers `requests` need, one per (principle, content key): what
     `score_versions` asks the critic for."""
     with paused_gc():

@@ -20,7 +20,7 @@ from constitution_studio.core.analysis.aggregate import case_shift_flags, flip, 
 from constitution_studio.core.analysis.answer_key import AnswerKey, AnswerKeyReport, answer_key
 from constitution_studio.core.analysis.judging import anchor, hold_calibration, member_judges, members_disagree
 from constitution_studio.core.analysis.scored import ScoredVersion, flip_is_stable
-from constitution_studio.core.analysis.scoring import case_requests, paused_gc, score_versions
+from constitution_studio.core.analysis.scoring import ScoringRun, case_requests, paused_gc, score_versions
 from constitution_studio.core.analysis.selection import affected_cases, context_cases, linked_both
 from constitution_studio.core.analysis.shift_models import (
     CaseShift,
@@ -31,6 +31,7 @@ from constitution_studio.core.analysis.shift_models import (
 )
 from constitution_studio.core.analysis.trust import trust_report
 from constitution_studio.core.conversation import last_user_text, turn_excerpts
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.diff import ConstitutionDiff
 from constitution_studio.core.models import EvalCase
@@ -43,7 +44,7 @@ Progress = Callable[[int, int], None]
 
 def scored_version(
     ws: Workspace,
-    critic: Any,
+    critic: Judge,
     *,
     locale: str | None = None,
     demonstrations: dict[str, set[str]] | None = None,
@@ -51,11 +52,10 @@ def scored_version(
 ) -> ScoredVersion:
     """An empty ScoredVersion for this critic's judges and engagement setting (and a locale);
     `key`: the answer key it is judged against (a head's: the base's, answer_key.py)."""
-    engagement = getattr(getattr(critic, "settings", None), "engagement", "on") != "off"
     return ScoredVersion(
         ws=ws,
         judges=list(critic.variants),
-        engagement=engagement,
+        engagement=critic.settings.engagement != "off",
         locale=locale,
         demonstrations=dict(demonstrations or {}),
         key=key,
@@ -78,7 +78,7 @@ def analyze_shift(
     base: Workspace,
     head: Workspace,
     diff: ConstitutionDiff,
-    critic: Any,
+    critic: Judge,
     *,
     principles: Sequence[str] | None = None,
     cancel: threading.Event | None = None,
@@ -114,7 +114,7 @@ def analyze_shift(
             wants += [(h_loc, want_h), (b_loc, want_b)]
     run = score_versions(critic, wants, cancel=cancel, progress=progress)
     with paused_gc():
-        warnings = list(getattr(critic, "warnings", []))
+        warnings = list(critic.warnings)
         note = "calibration of {} (fitted for the base wording) labels both sides of its edit"
         warnings += [note.format(pid) for pid in held]
         info = critic_info(critic)
@@ -143,7 +143,7 @@ def shift_requests(
     b: ScoredVersion,
     h: ScoredVersion,
     case_ids: Sequence[str],
-    critic: Any,
+    critic: Judge,
     *,
     with_trust: bool = True,
     context: bool = True,
@@ -160,9 +160,9 @@ def shift_requests(
     return want_h, want_b
 
 
-def critic_info(critic: Any) -> dict[str, Any]:
-    info = getattr(critic, "info", None)
-    return info.model_dump(mode="json") if info is not None else {}
+def critic_info(critic: Judge) -> dict[str, Any]:
+    """The judge's info as a report's `critic` object."""
+    return critic.info.model_dump(mode="json")
 
 
 def assemble_shift(
@@ -174,7 +174,7 @@ def assemble_shift(
     critic: dict[str, Any],
     *,
     only: set[str] | None = None,
-    run: Any = None,
+    run: ScoringRun | None = None,
     warnings: Sequence[str] = (),
     with_trust: bool = True,
 ) -> ShiftReport:

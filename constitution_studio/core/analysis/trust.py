@@ -276,7 +276,7 @@ def trust_report(
         )
         for k, pid in enumerate(ids)
     ]
-    gold_ids = [cid for cid, c in version.ws.cases.items() if c.gold]
+    gold_ids = version.gold_case_ids()  # the version's answer key (a head's: the base's)
     return TrustReport(
         version=version.ws.label,
         gold_cases=len(gold_ids),

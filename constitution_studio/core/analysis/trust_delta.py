@@ -12,12 +12,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from constitution_studio.core.analysis.judging import anchor
 from constitution_studio.core.analysis.scoring import case_requests, fill_lacking, score_versions
 from constitution_studio.core.analysis.shift import scored_version
 from constitution_studio.core.analysis.trust import Agreement, PrincipleChange, TrustChange, TrustReport, trust_report
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.errors import RefError
@@ -78,7 +78,7 @@ def within_noise(before: Agreement | None, after: Agreement | None) -> bool:
 def trust_change(
     ws: Workspace,
     before_gold: Mapping[str, Gold],
-    critic: Any,
+    critic: Judge,
     *,
     score: bool = False,
     ref: str = "HEAD",

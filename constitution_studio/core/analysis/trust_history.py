@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from constitution_studio.core.analysis.judging import anchor
+from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.analysis.scoring import (
     case_requests,
     distinct_answers,
@@ -26,6 +27,8 @@ from constitution_studio.core.analysis.scoring import (
 )
 from constitution_studio.core.analysis.shift import critic_info, scored_version
 from constitution_studio.core.analysis.trust import TrustReport, trust_report
+from constitution_studio.core.critic.judge import Judge
+from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.source import CASES_DIR, PRINCIPLES_DIR
 from constitution_studio.core.versions import open_repo, resolve_ref_in, source_at
 from constitution_studio.core.workspace import Workspace, load_workspace
@@ -98,7 +101,9 @@ def history_versions(root: Path, n: int = DEFAULT_COMMITS, ref: str = "HEAD") ->
     return out
 
 
-def gold_scored(ws: Workspace, critic: Any, shown: dict[str, set[str]] | None = None) -> tuple[Any, list[Any]]:
+def gold_scored(
+    ws: Workspace, critic: Judge, shown: dict[str, set[str]] | None = None
+) -> tuple[ScoredVersion, list[ScoreRequest]]:
     """An empty primary-judge ScoredVersion of `ws` and the requests its gold cases need.
 
     Method anchored: the judge is shown `shown` (default: demonstrations chosen from `ws`
@@ -112,7 +117,7 @@ def gold_scored(ws: Workspace, critic: Any, shown: dict[str, set[str]] | None = 
 
 def current_trust(
     ws: Workspace,
-    critic: Any,
+    critic: Judge,
     *,
     score: bool = True,
     cancel: threading.Event | None = None,
@@ -135,7 +140,7 @@ def current_trust(
 
 def trust_history(
     root: Path,
-    critic: Any,
+    critic: Judge,
     n: int = DEFAULT_COMMITS,
     *,
     ref: str = "HEAD",

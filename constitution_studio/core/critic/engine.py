@@ -6,13 +6,14 @@ created on the first cache miss (or when `info` needs the device).
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from constitution_studio.core.critic import families, loader
 from constitution_studio.core.critic.anchored import DemoSet
@@ -30,6 +31,10 @@ from constitution_studio.core.critic.templates import (
 from constitution_studio.core.critic.types import CriticInfo, Score, ScoreRequest
 from constitution_studio.core.models import SERVER_ENV, CriticSettings, EvalCase, ServerSettings
 from constitution_studio.errors import JudgeServerError
+
+if TYPE_CHECKING:
+    from constitution_studio.core.critic.consistency import Consistency
+    from constitution_studio.core.critic.judge import Judge
 
 CONTENT_FREE = "content-free"
 
@@ -149,6 +154,7 @@ class Critic(Labels):
         self.batch_tokens = batch_tokens
         self.use_prefix_cache = use_prefix_cache
         self._runner: Any = None
+        self._released_calls = 0  # forward passes of runners already released
         self._prompts: Any = None
         self._units: Any = None
         self._lock = threading.Lock()
@@ -174,9 +180,22 @@ class Critic(Labels):
         self.demonstrations = dict(demos)
 
     @property
+    def anchored(self) -> bool:
+        return self.method.anchored
+
+    @property
+    def members(self) -> Mapping[str, Judge]:
+        return {}  # one judge, not a panel
+
+    @property
     def model_calls(self) -> int:
-        """Forward passes run so far (0 while everything came from the cache)."""
-        return 0 if self._runner is None else int(self._runner.calls)
+        """Forward passes run so far (0 while everything came from the cache), across releases."""
+        return self._released_calls + (0 if self._runner is None else int(self._runner.calls))
+
+    @property
+    def loaded(self) -> bool:
+        """The model is loaded (a served judge: connected)."""
+        return self._runner is not None
 
     @property
     def prompt_tokens(self) -> int:
@@ -608,6 +627,31 @@ class Critic(Labels):
             method="engagement" if engagement else self.method.name,
             variant=variant,
         )
+
+    def consistency(self, requests: Sequence[ScoreRequest]) -> Consistency:
+        from constitution_studio.core.critic.consistency import consistency
+
+        return consistency(self, requests)
+
+    def release(self) -> None:
+        """Free the model (and its GPU memory), or drop a served judge's connection; the next
+        cache miss loads (connects) again."""
+        with self._lock:
+            runner, self._runner, self._prompts = self._runner, None, None
+        if runner is None:
+            return
+        self._released_calls += int(runner.calls)
+        del runner
+        if self.server is not None:
+            return
+        gc.collect()
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except ImportError:  # pragma: no cover - the critic extra is installed when a model ran
+            pass
 
     def close(self) -> None:
         if self.cache is not None:

@@ -11,20 +11,24 @@ Members are scored one after another and each one's model is released before the
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import math
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from constitution_studio.core.critic.engine import Critic, logit, open_critic, server_settings, sigmoid
-from constitution_studio.core.critic.types import Score, ScoreRequest
-from constitution_studio.core.models import CriticSettings, PanelMember
+from constitution_studio.core.critic.engine import logit, open_critic, server_settings, sigmoid
+from constitution_studio.core.critic.judge import Judge
+from constitution_studio.core.critic.types import CriticInfo, Score, ScoreRequest
+from constitution_studio.core.models import CriticSettings, PanelMember, PrincipleCalibration
 from constitution_studio.errors import BadInputError
+
+if TYPE_CHECKING:
+    from constitution_studio.core.critic.anchored import DemoSet
+    from constitution_studio.core.critic.consistency import Consistency
 
 Combine = Literal["mean", "majority"]
 SEP = ":"
@@ -48,31 +52,16 @@ class PanelScore:
         return len({s.label for s in self.members.values()}) > 1
 
 
-def release(critic: Critic) -> None:
-    """Free a member's model (and its GPU memory) so the next member can load."""
-    runner = critic._runner
-    critic._runner = None
-    critic._prompts = None
-    del runner
-    gc.collect()
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    except ImportError:  # pragma: no cover - the critic extra is installed when a model ran
-        pass
-
-
 class Panel:
-    def __init__(self, members: Sequence[tuple[str, Critic]], combine: Combine = "mean") -> None:
+    """Several judges as one (implements `Judge`): members are any judges (critics, served engines)."""
+
+    def __init__(self, members: Sequence[tuple[str, Judge]], combine: Combine = "mean") -> None:
         if len(members) < 2:
             raise BadInputError("critic.panel needs at least two members")
         names = [n for n, _ in members]
         if len(set(names)) != len(names) or any(SEP in n for n in names):
             raise BadInputError(f"panel member names must be distinct and contain no '{SEP}': {names}")
-        self.members = dict(members)
-        self._released_calls = dict.fromkeys(self.members, 0)  # model calls of runners already released
+        self.members: dict[str, Judge] = dict(members)
         self.combine: Combine = combine
         self.primary = members[0][1]
         self.variants: list[str] = list(self.primary.variants) + [
@@ -88,58 +77,74 @@ class Panel:
         return self.primary.settings
 
     @property
-    def template_id(self) -> str:
-        return "panel:" + "+".join(c.template_id for c in self.members.values())
-
-    @property
     def warnings(self) -> list[str]:
         return [f"{n}: {w}" for n, c in self.members.items() for w in c.warnings]
+
+    @property
+    def anchored(self) -> bool:
+        return any(c.anchored for c in self.members.values())
+
+    def set_demonstrations(self, demos: dict[str, DemoSet]) -> None:
+        for critic in self.members.values():
+            if critic.anchored:
+                critic.set_demonstrations(demos)
+
+    # -- the label rule: the primary member's (its calibration labels the combined probability) --
+
+    def label_for(self, principle_id: str, probability: float, kind: str, statement: str) -> str:
+        return self.primary.label_for(principle_id, probability, kind, statement)
+
+    def calibration_for(self, principle_id: str, statement: str) -> PrincipleCalibration | None:
+        return self.primary.calibration_for(principle_id, statement)
+
+    def hold_calibration(self, principle_id: str, wording: str, fitted_for: str) -> bool:
+        held = [c.hold_calibration(principle_id, wording, fitted_for) for c in self.members.values()]
+        return any(held)
 
     def calibrated_principles(self, statements: dict[str, str]) -> list[str]:
         return self.primary.calibrated_principles(statements)
 
-    def cached(self, requests: Sequence[ScoreRequest]) -> list[Score]:
-        """What every member's cache already answers (the panel's and members' scores), no model loaded."""
-        out: list[Score] = []
-        plain = [r for r in requests if SEP not in r.variant]
-        per_member = {n: c.cached(plain) for n, c in self.members.items()}
-        index = {
-            n: {(s.principle_id, s.case_id, s.variant, s.kind == "engagement"): s for s in found}
-            for n, found in per_member.items()
-        }
-        for req in plain:
-            ident = (req.principle_id, req.case.id, req.variant, req.question == "engagement")
-            got = {n: idx[ident] for n, idx in index.items() if ident in idx}
-            if len(got) == len(self.members):
-                out.append(self.combined(got, req.statement))
-        for req in requests:
-            name, routed = self._route(req)
-            if name is not None:
-                out += [replace(s, variant=req.variant) for s in self.members[name].cached([routed])]
-        return out
+    def consistency(self, requests: Sequence[ScoreRequest]) -> Consistency:
+        """Not measured for the panel as a whole (`critic compare` measures each member's)."""
+        from constitution_studio.core.critic.consistency import Consistency
+
+        return Consistency(None, 0, None, 0)
+
+    # -- state --------------------------------------------------------------------------
 
     @property
     def member_calls(self) -> dict[str, int]:
         """Model calls per member since the panel opened, across every release of its model."""
-        return {n: self._released_calls[n] + c.model_calls for n, c in self.members.items()}
+        return {n: c.model_calls for n, c in self.members.items()}
 
     @property
     def model_calls(self) -> int:
         """All members' model calls: 0 on a run the cache answered (docs/ci.md reads it so)."""
         return sum(self.member_calls.values())
 
-    def _release(self, name: str) -> None:
-        critic = self.members[name]
-        self._released_calls[name] += critic.model_calls  # the runner's count goes with it
-        release(critic)
+    @property
+    def loaded(self) -> bool:
+        """A member's model is loaded (members load one at a time)."""
+        return any(c.loaded for c in self.members.values())
 
     @property
-    def info(self) -> Any:
+    def loading_message(self) -> str:
+        who = ", ".join(f"{n}={c.settings.model}" for n, c in self.members.items())
+        return f"loading the critic panel's models one at a time ({who})…"
+
+    def release(self) -> None:
+        for critic in self.members.values():
+            critic.release()
+
+    @property
+    def info(self) -> CriticInfo:
         """The primary member's info with the panel's method: what reports print at the top."""
         info = self.primary.info
         members = [f"{n}={c.settings.model} ({c.info.method})" for n, c in self.members.items()]
         label = " + ".join(members)
         return info.model_copy(update={"model": f"panel[{self.combine}]: {label}", "panel": members})
+
+    # -- requests and the cache -----------------------------------------------------------
 
     def _route(self, req: ScoreRequest) -> tuple[str | None, ScoreRequest]:
         if SEP not in req.variant:
@@ -149,13 +154,56 @@ class Panel:
             raise BadInputError(f"unknown panel member '{name}' in judge variant '{req.variant}'")
         return name, replace(req, variant=variant)
 
+    def _split(self, requests: Sequence[ScoreRequest]) -> tuple[list[int], dict[str, list[tuple[int, ScoreRequest]]]]:
+        """(indexes of the panel's own requests, {member: [(index, request as the member asks it)]})."""
+        plain: list[int] = []
+        routed: dict[str, list[tuple[int, ScoreRequest]]] = {}
+        for i, req in enumerate(requests):
+            name, own = self._route(req)
+            if name is None:
+                plain.append(i)
+            else:
+                routed.setdefault(name, []).append((i, own))
+        return plain, routed
+
     def key_for(self, req: ScoreRequest) -> str:
+        return self.keys_for([req])[0]
+
+    def keys_for(self, requests: Sequence[ScoreRequest]) -> list[str]:
         """A member's key for a qualified variant; for the panel, a hash of every member's key."""
-        name, routed = self._route(req)
-        if name is not None:
-            return f"{name}{SEP}{self.members[name].key_for(routed)}"
-        keys = [c.key_for(req) for c in self.members.values()]
-        return hashlib.sha256(json.dumps([self.combine, *keys]).encode()).hexdigest()
+        out = [""] * len(requests)
+        plain, routed = self._split(requests)
+        asked = [requests[i] for i in plain]
+        per_member = [c.keys_for(asked) for c in self.members.values()]
+        for j, i in enumerate(plain):
+            keys = [self.combine, *(keys[j] for keys in per_member)]
+            out[i] = hashlib.sha256(json.dumps(keys).encode()).hexdigest()
+        for name, items in routed.items():
+            for (i, _), key in zip(items, self.members[name].keys_for([r for _, r in items]), strict=True):
+                out[i] = f"{name}{SEP}{key}"
+        return out
+
+    def cached_scores(self, requests: Sequence[ScoreRequest], keys: Sequence[str] | None = None) -> list[Score | None]:
+        """What every member's cache already answers (the panel's and members' scores), in request
+        order; no model loaded. `keys` is not used (members key their own caches)."""
+        out: list[Score | None] = [None] * len(requests)
+        plain, routed = self._split(requests)
+        asked = [requests[i] for i in plain]
+        per_member = {n: c.cached_scores(asked) for n, c in self.members.items()}
+        for j, i in enumerate(plain):
+            got = {n: found[j] for n, found in per_member.items()}
+            if all(s is not None for s in got.values()):
+                out[i] = self.combined({n: s for n, s in got.items() if s is not None}, requests[i].statement)
+        for name, items in routed.items():
+            for (i, _), score in zip(items, self.members[name].cached_scores([r for _, r in items]), strict=True):
+                if score is not None:
+                    out[i] = replace(score, variant=requests[i].variant)
+        return out
+
+    def cached(self, requests: Sequence[ScoreRequest]) -> list[Score]:
+        return [s for s in self.cached_scores(requests) if s is not None]
+
+    # -- scoring --------------------------------------------------------------------------
 
     def _member_scores(
         self, requests: Sequence[ScoreRequest], cancel: threading.Event | None
@@ -172,12 +220,11 @@ class Panel:
                 for score in critic.score(asked, cancel=cancel):
                     question = "engagement" if score.kind == "engagement" else "verdict"
                     scores[where[(score.principle_id, score.case_id, score.variant, question)]] = score
-            if critic.model_calls:
-                self._release(name)
+            critic.release()  # the next member's model loads next
             out[name] = scores
         return out
 
-    def combined(self, member_scores: dict[str, Score], statement: str) -> Score:
+    def combined(self, member_scores: Mapping[str, Score], statement: str) -> Score:
         """The panel's Score from its members' (mean log-odds or majority of labels)."""
         first = next(iter(member_scores.values()))
         if self.combine == "mean":
@@ -214,26 +261,20 @@ class Panel:
         cancel: threading.Event | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> Iterator[Score]:
-        """The Critic interface: a qualified variant (`m1:default`) is that member's judge, a
+        """The Judge interface: a qualified variant (`m1:default`) is that member's judge, a
         plain one the panel's combined answer."""
-        plain = [r for r in requests if SEP not in r.variant]
-        qualified = [r for r in requests if SEP in r.variant]
+        plain, routed = self._split(requests)
         done = 0
-        for ps in self.score_panel(plain, cancel=cancel):
+        for ps in self.score_panel([requests[i] for i in plain], cancel=cancel):
             if ps is not None:
                 done += 1
                 yield ps.panel
-        by_member: dict[str, list[ScoreRequest]] = {}
-        for r in qualified:
-            name, routed = self._route(r)
-            by_member.setdefault(str(name), []).append(routed)
-        for name, reqs in by_member.items():
+        for name, items in routed.items():
             critic = self.members[name]
-            for score in critic.score(reqs, cancel=cancel):
+            for score in critic.score([r for _, r in items], cancel=cancel):
                 done += 1
                 yield replace(score, variant=f"{name}{SEP}{score.variant}")
-            if critic.model_calls:
-                self._release(name)
+            critic.release()
         if progress is not None:
             progress(done, len(requests))
 
@@ -258,10 +299,10 @@ def open_panel(
             "critic.panel with a served judge (critic.server or --critic-server) is not supported: a panel's members "
             "are loaded here; serve one judge, or drop the panel"
         )
-    critics: list[tuple[str, Critic]] = []
+    critics: list[tuple[str, Judge]] = []
     for i, entry in enumerate(entries, 1):
         member = entry if isinstance(entry, PanelMember) else PanelMember(model=entry)
-        update: dict[str, Any] = {"model": member.model}
+        update: dict[str, Any] = {"model": member.model, "panel": []}
         if member.templates:
             update["templates"] = member.templates
         critic = open_critic(
@@ -269,16 +310,6 @@ def open_panel(
         )
         critics.append((member.name or f"m{i}", critic))
     return Panel(critics, combine=settings.panel_combine)
-
-
-def open_judge(settings: CriticSettings, root: Path, **kwargs: Any) -> Critic | Panel:
-    """The critic `critic:` configures: a Panel when `critic.panel` lists members, else one Critic.
-
-    Callers that score through the analysis layer need nothing else: a panel exposes
-    `variants` (its own first, then `m1:default`, ...) and `names`."""
-    if settings.panel:
-        return open_panel(settings, root, use_cache=kwargs.get("use_cache", True), method=kwargs.get("method"))
-    return open_critic(settings, root, **kwargs)
 
 
 def _unique_batches(requests: Sequence[ScoreRequest]) -> list[list[int]]:

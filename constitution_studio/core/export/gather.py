@@ -12,13 +12,13 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from constitution_studio.core.analysis.evaluation import select_principles
 from constitution_studio.core.analysis.judging import anchor
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.analysis.scoring import case_requests, fill_lacking, principle_requests, score_versions
 from constitution_studio.core.analysis.shift import scored_version
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.export.provenance import Provenance, provenance
 from constitution_studio.core.source import WORKTREE
@@ -74,7 +74,7 @@ def _answered(version: ScoredVersion, req: ScoreRequest) -> bool:
 
 def gather(
     ws: Workspace,
-    judge: Any,
+    judge: Judge,
     *,
     root: Path,
     ref: str = WORKTREE,

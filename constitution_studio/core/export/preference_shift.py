@@ -12,10 +12,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.export.gather import gather
 from constitution_studio.core.export.preferences import preference_rows
 from constitution_studio.core.export.rows import PreferenceRow
@@ -112,7 +113,7 @@ def compare_preferences(
 def preference_shift(
     base: Workspace,
     head: Workspace,
-    judge: Any,
+    judge: Judge,
     *,
     root: Path,
     base_ref: str,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from constitution_studio import __version__
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import CriticInfo
 from constitution_studio.core.source import CASES_DIR, PRINCIPLES_DIR, WORKTREE
 from constitution_studio.core.workspace import Workspace
@@ -76,7 +76,7 @@ def version_commit(root: Path, ref: str) -> tuple[str | None, bool | None]:
 
 def provenance(
     ws: Workspace,
-    judge: Any,
+    judge: Judge,
     *,
     root: Path,
     ref: str = WORKTREE,
@@ -85,7 +85,7 @@ def provenance(
     locale: str | None = None,
 ) -> Provenance:
     """The provenance of every row exported from `ws` as judged by `judge`."""
-    info: CriticInfo = judge.info
+    info = judge.info
     commit, dirty = version_commit(root, ref)
     constitution = ws.constitution
     return Provenance(

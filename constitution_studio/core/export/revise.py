@@ -21,13 +21,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from constitution_studio.core.analysis.scored import ScoredVersion
 from constitution_studio.core.analysis.scoring import case_requests, score_versions
 from constitution_studio.core.critic.anchored import localized_statement
+from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.export.gather import Gathered
 from constitution_studio.core.export.gencache import GenerationCache, generation_key
 from constitution_studio.core.export.generator import Generator, GeneratorInfo
@@ -165,7 +165,7 @@ class _Run:
     def __init__(
         self,
         version: ScoredVersion,
-        judge: Any,
+        judge: Judge,
         generator: Generator,
         settings: ReviseSettings,
         cache: GenerationCache,
@@ -234,7 +234,7 @@ def judged(version: ScoredVersion, case_id: str, principle_id: str) -> JudgedTex
 
 def revise(
     gathered: Gathered,
-    judge: Any,
+    judge: Judge,
     generator: Generator,
     settings: ReviseSettings,
     case_ids: Sequence[str],

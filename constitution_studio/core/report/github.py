@@ -3,7 +3,9 @@
 `validate --format github` emits one per finding; `check --format github` one per head
 finding and one per failing gate, placed on the line of the principle that failed it (the
 deciding principle of a regressed gold case, the principle over its flip cap) or on the
-`check:` settings of constitution.yaml for the global gates. Where a line is comes from a
+`check:` settings of constitution.yaml for the global gates; one per answer-key change on the
+case at the head (a notice when the base allows it); an inconclusive check under
+`on_untrusted: warn` is a warning, and the closing notice carries the verdict. Where a line is comes from a
 `Locate` callable the caller builds from the head version, so this module stays pure.
 """
 

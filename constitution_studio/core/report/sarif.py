@@ -2,8 +2,10 @@
 
 One run per log, tool `cstudio`. Validation findings become results whose rule is the finding
 code (docs/validation.md); failing gates become results whose rule is `check/<rule>`, placed
-where github.py places their annotations. Paths are relative to the repository root (the
-`prefix` is the constitution root's place in it), as GitHub code scanning expects.
+where github.py places their annotations (an allowed answer-key change is a `note`, an
+inconclusive check under `on_untrusted: warn` a `warning`; the run's properties carry `status`).
+Paths are relative to the repository root (the `prefix` is the constitution root's place in
+it), as GitHub code scanning expects.
 """
 
 from __future__ import annotations

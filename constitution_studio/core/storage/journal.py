@@ -43,6 +43,17 @@ from constitution_studio.errors import BadInputError, FileChangedError
 
 JOURNAL = "journal.json"
 _WRITABLE_DIRS = ("principles", "eval_cases")
+# Outside those folders, only the files `cstudio init` writes beside a new constitution.
+ROOT_FILES = frozenset(
+    {
+        "README.md",
+        ".gitignore",
+        ".vscode/settings.json",
+        ".vscode/cstudio/constitution.schema.json",
+        ".vscode/cstudio/principle.schema.json",
+        ".vscode/cstudio/eval_cases.schema.json",
+    }
+)
 log = logging.getLogger("constitution_studio")
 
 
@@ -141,7 +152,7 @@ class Transaction:
         ops = list(self._ops.values())
         for op in ops:
             top = Path(op.relpath).parts[0] if Path(op.relpath).parts else ""
-            if top not in _WRITABLE_DIRS:
+            if top not in _WRITABLE_DIRS and op.relpath not in ROOT_FILES:
                 raise UnsafeFileError(
                     "only principles/ and eval_cases/ are written", code="unwritable", path=op.relpath
                 )
@@ -267,9 +278,12 @@ def _apply(root: Path, record: dict[str, object]) -> None:
 
 
 def _writable_rel(value: object) -> bool:
-    """A relative path inside principles/ or eval_cases/ (never `..`, never the folder itself)."""
+    """A relative path inside principles/ or eval_cases/ (never `..`, never the folder itself), or
+    one of the files `cstudio init` writes (ROOT_FILES)."""
     if not isinstance(value, str) or not value or os.path.isabs(value):
         return False
+    if value in ROOT_FILES:
+        return True
     parts = Path(value).parts
     return len(parts) >= 2 and parts[0] in _WRITABLE_DIRS and ".." not in parts and "." not in parts
 

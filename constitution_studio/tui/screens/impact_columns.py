@@ -38,7 +38,7 @@ PRINCIPLE_COLUMNS = (
 CASE_COLUMNS = (  # the widths at their smallest; "Decided by" grows to its content
     ("Case", 10),
     ("Before → after", 20),
-    ("Δ ± noise", 12),
+    ("ΔP ± noise", 12),
     (DECIDED, DECIDED_MIN),
     (GOLD, 8),
     ("", 1),
@@ -84,10 +84,11 @@ def pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.0%}"
 
 
-def progress_line(scored: int, todo: int, *, loading: bool) -> str:
-    """Run all's line: reading the cache, loading the model (seconds), then answers scored of `todo`."""
+def progress_line(scored: int, todo: int, *, loading: str | None) -> str:
+    """Run all's line: reading the cache, loading the model (`loading`: the judge's loading
+    message, seconds), then answers scored of `todo`."""
     if not todo:
         return "reading the critic's cache (escape cancels)…"
     if scored == 0 and loading:
-        return f"loading the critic model, then {plural(todo, 'answer')} to score (escape cancels)…"
+        return f"{sanitize(loading.rstrip('…'))}, then {plural(todo, 'answer')} to score (escape cancels)…"
     return f"critic: {scored} of {plural(todo, 'answer')} (escape cancels)"

@@ -23,7 +23,7 @@ def test_deprecating_the_only_linked_principle_fails_the_gold_rule(tmp_path: Pat
     constitution.write_text(constitution.read_text().replace("  - HARM-01\n", ""))
     git(root, "commit", "-qam", "deprecate HARM-01")
     diff, base, head = diff_refs(root, "main", "head")
-    result = check_versions(root, base, head, diff, open_critic=lambda *a, **k: ScriptedCritic(_scores))
+    result = check_versions(root, base, head, diff, open_judge=lambda *a, **k: ScriptedCritic(_scores))
     assert result.shift is not None
     lost = no_longer_decided(result.shift.cases)
     gold_only_harm = sorted(c for c, case in head.cases.items() if case.gold and case.principles == ["HARM-01"])
@@ -43,5 +43,5 @@ def test_deprecating_the_only_linked_principle_fails_the_gold_rule(tmp_path: Pat
 def test_an_ordinary_reword_has_nothing_no_longer_decided(tmp_path: Path) -> None:
     root = build_repo(tmp_path / "repo", "scripted")
     diff, base, head = diff_refs(root, "main", "WORKTREE")
-    result = check_versions(root, base, head, diff, open_critic=lambda *a, **k: ScriptedCritic(_scores))
+    result = check_versions(root, base, head, diff, open_judge=lambda *a, **k: ScriptedCritic(_scores))
     assert result.shift is not None and no_longer_decided(result.shift.cases) == []

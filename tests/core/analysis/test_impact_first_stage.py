@@ -35,7 +35,7 @@ def _repo(tmp_path: Path) -> Path:
 def test_first_stage_equals_the_affected_requests_over_the_whole_workspace(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     diff, base, head = diff_refs(root, "main~1", "main")
-    critic = ScriptedCritic(lambda pid, statement, cid, variant: stable_noise(pid + statement[:8], cid))
+    critic = ScriptedCritic(lambda pid, statement, cid, variant: stable_noise(pid + statement[:8], cid), warm=True)
     fast = cached_shift(base, head, diff, critic, context=False)
     # what cached_shift did before: the same requests, the verdicts formed over the whole workspaces
     changed, why = affected_cases(base, head, diff)

@@ -127,7 +127,7 @@ def test_one_locale_throughout(tmp_path: Path) -> None:
 def test_check_gates_each_configured_locale(tmp_path: Path) -> None:
     root = _repo(tmp_path / "repo", "scripted", check="  max_stable_flips_per_principle: 0\n")
     diff, base, head = diff_refs(root, "main", "head")
-    result = check_versions(root, base, head, diff, open_critic=lambda *a, **k: _scripted("any advice"))
+    result = check_versions(root, base, head, diff, open_judge=lambda *a, **k: _scripted("any advice"))
     failed = [g for g in result.failures if g.rule == "stable_flips"]
     assert failed and all(g.message.startswith("[de-CH] ") for g in failed)
     assert result.shift is not None and result.shift.locales[0].locale == "de-CH"

@@ -86,7 +86,7 @@ def _shift(root: Path) -> Verdict:
 
 def _check(root: Path) -> Verdict:
     diff, base, head = diff_refs(root, "main", "head")
-    result = check_versions(root, base, head, diff, open_critic=lambda *a, **k: _critic())
+    result = check_versions(root, base, head, diff, open_judge=lambda *a, **k: _critic())
     assert result.shift is not None
     case = next(c for c in result.shift.cases if c.case_id == "harm-005")
     assert case.head is not None
@@ -98,7 +98,7 @@ def _studio(root: Path) -> Verdict:
     from constitution_studio.core.analysis.impact import cached_shift
 
     diff, base, head = diff_refs(root, "main", "head")
-    report = cached_shift(base, head, diff, _critic())
+    report = cached_shift(base, head, diff, _critic(warm=True))  # a warm cache (after `cstudio eval`)
     case = next(c for c in report.cases if c.case_id == "harm-005")
     assert case.head is not None
     return case.head
@@ -165,7 +165,7 @@ def _pr(tmp_path: Path, head_extra: str = "", head_check: str = "") -> Any:
         judges.append(settings)
         return critic
 
-    return check_versions(root, b, h, diff, open_critic=open_critic), judges
+    return check_versions(root, b, h, diff, open_judge=open_critic), judges
 
 
 def test_a_pr_raising_the_threshold_is_still_judged_by_the_base_and_fails(tmp_path: Path) -> None:
@@ -226,7 +226,7 @@ def test_head_variants_disagreeing_make_an_unstable_flip_that_no_gate_counts(tmp
 
     root = build_repo(tmp_path / "repo", "scripted", base_edit=base, head_edit=head)
     diff, b, h = diff_refs(root, "main", "head")
-    result = check_versions(root, b, h, diff, open_critic=lambda *a, **k: ScriptedCritic(table))
+    result = check_versions(root, b, h, diff, open_judge=lambda *a, **k: ScriptedCritic(table))
     assert result.shift is not None
     case = next(c for c in result.shift.cases if c.case_id == "harm-1")
     assert case.flipped and not case.stable and case.base.stable and not case.head.stable  # type: ignore[union-attr]

@@ -4,9 +4,7 @@ named, demonstrations left out of agreement with the n every report states."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fixtures.shift_support import REWORDED, ScriptedCritic, Version, build_repo, reword_move_add, stable_noise
@@ -26,21 +24,7 @@ from constitution_studio.core.report.shift_text import format_shift_text
 from constitution_studio.core.versions import diff_refs
 from constitution_studio.core.workspace import load_root
 
-
-class Member(ScriptedCritic):
-    """A scripted panel member (layout and flip arithmetic only; the Panel itself is the real one)."""
-
-    _runner: Any = None  # what panel.release frees between members
-    _prompts: Any = None
-
-    def label_for(self, pid: str, p: float, kind: str, statement: str = "") -> str:  # type: ignore[override]
-        return super().label_for(pid, p, kind)
-
-    def close(self) -> None:
-        pass
-
-    def score(self, requests: Sequence[Any], **kw: Any) -> Iterator[Any]:  # type: ignore[override]
-        yield from super().score(requests, cancel=kw.get("cancel"))
+Member = ScriptedCritic  # a scripted panel member (flip arithmetic only; the Panel itself is the real one)
 
 
 def _members() -> Panel:
@@ -56,7 +40,7 @@ def _members() -> Panel:
             return 0.3
         return stable_noise(pid, cid)
 
-    return Panel([("m1", Member(m1)), ("m2", Member(m2))])  # type: ignore[list-item]
+    return Panel([("m1", Member(m1)), ("m2", Member(m2))])
 
 
 @pytest.fixture

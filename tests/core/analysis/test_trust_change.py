@@ -104,8 +104,7 @@ def test_trust_text_says_before_after_and_nothing_scored_honestly(repo: Path) ->
     ws = load_root(repo)
     c = critic()
     # nothing in the cache: never "add gold labels" when 40 gold cases wait to be scored
-    empty = ScriptedCritic(lambda *_: 0.5, variants=("default",))
-    empty.cached = lambda requests: []  # type: ignore[method-assign]  # a cold cache
+    empty = ScriptedCritic(lambda *_: 0.5, variants=("default",))  # its cache starts cold
     report = current_trust(ws, empty, score=False)
     text = format_trust_text(report)
     assert report.gold_cases == N and report.overall.n == 0 and report.answers_needed == 2 * N

@@ -70,7 +70,7 @@ def test_panel_label_is_mean_log_odds_of_members(panel: Panel) -> None:
 def test_members_load_one_at_a_time(panel: Panel) -> None:
     requests = [ScoreRequest("LANG-01", RULE, c) for c in CASES[:2]]
     panel.score_panel(requests)
-    assert all(c._runner is None for c in panel.members.values())  # each released after its turn
+    assert not any(c.loaded for c in panel.members.values())  # each released after its turn
 
 
 def test_qualified_variants_route_to_members_and_plain_to_the_panel(panel: Panel) -> None:
@@ -112,7 +112,7 @@ def test_disputed_flip_is_not_stable_for_analysis(panel: Panel) -> None:
 def test_open_judge_builds_a_panel_whose_cache_answers_without_models(
     tmp_path: Path, tiny_model_dir: Path, tiny_model_dir_seed1: Path
 ) -> None:
-    from constitution_studio.core.critic.panel import open_judge
+    from constitution_studio.core.critic.opening import open_judge
 
     settings = CriticSettings(
         model=str(tiny_model_dir), device="cpu", dtype="float32", panel=[str(tiny_model_dir), str(tiny_model_dir_seed1)]
@@ -127,6 +127,9 @@ def test_open_judge_builds_a_panel_whose_cache_answers_without_models(
     assert again.model_calls == 0
     assert {s.case_id: s.probability for s in found if s.variant == "default"} == pytest.approx(scored)
     assert [s.variant for s in found if ":" in s.variant] == ["m2:default"]
+    asked = [ScoreRequest("LANG-01", RULE, CASES[4]), *reversed(requests)]  # CASES[4] was never scored
+    in_order = again.cached_scores(asked)
+    assert in_order[0] is None and [s.case_id for s in in_order[1:] if s] == [r.case.id for r in reversed(requests)]
     single = open_judge(settings.model_copy(update={"panel": []}), tmp_path)
     assert isinstance(single, Critic)
 
@@ -135,7 +138,7 @@ def test_model_calls_survive_each_members_release(panel: Panel) -> None:
     """shift/check JSON `model_calls` is the panel's: releasing a member must not zero its count."""
     requests = [ScoreRequest("LANG-01", RULE, c) for c in CASES[:2]]
     panel.score_panel(requests)
-    assert all(c._runner is None for c in panel.members.values())
+    assert not any(c.loaded for c in panel.members.values())
     first = panel.model_calls
     assert first >= len(panel.members)  # every member ran its model at least once
     assert set(panel.member_calls) == {"m1", "m2"} and all(n > 0 for n in panel.member_calls.values())

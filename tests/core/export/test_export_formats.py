@@ -38,7 +38,7 @@ def _table(pid: str, statement: str, cid: str, variant: str) -> float:
 
 def _revision_rows(root: Path) -> list[RevisionRow]:
     """Two finished revision traces, built as `revise` builds them (one accepted in round 2)."""
-    g = gather(load_root(root), ScriptedCritic(_table), root=root)
+    g = gather(load_root(root), ScriptedCritic(_table, warm=True), root=root)
     info = GeneratorInfo(kind="chat", model="m", identity="chat:x#m", temperature=0.0, seed=0, max_new_tokens=8)
     judged = JudgedText(label="violates", decider="HARM-01", principle_label="violates", p_violates=0.9, stable=True)
     ok = judged.model_copy(update={"label": "complies", "principle_label": "complies", "p_violates": 0.1})
@@ -70,7 +70,7 @@ def _revision_rows(root: Path) -> list[RevisionRow]:
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list]:  # type: ignore[type-arg]
     root = build_repo(tmp_path_factory.mktemp("formats") / "repo", "scripted")
-    g = gather(load_root(root), ScriptedCritic(_table), root=root)
+    g = gather(load_root(root), ScriptedCritic(_table, warm=True), root=root)
     revisions = _revision_rows(root)
     return {
         "label": list(label_rows(g)),

@@ -56,7 +56,7 @@ def repo(tmp_path: Path) -> Path:
 
 def _gathered(root: Path, **kw: object) -> object:
     ws = load_root(root)
-    return gather(ws, ScriptedCritic(table), root=root, **kw)  # type: ignore[arg-type]
+    return gather(ws, ScriptedCritic(table, warm=True), root=root, **kw)  # type: ignore[arg-type]
 
 
 def test_a_pair_whose_judge_variants_disagree_abstains(repo: Path) -> None:
@@ -83,7 +83,7 @@ def test_inside_the_noise_band_abstains_even_when_every_variant_agrees(repo: Pat
         return (0.55 if variant == "default" else 0.9) if cid.startswith("pair") else 0.3
 
     ws = load_root(repo)
-    g = gather(ws, ScriptedCritic(narrow), root=repo)
+    g = gather(ws, ScriptedCritic(narrow, warm=True), root=repo)
     row = next(r for r in preference_rows(g) if r.case_id == "pair-2")
     assert row.stable is True
     assert row.abstain_reasons == ["inside-noise-band"]  # margin 0.05 <= band 0.35
@@ -96,7 +96,7 @@ def test_per_principle_rows_use_each_principles_own_label(repo: Path) -> None:
         return 0.8
 
     ws = load_root(repo)
-    g = gather(ws, ScriptedCritic(split), root=repo)
+    g = gather(ws, ScriptedCritic(split, warm=True), root=repo)
     rows = [r for r in preference_rows(g, per_principle=True) if r.case_id == "pair-2"]
     assert [(r.principle_id, r.chosen_side, r.decides, r.scope) for r in rows] == [
         ("HARM-01", "b", True, "principle"),
@@ -151,7 +151,7 @@ def test_a_ref_exports_that_commits_constitution(repo: Path) -> None:
     from constitution_studio.core.versions import load_version
 
     ws = load_version(repo, "main")
-    g = gather(ws, ScriptedCritic(table), root=repo, ref="main")
+    g = gather(ws, ScriptedCritic(table, warm=True), root=repo, ref="main")
     assert g.provenance.commit == git(repo, "rev-parse", "main").strip()
     assert "pair-2" not in {r.case_id for r in preference_rows(g)}  # added after main
 
@@ -215,7 +215,7 @@ def test_conversations_with_roles_and_tool_calls_keep_them(tmp_path: Path) -> No
     shutil.copy(fixtures / "roles" / "agentic.yaml", root / "eval_cases" / "agentic.yaml")
     ws = load_root(root)
     assert not ws.errors, [f.format() for f in ws.errors]
-    g = gather(ws, ScriptedCritic(lambda *a: 0.9), root=root, case_ids=["tool-001", "tool-002"])
+    g = gather(ws, ScriptedCritic(lambda *a: 0.9, warm=True), root=root, case_ids=["tool-001", "tool-002"])
     label = next(r for r in label_rows(g) if r.case_id == "tool-001")
     assert [m.role for m in label.messages] == ["system", "user", "assistant", "tool"]
     call = label.messages[2].tool_calls

@@ -67,7 +67,7 @@ SETTINGS = ReviseSettings(rounds=2, max_new_tokens=6)
 
 
 def _run(root: Path, generator: InProcessGenerator, settings: ReviseSettings = SETTINGS, **kw: object) -> list:  # type: ignore[type-arg]
-    judge = ScriptedCritic(table)
+    judge = ScriptedCritic(table, warm=True)
     g = gather(load_root(root), judge, root=root, score_missing=True)
     cases = kw.pop("cases", None) or violating_cases(g)
     cache = kw.pop("cache", None) or GenerationCache(None)
@@ -164,7 +164,7 @@ def test_drafts_from_a_prompts_file(repo: Path, generator: InProcessGenerator, t
     cases = read_drafts(drafts, ws)
     assert [c.id for c in cases] == ["harm-1", "draft-2"]
     assert cases[1].principles == ["HARM-01", "HON-01", "HELP-01"]  # every principle that may decide
-    judge = ScriptedCritic(table)
+    judge = ScriptedCritic(table, warm=True)
     g = gather(with_cases(ws, cases), judge, root=repo, score_missing=True)
     rows = list(revise(g, judge, generator, SETTINGS, g.case_ids, source="prompts", cache=GenerationCache(None)))
     assert [r.source for r in rows] == ["prompts", "prompts"]
