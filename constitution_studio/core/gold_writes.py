@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,11 +41,12 @@ from constitution_studio.core.gold_edit import (
     str_or_none,
 )
 from constitution_studio.core.models import PAIR_GOLD, SINGLE_GOLD, EvalCase
+from constitution_studio.core.sanitize import is_clean, sanitize
 from constitution_studio.core.storage.journal import Transaction, recover
 from constitution_studio.core.storage.locking import constitution_lock
 from constitution_studio.core.wording import gold_change, gold_text, label_word
 from constitution_studio.core.workspace import Workspace
-from constitution_studio.core.yamldoc import YamlDocument, styled_like
+from constitution_studio.core.yamldoc import YamlDocument, YamlSyntaxError, decode, load_fast, styled_like
 from constitution_studio.errors import BadInputError
 
 
@@ -132,9 +134,26 @@ def check_verdict(ws: Workspace, v: GoldVerdict) -> str | None:
         return f"verdict {v.label!r} does not fit a {case.kind} case (use {' or '.join(allowed)})"
     if v.principle is not None and v.principle not in case.principles:
         return f"case {v.case_id} is not linked to {v.principle}"
-    if any(ch in v.reviewer for ch in "\n\r#") or len(v.reviewer) > 200:
-        return "reviewer name must be one line without '#'"
+    if any(ch in v.reviewer for ch in "\n\r#") or len(v.reviewer) > 200 or not is_clean(v.reviewer):
+        return "reviewer name must be one line of plain text without '#'"
+    for name, text in (("note", v.note), ("reviewer", v.reviewer)):
+        lone = _SURROGATE.search(text)
+        if lone is not None:  # YAML cannot hold one: the file written would no longer load
+            return f"the {name} holds a lone surrogate ({sanitize(lone.group())}), which a YAML file cannot store"
     return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _still_loads(data: bytes, relpath: str) -> None:
+    """BadInputError (nothing written) when the edited file would not parse back."""
+    try:
+        load_fast(decode(data, relpath), relpath)
+    except (BadInputError, YamlSyntaxError) as exc:
+        raise BadInputError(
+            f"the edit would leave the file unreadable ({exc.message}); nothing written", path=relpath
+        ) from None
 
 
 def existing_gold(case: EvalCase, principle: str | None) -> str | None:
@@ -249,6 +268,7 @@ def record_verdicts(
         for relpath, doc in docs.items():
             if counts.get(relpath):
                 data = doc.encoded()
+                _still_loads(data, relpath)  # nothing is written that the next command could not read
                 txn.write(relpath, data)
                 written[relpath] = (doc.original, data)
         txn.commit()

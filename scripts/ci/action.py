@@ -59,6 +59,67 @@ def _log(level: str, message: str) -> None:
     sys.stdout.flush()
 
 
+# --- files in the report folder ------------------------------------------------------------
+# The report folder is inside the checkout, which the pull request controls: it may hold a
+# planted `check.md -> ~/.ssh/id_rsa` (read back into the summary and the PR comment) or
+# `check.md -> ~/.bashrc` (written through). Nothing here follows a symlink there.
+
+REPORT_FILES = ("check.md", "check.full.md", "check.json", "check.xml", "check.sarif")
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _link_in(path: Path) -> Path | None:
+    """The first symlink among `path` and its existing folders below the current folder."""
+    cwd = Path.cwd()
+    try:
+        rel = Path(os.path.abspath(path)).relative_to(cwd)
+    except ValueError:
+        return None
+    current = cwd
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Replace whatever is at `path` (a planted symlink included) by a new file, never writing through a link."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    fd = os.open(tmp, _NEW_FILE, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists() or tmp.is_symlink():
+            tmp.unlink()
+
+
+def _read_report(path: Path) -> str | None:
+    """A report file's text, or None when it is missing or not a regular file (a symlink is never read)."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _report_folder(report_dir: Path) -> Path | None:
+    """The report folder, created; None (an error logged) when it or a folder above it is a symlink.
+    Planted links in it, where the reports go, are removed (the links, never their targets)."""
+    link = _link_in(report_dir)
+    if link is not None:
+        _log("error", f"{link} is a symlink: no report is written through it (report-dir must be a plain folder)")
+        return None
+    report_dir.mkdir(parents=True, exist_ok=True)
+    for entry in report_dir.iterdir():
+        if entry.is_symlink() and (entry.name in REPORT_FILES or entry.name.startswith("eval.")):
+            entry.unlink()
+    return report_dir
+
+
 # --- run-check ---------------------------------------------------------------------------
 
 
@@ -190,8 +251,9 @@ def _run(cmd: list[str], stdout: Path | None = None) -> int:
     try:
         if stdout is None:
             return subprocess.run(cmd, check=False).returncode
-        with stdout.open("w", encoding="utf-8") as fh:
-            return subprocess.run(cmd, check=False, stdout=fh).returncode
+        done = subprocess.run(cmd, check=False, stdout=subprocess.PIPE, text=True, encoding="utf-8")
+        _write_new(stdout, done.stdout)
+        return done.returncode
     except OSError as exc:
         _log("error", f"cannot run cstudio: {exc}")
         return 2
@@ -220,13 +282,13 @@ def warm(report_dir: Path) -> int:
         "Every case scored under each judge, so pull requests into this branch restore its caches.\n\n"
         "| Judge | Scored | From the cache | Exit |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )
-    (report_dir / "check.md").write_text(summary, encoding="utf-8")
+    _write_new(report_dir / "check.md", summary)
     return code
 
 
 def run_check() -> int:
     report_dir = Path(_input("report-dir", "cstudio-report") or "cstudio-report")
-    report_dir.mkdir(parents=True, exist_ok=True)
+    folder = _report_folder(report_dir)
     try:
         warming = base_ref() is None
         cmd = [] if warming else check_command(report_dir)
@@ -234,20 +296,22 @@ def run_check() -> int:
         _log("error", str(exc))
         code = 2
     else:
-        code = warm(report_dir) if warming else _run(cmd)
+        code = 2 if folder is None else warm(report_dir) if warming else _run(cmd)
     markdown = report_dir / "check.md"
-    if markdown.is_file():
-        _append("GITHUB_STEP_SUMMARY", markdown.read_text(encoding="utf-8"))
+    text = _read_report(markdown) if folder is not None else None
+    if text is not None:
+        _append("GITHUB_STEP_SUMMARY", text)
     else:
         _append(
             "GITHUB_STEP_SUMMARY",
             f"{MARKER}\n## Constitution check could not run (exit {code})\n\n"
             "`cstudio check` stopped before writing its report; the job log has the one-line reason.\n",
         )
-        markdown.write_text(
-            f"{MARKER}\n## Constitution check could not run (exit {code})\n\nSee the job log for the reason.\n",
-            encoding="utf-8",
-        )
+        if folder is not None:
+            _write_new(
+                markdown,
+                f"{MARKER}\n## Constitution check could not run (exit {code})\n\nSee the job log for the reason.\n",
+            )
     _output("exit-code", str(code))
     _output("passed", "true" if code == 0 else "false")
     _output("report-dir", str(report_dir))
@@ -328,7 +392,10 @@ def comment() -> int:
         return 0
     body_path = Path(_input("body-file") or Path(_input("report-dir", "cstudio-report")) / "check.md")
     try:
-        body = body_path.read_text(encoding="utf-8")
+        text = _read_report(body_path) if _link_in(body_path.parent) is None else None
+        if text is None:  # missing, or a symlink the pull request planted: never read, never posted
+            raise OSError(f"{body_path} is not a plain file in a plain folder")
+        body = text
         if not body.startswith(MARKER):
             body = f"{MARKER}\n{body}"
         gh = GitHub(
