@@ -140,7 +140,7 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         ws = load_valid(root)
     critic = _open_judge(args, ws, root)
-    bar = ScoringProgress("scoring")
+    bar = ScoringProgress("scoring", judge=critic)
     start = time.perf_counter()
     try:
         version, selected, run = score_version(
@@ -185,7 +185,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     critic = _open_judge(args, ws, root, uncalibrated=True, panel=False)
     version = scored_version(ws, critic)
     gold_cases = [cid for cid, c in ws.cases.items() if c.has_gold and c.kind == "single"]
-    bar = ScoringProgress("scoring gold cases")
+    bar = ScoringProgress("scoring gold cases", judge=critic)
     try:
         score_versions(critic, [(version, case_requests(version, gold_cases, [version.primary]))], progress=bar)
     finally:
