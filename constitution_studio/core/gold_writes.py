@@ -220,6 +220,7 @@ def record_verdicts(
     verdicts: Sequence[GoldVerdict],
     *,
     replace: bool = False,
+    restamp: bool = False,
     date: dt.date | None = None,
 ) -> list[GoldChange]:
     """Write every verdict in ONE transaction (all or none); returns what each did.
@@ -227,7 +228,7 @@ def record_verdicts(
     BadInputError when one does not fit its case, GoldExistsError when one would replace gold
     and `replace` is False, FileChangedError when a file changed since it was read: in every
     case nothing is written. Verdicts that repeat the gold already there are skipped (not
-    restamped). `ws` must be the version on disk (the caller loaded it under the same lock or
+    restamped, unless `restamp`). `ws` must be the version on disk (the caller loaded it under the same lock or
     just before); it is updated to match what was written.
     """
     for v in verdicts:
@@ -253,7 +254,7 @@ def record_verdicts(
                 if raw is None:
                     raise BadInputError("the file does not exist", path=relpath)
                 doc = docs[relpath] = YamlDocument.from_bytes(root / relpath, raw, relpath)
-            change = _plan(doc, relpath, v, stamp(v), replace)
+            change = _plan(doc, relpath, v, stamp(v), replace, restamp)
             if isinstance(change, str):
                 refused.append((v, change))
             elif change is not None:
@@ -296,30 +297,23 @@ def replace_gold(root: Path, ws: Workspace, v: GoldVerdict, *, date: dt.date | N
 def record_gold(root: Path, ws: Workspace, v: GoldVerdict, *, date: dt.date | None = None) -> GoldChange:
     """Write `v`, replacing gold without asking (restamped even when the label is the same).
 
-    Kept for the studio's current review screen; new callers use `record_verdict` /
-    `replace_gold`, which make replacing explicit.
+    Kept for the studio's current review screen, through the same write as every verdict
+    (`record_verdicts`); new callers use `record_verdict` / `replace_gold`, which make
+    replacing explicit.
     """
-    problem = check_verdict(ws, v)
-    if problem:
-        raise BadInputError(problem, path=ws.case_paths.get(v.case_id))
-    relpath = ws.case_paths[v.case_id]
-    stamp = f"reviewed by {v.reviewer or 'unknown'}, {(date or dt.date.today()).isoformat()}"
-    with constitution_lock(root):
-        recover(root)
-        doc, item = load(root, relpath, v.case_id)
-        change = _edit(item, relpath, v, stamp)
-        doc.save()
-    return change
+    return record_verdicts(root, ws, [v], replace=True, restamp=True, date=date)[0]
 
 
-def _plan(doc: YamlDocument, relpath: str, v: GoldVerdict, stamp: str, replace: bool) -> GoldChange | str | None:
+def _plan(
+    doc: YamlDocument, relpath: str, v: GoldVerdict, stamp: str, replace: bool, restamp: bool = False
+) -> GoldChange | str | None:
     """Edit the case's item in `doc` (not written yet): the change, None when the verdict repeats
     its gold, or (without `replace`) what it would replace, old → new, read from the file itself."""
     item = find(doc, relpath, v.case_id)
     gold = item.get("gold")
     other_kind = gold is not None and isinstance(gold, dict) != (v.principle is not None)
     before = None if other_kind else gold_of(item, v.principle)
-    if not other_kind and before == v.label and not v.note.strip():
+    if not other_kind and before == v.label and not v.note.strip() and not restamp:
         return None
     if not replace and (other_kind or (before is not None and before != v.label)):
         return f"{v.case_id}: gold in {relpath} is already set ({_gold_words(gold)}); this verdict: {v.label}"

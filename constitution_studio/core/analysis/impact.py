@@ -48,6 +48,7 @@ def cached_shift(
     only = set(principles) if principles else None
     changed, why = affected_cases(base, head, diff, only)
     key = answer_key(base, head)  # over the whole versions, as `cstudio shift` has it
+    whole_head = head
     if not context:
         # Only the affected cases are read, so the others have no verdicts: leaving them out
         # changes no figure, and spares assemble_shift a verdict attempt per gold and benign
@@ -60,7 +61,17 @@ def cached_shift(
     run = ScoringRun(requests=total, cached=total - distinct_answers(critic, lacking), model_calls=0, cancelled=False)
     warnings = list(critic.warnings)
     return assemble_shift(
-        b, h, diff, changed, why, critic_info(critic), only=only, run=run, warnings=warnings, with_trust=False
+        b,
+        h,
+        diff,
+        changed,
+        why,
+        critic_info(critic),
+        only=only,
+        run=run,
+        warnings=warnings,
+        with_trust=False,
+        whole_head=whole_head,
     )
 
 
