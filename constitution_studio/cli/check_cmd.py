@@ -139,6 +139,11 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         raise UsageError("--markdown-budget must be 0 (no cut) or more")
     for ref in (args.base, args.head):
         check_ref_syntax(ref)
+    from constitution_studio.core.storage.report_files import check_report_path
+
+    for name in REPORTS:  # a report path that is a folder or runs through a symlink fails before scoring
+        if getattr(args, name) is not None:
+            check_report_path(getattr(args, name))
     root = root_of(args)
     model = critic_model(args)
     started, clock = datetime.now(UTC), time.monotonic()

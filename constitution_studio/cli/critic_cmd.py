@@ -294,7 +294,9 @@ def run_cache(args: argparse.Namespace) -> int:
 
     root = root_of(args)
     cache = ScoreCache.for_root(root)
-    shown_path = os.path.relpath(cache.path, repo_top(root))
+    top = repo_top(root)
+    inside = os.path.realpath(cache.path).startswith(str(top) + os.sep)
+    shown_path = os.path.relpath(cache.path, top) if inside else str(cache.path)  # CSTUDIO_SCORE_CACHE: as named
     try:
         if cache.note is not None and "locked" in cache.note:  # opened in memory: the file is in use
             done = "nothing was cleared" if args.action == "clear" else "its figures cannot be read now"

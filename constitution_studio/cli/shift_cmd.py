@@ -70,6 +70,11 @@ def run_shift(args: argparse.Namespace) -> int:
 
     for ref in (args.base, args.head):
         check_ref_syntax(ref)
+    from constitution_studio.core.storage.report_files import check_report_path
+
+    for path in (args.json, args.markdown):  # refused before scoring, not after
+        if path is not None:
+            check_report_path(path)
     require_critic()
     root = root_of(args)
     diff, base, head = diff_refs(root, args.base, args.head)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.widgets import Input, TextArea
 from textual.worker import get_current_worker
 
@@ -84,12 +85,20 @@ class StudioApp(AnalysisActions, App[int]):
         c = self.studio.ws.constitution
         name = f"{c.name} v{c.version}" if c else "(constitution.yaml did not load)"
         where = f"{name} · {self.root.resolve().name}"
-        trust = self.trust.headline()
-        line = f"{trust} · {where}" if self.size.width < NARROW_TITLE else f"{where} · {trust}"
+        narrow = self.size.width < NARROW_TITLE
+        trust = self.trust.headline(narrow=narrow)
+        line = f"{trust} · {where}" if narrow else f"{where} · {trust}"
         self.sub_title = sanitize(line)
 
     def on_resize(self) -> None:
         self.update_subtitle()
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """Below NARROW_TITLE columns the title bar is the sub-title alone: the trust (or the
+        screen's own line) fits 80 columns instead of being cut after "Constitution Studio —"."""
+        if sub_title and self.size.width < NARROW_TITLE:
+            return Content(sub_title)
+        return super().format_title(title, sub_title)
 
     def notify(
         self,
@@ -196,10 +205,13 @@ class StudioApp(AnalysisActions, App[int]):
         self.update_subtitle()
         if any(isinstance(screen, MainScreen) for screen in self.screen_stack):
             self.main.refresh_cases()  # the per-principle trust note under the cases
-        advice = self.trust.advice()
+        advice = self.trust.advice(in_review=self.screen.id == "review")
         if advice and not self._trust_advised:
             self._trust_advised = True  # once a session: the title bar keeps the short form
             self.notify(advice, title="Can the critic be believed?", timeout=10)
 
     def trust_note(self, principle_id: str) -> str:
         return self.trust.principle_note(principle_id)
+
+    def zero_flips_warning(self, principle_id: str | None = None) -> str:
+        return self.trust.zero_flips_warning(principle_id)

@@ -45,34 +45,61 @@ class TrustView:
         report = current_trust(ws, critic, score=False, shown=demonstrations)
         return report if report.overall.n or any(p.agreement.n for p in report.principles) else None
 
-    def headline(self) -> str:
-        """One short line for the title bar (the advice, when needed, is in `advice()`)."""
+    def level(self, principle_id: str | None = None) -> str:
+        """The trust level over all principles (or one principle's), "not measured" before a report."""
+        if self.report is None:
+            return "not measured"
+        a = self.report.overall if principle_id is None else self.report.principle(principle_id)
+        return "unknown" if a is None else str(a.level.value)
+
+    def believable(self, principle_id: str | None = None) -> bool:
+        """Whether the critic's labels can be acted on: its trust is weak or good, not unknown/untrusted."""
+        return self.level(principle_id) in ("weak", "good")
+
+    def headline(self, narrow: bool = False) -> str:
+        """One line for the title bar: the trust over all principles (the same words as each
+        principle's note, which says its own scope). `narrow`: the short form that fits 80 columns."""
         if self.report is None:
             return "critic trust: not measured yet (ctrl+t)"
         a = self.report.overall
         kappa = "kappa n/a" if a.kappa.value is None else f"kappa {a.kappa.value:.2f}"
-        line = f"critic trust: {a.level.value.upper()} ({kappa}, {a.n} human labels)"
-        if a.level.value in ("untrusted", "unknown"):
+        labels = f"{a.n} human label{'s' if a.n != 1 else ''}"
+        level = a.level.value
+        if narrow:
+            return f"critic trust: {level}, all principles ({kappa}, {a.n} labels)"
+        line = f"critic trust: {level}, all principles ({kappa}, {labels})"
+        if level in ("untrusted", "unknown"):
             line += " — F9 to review"
         return line
 
-    def advice(self) -> str:
-        """What to do next when the critic's labels cannot be believed yet ('' when they can)."""
+    def advice(self, in_review: bool = False) -> str:
+        """What to do next when the critic's labels cannot be believed yet ('' when they can).
+
+        `in_review`: said on the review queue itself, so it does not send the reviewer there.
+        """
         if self.report is None or self.report.overall.level.value not in ("untrusted", "unknown"):
             return ""
+        record = "record human verdicts here" if in_review else "record human verdicts in the review queue (F9)"
         return (
-            "The critic's labels may be noise: record human verdicts in the review queue (F9), "
-            "run `cstudio calibrate`, or configure a stronger critic model (docs/critic.md)."
+            f"The critic's labels may be noise: {record}, run `cstudio calibrate`, "
+            "or configure a stronger critic model (docs/critic.md)."
         )
 
     def principle_note(self, principle_id: str) -> str:
+        """One principle's trust, short enough for the linked cases' one status line at 80 columns."""
         if self.report is None:
             return ""
         a = self.report.principle(principle_id)
         if a is None:
-            return "trust: no human-labelled cases decided by it"
+            return f"trust, {principle_id} alone: unknown (no human label on a case it decides)"
         kappa = "kappa n/a" if a.kappa.value is None else f"kappa {a.kappa.value:.2f}"
-        note = f"trust: {a.level.value} ({kappa}, {a.n} human labels)"
+        note = f"trust, {principle_id} alone: {a.level.value} ({kappa}, {a.n} human labels on cases it decides)"
         if a.level.value in ("untrusted", "unknown"):
-            note += " — add labels in the review queue (F9) or calibrate"
+            note += " — F9"
         return note
+
+    def zero_flips_warning(self, principle_id: str | None = None) -> str:
+        """Said beside "0 flips" when the critic cannot be believed: no flip may only mean a blind critic."""
+        if self.believable(principle_id):
+            return ""
+        return f"critic trust {self.level(principle_id)}: do not act on 0 flips from this critic"

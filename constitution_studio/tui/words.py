@@ -69,12 +69,11 @@ def change_kind(kind: str) -> str:
     return many if kind in ("fields", "links") else one
 
 
-PAIR_WORDS = {"a": "A better", "b": "B better"}
-
-
 def label_word(label: str) -> str:
-    """A label as shown: a pair's "a"/"b" reads "A better"/"B better" (the other labels are words already)."""
-    return PAIR_WORDS.get(label, label)
+    """A label as shown: core's one wording (core/wording.py), a pair's "a"/"b" reads "A preferred"/"B preferred"."""
+    from constitution_studio.core.wording import label_word as core_label_word
+
+    return core_label_word(label)
 
 
 def wording_text(text: str | None) -> str:

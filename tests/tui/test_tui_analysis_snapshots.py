@@ -54,6 +54,7 @@ async def review_after_run(pilot: Pilot[Any]) -> None:
     await app.workers.wait_for_complete()
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
+    app.clear_notifications()  # the screen, not the trust advice the run's new labels bring (a toast)
     await pilot.pause()
 
 

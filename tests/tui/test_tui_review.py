@@ -127,7 +127,7 @@ async def test_footer_offers_the_verdicts_that_apply_and_a_replaced_gold_is_name
             footer = screen_text(app).splitlines()[-1]
             single = case.kind == "single"
             assert ("v Violates" in footer and "c Complies" in footer) == single, footer
-            assert ("a A better" in footer and "b B better" in footer) == (not single), footer
+            assert ("a A preferred" in footer and "b B preferred" in footer) == (not single), footer
             await pilot.press("s")
             await pilot.pause()
         assert kinds == {"single", "pair"}  # tui_mini's queue has both kinds

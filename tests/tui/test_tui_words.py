@@ -36,8 +36,8 @@ def test_counts_and_kinds_in_words() -> None:
     assert change_kind("fields") == "fields changed" and change_kind("links") == "case links changed"
     assert plural(1, "case") == "1 case" and plural(0, "case") == "0 cases"
     assert [label_word(x) for x in ("a", "b", "violates", "complies")] == [
-        "A better",
-        "B better",
+        "A preferred",  # core's one wording (core/wording.py)
+        "B preferred",
         "violates",
         "complies",
     ]

@@ -71,6 +71,7 @@ def cached_shift(
     only = set(principles) if principles else None
     changed, why = affected_cases(base, head, diff, only)
     key = answer_key(base, head)  # over the whole versions, as `cstudio shift` has it
+    whole_head = head
     if not context:
         # Only the affected cases are read, so the others have no verdicts: leaving them out
         # changes no figure, and spares assemble_shift a verdict attempt per gold and benign
@@ -87,7 +88,17 @@ def cached_shift(
     run = ScoringRun(requests=total, cached=total - distinct_answers(critic, lacking), model_calls=0, cancelled=False)
     warnings = list(critic.warnings)
     report = assemble_shift(
-        b, h, diff, changed, why, critic_info(critic), only=only, run=run, warnings=warnings, with_trust=False
+        b,
+        h,
+        diff,
+        changed,
+        why,
+        critic_info(critic),
+        only=only,
+        run=run,
+        warnings=warnings,
+        with_trust=False,
+        whole_head=whole_head,
     )
     if context:
         report.partial = over_refusal_note(report, h)
@@ -101,8 +112,8 @@ def over_refusal_note(report: ShiftReport, h: ScoredVersion) -> list[str]:
     known = report.overall.benign_n_head
     if not benign or known >= benign:
         return []
-    # short: the studio's summary line at 80 columns (the rest: unaffected, so not scored here)
-    return [f"over-refusal over {known} of {benign} benign cases (the rest: `cstudio eval`)"]
+    # short: the studio's summary line at 80 columns says it (the rest are unaffected: `cstudio eval` scores them)
+    return [f"over-refusal over {known} of {benign} benign cases"]
 
 
 # --- Run all: what the affected cases need, the edited principles' own labels first --------

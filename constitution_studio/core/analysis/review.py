@@ -35,6 +35,7 @@ from constitution_studio.core.analysis.scoring import (
 from constitution_studio.core.analysis.shift import scored_version
 from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import ScoreRequest
+from constitution_studio.core.gc_pause import paused_gc
 from constitution_studio.core.wording import case_gold_text, label_word, sure_text
 from constitution_studio.core.workspace import Workspace
 
@@ -184,6 +185,7 @@ def _item(
         engaged=list(decided.engaged),
         conflict=decided.conflict,
         benign=case.benign,
+        why="",
     )
     item.why = why_text(item)
     return item
@@ -225,6 +227,17 @@ def review_queue(
 
     `unscored`, when given, collects the cases left out because they are not fully scored.
     """
+    with paused_gc():  # tens of thousands of small, acyclic objects
+        return _review_queue(version, thresholds, case_ids, limit, unscored)
+
+
+def _review_queue(
+    version: ScoredVersion,
+    thresholds: Mapping[str, float] | None,
+    case_ids: Iterable[str] | None,
+    limit: int | None,
+    unscored: list[str] | None,
+) -> list[ReviewItem]:
     limits = thresholds or {}
     ws = version.ws
     ids = [cid for cid in (case_ids if case_ids is not None else ws.cases) if cid in ws.cases]
@@ -377,6 +390,11 @@ def first_groups(version: ScoredVersion, case_ids: Iterable[str], limits: Mappin
     `review_queue`'s; read from each case's resolution (no `Verdict` per case), fast enough to
     show the first case of 50,000 at once.
     """
+    with paused_gc():
+        return _first_groups(version, case_ids, limits)
+
+
+def _first_groups(version: ScoredVersion, case_ids: Iterable[str], limits: Mapping[str, float]) -> list[ReviewItem]:
     found: dict[str, list[tuple[tuple[float, str], Any, float, float]]] = {r: [] for r in FIRST_STAGE}
     primary = version.primary
     for cid in case_ids:

@@ -243,11 +243,14 @@ def assemble_shift(
     run: ScoringRun | None = None,
     warnings: Sequence[str] = (),
     with_trust: bool = True,
+    whole_head: Workspace | None = None,
 ) -> ShiftReport:
     """The shift report from two scored versions (used by `shift`, `check` and the studio).
 
     `with_trust` False leaves `trust` unmeasured (n 0, level unknown): the studio's impact view,
     which shows gold agreement from the stats, skips the bootstrap and the gold context cases.
+    Its gold-case counts are still the whole head's under the base's answer key (`whole_head`:
+    the head before a caller narrowed it to the affected cases).
     """
     base, head = b.ws, h.ws
     case_ids = sorted(why)
@@ -328,7 +331,7 @@ def assemble_shift(
         overall=overall_stats(cases, b, h),
         answer_key=answer_key_report(h),
         trust=trust_report(
-            h if with_trust else ScoredVersion(ws=head, judges=list(h.judges)),
+            h if with_trust else ScoredVersion(ws=whole_head or head, judges=list(h.judges), key=h.key),
             seed=0,
             excluded=h.demonstrations,
             principles=[ps.principle_id for ps in principle_shifts],

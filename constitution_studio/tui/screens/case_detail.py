@@ -17,7 +17,7 @@ from constitution_studio.core.conversation import tool_names, turn_body, turn_he
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.tui.state import Label
-from constitution_studio.tui.widgets.cases_panel import gold_words, label_text
+from constitution_studio.tui.widgets.cases_panel import gold_words, kind_of, label_text
 from constitution_studio.tui.widgets.footer import StudioFooter
 
 ROLE_STYLES = {"system": "yellow", "developer": "yellow", "tool": "bright_black"}  # else blue
@@ -29,8 +29,14 @@ def render_case(case: EvalCase, principles: list[str], saved: Label | None, edit
         f"  ·  {case.kind}  ·  linked to {', '.join(map(sanitize, principles))}",
         "  ·  benign" if case.benign else "",
     )
-    gold = Text.assemble("Gold (the human verdict): ", (gold_words(case.gold) or "none", "bold"))
-    labels = Text.assemble("Critic, saved wording: ", label_text(saved), "   edited wording: ", label_text(edited))
+    whose = "for the case as a whole" if isinstance(case.gold, str) else "per principle"
+    gold = Text.assemble(
+        "Gold (the human verdict): ", (gold_words(case.gold) or "none", "bold"), f"  ({whose})" if case.gold else ""
+    )
+    kind = kind_of(case)
+    labels = Text.assemble(
+        "Critic, saved wording: ", label_text(saved, kind), "   edited wording: ", label_text(edited, kind)
+    )
     parts: list[RenderableType] = [head, gold, labels]
     for turn, tool in zip(case.turns, tool_names(case.turns), strict=True):
         parts.append(

@@ -24,6 +24,7 @@ from textual.worker import get_current_worker
 
 from constitution_studio.core.analysis import impact as core
 from constitution_studio.core.sanitize import sanitize
+from constitution_studio.core.wording import Kind, p_arrow
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.screens import impact_columns as layout
 from constitution_studio.tui.screens.impact_columns import pct
@@ -298,10 +299,13 @@ class ImpactScreen(Screen[None]):
             Text(plural(o.n_flips_stable, "flip"), style="bold yellow" if o.n_flips_stable else ""),
             Text(f", {o.n_flips_unstable} more inside the noise band (not counted)", style="dim"),
         ]
+        warning = self.app.zero_flips_warning() if not o.n_flips_stable and r.cases else ""  # type: ignore[attr-defined]
+        if warning and not self.partial:
+            parts.append(Text(f" — {warning}", style="bold yellow"))
         refusal = "reading…" if self.partial else f"{pct(o.over_refusal_base)} → {pct(o.over_refusal_head)}"
         line2 = Text.assemble(
             f"gold agreement {pct(o.gold_accuracy_base)} → {pct(o.gold_accuracy_head)}",
-            f"  ·  over-refusal ({'benign' if r.partial else 'all benign'} cases) {refusal}",
+            f"  ·  {r.partial[0] if r.partial else 'over-refusal (all benign cases)'} {refusal}",
         )
         if not r.cases:
             line2 = Text("Nothing to show: no unsaved edit changes a wording, a link or the priority order.")
@@ -311,9 +315,6 @@ class ImpactScreen(Screen[None]):
                 f"({plural(missing, 'critic answer')} to score): press r to run all",
                 style="yellow",
             )
-        if r.cases and not self.partial:
-            for note in r.partial:  # over-refusal of the benign cases no edit moves: from the cache
-                line2.append(f"\n{sanitize(note)}", style="dim")
         self.query_one("#impact-summary", Static).update(Text("\n").join([Text.assemble(*parts), line2]))
         counts = core.histogram(core.deltas(r.cases), bins=20)
         plot = Text.assemble(
@@ -394,8 +395,16 @@ class ImpactScreen(Screen[None]):
             note = "  (flip inside the noise band: the judge variants disagree, so it is not counted)"
         elif core.disagrees_with_gold(cs):
             note = "  ✗ the critic disagrees with the gold label"
+        kind: Kind = "pair" if cs.kind == "pair" else "single"
+        before = cs.base.probability if cs.base is not None else None
+        after = cs.head.probability if cs.head is not None else None
         self.query_one("#impact-detail", Static).update(  # fixed height: no relayout per cursor move
-            Text.assemble((f"{sanitize(cs.case_id)}: ", "bold"), sanitize(cs.prompt)[:160], (note, "yellow")),
+            Text.assemble(
+                (f"{sanitize(cs.case_id)}: ", "bold"),
+                (f"{p_arrow(before, after, kind)}  ", "cyan"),  # what Δ is the change of
+                sanitize(cs.prompt)[:160],
+                (note, "yellow"),
+            ),
             layout=False,
         )
 

@@ -38,7 +38,7 @@ PRINCIPLE_COLUMNS = (
 CASE_COLUMNS = (  # the widths at their smallest; "Decided by" grows to its content
     ("Case", 10),
     ("Before → after", 20),
-    ("Δ ± noise", 12),
+    ("ΔP ± noise", 12),
     (DECIDED, DECIDED_MIN),
     (GOLD, 8),
     ("", 1),

@@ -41,6 +41,7 @@ from constitution_studio.tui.widgets.principle_table import PrincipleTable
 from constitution_studio.tui.widgets.quiet import FieldInput
 
 NARROW_WIDTH = 110  # below this, the list and the editor take turns (the focused one is shown)
+WIDE_WIDTH = 150  # from this, the list takes half the width (whole titles, not 16 characters)
 SHORT_HEIGHT = 34  # below this, the editor's fields scroll and the findings shrink
 # A held arrow key repeats every ~30-50 ms: while highlights come closer together than this,
 # the editor and the linked cases wait until the keys pause (the list cursor moves at once).
@@ -183,6 +184,8 @@ class MainScreen(CasePanes):
             studio.labels_for(pid, edited),
             edited != saved,
             note=" · ".join(x for x in (self.progress_note(), note, trust) if x),
+            principle_id=pid,
+            zero_flips=self.studio_app.zero_flips_warning(pid),
         )
 
     def refresh_findings(self) -> None:
@@ -286,6 +289,7 @@ class MainScreen(CasePanes):
     def on_resize(self, event: events.Resize) -> None:
         """Below a width, one column at a time; below a height, panes shrink to fit (80x24 works)."""
         self.set_class(event.size.width < NARROW_WIDTH, "narrow")
+        self.set_class(event.size.width >= WIDE_WIDTH, "wide")
         self.set_class(event.size.height < SHORT_HEIGHT, "short")
         self._follow_focus()
 
@@ -293,12 +297,17 @@ class MainScreen(CasePanes):
         self._follow_focus()
 
     def _follow_focus(self) -> None:
-        """In the narrow layout, show the column that has the focus."""
+        """In the narrow layout, show the column that has the focus; on a short terminal the
+        linked cases, when they have the focus, take the height the editor's fields had."""
         focused = self.focused
         right = focused is not None and any(n.id == "right" for n in focused.ancestors)
         if right and self.has_class("narrow") and not self.has_class("show-right"):
             self.call_after_refresh(self._rewrap_statement)
         self.set_class(right, "show-right")
+        cases = focused is not None and any(n.id == "cases-panel" for n in focused.ancestors)
+        if self.has_class("cases-focus") and not cases:
+            self.call_after_refresh(self._rewrap_statement)
+        self.set_class(cases, "cases-focus")
 
     def _rewrap_statement(self) -> None:
         """The statement was wrapped while its column was hidden (width 0): wrap it at its real width."""

@@ -39,10 +39,10 @@ class ReviewScreen(Screen[None]):
         Binding("v", "verdict('violates')", "Violates", id="review.violates", tooltip="Gold: the response violates"),
         Binding("c", "verdict('complies')", "Complies", id="review.complies", tooltip="Gold: the response complies"),
         Binding(
-            "a", "verdict('a')", "A better", id="review.a", tooltip="Gold for a pair: response A follows it better"
+            "a", "verdict('a')", "A preferred", id="review.a", tooltip="Gold for a pair: response A follows it better"
         ),
         Binding(
-            "b", "verdict('b')", "B better", id="review.b", tooltip="Gold for a pair: response B follows it better"
+            "b", "verdict('b')", "B preferred", id="review.b", tooltip="Gold for a pair: response B follows it better"
         ),
         Binding(
             "o",
@@ -133,6 +133,8 @@ class ReviewScreen(Screen[None]):
         current = self.item.case_id if self.item is not None and self.moved else None
         final = unscored is not None
         if final:
+            if self.running:
+                self.app.critic_finished("")  # type: ignore[attr-defined]  # new labels: trust again
             self.running = False
             self.query_one(ProgressBar).display = False
             self.unscored = unscored or 0
@@ -219,8 +221,8 @@ class ReviewScreen(Screen[None]):
         for key, description, applies in (
             ("v", "Violates", kind == "single"),
             ("c", "Complies", kind == "single"),
-            ("a", "A better", kind == "pair"),
-            ("b", "B better", kind == "pair"),
+            ("a", "A preferred", kind == "pair"),
+            ("b", "B preferred", kind == "pair"),
         ):
             relabel(self, key, description, show=applies)
 
@@ -249,7 +251,7 @@ class ReviewScreen(Screen[None]):
             else ", ".join(f"{sanitize(k)} {label_word(v)}" for k, v in case.gold_by_principle.items())
         )
         text.append(f"\n  gold now: {gold or 'none'}", style="cyan")
-        keys = "v violates · c complies" if case.kind == "single" else "a: A better · b: B better"
+        keys = "v violates · c complies" if case.kind == "single" else "a: A preferred · b: B preferred"
         text.append(f"\n  record: {keys} · s skip · u undo · o whole case/one principle", style="dim")
         return text
 

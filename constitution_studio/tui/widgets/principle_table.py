@@ -42,12 +42,14 @@ COLUMNS = (
 LABELS_MAX = 40  # the longest label summary in words ("33 comply · 2 prefer A · 1 prefers B")
 
 
-def column_widths(width: int) -> list[int]:
-    """Widths for a list `width` wide: the room left over goes 2/3 to the labels (whole words), 1/3 to the title."""
+def column_widths(width: int, labels_needed: int = LABELS_MAX) -> list[int]:
+    """Widths for a list `width` wide: the room left over goes to the labels up to the longest
+    summary shown (`labels_needed`, whole words), then to the title; past LABELS_MAX, 2/3 to the
+    labels' longer forms and 1/3 to the title."""
     widths = [w for _, _, w in COLUMNS]
     extra = width - sum(w + 1 for w in widths)
     if extra > 0:
-        to_labels = min(extra - extra // 3, LABELS_MAX - widths[-1])
+        to_labels = min(max(labels_needed - widths[-1], 0), extra - extra // 3, LABELS_MAX - widths[-1])
         widths[-1] += to_labels
         widths[2] += extra - to_labels
     return widths
@@ -119,6 +121,7 @@ class PrincipleTable(LineList):
         self._search: dict[str, str] = {}
         self._cells: dict[str, tuple[str, ...]] = {}
         self._forms: dict[str, list[str]] = {}  # label summary, longest form first
+        self._labels_needed = 0  # the longest summary drawn so far: the rest of the width is the title's
         self._query = ""
         self._last_highlight: str | None = None
         # With group headers: what each line below the column header shows (a row index or a
@@ -163,7 +166,10 @@ class PrincipleTable(LineList):
                 studio.summary(pid),
             )
             self._cells[pid] = cached
-            self._forms[pid] = studio.summary_forms(pid)
+            forms = self._forms[pid] = studio.summary_forms(pid)
+            if forms and len(forms[0]) > self._labels_needed:
+                self._labels_needed = len(forms[0])  # a longer summary: the columns are laid out again
+                self.call_after_refresh(self.refresh)  # the lines drawn before it, header included
         return cached
 
     def get_row(self, pid: str) -> tuple[str, ...]:
@@ -175,6 +181,7 @@ class PrincipleTable(LineList):
             self._cells.clear()
             self._forms.clear()
             self._search.clear()
+            self._labels_needed = 0
         for pid in pids:
             self._cells.pop(pid, None)
             self._forms.pop(pid, None)
@@ -302,15 +309,17 @@ class PrincipleTable(LineList):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         styles = self.line_styles()
-        widths = column_widths(width)
+        line = int(self.scroll_y) + y - 1
+        entry = (self._lines[line] if line < len(self._lines) else None) if self._lines else line
+        if isinstance(entry, int) and 0 <= entry < len(self.ids):
+            self.cells(self.ids[entry])  # first: it may widen the labels column this line is drawn with
+        widths = column_widths(width, self._labels_needed)
         labels_width = widths[-1]
         if y == 0:
             header = " ".join(_fit(label, w) for (_, label, _), w in zip(COLUMNS, widths, strict=True))
             return Strip([Segment(header, styles["header"])]).crop_extend(
                 int(self.scroll_x), int(self.scroll_x) + width, styles["base"]
             )
-        line = int(self.scroll_y) + y - 1
-        entry = (self._lines[line] if line < len(self._lines) else None) if self._lines else line
         if isinstance(entry, str):
             title = Segment(" " + sanitize(entry), styles["base"] + styles["group"])  # a comment in the file
             return Strip([title]).crop_extend(int(self.scroll_x), int(self.scroll_x) + width, styles["base"])
