@@ -72,6 +72,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     gate.add_argument("--max-over-refusal-increase", type=float, default=None, metavar="RATE")
     gate.add_argument("--max-stable-flips", type=int, default=None, metavar="N", help="per principle")
     gate.add_argument("--min-kappa", type=float, default=None, metavar="KAPPA")
+    p.add_argument(
+        "--principle",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="score only what this principle's cases need (repeatable); trust and over-refusal then come "
+        "from the score cache and the report says how far they reach",
+    )
     add_critic_model(p)
     add_locale(p)
     p.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
@@ -146,7 +154,15 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         kwargs: dict[str, Any] = {"critic_overrides": {"model": model}} if model else {}
         locale = (args.locale or "").strip() or None
         result = run_check(
-            root, args.base, args.head, use_cache=not args.no_cache, progress=bar, locale=locale, **kwargs
+            root,
+            args.base,
+            args.head,
+            use_cache=not args.no_cache,
+            progress=bar,
+            locale=locale,
+            principles=args.principle,
+            opened=bar.watch,
+            **kwargs,
         )
     finally:
         bar.close()

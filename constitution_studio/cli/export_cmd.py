@@ -101,7 +101,7 @@ def run_export(args: argparse.Namespace) -> int:
     if args.dataset == "preferences":  # only pair cases make preference rows: score nothing else
         ids = [c for c in ids if ws.cases[c].kind == "pair"]
     judge = _open_judge(args, ws, root)
-    bar = ScoringProgress("scoring")
+    bar = ScoringProgress("scoring", judge=judge)
     try:
         with interrupt_cancels() as cancel:
             gathered = gather(

@@ -32,7 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("base", nargs="?", default="HEAD", metavar="BASE", help="base ref (default: HEAD)")
     p.add_argument("head", nargs="?", default=WORKTREE, metavar="HEAD", help="head ref (default: WORKTREE)")
-    p.add_argument("--principle", action="append", default=None, metavar="ID", help="only this principle (repeatable)")
+    p.add_argument(
+        "--principle",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="only this principle's cases are scored (repeatable); trust and over-refusal then come from the "
+        "score cache and the report says how far they reach",
+    )
     add_output(p, ("text", "json", "markdown"))
     p.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
     p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the JSON report (- is stdout)")
@@ -81,7 +88,7 @@ def run_shift(args: argparse.Namespace) -> int:
     settings = judge_settings(base)
     critic = open_judge(settings, root, use_cache=not args.no_cache, model=critic_model(args))
     locale = check_locale(head, args.locale, base)
-    bar = ScoringProgress("scoring")
+    bar = ScoringProgress("scoring", judge=critic)
     try:
         report = analyze_shift(
             base,

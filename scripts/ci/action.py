@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """The logic of the GitHub Action (action.yml), kept out of YAML so it can be tested.
 
-    action.py keys        the cache keys (step outputs): pip downloads per lock, the model per
-                          critic model (saved once, restored by exact key), scores per run
-                          (restored by prefix: this branch, else the base/default branch)
+    action.py keys        the pip cache key (step output), from the lock alone: it runs before
+                          the install
+    action.py model-keys  after the install (cstudio's YAML reader parses critic:): the model
+                          cache key per critic model (saved once, restored by exact key), the
+                          score cache key per run (restored by prefix: this branch, else the
+                          base/default branch), the folders they cache (HF_HOME honoured; the
+                          scores outside the checkout) and whether the builtin model's package
+                          is needed
     action.py run-check   run `cstudio check` with every report, write the step summary and
                           the step outputs; always exits 0 (the action's last step exits
                           with the check's code, after the comment, artifacts and cache save).
@@ -15,7 +20,8 @@
                           never a failure
 
 Inputs come from the environment as the action passes them (INPUT_*), plus the runner's
-GITHUB_* variables. Standard library only: it runs before and without the package.
+GITHUB_* variables. Standard library only (it runs before and without the package), except
+`model-keys`, which runs after the install and reads constitution.yaml with cstudio's reader.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -145,56 +152,95 @@ def _digest(*parts: str, n: int = 16) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:n]
 
 
-def critic_models(constitution: str) -> str:
-    """The `critic:` block's model and panel lines of constitution.yaml (text, no YAML parser:
-    this runs before anything is installed). Other critic settings do not change the model."""
-    out: list[str] = []
-    inside = False
-    panel_indent: int | None = None
-    for line in constitution.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        indent = len(line) - len(line.lstrip())
-        if indent == 0:
-            inside = line.split("#", 1)[0].strip() == "critic:"
-            panel_indent = None
-            continue
-        if not inside:
-            continue
-        if panel_indent is not None and indent > panel_indent:
-            out.append(line.strip())
-            continue
-        panel_indent = None
-        key = line.strip().split(":", 1)[0]
-        if key == "model":
-            out.append(line.strip())
-        elif key == "panel":
-            out.append(line.strip())
-            panel_indent = indent
-    return "\n".join(out)
+BUILTIN_PREFIX = "builtin:"
+DEFAULT_MODEL = "builtin:smollm2-135m"  # critic.model when the constitution names none
 
 
-def cache_keys(action_path: Path, root: Path) -> dict[str, str]:
+def _constitution(root: Path) -> tuple[dict[str, Any], bool]:
+    """constitution.yaml's data, parsed by cstudio's own YAML reader (size-checked, never through a
+    symlink out of the root), and whether it was read; ({}, False) when it cannot be."""
+    try:
+        from constitution_studio.core.storage.safe_paths import read_in_root
+        from constitution_studio.core.yamldoc import decode, load_fast
+        from constitution_studio.errors import StudioError
+    except ImportError:  # the package is not installed: nothing to read the file with
+        return {}, False
+    try:
+        raw = read_in_root(root, "principles/constitution.yaml")
+        data = load_fast(decode(raw, "principles/constitution.yaml")) if raw is not None else None
+    except (StudioError, OSError):  # unreadable: the key is the default model's
+        return {}, False
+    return (data, True) if isinstance(data, dict) else ({}, False)
+
+
+def critic_models(root: Path, override: str = "") -> list[str]:
+    """Every model the judge loads, as `critic:` names them (a YAML parser reads the file: a flow
+    mapping `critic: {model: A}`, a folded or quoted scalar all give the same models); `override`
+    is the critic-model input, which replaces critic.model. Other settings do not change them."""
+    data, _ = _constitution(root)
+    critic = data.get("critic")
+    critic = critic if isinstance(critic, dict) else {}
+    model = override or str(critic.get("model") or DEFAULT_MODEL).strip()
+    members = critic.get("panel")
+    members = members if isinstance(members, list) else []
+    panel = [str(m.get("model") if isinstance(m, dict) else m).strip() for m in members]
+    return [model, *panel]
+
+
+def _hf_home() -> str:
+    """Where the Hugging Face hub caches models: HF_HOME, else $XDG_CACHE_HOME/huggingface, else ~/.cache."""
+    if os.environ.get("HF_HOME"):
+        return os.path.abspath(os.path.expanduser(os.environ["HF_HOME"]))
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "huggingface")
+
+
+def _cstudio_models() -> str:
+    """The converted builtin model's folder (the package's user cache folder)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "constitution-studio", "models")
+
+
+def pip_key(action_path: Path) -> str:
     os_name = os.environ.get("RUNNER_OS", "Linux")
     py = _input("python-version", "3.11")
     torch = _input("torch-version", "2.13.0")
     lock = (action_path / "constraints" / "dev.txt").read_text(encoding="utf-8") if action_path.is_dir() else ""
     project = (action_path / "pyproject.toml").read_text(encoding="utf-8") if action_path.is_dir() else ""
-    try:
-        constitution = (root / "principles" / "constitution.yaml").read_text(encoding="utf-8")
-    except OSError:
-        constitution = ""
-    models = critic_models(constitution)
+    return f"cstudio-pip-{os_name}-py{py}-torch{torch}-{_digest(project, lock)}"
+
+
+def cache_keys(action_path: Path, root: Path) -> dict[str, str]:
+    """The model and score cache keys and paths (after the install: the package reads the YAML)."""
+    os_name = os.environ.get("RUNNER_OS", "Linux")
+    lock = (action_path / "constraints" / "dev.txt").read_text(encoding="utf-8") if action_path.is_dir() else ""
+    models = critic_models(root, _input("critic-model"))
     transformers = "".join(re.findall(r"(?m)^transformers==\S+", lock))  # the converted builtin model's format
-    model = _digest(_input("critic-model"), models, transformers)
+    model = _digest(json.dumps(models), transformers)
+    temp = os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()
     return {
-        "pip": f"cstudio-pip-{os_name}-py{py}-torch{torch}-{_digest(project, lock)}",
         "model": f"cstudio-model-{os_name}-{model}",
         "scores-prefix": f"cstudio-scores-{os_name}-{model}-",
+        # the builtin model's package only when a judge is builtin (a hub model needs none of it)
+        "builtin": "true" if any(m.startswith(BUILTIN_PREFIX) for m in models) else "false",
+        "hf-home": _hf_home(),
+        "cstudio-models": _cstudio_models(),
+        # the score cache lives outside the checkout (CSTUDIO_SCORE_CACHE): restored there, used
+        # by cstudio whatever the runner's path or user, and never mixed with a .cstudio/ the
+        # repository holds
+        "score-dir": os.path.join(temp, "cstudio-scores"),
     }
 
 
 def keys() -> int:
+    """Before the install: the pip cache key (the lock alone; no YAML parser yet)."""
+    action_path = Path(os.environ.get("GITHUB_ACTION_PATH") or Path(__file__).resolve().parents[2])
+    _output("pip", pip_key(action_path))
+    return 0
+
+
+def model_keys() -> int:
+    """After the install: the model and score cache keys, the paths they cache, the builtin flag."""
     action_path = Path(os.environ.get("GITHUB_ACTION_PATH") or Path(__file__).resolve().parents[2])
     for name, value in cache_keys(action_path, Path(_input("root", ".") or ".")).items():
         _output(name, value)
@@ -423,11 +469,13 @@ def comment() -> int:
 def main(argv: list[str]) -> int:
     if argv[1:] == ["keys"]:
         return keys()
+    if argv[1:] == ["model-keys"]:
+        return model_keys()
     if argv[1:] == ["run-check"]:
         return run_check()
     if argv[1:] == ["comment"]:
         return comment()
-    sys.stderr.write("usage: action.py keys|run-check|comment\n")
+    sys.stderr.write("usage: action.py keys|model-keys|run-check|comment\n")
     return 2
 
 
