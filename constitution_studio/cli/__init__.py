@@ -109,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if debug:
         args_list.remove("--debug")
     parser = build_parser()
-    if not args_list or (args_list[0].startswith("--root") and "tui" not in args_list):
+    studio_first = args_list and args_list[0].startswith(("--root", "--critic-server"))  # `cstudio --root D`
+    if not args_list or (studio_first and "tui" not in args_list):
         if not _is_terminal():
             sys.stderr.write(_no_terminal_hint(parser))
             return int(ExitCode.BAD_INPUT)

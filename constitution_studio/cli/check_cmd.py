@@ -72,6 +72,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     gate.add_argument("--max-over-refusal-increase", type=float, default=None, metavar="RATE")
     gate.add_argument("--max-stable-flips", type=int, default=None, metavar="N", help="per principle")
     gate.add_argument("--min-kappa", type=float, default=None, metavar="KAPPA")
+    p.add_argument(
+        "--principle",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="score only what this principle's cases need (repeatable); trust and over-refusal then come "
+        "from the score cache and the report says how far they reach",
+    )
     add_critic_model(p)
     add_locale(p)
     p.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
@@ -131,6 +139,11 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         raise UsageError("--markdown-budget must be 0 (no cut) or more")
     for ref in (args.base, args.head):
         check_ref_syntax(ref)
+    from constitution_studio.core.storage.report_files import check_report_path
+
+    for name in REPORTS:  # a report path that is a folder or runs through a symlink fails before scoring
+        if getattr(args, name) is not None:
+            check_report_path(getattr(args, name))
     root = root_of(args)
     model = critic_model(args)
     started, clock = datetime.now(UTC), time.monotonic()
@@ -141,7 +154,15 @@ def run_check_cmd(args: argparse.Namespace) -> int:
         kwargs: dict[str, Any] = {"critic_overrides": {"model": model}} if model else {}
         locale = (args.locale or "").strip() or None
         result = run_check(
-            root, args.base, args.head, use_cache=not args.no_cache, progress=bar, locale=locale, **kwargs
+            root,
+            args.base,
+            args.head,
+            use_cache=not args.no_cache,
+            progress=bar,
+            locale=locale,
+            principles=args.principle,
+            opened=bar.watch,
+            **kwargs,
         )
     finally:
         bar.close()

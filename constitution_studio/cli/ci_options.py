@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from constitution_studio.errors import BadInputError, StudioError
+from constitution_studio.errors import StudioError
 
 CRITIC_MODULES = ("torch", "transformers", "safetensors", "numpy")
 ENV_MODEL = "CSTUDIO_CRITIC_MODEL"
@@ -121,13 +121,9 @@ def write_report(path: Path, text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise BadInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    from constitution_studio.core.storage.report_files import write_report_file
+
+    write_report_file(path, text)  # atomic; a symlink at the path is replaced, never written through
     if not is_quiet():
         sys.stderr.write(f"wrote {path}\n")
 

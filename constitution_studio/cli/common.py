@@ -85,6 +85,11 @@ def root_of(args: argparse.Namespace) -> Path:
     global _prefix
     from constitution_studio.core.paths import repo_prefix
 
+    output = getattr(args, "output", None)
+    if isinstance(output, Path):  # a report path that cannot be written fails before any work
+        from constitution_studio.core.storage.report_files import check_report_path
+
+        check_report_path(output)
     root = resolve_root(args.root)
     _prefix = repo_prefix(root)
     note = recover(root)

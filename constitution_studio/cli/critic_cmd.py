@@ -140,7 +140,7 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         ws = load_valid(root)
     critic = _open_judge(args, ws, root)
-    bar = ScoringProgress("scoring")
+    bar = ScoringProgress("scoring", judge=critic)
     start = time.perf_counter()
     try:
         version, selected, run = score_version(
@@ -185,7 +185,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     critic = _open_judge(args, ws, root, uncalibrated=True, panel=False)
     version = scored_version(ws, critic)
     gold_cases = [cid for cid, c in ws.cases.items() if c.has_gold and c.kind == "single"]
-    bar = ScoringProgress("scoring gold cases")
+    bar = ScoringProgress("scoring gold cases", judge=critic)
     try:
         score_versions(critic, [(version, case_requests(version, gold_cases, [version.primary]))], progress=bar)
     finally:
@@ -294,7 +294,9 @@ def run_cache(args: argparse.Namespace) -> int:
 
     root = root_of(args)
     cache = ScoreCache.for_root(root)
-    shown_path = os.path.relpath(cache.path, repo_top(root))
+    top = repo_top(root)
+    inside = os.path.realpath(cache.path).startswith(str(top) + os.sep)
+    shown_path = os.path.relpath(cache.path, top) if inside else str(cache.path)  # CSTUDIO_SCORE_CACHE: as named
     try:
         if cache.note is not None and "locked" in cache.note:  # opened in memory: the file is in use
             done = "nothing was cleared" if args.action == "clear" else "its figures cannot be read now"

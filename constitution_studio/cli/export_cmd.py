@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from constitution_studio.cli.ci_options import add_locale, check_locale, needs_critic
-from constitution_studio.cli.common import add_quiet, add_root, root_of
+from constitution_studio.cli.common import add_quiet, add_root, is_quiet, root_of
 from constitution_studio.cli.critic_cmd import _add_critic_options, _open_judge
 from constitution_studio.cli.progress import ScoringProgress, interrupt_cancels
 from constitution_studio.core.source import WORKTREE
@@ -101,7 +101,7 @@ def run_export(args: argparse.Namespace) -> int:
     if args.dataset == "preferences":  # only pair cases make preference rows: score nothing else
         ids = [c for c in ids if ws.cases[c].kind == "pair"]
     judge = _open_judge(args, ws, root)
-    bar = ScoringProgress("scoring")
+    bar = ScoringProgress("scoring", judge=judge)
     try:
         with interrupt_cancels() as cancel:
             gathered = gather(
@@ -131,8 +131,9 @@ def run_export(args: argparse.Namespace) -> int:
     write_bytes(args.out, encode(rows, fmt, model))  # type: ignore[arg-type]
     cov = gathered.coverage
     where = "" if str(args.out) == "-" else f" to {sanitize(str(args.out))}"
-    sys.stderr.write(f"cstudio: wrote {what}{where}\n")
-    if cov.missing:
+    if not is_quiet():
+        sys.stderr.write(f"cstudio: wrote {what}{where}\n")
+    if cov.missing:  # a warning, not a note: the dataset is incomplete (shown under --quiet too)
         hint = "cancelled; run again to go on" if cov.cancelled else "run with --score-missing to score them"
         sys.stderr.write(f"cstudio: {cov.missing} of {cov.requests} judge answer(s) not in the cache ({hint})\n")
     return int(ExitCode.BAD_INPUT if cov.cancelled else ExitCode.OK)

@@ -1,9 +1,12 @@
 """The one scoring progress bar every command uses: `progress(done, total)`, then `close()`.
 
 On a terminal the bar shows from the first second of scoring, before the first answer (reading
-the cache, loading the critic model): "preparing", then "waiting for the first answer", then
-the rate. Rich is imported only on a terminal or when something actually needs scoring, so a
-piped, fully cached run and the commands that never score start without it.
+the cache, loading the critic model): "preparing", then the judge's own `loading_message`
+("loading the critic model builtin:smollm2-135m…", "connecting to the judge at URL…") while its
+model is not loaded, then the rate. Off a terminal (CI logs) that message is one stderr line,
+written when the cache has been read and answers are still missing. Rich is imported only on a
+terminal or when something actually needs scoring, so a piped, fully cached run and the
+commands that never score start without it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from constitution_studio.core.critic.judge import Judge
 
 PREPARING = "preparing (reading the score cache)"
 WAITING = "waiting for the first answer (the critic model loads on first use)"
@@ -24,8 +30,11 @@ WAITING = "waiting for the first answer (the critic model loads on first use)"
 class ScoringProgress:
     """A rich progress bar on stderr with answers/s and ETA; gone when nothing needs scoring."""
 
-    def __init__(self, label: str, *, console: Any = None) -> None:
+    def __init__(self, label: str, *, console: Any = None, judge: Judge | None = None) -> None:
         self.label = label
+        self.judge = judge
+        self._calls = 0
+        self._told = False  # off a terminal: the loading line was written
         self._console = console
         self._bar: Any = None
         self._task: Any = None
@@ -56,6 +65,7 @@ class ScoringProgress:
 
         if is_quiet():
             return
+        self._calls += 1
         if self._first_done is None:
             self._first_done = done  # cached results arrive at once; the rate counts scored ones
             self._start = time.perf_counter()
@@ -64,10 +74,28 @@ class ScoringProgress:
                 return
         if self._bar is None:
             self._open(total=total, done=done, status=WAITING)
+        loading = self._loading() if done < total else None
+        if loading:  # a judge that is not loaded has answered nothing: all done so far came from the cache
+            self._first_done, self._start = done, time.perf_counter()
+        if loading and self._calls > 1 and not self._told and self._console is None and not _stderr_is_terminal():
+            self._told = True  # the cache is read (scoring calls twice first) and answers are still missing
+            sys.stderr.write(f"cstudio: {loading}\n")
         scored = done - (self._first_done or 0)
         rate = scored / max(time.perf_counter() - self._start, 1e-9)
-        status = WAITING if scored <= 0 else f"{rate:.1f} answers/s"
+        status = loading or (WAITING if scored <= 0 else f"{rate:.1f} answers/s")
         self._bar.update(self._task, completed=done, total=total, status=status)
+
+    def watch(self, judge: Judge) -> None:
+        """Say what `judge` waits for while its model loads (a judge opened after the bar)."""
+        self.judge = judge
+
+    def _loading(self) -> str | None:
+        judge = self.judge
+        if judge is None or judge.loaded:
+            return None
+        from constitution_studio.core.sanitize import sanitize
+
+        return sanitize(judge.loading_message)  # it names critic.model, from the repository
 
     def close(self) -> None:
         if self._bar is not None:

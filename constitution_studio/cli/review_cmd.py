@@ -76,7 +76,7 @@ def run_review(args: argparse.Namespace) -> int:
 
         settings = CriticSettings()
     critic = open_judge(settings, root, model=critic_model(args))
-    bar = ScoringProgress("scoring")
+    bar = ScoringProgress("scoring", judge=critic)
     try:
         version = scored_for_review(ws, critic, score=not args.cached_only, progress=bar)
     finally:

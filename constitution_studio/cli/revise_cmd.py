@@ -136,7 +136,7 @@ def run_revise(args: argparse.Namespace) -> int:
     cancelled = False
     try:
         with interrupt_cancels() as cancel:
-            bar = ScoringProgress("judging the cases")
+            bar = ScoringProgress("judging the cases", judge=judge)
             try:
                 gathered = gather(
                     ws,

@@ -32,7 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("base", nargs="?", default="HEAD", metavar="BASE", help="base ref (default: HEAD)")
     p.add_argument("head", nargs="?", default=WORKTREE, metavar="HEAD", help="head ref (default: WORKTREE)")
-    p.add_argument("--principle", action="append", default=None, metavar="ID", help="only this principle (repeatable)")
+    p.add_argument(
+        "--principle",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="only this principle's cases are scored (repeatable); trust and over-refusal then come from the "
+        "score cache and the report says how far they reach",
+    )
     add_output(p, ("text", "json", "markdown"))
     p.add_argument("--no-cache", action="store_true", help="score everything again (the cache is not read)")
     p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the JSON report (- is stdout)")
@@ -63,6 +70,11 @@ def run_shift(args: argparse.Namespace) -> int:
 
     for ref in (args.base, args.head):
         check_ref_syntax(ref)
+    from constitution_studio.core.storage.report_files import check_report_path
+
+    for path in (args.json, args.markdown):  # refused before scoring, not after
+        if path is not None:
+            check_report_path(path)
     require_critic()
     root = root_of(args)
     diff, base, head = diff_refs(root, args.base, args.head)
@@ -76,7 +88,7 @@ def run_shift(args: argparse.Namespace) -> int:
     settings = judge_settings(base)
     critic = open_judge(settings, root, use_cache=not args.no_cache, model=critic_model(args))
     locale = check_locale(head, args.locale, base)
-    bar = ScoringProgress("scoring")
+    bar = ScoringProgress("scoring", judge=critic)
     try:
         report = analyze_shift(
             base,

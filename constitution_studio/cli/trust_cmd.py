@@ -65,7 +65,7 @@ def run_trust(args: argparse.Namespace) -> int:
         raise BadInputError("--history N must be at least 1")
     root = root_of(args)
     ws, critic = _critic(args, root)
-    bar = ScoringProgress("scoring")
+    bar = ScoringProgress("scoring", judge=critic)
     try:
         if args.history is not None:
             from constitution_studio.core.analysis.trust_history import trust_history

@@ -92,11 +92,13 @@ def run_schema(args: argparse.Namespace) -> int:
         combined = {name: json.loads(text) for name, text in docs.items()}
         sys.stdout.write(json.dumps(combined, indent=2, sort_keys=True) + "\n")
         return 0
-    args.out.mkdir(parents=True, exist_ok=True)
+    from constitution_studio.core.storage.report_files import report_folder, write_report_file
+
+    folder = report_folder(args.out)  # a symlinked DIR is refused; each file replaces a link, never follows it
     for name, text in docs.items():
-        (args.out / name).write_text(text, encoding="utf-8")
+        write_report_file(folder / name, text)
         if not args.quiet:
-            sys.stderr.write(f"wrote {args.out / name}\n")
+            sys.stderr.write(f"wrote {folder / name}\n")
     return 0
 
 

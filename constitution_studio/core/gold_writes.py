@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,11 +41,12 @@ from constitution_studio.core.gold_edit import (
     str_or_none,
 )
 from constitution_studio.core.models import PAIR_GOLD, SINGLE_GOLD, EvalCase
+from constitution_studio.core.sanitize import is_clean, sanitize
 from constitution_studio.core.storage.journal import Transaction, recover
 from constitution_studio.core.storage.locking import constitution_lock
 from constitution_studio.core.wording import gold_change, gold_text, label_word
 from constitution_studio.core.workspace import Workspace
-from constitution_studio.core.yamldoc import YamlDocument, styled_like
+from constitution_studio.core.yamldoc import YamlDocument, YamlSyntaxError, decode, load_fast, styled_like
 from constitution_studio.errors import BadInputError
 
 
@@ -132,9 +134,26 @@ def check_verdict(ws: Workspace, v: GoldVerdict) -> str | None:
         return f"verdict {v.label!r} does not fit a {case.kind} case (use {' or '.join(allowed)})"
     if v.principle is not None and v.principle not in case.principles:
         return f"case {v.case_id} is not linked to {v.principle}"
-    if any(ch in v.reviewer for ch in "\n\r#") or len(v.reviewer) > 200:
-        return "reviewer name must be one line without '#'"
+    if any(ch in v.reviewer for ch in "\n\r#") or len(v.reviewer) > 200 or not is_clean(v.reviewer):
+        return "reviewer name must be one line of plain text without '#'"
+    for name, text in (("note", v.note), ("reviewer", v.reviewer)):
+        lone = _SURROGATE.search(text)
+        if lone is not None:  # YAML cannot hold one: the file written would no longer load
+            return f"the {name} holds a lone surrogate ({sanitize(lone.group())}), which a YAML file cannot store"
     return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _still_loads(data: bytes, relpath: str) -> None:
+    """BadInputError (nothing written) when the edited file would not parse back."""
+    try:
+        load_fast(decode(data, relpath), relpath)
+    except (BadInputError, YamlSyntaxError) as exc:
+        raise BadInputError(
+            f"the edit would leave the file unreadable ({exc.message}); nothing written", path=relpath
+        ) from None
 
 
 def existing_gold(case: EvalCase, principle: str | None) -> str | None:
@@ -201,6 +220,7 @@ def record_verdicts(
     verdicts: Sequence[GoldVerdict],
     *,
     replace: bool = False,
+    restamp: bool = False,
     date: dt.date | None = None,
 ) -> list[GoldChange]:
     """Write every verdict in ONE transaction (all or none); returns what each did.
@@ -208,7 +228,7 @@ def record_verdicts(
     BadInputError when one does not fit its case, GoldExistsError when one would replace gold
     and `replace` is False, FileChangedError when a file changed since it was read: in every
     case nothing is written. Verdicts that repeat the gold already there are skipped (not
-    restamped). `ws` must be the version on disk (the caller loaded it under the same lock or
+    restamped, unless `restamp`). `ws` must be the version on disk (the caller loaded it under the same lock or
     just before); it is updated to match what was written.
     """
     for v in verdicts:
@@ -234,7 +254,7 @@ def record_verdicts(
                 if raw is None:
                     raise BadInputError("the file does not exist", path=relpath)
                 doc = docs[relpath] = YamlDocument.from_bytes(root / relpath, raw, relpath)
-            change = _plan(doc, relpath, v, stamp(v), replace)
+            change = _plan(doc, relpath, v, stamp(v), replace, restamp)
             if isinstance(change, str):
                 refused.append((v, change))
             elif change is not None:
@@ -248,6 +268,7 @@ def record_verdicts(
         for relpath, doc in docs.items():
             if counts.get(relpath):
                 data = doc.encoded()
+                _still_loads(data, relpath)  # nothing is written that the next command could not read
                 txn.write(relpath, data)
                 written[relpath] = (doc.original, data)
         txn.commit()
@@ -276,30 +297,23 @@ def replace_gold(root: Path, ws: Workspace, v: GoldVerdict, *, date: dt.date | N
 def record_gold(root: Path, ws: Workspace, v: GoldVerdict, *, date: dt.date | None = None) -> GoldChange:
     """Write `v`, replacing gold without asking (restamped even when the label is the same).
 
-    Kept for the studio's current review screen; new callers use `record_verdict` /
-    `replace_gold`, which make replacing explicit.
+    Kept for the studio's current review screen, through the same write as every verdict
+    (`record_verdicts`); new callers use `record_verdict` / `replace_gold`, which make
+    replacing explicit.
     """
-    problem = check_verdict(ws, v)
-    if problem:
-        raise BadInputError(problem, path=ws.case_paths.get(v.case_id))
-    relpath = ws.case_paths[v.case_id]
-    stamp = f"reviewed by {v.reviewer or 'unknown'}, {(date or dt.date.today()).isoformat()}"
-    with constitution_lock(root):
-        recover(root)
-        doc, item = load(root, relpath, v.case_id)
-        change = _edit(item, relpath, v, stamp)
-        doc.save()
-    return change
+    return record_verdicts(root, ws, [v], replace=True, restamp=True, date=date)[0]
 
 
-def _plan(doc: YamlDocument, relpath: str, v: GoldVerdict, stamp: str, replace: bool) -> GoldChange | str | None:
+def _plan(
+    doc: YamlDocument, relpath: str, v: GoldVerdict, stamp: str, replace: bool, restamp: bool = False
+) -> GoldChange | str | None:
     """Edit the case's item in `doc` (not written yet): the change, None when the verdict repeats
     its gold, or (without `replace`) what it would replace, old → new, read from the file itself."""
     item = find(doc, relpath, v.case_id)
     gold = item.get("gold")
     other_kind = gold is not None and isinstance(gold, dict) != (v.principle is not None)
     before = None if other_kind else gold_of(item, v.principle)
-    if not other_kind and before == v.label and not v.note.strip():
+    if not other_kind and before == v.label and not v.note.strip() and not restamp:
         return None
     if not replace and (other_kind or (before is not None and before != v.label)):
         return f"{v.case_id}: gold in {relpath} is already set ({_gold_words(gold)}); this verdict: {v.label}"

@@ -13,7 +13,15 @@ folder's device, inode and owner under a per-user secret kept outside every repo
 made by this tool for this user in this place, and nothing in it is read. Git tracking
 anything under `.cstudio/` is refused on top. `state_dir_problem` is the one check every
 read and write of state goes through; when it names a problem the state is not used and one
-warning says so.
+warning says so. An unmarked folder of ours has its contents set aside unread, into one
+`untrusted-*` folder: older ones are deleted, so copies never pile up.
+
+The score cache can also live **outside** the repository, where a CI runner restores it
+(another path, another user id, no owner mark): `CSTUDIO_SCORE_CACHE=DIR` names that folder.
+It is the operator's choice, made in the environment, not something a repository can ship,
+so it needs no mark; `external_cache_problem` refuses it when it is a symlink or not a folder,
+and, inside the repository holding the constitution, when git tracks anything under it (it
+came with the repository or a pull request) or cannot say.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import hmac
 import logging
 import os
 import secrets
+import shutil
 import stat
 import subprocess
 import time
@@ -35,6 +44,8 @@ _IGNORE_TEXT = "# Constitution Studio's caches; safe to delete.\n*\n"
 _KEY_BYTES = 32
 _UNMARKED = f"{STATE_DIR} was not made by cstudio here (no valid {STATE_DIR}/{MARKER} mark)"
 _ASIDE = "untrusted-"
+KEEP_ASIDE = 1  # untrusted-* folders kept (the newest); older ones are deleted
+SCORE_CACHE_ENV = "CSTUDIO_SCORE_CACHE"  # a score-cache folder outside the repository (CI)
 
 _TRACKED_MEMO: dict[tuple[str, int], bool] = {}
 _WARNED: set[tuple[str, str]] = set()
@@ -251,9 +262,78 @@ def _set_contents_aside(root: Path) -> str | None:
             for name in os.listdir(folder):
                 if not name.startswith(_ASIDE):
                     os.rename(folder / name, aside / name)  # a symlink moves as a link: nothing followed
+            _prune_aside(folder, keep=aside.name)
             return f"{STATE_DIR}/{aside.name}"
     except (OSError, LockTimeoutError):
         return None
+
+
+def _prune_aside(folder: Path, keep: str) -> None:
+    """Delete the `untrusted-*` folders but the newest KEEP_ASIDE (`keep` among them): what was set
+    aside is never read, so older copies are only weight (a CI cache saved them again each run)."""
+    older = sorted((n for n in os.listdir(folder) if n.startswith(_ASIDE) and n != keep), reverse=True)
+    for name in older[max(KEEP_ASIDE - 1, 0) :]:
+        path = folder / name
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path)  # removes links inside as links: nothing outside is touched
+
+
+def external_cache_dir(root: Path) -> Path | None:
+    """The folder `CSTUDIO_SCORE_CACHE` names (absolute), or None when it is not set."""
+    value = os.environ.get(SCORE_CACHE_ENV, "").strip()
+    return Path(os.path.abspath(os.path.expanduser(value))) if value else None
+
+
+def external_cache_problem(folder: Path, root: Path) -> str | None:
+    """Why the score-cache folder named by CSTUDIO_SCORE_CACHE must not be used (None: use it).
+
+    No owner mark is asked for (a cache restored on another runner has another path and user);
+    what is refused is what a repository could control: a symlink, something not a folder, or a
+    folder inside the repository under which git tracks anything (or cannot say)."""
+    from constitution_studio.core.paths import repo_top
+
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        return f"{SCORE_CACHE_ENV}={folder} cannot be read ({exc.strerror})"
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        return f"{SCORE_CACHE_ENV}={folder} is a symlink"
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        return f"{SCORE_CACHE_ENV}={folder} is not a folder"
+    real = os.path.realpath(folder)
+    top = str(repo_top(root))
+    if real == top or real.startswith(top.rstrip(os.sep) + os.sep):
+        # inside the checkout (a CI system that caches only there, e.g. GitLab): only a folder git
+        # tracks nothing under, so it came from the cache, never with the repository or a PR
+        tracked = _tracked_under(Path(top), os.path.relpath(real, top))
+        if tracked is None:
+            return f"{SCORE_CACHE_ENV}={folder} is inside the repository and git cannot say what it tracks there"
+        if tracked:
+            return f"{SCORE_CACHE_ENV}={folder} is tracked by git (it came with the repository)"
+    return None
+
+
+def _tracked_under(top: Path, relpath: str) -> bool | None:
+    """Whether git tracks anything under `relpath` of the work tree at `top` (None: git cannot say)."""
+    if not os.path.lexists(top / ".git"):
+        return False  # not a git work tree after all: nothing is tracked
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    try:
+        out = subprocess.run(
+            ["git", "-c", "core.fsmonitor=false", "ls-files", "-z", "--", relpath],
+            cwd=top,
+            capture_output=True,
+            timeout=10,
+            env=env,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.stdout.strip(b"\0")) if out.returncode == 0 else None
 
 
 def ensure_state_dir(root: Path) -> Path:

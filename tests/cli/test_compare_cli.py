@@ -8,6 +8,7 @@ from pathlib import Path
 from fixtures.shift_support import Version
 
 from constitution_studio.cli import main
+from tests.fixtures.report_schema import check_report
 
 
 def test_compare_methods_and_variants(tmp_path: Path, tiny_model_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -15,6 +16,7 @@ def test_compare_methods_and_variants(tmp_path: Path, tiny_model_dir: Path, caps
     args = ["critic", "compare", "--root", str(tmp_path), "--method", "plain", "--method", "both"]
     assert main([*args, "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
+    check_report(data)  # cstudio.compare/1 against docs/schema
     rows = data["rows"]
     assert {r["method"] for r in rows} == {"plain", "both"}
     assert len({r["variant"] for r in rows}) >= 2

@@ -13,6 +13,7 @@ import pytest
 from constitution_studio.cli import main
 from constitution_studio.core.workspace import load_root
 from constitution_studio.core.yamldoc import YamlDocument
+from tests.fixtures.report_schema import check_report
 
 MINI = Path(__file__).parents[1] / "fixtures" / "mini"
 
@@ -35,6 +36,7 @@ def mini(tmp_path: Path, tiny_model_dir: Path) -> Path:
 def test_eval_json_then_warm_run_is_all_cached(mini: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "--root", str(mini), "--format", "json"]) == 0
     cold = json.loads(capsys.readouterr().out)
+    check_report(cold)  # cstudio.eval/1 against docs/schema
     ws = load_root(mini)
     # one verdict and one engagement answer per (linked principle, case); identical requests once
     linked = sum(len(set(c.principles)) for c in ws.cases.values())
@@ -110,6 +112,7 @@ def test_calibrate_writes_thresholds_and_keeps_comments(
     before = (root / "principles" / "constitution.yaml").read_text()
     assert main(["calibrate", "--root", str(root), "--format", "json", "--all"]) == 0
     report = json.loads(capsys.readouterr().out)
+    check_report(report)  # cstudio.calibrate/1 against docs/schema
     help01 = next(p for p in report["principles"] if p["principle_id"] == "HELP-01")
     assert help01["n"] >= 10 and help01["threshold"] is not None and help01["kept"]
     assert set(help01["after_cv"]) == {"accuracy", "balanced_accuracy", "kappa"}

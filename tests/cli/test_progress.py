@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 
 from constitution_studio.cli.progress import PREPARING, WAITING, ScoringProgress
@@ -34,3 +35,43 @@ def test_a_fully_cached_run_leaves_no_bar() -> None:
     bar(52, 52)
     assert bar._bar is None
     bar.close()
+
+
+def test_the_bar_says_what_the_judge_waits_for_while_its_model_loads() -> None:
+    from fixtures.shift_support import ScriptedCritic
+
+    judge = ScriptedCritic(lambda *_: 0.5)
+    judge.loaded = False  # its model is not loaded yet
+    judge.loading_message = "loading the critic model builtin:smollm2-135m…"
+    console, out = _terminal()
+    bar = ScoringProgress("scoring", console=console, judge=judge)
+    bar(0, 52)
+    bar._bar.refresh()
+    assert "loading the critic model builtin:smollm2-135m" in out.getvalue()
+    judge.loaded = True
+    bar(0, 52)
+    bar._bar.refresh()
+    assert WAITING in out.getvalue()
+    bar.close()
+
+
+def test_off_a_terminal_one_line_says_the_model_loads(capsys: pytest.CaptureFixture[str]) -> None:
+    """CI logs: once the cache is read and answers are still missing, one plain line, never a bar."""
+    from fixtures.shift_support import ScriptedCritic
+
+    judge = ScriptedCritic(lambda *_: 0.5)
+    judge.loaded = False
+    judge.loading_message = "loading the critic model \x1b[31mred…"
+    bar = ScoringProgress("scoring", judge=judge)
+    bar(0, 52)  # before the cache is read: nothing yet
+    assert capsys.readouterr().err == ""
+    bar(10, 52)  # the cache answered 10; 42 wait for the model
+    bar(10, 52)
+    bar.close()
+    err = capsys.readouterr().err
+    assert err.count("cstudio: loading the critic model") == 1 and "\x1b" not in err
+    fully_cached = ScoringProgress("scoring", judge=judge)
+    fully_cached(0, 52)
+    fully_cached(52, 52)
+    fully_cached.close()
+    assert "cstudio:" not in capsys.readouterr().err  # the cache answered everything: no model loads

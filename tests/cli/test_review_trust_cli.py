@@ -14,6 +14,7 @@ from fixtures.shift_support import build_repo, git, reword_move_add
 
 from constitution_studio.cli import main
 from constitution_studio.core.workspace import load_root
+from tests.fixtures.report_schema import check_report
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schema"
 
@@ -122,6 +123,7 @@ def test_trust_now_and_history(repo: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["trust", "--root", str(repo), "--format", "json"]) == 0
     now = json.loads(capsys.readouterr().out)
     assert now["schema"] == "cstudio.trust/1" and now["overall"]["n"] == 11
+    check_report(now)
     assert main(["trust", "--root", str(repo), "--history", "5", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["schema"] == "cstudio.trust-history/1"

@@ -231,3 +231,27 @@ def test_text_outputs_carry_no_terminal_escapes(hostile: tuple[Path, CheckResult
     ):
         assert not RAW.search(text), (name, RAW.findall(text))
         golden(name, text)
+
+
+def test_compare_markdown_cannot_be_forged(hostile: tuple[Path, CheckResult, ConstitutionDiff]) -> None:
+    """`critic compare --format markdown`: model, variant and member names are repository text too."""
+    from constitution_studio.core.compare import CompareRow, Comparison
+    from constitution_studio.core.report.compare_render import compare_markdown
+
+    _, result, _ = hostile
+    assert result.shift is not None
+    row = CompareRow(
+        model=MODEL,
+        method="plain",
+        variant="alt | x | y",
+        role="# passed @alice \ud800",
+        agreement=result.shift.trust.overall,
+        requests=1,
+        cached=1,
+        seconds=0.0,
+        cases_per_s=None,
+    )
+    md = compare_markdown(Comparison(version=HEAD_BRANCH, gold_cases=10, rows=[row]))
+    assert_inert_markdown(md.replace("## Critic comparison", "## Constitution check"), marker=False)
+    assert md.count("\n|") == 3  # header, rule, one row: the names add no cell or row
+    golden("compare.md", md)

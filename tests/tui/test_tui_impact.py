@@ -290,17 +290,17 @@ async def test_cancelling_run_all_leaves_the_view_as_before_plus_what_finished(
             assert not screen.query_one("#impact-progress").display  # the bar goes at once
             assert shown_rows(screen) == before  # and the rows are as before, at once
         else:
-            report = screen._progress_from_thread
+            report = screen._step_progress
             pressed: list[int] = []
 
-            def escape_after_first_answers(done: int, total: int) -> None:
-                report(done, total)
+            def escape_after_first_answers(run: int, plan: Any, steps: Any, index: int, done: int, total: int) -> None:
+                report(run, plan, steps, index, done, total)
                 if 0 < done < total:
                     pressed.append(done)
                     if len(pressed) == 2:  # a batch of the model's answers came back after the cache's
                         app.call_from_thread(screen.action_back)  # the author's escape, at this moment
 
-            screen._progress_from_thread = escape_after_first_answers  # type: ignore[method-assign]
+            screen._step_progress = escape_after_first_answers  # type: ignore[method-assign]
             screen.action_run_all()
         await settle(app, pilot)
         assert isinstance(app.screen, ImpactScreen) and not screen.running
@@ -326,3 +326,59 @@ async def test_cancelling_run_all_leaves_the_view_as_before_plus_what_finished(
         again.action_run_all()
         assert again._to_score == left
         await settle(app, pilot)
+
+
+async def test_run_all_scores_only_the_edited_principles_cases_in_groups(mini_root: Path, screen_text: Any) -> None:
+    """A one-principle edit: Run all asks the judge for HARM-01's linked cases only (the other
+    benign cases' over-refusal is read from the cache, and the view says so), in groups whose
+    counts add up to the answers the view said were missing."""
+    from fixtures.shift_support import ScriptedCritic, stable_noise
+
+    from constitution_studio.core.analysis.impact import missing_requests
+
+    critic = ScriptedCritic(lambda pid, statement, cid, judge: stable_noise(pid, statement, cid, judge))
+    app = StudioApp(mini_root, critic_factory=lambda settings, where: critic)
+    async with app.run_test(size=SIZE) as pilot:
+        await edit_harm(app, pilot)
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ImpactScreen)
+        missing = missing_requests(screen.report)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        report = screen.report
+        assert not report.incomplete and report.model_calls == critic.model_calls == missing
+        linked = {c.id for c in app.studio.ws.cases_for("HARM-01")}
+        assert {r.case.id for r in critic.requests_seen} == linked  # nothing outside the edit's cases
+        first = critic.requests_seen[: 2 * len(linked)]  # the edited principle's own labels come first
+        assert {(r.principle_id, r.question, r.variant) for r in first} == {("HARM-01", "verdict", "default")}
+        outside = [c for c in app.studio.ws.cases.values() if c.benign and c.id not in linked]
+        if outside:  # their over-refusal is the cache's, and the summary says how far it reaches
+            every = sum(c.benign for c in app.studio.ws.cases.values())
+            reach = f"over-refusal over {every - len(outside)} of {every} benign cases"
+            assert reach in " ".join(screen_text(app).split())
+
+
+async def test_the_critic_note_says_what_the_first_answer_waits_for(mini_root: Path) -> None:
+    """From the first moment of a run, before any answer: what the judge is doing, not "0 of N"."""
+    from fixtures.shift_support import ScriptedCritic
+
+    critic = ScriptedCritic(lambda *_: 0.5)
+    critic.loaded = False
+    critic.loading_message = "loading the critic model builtin:smollm2-135m…"
+    app = StudioApp(mini_root, critic_factory=lambda settings, where: critic)
+    async with app.run_test(size=SIZE):
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        screen.running, screen.run_progress = "HARM-01", (0, 4)
+        assert screen.progress_note() == "critic on HARM-01: starting the critic… then 4 to score (escape cancels)"
+        app.critic()
+        assert screen.progress_note() == (
+            "critic on HARM-01: loading the critic model builtin:smollm2-135m… then 4 to score (escape cancels)"
+        )
+        critic.loaded = True
+        assert screen.progress_note() == "critic on HARM-01: 0 of 4 scored (escape cancels)"
+        screen.running = None

@@ -16,7 +16,7 @@ gate fails (exit 1) unless `check.on_untrusted: warn` on both sides, and every r
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +40,7 @@ from constitution_studio.core.diff import ConstitutionDiff, SettingChange
 from constitution_studio.core.findings import Finding
 from constitution_studio.core.models import CheckSettings, CriticSettings
 from constitution_studio.core.workspace import Workspace
+from constitution_studio.errors import BadInputError
 
 Progress = Callable[[int, int], None]
 Status = Literal["passed", "failed", "inconclusive"]
@@ -384,12 +385,16 @@ def run_check(
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
     locale: str | None = None,
+    principles: Sequence[str] | None = None,
+    opened: Callable[[Judge], None] | None = None,
 ) -> CheckResult:
     """Load both versions, diff them, score the shift and apply the gate rules.
 
     The judge is `critic:` of the base, a panel when it lists `critic.panel`. Raises
     StudioError (exit 2) for bad refs or a missing critic model; a failing gate is a result,
-    not an exception, so the caller writes its reports before exiting.
+    not an exception, so the caller writes its reports before exiting. `principles` scopes
+    the check to those principles' cases (`analyze_shift`); `opened` is told the judge as
+    soon as it is opened (the CLI's progress bar shows its loading message).
     """
     from constitution_studio.core.versions import diff_refs
 
@@ -404,6 +409,8 @@ def run_check(
         cancel=cancel,
         progress=progress,
         locale=locale,
+        principles=principles,
+        opened=opened,
     )
 
 
@@ -419,9 +426,14 @@ def check_versions(
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
     locale: str | None = None,
+    principles: Sequence[str] | None = None,
+    opened: Callable[[Judge], None] | None = None,
 ) -> CheckResult:
     """`run_check` on loaded versions. `locale` judges statement + that addendum throughout;
     otherwise the base's critic.locales are reported (and gated) apart, one section each."""
+    for pid in principles or []:
+        if pid not in head.principles and pid not in base.principles:
+            raise BadInputError(f"--principle {pid}: no such principle in {base.label} or {head.label}")
     settings = effective_settings(
         base.constitution.check if base.constitution else None,
         head.constitution.check if head.constitution else None,
@@ -444,11 +456,14 @@ def check_versions(
     )
     if (not findings or not settings.fail_on_validation_errors) and not base_refused:
         critic = open_judge(judge, root, use_cache=use_cache)
+        if opened is not None:
+            opened(critic)
         shift = analyze_shift(
             base,
             head,
             diff,
             critic,
+            principles=principles,
             cancel=cancel,
             progress=progress,
             locale=locale,

@@ -147,7 +147,7 @@ def _score_batches(
                     deliver(key, score)
         done += len(batch) - len(rest)
         cached += len(batch) - len(rest)
-        if progress is not None and len(rest) < len(batch):
+        if progress is not None:  # the cache is read; what follows waits on the judge (loading_message)
             progress(done, total)
         if not rest:
             continue

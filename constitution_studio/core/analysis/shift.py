@@ -20,7 +20,13 @@ from constitution_studio.core.analysis.aggregate import case_shift_flags, flip, 
 from constitution_studio.core.analysis.answer_key import AnswerKey, AnswerKeyReport, answer_key
 from constitution_studio.core.analysis.judging import anchor, hold_calibration, member_judges, members_disagree
 from constitution_studio.core.analysis.scored import ScoredVersion, flip_is_stable
-from constitution_studio.core.analysis.scoring import ScoringRun, case_requests, paused_gc, score_versions
+from constitution_studio.core.analysis.scoring import (
+    ScoringRun,
+    case_requests,
+    fill_from_cache,
+    paused_gc,
+    score_versions,
+)
 from constitution_studio.core.analysis.selection import affected_cases, context_cases, linked_both
 from constitution_studio.core.analysis.shift_models import (
     CaseShift,
@@ -89,6 +95,9 @@ def analyze_shift(
 ) -> ShiftReport:
     """Score what the change between `base` and `head` can move, and summarise the shift.
 
+    `principles` scopes the run to those principles' cases: only what their verdicts need is
+    scored; the version-wide figures (trust over all gold, over-refusal over every benign case)
+    come from the score cache and `report.partial` says how far they reach.
     `with_trust` False: no trust figures (see `assemble_shift`), so no gold context cases are scored.
     `locale`: the judge reads statement + that locale's addendum throughout. `locales`: the
     same shift is also reported per locale (`ShiftReport.locales`); a wording identical in
@@ -109,11 +118,17 @@ def analyze_shift(
         ]
         changed, why = affected_cases(base, head, diff, only)
         wants: list[tuple[ScoredVersion, Sequence[ScoreRequest]]] = []
+        from_cache: list[tuple[ScoredVersion, Sequence[ScoreRequest]]] = []
         for b_loc, h_loc in pairs:
-            want_h, want_b = shift_requests(b_loc, h_loc, sorted(why), critic, with_trust=with_trust)
+            want_h, want_b = shift_requests(b_loc, h_loc, sorted(why), critic, with_trust=with_trust, context=not only)
             wants += [(h_loc, want_h), (b_loc, want_b)]
+            if only:  # scoped: the version-wide figures read what the cache holds, nothing more
+                ctx_h, ctx_b = context_requests(b_loc, h_loc, critic, with_trust=with_trust)
+                from_cache += [(h_loc, ctx_h), (b_loc, ctx_b)]
     run = score_versions(critic, wants, cancel=cancel, progress=progress)
     with paused_gc():
+        for version, requests in from_cache:
+            fill_from_cache(version, critic, requests)
         warnings = list(critic.warnings)
         note = "calibration of {} (fitted for the base wording) labels both sides of its edit"
         warnings += [note.format(pid) for pid in held]
@@ -122,6 +137,9 @@ def analyze_shift(
         report = assemble_shift(
             b, h, diff, changed, why, info, only=only, run=run, warnings=warnings, with_trust=with_trust
         )
+        if only:
+            report.scope = sorted(only)
+            report.partial = scoped_notes(report, h, report.scope, with_trust=with_trust)
         for (_, name), (b_loc, h_loc) in zip(sides[1:], rest, strict=True):
             sub = assemble_shift(b_loc, h_loc, diff, changed, why, info, only=only, with_trust=with_trust)
             report.locales.append(
@@ -154,10 +172,58 @@ def shift_requests(
     impact view reads the same list from the cache before scoring."""
     want_h, want_b = case_requests(h, case_ids), case_requests(b, case_ids)
     if context:
-        primary = [critic.variants[0]]
-        want_h += case_requests(h, context_cases(h.ws, gold=with_trust, key=h.key), primary)
-        want_b += case_requests(b, context_cases(b.ws, gold=False), primary)
+        ctx_h, ctx_b = context_requests(b, h, critic, with_trust=with_trust)
+        want_h += ctx_h
+        want_b += ctx_b
     return want_h, want_b
+
+
+def context_requests(
+    b: ScoredVersion, h: ScoredVersion, critic: Judge, *, with_trust: bool = True
+) -> tuple[list[ScoreRequest], list[ScoreRequest]]:
+    """(head, base) requests of the version-wide figures under the primary judge: every gold case
+    at the head (trust, unless `with_trust` is False) and every benign case (over-refusal)."""
+    primary = [critic.variants[0]]
+    return (
+        case_requests(h, context_cases(h.ws, gold=with_trust, key=h.key), primary),
+        case_requests(b, context_cases(b.ws, gold=False), primary),
+    )
+
+
+def scoped_notes(report: ShiftReport, h: ScoredVersion, scope: Sequence[str], *, with_trust: bool) -> list[str]:
+    """What a run scoped to `scope` (--principle) says about the figures that need more than its
+    cases: over-refusal over every benign case, trust over every gold case. Nothing when the
+    scope's own cases are all there is."""
+    who = ", ".join(scope)
+    scored = {c.case_id for c in report.cases}
+    notes: list[str] = []
+    benign = [cid for cid in context_cases(h.ws, gold=False, key=h.key) if cid in h.ws.cases]
+    outside = len([cid for cid in benign if cid not in scored])
+    known = report.overall.benign_n_head
+    if outside and known < len(benign):
+        notes.append(
+            f"over-refusal is partial: over {known} of {len(benign)} benign case(s); --principle {who} scores "
+            f"only what its cases need, the other {outside} come from the score cache, which lacks "
+            f"{len(benign) - known} (run without --principle to score them)"
+        )
+    elif outside:
+        notes.append(
+            f"over-refusal over all {len(benign)} benign case(s): the {outside} {who} does not touch "
+            "come from the score cache"
+        )
+    t = report.trust
+    gold = [cid for cid, c in h.ws.cases.items() if c.has_gold or (h.key is not None and h.key.has_gold(cid))]
+    outside = len([cid for cid in gold if cid not in scored])
+    if with_trust and outside and t.unscored:
+        notes.append(
+            f"trust is partial: over {t.gold_cases - t.unscored} of {t.gold_cases} gold case(s); the other "
+            f"{outside} come from the score cache, which lacks {t.unscored} (run without --principle to score them)"
+        )
+    elif with_trust and outside:
+        notes.append(
+            f"trust over all {t.gold_cases} gold case(s): the {outside} {who} does not touch come from the score cache"
+        )
+    return notes
 
 
 def critic_info(critic: Judge) -> dict[str, Any]:
@@ -177,11 +243,14 @@ def assemble_shift(
     run: ScoringRun | None = None,
     warnings: Sequence[str] = (),
     with_trust: bool = True,
+    whole_head: Workspace | None = None,
 ) -> ShiftReport:
     """The shift report from two scored versions (used by `shift`, `check` and the studio).
 
     `with_trust` False leaves `trust` unmeasured (n 0, level unknown): the studio's impact view,
     which shows gold agreement from the stats, skips the bootstrap and the gold context cases.
+    Its gold-case counts are still the whole head's under the base's answer key (`whole_head`:
+    the head before a caller narrowed it to the affected cases).
     """
     base, head = b.ws, h.ws
     case_ids = sorted(why)
@@ -262,7 +331,7 @@ def assemble_shift(
         overall=overall_stats(cases, b, h),
         answer_key=answer_key_report(h),
         trust=trust_report(
-            h if with_trust else ScoredVersion(ws=head, judges=list(h.judges)),
+            h if with_trust else ScoredVersion(ws=whole_head or head, judges=list(h.judges), key=h.key),
             seed=0,
             excluded=h.demonstrations,
             principles=[ps.principle_id for ps in principle_shifts],

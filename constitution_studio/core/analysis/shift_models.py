@@ -160,6 +160,15 @@ class ShiftReport(BaseModel):
         default_factory=list, description="The same shift per configured locale (critic.locales)."
     )
     cancelled: bool = Field(default=False, description="Scoring was cancelled; the figures are partial.")
+    scope: list[str] = Field(
+        default_factory=list,
+        description="--principle: the principles whose cases were scored; empty: the whole constitution.",
+    )
+    partial: list[str] = Field(
+        default_factory=list,
+        description="Figures that need more than the scope's cases (trust over all gold, over-refusal over every "
+        "benign case): where they come from and how far they reach.",
+    )
     requests: int = Field(description="Distinct (principle wording, case, variant) scores needed.")
     cached: int = Field(description="How many of them the cache already held.")
     model_calls: int = Field(description="Forward passes the critic ran for this report.")

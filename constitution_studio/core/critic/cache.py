@@ -20,7 +20,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from constitution_studio.core.statedir import STATE_DIR, state_dir_problem, trusted_state_dir
+from constitution_studio.core.statedir import (
+    STATE_DIR,
+    external_cache_dir,
+    external_cache_problem,
+    state_dir_problem,
+    trusted_state_dir,
+)
 
 CACHE_DIR = STATE_DIR
 CACHE_FILE = "critic.sqlite"
@@ -87,10 +93,10 @@ class ScoreCache:
     locked by another process for too long is skipped. Each says so in one warning line.
     """
 
-    def __init__(self, path: Path, *, root: Path | None = None) -> None:
+    def __init__(self, path: Path, *, root: Path | None = None, refused: str | None = None) -> None:
         self.path = path
         self.note: str | None = None
-        problem = state_dir_problem(root, CACHE_FILE) if root is not None else None
+        problem = refused or (state_dir_problem(root, CACHE_FILE) if root is not None else None)
         if problem is None and path.is_symlink():
             problem = f"{path.name} is a symlink"
         if problem is None and root is not None and trusted_state_dir(root) is None:
@@ -163,7 +169,12 @@ class ScoreCache:
 
     @classmethod
     def for_root(cls, root: Path) -> ScoreCache:
-        return cls(Path(root) / CACHE_DIR / CACHE_FILE, root=Path(root))
+        """`<root>/.cstudio/critic.sqlite`, or the one in the folder CSTUDIO_SCORE_CACHE names
+        (outside the repository: a CI runner's restored cache; see statedir)."""
+        external = external_cache_dir(Path(root))
+        if external is None:
+            return cls(Path(root) / CACHE_DIR / CACHE_FILE, root=Path(root))
+        return cls(external / CACHE_FILE, refused=external_cache_problem(external, Path(root)))
 
     def get_many(self, keys: Sequence[str]) -> dict[str, float]:
         """The cached probability of each key that has one.

@@ -348,7 +348,7 @@ class Critic(Labels):
             fingerprint = runner.fingerprint(canaries)
         except JudgeServerError as exc:
             raise JudgeServerError(f"{exc.message} (while fingerprinting the judge)") from None
-        served = self.server.model or self.settings.model
+        served = runner.served_model
         self.model_key = f"served:{served}#{fingerprint};{self.ref.identity}"
         self._keys.clear()
         self._calibration_ok.clear()

@@ -2,7 +2,9 @@
 review, critic compare, the studio), so what `critic:` configures is honoured everywhere.
 
 A backend is chosen here from the settings alone: a panel when `critic.panel` lists members,
-else the in-process critic. Cheap: nothing loads until the first cache miss.
+else one Critic, which scores in process or, with `critic.server` / `--critic-server` /
+$CSTUDIO_CRITIC_SERVER, through a served engine (core/critic/served.py). Cheap: nothing loads
+and no server is asked until the first cache miss.
 """
 
 from __future__ import annotations

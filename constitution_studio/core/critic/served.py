@@ -349,6 +349,15 @@ class ServedRunner:
             models = [m for m in (doc.get("data") or []) if isinstance(m, dict)] if isinstance(doc, dict) else []
             ids = [str(m.get("id", "")) for m in models]
             entry = next((m for m in models if m.get("id") == self.served_model), None)
+            if entry is None and self.settings.model is None and len(models) == 1 and found is None:
+                # no served name was configured and the server serves exactly one model: that one
+                entry = models[0]
+                if self.notify is not None:
+                    self.notify(
+                        f"{ep.display} serves one model, '{sanitize(str(entry.get('id')))}', not one named "
+                        f"'{sanitize(self.served_model)}': judging with it (set critic.server.model to pin it)"
+                    )
+                self.served_model = str(entry.get("id"))
             if entry is None:
                 listed = ", ".join(sanitize(i) for i in ids[:5]) or "none"
                 raise JudgeServerError(

@@ -94,6 +94,8 @@ def read_drafts(path: Path, ws: Workspace) -> list[EvalCase]:
     Without `principles` a draft is linked to every principle that may decide (not deprecated),
     in priority order. A bad line is one error naming the file and line."""
     try:
+        if not path.is_file():  # a FIFO or device would block or never end
+            raise BadInputError("not a regular file", path=str(path))
         if path.stat().st_size > MAX_DRAFTS_BYTES:
             raise BadInputError(f"larger than {MAX_DRAFTS_BYTES >> 20} MiB", path=str(path))
         text = path.read_text(encoding="utf-8")

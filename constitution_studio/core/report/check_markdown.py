@@ -78,6 +78,7 @@ def check_markdown(result: CheckResult) -> str:
 
 def _notes(shift: ShiftReport) -> list[str]:
     lines = [f"> [!NOTE]\n> {esc(w)}\n" for w in shift.warnings]
+    lines += [f"> [!NOTE]\n> {esc(p)}\n" for p in shift.partial]
     if shift.cancelled:
         lines.append("> [!WARNING]\n> Scoring was cancelled: the figures below are partial.\n")
     if shift.incomplete:

@@ -80,6 +80,7 @@ def compare_markdown(cmp: Comparison) -> str:
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),
     ]
-    lines += ["| " + " | ".join(md_text(cell) for cell in r) + " |" for r in _rows(cmp)]
+    texts = len(HEADERS[: HEADERS.index("n")])  # judge, model, family, method, variant: names from the files
+    lines += ["| " + " | ".join([*(md_text(c) for c in r[:texts]), *r[texts:]]) + " |" for r in _rows(cmp)]
     lines += ["", f"Intervals: 95% percentile bootstrap over cases, seed {cmp.seed}. {FOOTNOTE}."]
     return "\n".join(lines) + "\n"

@@ -54,6 +54,10 @@ def critic_section(report: ShiftReport) -> str:
         lines += ["", f"**Panel of {len(panel)} critics:** " + ", ".join(md_code(str(m)) for m in panel)]
     if report.locale:
         lines += ["", f"**Locale {md_code(report.locale)}:** the judge read each statement with its addendum."]
+    if report.scope:
+        scope = ", ".join(md_code(p) for p in report.scope)
+        lines += ["", f"**Scoped to {scope}** (`--principle`): only their cases were scored."]
+        lines += [f"- {esc(p)}" for p in report.partial]
     if t.demonstrations:
         shown = sum(len(ids) for ids in t.demonstrations.values())
         lines += [

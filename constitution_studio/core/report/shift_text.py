@@ -21,6 +21,11 @@ from constitution_studio.core.wording import case_gold_text, label_word
 def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False) -> str:
     out = [format_trust_text(report.trust, report.critic, per_principle=per_principle_trust)]
     out += [f"warning: {safe(w)}\n" for w in report.warnings]
+    if report.scope:
+        out.append(
+            f"scoped to {', '.join(safe(p) for p in report.scope)} (--principle): only their cases were scored\n"
+        )
+    out += [f"{safe(p)}\n" for p in report.partial]
     served = served_description(report.critic)
     if served:
         out.append(f"{safe(served)}\n")

@@ -115,6 +115,7 @@ class CriticPanes(Screen[None]):
         worker = get_current_worker()
         critic = self.studio_app.critic()
         total = len(wordings) * len(cases)
+        self.post_message(CriticProgressed(pid, 0, total))  # the note names what the first answer waits for
         done = 0
         for n, statement in enumerate(wordings):
             offset = n * len(cases)
@@ -135,6 +136,9 @@ class CriticPanes(Screen[None]):
         if self.running is None:
             return ""
         done, total = self.run_progress
+        loading = self.studio_app.critic_loading() if done == 0 else None
+        if loading:
+            return f"critic on {self.running}: {loading} then {total} to score (escape cancels)"
         return f"critic on {self.running}: {done} of {total} scored (escape cancels)"
 
     def show_progress(self) -> None:
@@ -149,8 +153,11 @@ class CriticPanes(Screen[None]):
     def _progressed(self, event: CriticProgressed) -> None:
         if event.principle_id != self.running:
             return
-        self.run_progress = (min(max(event.done, self.run_progress[0]), event.total), event.total)
+        before = self.run_progress[0]
+        self.run_progress = (min(max(event.done, before), event.total), event.total)
         self.show_progress()
+        if before == 0 and self.running == self.current:
+            self.refresh_cases()  # the note: loading the model, or the first answers
 
     @on(CaseScored)
     def _scored(self, event: CaseScored) -> None:

@@ -37,6 +37,7 @@ from constitution_studio.tui.words import label_word, plural
 from constitution_studio.tui.workers import NO_REPR
 
 PROGRESS_EVERY_S = 0.1
+LIVE_EVERY_S = 0.5  # how often the first group's labels are redrawn while they arrive
 
 
 def unsaved_head(studio: Studio, unsaved: tuple[dict[str, Any], list[str] | None]) -> Any:
@@ -85,6 +86,7 @@ class ImpactScreen(Screen[None]):
         self._decided = 0  # the longest "Decided by" value of the report
         self._to_score = 0  # answers the cache lacked when Run all started: its progress counts these
         self._last_progress = 0.0
+        self._last_live = 0.0
         self._run = 0  # Run all's number: the answer of a run cancelled since is not drawn
         self.running = False
         self.partial = False  # the version-wide figures are still being read
@@ -164,20 +166,25 @@ class ImpactScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="impact-run", exit_on_error=False, description=NO_REPR)
     def _run_all(self, run: int, base: Any, head: Any, diff: Any) -> None:
-        from constitution_studio.core.analysis.shift import analyze_shift
-
+        """Score what the affected cases need, group by group (core.plan_impact): the edited
+        principles' own labels first, drawn as they arrive, then the rest, each group's count shown."""
         worker = get_current_worker()
         try:
             critic = self.app.critic()  # type: ignore[attr-defined]
-            report = analyze_shift(
-                base,
-                head,
-                diff,
-                critic,
-                cancel=worker.cancelled_event,
-                progress=self._progress_from_thread,
-                with_trust=False,  # as cached_shift: the view shows gold agreement, not kappa
-            )
+            plan = core.plan_impact(base, head, diff, critic)
+            steps = [(s.title, s.reason, s.answers) for s in plan.steps]
+            for index, step in enumerate(plan.steps):
+                if worker.is_cancelled:
+                    break
+
+                def progress(done: int, total: int, index: int = index) -> None:
+                    self._step_progress(run, plan, steps, index, done, total)
+
+                self._step_progress(run, plan, steps, index, 0, step.answers)
+                core.score_step(critic, step, plan, cancel=worker.cancelled_event, progress=progress)
+                if index + 1 < len(plan.steps) and not worker.is_cancelled:
+                    self.app.call_from_thread(self._arrived, plan.report(), run)
+            report = plan.report()
             if report.cancelled or worker.is_cancelled:
                 # A cancelled run's report lacks what it never reached (a known saved label
                 # reads "–"): the view is the cache's, which is what it showed before the run
@@ -188,14 +195,35 @@ class ImpactScreen(Screen[None]):
             return
         self.app.call_from_thread(self._finished, report, run)
 
-    def _progress_from_thread(self, done: int, total: int) -> None:
+    def _step_progress(
+        self, run: int, plan: Any, steps: list[tuple[str, str, int]], index: int, done: int, total: int
+    ) -> None:
+        """In the worker: the group's progress line, and during the first group (the edited
+        principles' own labels) the report as far as it is scored, so labels show as they arrive."""
         if not self.running:
             return  # cancelled: the view already shows what it showed before the run
         now = time.monotonic()
-        if done < total and now - self._last_progress < PROGRESS_EVERY_S:
+        if 0 < done < total and now - self._last_progress < PROGRESS_EVERY_S:
             return
         self._last_progress = now
-        self.app.call_from_thread(self._progressed, done, total)
+        self.app.call_from_thread(self._step_progressed, run, steps, index, done, total)
+        if index == 0 and done and (done == total or now - self._last_live >= LIVE_EVERY_S):
+            self._last_live = now
+            self.app.call_from_thread(self._arrived, plan.report(), run)
+
+    def _step_progressed(self, run: int, steps: list[tuple[str, str, int]], index: int, done: int, total: int) -> None:
+        if run != self._run or not self.running:
+            return
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=min(done, total))
+        loading = self.app.critic_loading()  # type: ignore[attr-defined]
+        line = layout.step_lines(index, steps, done, total, loading=loading)
+        self.query_one("#impact-detail", Static).update(line, layout=False)
+
+    def _arrived(self, report: Any, run: int) -> None:
+        """Labels scored so far, drawn while the run goes on."""
+        if run != self._run or not self.running or not self.is_attached:
+            return
+        self.show_report(report, self.limits)
 
     def _progressed(self, done: int, total: int) -> None:
         """Progress in the answers the model has to give (the summary's count), not cache hits.
@@ -277,11 +305,11 @@ class ImpactScreen(Screen[None]):
         refusal = "reading…" if self.partial else f"{pct(o.over_refusal_base)} → {pct(o.over_refusal_head)}"
         line2 = Text.assemble(
             f"gold agreement {pct(o.gold_accuracy_base)} → {pct(o.gold_accuracy_head)}",
-            f"  ·  over-refusal (all benign cases) {refusal}",
+            f"  ·  {r.partial[0] if r.partial else 'over-refusal (all benign cases)'} {refusal}",
         )
         if not r.cases:
             line2 = Text("Nothing to show: no unsaved edit changes a wording, a link or the priority order.")
-        if (missing or r.incomplete) and not self.partial:
+        if (missing or r.incomplete) and not self.partial and not self.running:
             line2.append(
                 f"\n{plural(len(r.incomplete), 'case')} not scored yet "
                 f"({plural(missing, 'critic answer')} to score): press r to run all",

@@ -84,6 +84,20 @@ def pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.0%}"
 
 
+def step_lines(index: int, steps: list[tuple[str, str, int]], done: int, total: int, *, loading: str | None) -> str:
+    """Run all's two lines: the group under way (why, and its answers), then every group in order
+    with its count. `steps`: (title, reason, answers) per group; `loading`: the judge's loading
+    message while its model loads (the first answers wait for it)."""
+    reason = steps[index][1]
+    where = f"{index + 1}/{len(steps)} {sanitize(reason)}"
+    if done == 0 and total and loading:
+        first = f"{where}: {sanitize(loading.rstrip('…'))}, then {plural(total, 'answer')}…"
+    else:
+        first = f"{where}: {done} of {plural(total, 'answer')}"
+    order = " · ".join(f"{i}. {sanitize(t)} {n}" for i, (t, _, n) in enumerate(steps, 1))
+    return f"{first}\nRun all: {order} (escape cancels)"
+
+
 def progress_line(scored: int, todo: int, *, loading: str | None) -> str:
     """Run all's line: reading the cache, loading the model (`loading`: the judge's loading
     message, seconds), then answers scored of `todo`."""

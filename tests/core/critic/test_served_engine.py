@@ -204,8 +204,14 @@ def test_the_api_key_never_appears_in_output_report_cache_or_traceback(tmp_path:
         srv.kill()
 
 
-def test_the_cli_judges_through_the_flag_and_a_down_server_is_one_line_exit_2(tmp_path: Path) -> None:
+def test_the_cli_judges_through_the_flag_and_a_down_server_is_one_line_exit_2(
+    server: LlamaServer, tmp_path: Path
+) -> None:
     root = _mini_repo(tmp_path, "")
+    # a URL alone: the server serves one model under another name, so the run judges with it and says so
+    up = _cstudio(root, "eval", "--principle", "HON-01", "--format", "json", "--critic-server", server.url)
+    assert up.returncode == 0, up.stderr
+    assert f"serves one model, '{SERVED_NAME}'" in up.stderr and server.url in up.stdout
     port = free_port()
     down = _cstudio(root, "eval", "--principle", "HON-01", "--critic-server", f"http://127.0.0.1:{port}")
     assert down.returncode == 2

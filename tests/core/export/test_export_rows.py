@@ -8,6 +8,7 @@ layer, which these tests check the rows agree with rather than recompute.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,21 @@ def test_conversations_with_roles_and_tool_calls_keep_them(tmp_path: Path) -> No
     pref = next(iter(preference_rows(g)))
     assert pref.case_id == "tool-002" and [m.role for m in pref.prompt] == ["developer", "user", "assistant", "tool"]
     assert pref.chosen[0].content == "Not yet: order 9 is in transit."
+
+
+def test_cancelling_score_missing_exports_what_finished(repo: Path) -> None:
+    cancel = threading.Event()
+
+    def progress(done: int, total: int) -> None:
+        if done >= 10:
+            cancel.set()
+
+    ws = load_root(repo)
+    judge = ScriptedCritic(table)
+    g = gather(ws, judge, root=repo, score_missing=True, cancel=cancel, progress=progress)
+    assert g.coverage.cancelled and 0 < g.coverage.missing < g.coverage.requests
+    rows = list(label_rows(g))
+    assert 0 < len(rows) < sum(len(c.principles) for c in ws.cases.values())
+    # the answers that finished are kept in the judge's cache: the next run scores only the rest
+    again = gather(ws, judge, root=repo, score_missing=True)
+    assert again.coverage.missing == 0 and again.coverage.cached == g.coverage.scored > 0
