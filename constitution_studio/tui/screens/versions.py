@@ -96,6 +96,12 @@ def change_detail(change: Any, old: Any = None, new: Any = None) -> RenderableTy
     return Group(*parts)
 
 
+def refs_width(terminal: int) -> int:
+    """The ref labels' width: #refs-pane is 30% of the terminal, 22 to 42 columns (app.tcss), less its
+    border and a margin; known before the list is laid out, so the labels never wrap."""
+    return min(max(terminal * 3 // 10, 22), 42) - 3
+
+
 class VersionsScreen(Screen[None]):
     """Compare the work tree with a ref: one row per changed principle, details on the right."""
 
@@ -152,7 +158,7 @@ class VersionsScreen(Screen[None]):
     def _show_refs(self, refs: list[Any]) -> None:
         options = self.query_one("#refs", OptionList)
         options.clear_options()
-        width = max((options.scrollable_content_region.width or 40) - 1, 12)
+        width = refs_width(self.app.size.width)
         shown: set[str] = set()
         for ref in refs:
             if ref.name == WORKTREE or ref.name in shown or (ref.kind == "commit" and ref.sha in shown):
