@@ -27,13 +27,11 @@ from constitution_studio.tui.screens.help import HelpScreen, help_sections
 from constitution_studio.tui.screens.main import MainScreen
 from constitution_studio.tui.screens.modals import confirm_quit
 from constitution_studio.tui.state import Studio
-from constitution_studio.tui.trust_view import TrustView
+from constitution_studio.tui.trust_view import NARROW_TITLE, TrustView
 from constitution_studio.tui.workers import NO_REPR
 
 if TYPE_CHECKING:
     from constitution_studio.core.critic.judge import Judge
-
-NARROW_TITLE = 120  # below this the title bar cannot hold name, folder and trust
 
 
 class StudioApp(AnalysisActions, App[int]):
@@ -195,14 +193,20 @@ class StudioApp(AnalysisActions, App[int]):
     def _measure_trust(self, snapshot: Any) -> None:
         worker = get_current_worker()
         report = self.trust.measure(snapshot, self._critic, self.demonstrations)
+        change = self.trust.measure_change(snapshot, self._critic, self.root) if report is not None else None
         if not worker.is_cancelled:
-            self.call_from_thread(self._trust_measured, report)
+            self.call_from_thread(self._trust_measured, report, change)
 
-    def _trust_measured(self, report: Any) -> None:
+    def _trust_measured(self, report: Any, change: Any = None) -> None:
         if report is None:
             return
         self.trust.report = report
+        self.trust.change = change
         self.update_subtitle()
+        from constitution_studio.tui.screens.review import ReviewScreen
+
+        if isinstance(self.screen, ReviewScreen):
+            self.screen.trust_measured()  # the reviewer sees the figure their verdicts move
         if any(isinstance(screen, MainScreen) for screen in self.screen_stack):
             self.main.refresh_cases()  # the per-principle trust note under the cases
         advice = self.trust.advice(in_review=self.screen.id == "review")

@@ -2,20 +2,29 @@
 
 Core measures it (analysis/trust_history.py `current_trust`) on the *saved* version from the
 critic's cache alone, so the title bar, the trust notes and the CLI never disagree; nothing
-is scored for it and the model is never loaded.
+is scored for it and the model is never loaded. With gold recorded since the last commit (a
+review verdict), core's `trust_change` gives before → after and whether the move is within
+noise: the title bar, the review queue's title and the trust history (F10) show it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.tui.state import Studio
 
 if TYPE_CHECKING:
+    from constitution_studio.core.analysis.trust import TrustChange
     from constitution_studio.core.critic.judge import Judge
 
 Snapshot = Workspace
+NARROW_TITLE = 120  # below this the title bar cannot hold name, folder and trust: the trust comes first
+
+
+def value(x: float | None) -> str:
+    return "n/a" if x is None else f"{x + 0.0:.2f}"
 
 
 class TrustView:
@@ -23,6 +32,7 @@ class TrustView:
 
     def __init__(self) -> None:
         self.report: Any = None
+        self.change: TrustChange | None = None  # before → after the gold not committed yet (None: none)
 
     def update(self, studio: Studio, critic: Judge | None = None) -> None:
         """Measure now, in this thread (tests, small constitutions)."""
@@ -45,6 +55,43 @@ class TrustView:
         report = current_trust(ws, critic, score=False, shown=demonstrations)
         return report if report.overall.n or any(p.agreement.n for p in report.principles) else None
 
+    @staticmethod
+    def measure_change(ws: Snapshot, critic: Judge | None, root: Path) -> TrustChange | None:
+        """Trust before → after the verdicts recorded since the last commit (core's `trust_change`,
+        cache only); None without a critic, a commit, or a gold change. Runs in a worker."""
+        if critic is None:
+            return None
+        from constitution_studio.core.analysis.trust_delta import head_gold, trust_change
+
+        before = head_gold(root)
+        return None if before is None else trust_change(ws, before, critic, score=False)
+
+    def change_words(self, narrow: bool = False) -> str:
+        """`3 uncommitted gold changes: kappa 0.41 [..] → 0.45 [..] (within noise), n 117 → 120` ('' when none)."""
+        c = self.change
+        if c is None:
+            return ""
+        b, a = c.before, c.after
+        noise = "within noise" if c.within_noise else "outside the old interval"
+        if narrow:  # the values alone (the intervals are on F10 and in the wide title)
+            return f"kappa {value(b.kappa.value)} → {value(a.kappa.value)}, {noise}"
+        verdicts = f"{len(c.changed)} uncommitted gold change{'s' if len(c.changed) != 1 else ''}"
+        return f"{verdicts}: kappa {b.kappa.text()} → {a.kappa.text()} ({noise}), n {b.n} → {a.n}"
+
+    def short(self) -> str:
+        """The trust in a few words for another screen's title bar: `trust untrusted (kappa 0.00 → -0.10,
+        within noise)` while verdicts are uncommitted, else `trust unknown (kappa n/a, 5 labels)`."""
+        if self.report is None:
+            return "trust not measured"
+        a = self.report.overall
+        level = a.level.value
+        c = self.change
+        if c is not None:
+            if c.before.level != c.after.level:
+                level = f"{c.before.level.value} → {c.after.level.value}"
+            return f"trust {level} ({self.change_words(narrow=True)})"
+        return f"trust {level} (kappa {value(a.kappa.value)}, {a.n} labels)"
+
     def level(self, principle_id: str | None = None) -> str:
         """The trust level over all principles (or one principle's), "not measured" before a report."""
         if self.report is None:
@@ -65,10 +112,17 @@ class TrustView:
         kappa = "kappa n/a" if a.kappa.value is None else f"kappa {a.kappa.value:.2f}"
         labels = f"{a.n} human label{'s' if a.n != 1 else ''}"
         level = a.level.value
+        c = self.change
+        if c is not None and c.before.level != c.after.level:
+            level = f"{c.before.level.value} → {c.after.level.value}"
         if narrow:
+            if c is not None:  # the move is what the reviewer is looking for
+                return f"critic trust: {level}, all principles ({self.change_words(narrow=True)})"
             return f"critic trust: {level}, all principles ({kappa}, {a.n} labels)"
         line = f"critic trust: {level}, all principles ({kappa}, {labels})"
-        if level in ("untrusted", "unknown"):
+        if c is not None:
+            line += f" · {self.change_words()}"
+        elif a.level.value in ("untrusted", "unknown"):
             line += " — F9 to review"
         return line
 

@@ -41,11 +41,10 @@ def git(root: Path, *args: str, name: str = "Test") -> None:
 
 
 def hostile_root(root: Path) -> Path:
-    """tui_mini with control and bidi characters in HARM-01, its cases and two commits."""
+    """tui_mini with control and bidi characters in HARM-01's statement, its cases, a group comment
+    and two commits (validate refuses them in one-line fields: a title, an owner, the name)."""
     harm = root / "principles" / "HARM-01.yaml"
     text = harm.read_text()
-    text = text.replace("title: No uplift toward serious harm", f'title: "Evil{EVIL_YAML}title"')
-    text = text.replace("owner: safety-policy", f'owner: "own{EVIL_YAML}er"')
     start, end = text.index("statement:"), text.index("critique:")
     text = text[:start] + f'statement: "The response must not help{EVIL_YAML}hurt people."\n' + text[end:]
     harm.write_text(text)
@@ -57,7 +56,7 @@ def hostile_root(root: Path) -> Path:
     text = text.replace("never be mixed?", 'never be mixed?"')
     cases.write_text(text)
     constitution = root / "principles" / "constitution.yaml"
-    text = constitution.read_text().replace("name: Mini Constitution", f'name: "Mini{EVIL_YAML}"')
+    text = constitution.read_text()
     text = text.replace("priority:\n", "priority:\n  # Safety \u202e\u2066 first\n")  # a group header comment
     constitution.write_text(text)
     git(root, "init", "-q", "-b", "main")
@@ -162,4 +161,4 @@ async def test_no_raw_control_characters_on_any_screen(
         assert isinstance(app.screen, TrustHistoryScreen)
         assert_clean(app, screen_text, "trust history")
         await pilot.press("escape")
-    assert (root / "principles" / "HARM-01.yaml").read_text().count("\\e[2K") == 3  # the file is untouched
+    assert (root / "principles" / "HARM-01.yaml").read_text().count("\\e[2K") == 1  # the file is untouched

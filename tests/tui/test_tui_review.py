@@ -11,6 +11,7 @@ from constitution_studio.core.analysis.review import REASONS
 from constitution_studio.core.models import CriticSettings
 from constitution_studio.core.workspace import load_root
 from constitution_studio.tui.app import StudioApp
+from constitution_studio.tui.screens.modals import Choice
 from constitution_studio.tui.screens.review import ReviewScreen
 
 SIZE = (120, 40)
@@ -52,12 +53,16 @@ async def test_record_skip_undo_and_resume(
         first = screen.item
         text = screen_text(app)
         assert f"Case 1 of {len(screen.items)}" in text and first.case_id in text
-        assert "The critic says:" in text and "Principle" in text and "Conversation" in text
+        assert "critic: " in text and "This case" in text and "Conversation" in text
         case = app.studio.ws.cases[first.case_id]
-        label = ("complies" if first.label == "violates" else "violates") if case.kind == "single" else "a"
+        assert isinstance(case.gold, str)  # every mini case has gold: a verdict replaces it, asking first
+        label = {"violates": "complies", "complies": "violates", "a": "b", "b": "a"}[case.gold]
         # a note, then the verdict
         await pilot.press("n", *"checked by hand", "enter")
         await pilot.press(label[0])
+        await pilot.pause()
+        assert isinstance(app.screen, Choice)
+        await pilot.click("#replace")
         await pilot.pause()
         assert screen.index == 1
         written = cases_file.read_text()
@@ -87,9 +92,11 @@ async def test_per_principle_scope(mini_root: Path, tiny_critic_settings: Critic
     app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_scored(app, pilot)
-        # every mini case has overall gold: the scope stays on the whole case
-        await pilot.press("o")
-        assert screen.scope is None
+        # o: the whole case, then each linked principle in priority order, then the whole case again
+        linked = [lv.principle_id for lv in screen.item.linked]
+        for pid in [*linked, None]:
+            await pilot.press("o")
+            assert screen.scope == pid
         cases_file = mini_root / "eval_cases" / "cases.yaml"
         text = cases_file.read_text()
         for cid in ("mini-001", "mini-002"):
@@ -140,5 +147,8 @@ async def test_footer_offers_the_verdicts_that_apply_and_a_replaced_gold_is_name
         other = "violates" if case.gold == "complies" else "complies"
         await pilot.press(other[0])
         await pilot.pause()
+        assert isinstance(app.screen, Choice)  # replacing gold asks first
+        await pilot.click("#replace")
+        await pilot.pause()
         messages = [n.message for n in app._notifications]
-        assert any(f"Recorded {other} as gold of {case.id}" in m and f"(was {case.gold})" in m for m in messages)
+        assert any(f"{case.id}: gold (case): {case.gold} → {other}" in m for m in messages), messages

@@ -117,7 +117,16 @@ def test_edit_impact_review_git_diff(repo: Path, tmux: Tmux) -> None:
         time.sleep(0.5)
         screen = tmux.text()
     record = next(line for line in screen.splitlines() if "record:" in line)  # the case's own keys
-    tmux.keys("c" if "v violates" in record else "a")
+    gold = next(line for line in screen.splitlines() if "gold now:" in line)
+    if "v violates" in record:  # a verdict other than the gold there, so it is written
+        key = "v" if gold.rstrip().endswith("complies") else "c"
+    else:
+        key = "b" if "A preferred" in gold else "a"
+    tmux.keys(key)
+    time.sleep(1.0)
+    if "Replace the gold label?" in tmux.text():  # the verdict replaces gold: it asks first, old → new
+        assert " → " in tmux.text()
+        tmux.keys("Enter")  # the first button: Replace
     deadline = time.monotonic() + 60
     while not git(repo, "status", "--porcelain").strip() and time.monotonic() < deadline:
         time.sleep(0.3)

@@ -71,7 +71,7 @@ async def test_compare_with_head_and_read_history(mini_root: Path, screen_text: 
         await app.workers.wait_for_complete()
         await pilot.pause()
         text = screen_text(app)
-        assert "invented facts" in text and "made-up facts" in text
+        assert "[-invented-] facts" in text and "{+made-up+} facts" in text  # each side marks its own words
         assert "today" in text
 
 
@@ -124,3 +124,47 @@ async def test_title_change_shows_old_and_new_and_each_commit_is_listed_once(min
         options = app.screen.query_one("#refs", OptionList)
         ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
         assert ids == ["main"]  # the branch; its tip commit is not listed again
+
+
+def test_word_diff_reads_without_colour() -> None:
+    """Markers, not colour alone: a replaced word never runs into its replacement ("abilityany")."""
+    from constitution_studio.core.worddiff import word_diff
+    from constitution_studio.tui.screens.versions import word_diff_text
+
+    ops = word_diff("increase someone's ability to harm", "increase anyone's means to harm")
+    assert word_diff_text(ops).plain == "increase [-someone's ability-]{+anyone's means+} to harm"
+    assert word_diff_text(ops, "old").plain == "increase [-someone's ability-] to harm"
+    assert word_diff_text(ops, "new").plain == "increase {+anyone's means+} to harm"
+    assert word_diff_text(word_diff("ability", "any")).plain == "[-ability-]{+any+}"  # never "abilityany"
+    # whitespace alone (a re-wrap) is not marked
+    assert word_diff_text(word_diff("a b", "a\nb")).plain == "a\nb"
+
+
+async def test_versions_at_80_columns_marks_words_sizes_refs_and_shows_the_highlight(
+    mini_root: Path, screen_text: Any
+) -> None:
+    git(mini_root, "init", "-q", "-b", "main")
+    commit_all(mini_root, "first version")
+    path = mini_root / "principles" / "HON-01.yaml"
+    path.write_text(path.read_text().replace("invented facts", "made-up facts"))
+    app = StudioApp(mini_root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down", "ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, VersionsScreen)
+        text = " ".join(str(screen_text(app)).split())
+        assert "[-invented-]{+made-up+}" in text  # the rewording, readable in monochrome
+        refs = screen.query_one("#refs-pane")
+        assert refs.outer_size.width <= 24  # not half of 80 columns
+        options = screen.query_one("#refs", OptionList)
+        assert options.highlighted is not None
+        highlight = options.get_component_rich_style("option-list--option-highlighted")
+        assert highlight.reverse  # visible without colour
+    app = StudioApp(mini_root)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.query_one("#refs-pane").outer_size.width == 42

@@ -1,14 +1,18 @@
 """Review queue: an auditor's spot checks of the critic, recorded as gold labels.
 
-The queue is core's (`review_queue` over a ScoredVersion read from the score cache; "Run
-all" scores what is missing); each verdict is written by core's `record_gold` (round-trip,
-atomic, under the constitution's write lock) with the reviewer's `git config user.name`.
-Where the reviewer stopped is kept in `.cstudio/review.json`, so the next visit resumes there.
+The queue is core's (`review_stages` over the score cache; "Run all" scores what is missing);
+each item shows what the reviewer must see to label it honestly (core's `ReviewItem`): the
+conversation, the case's note and its gold now (and whose), who decides and why, and every
+linked principle's wording with the critic's verdict and P for it. A verdict is for the case
+as a whole or for one principle, as the reviewer chooses (`o`), never inferred; it is written
+by core's `record_verdict` (one transaction), and one that would replace gold already there
+asks first and says old → new (`replacement`, `replace_gold`). Where the reviewer stopped is
+kept in `.cstudio/review.json` (core/review_position.py), so the next visit resumes there.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.console import Group
 from rich.text import Text
@@ -20,15 +24,36 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from constitution_studio.core.analysis.review import ReviewItem, empty_state, item_gold_text
 from constitution_studio.core.conversation import tool_names, turn_body, turn_heading
-from constitution_studio.core.gold_writes import GoldChange, GoldVerdict, record_gold, reviewer_name, undo_gold
+from constitution_studio.core.gold_writes import (
+    GoldChange,
+    GoldVerdict,
+    check_verdict,
+    record_verdict,
+    replace_gold,
+    replacement,
+    reviewer_name,
+    undo_gold,
+)
+from constitution_studio.core.models import EvalCase
 from constitution_studio.core.review_position import load_position, save_position
 from constitution_studio.core.sanitize import sanitize
+from constitution_studio.core.wording import Kind, gold_text, percent, verdict_sentence
 from constitution_studio.errors import StudioError
+from constitution_studio.tui.screens.modals import Choice
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import relabel
+from constitution_studio.tui.trust_view import NARROW_TITLE
 from constitution_studio.tui.widgets.footer import StudioFooter
-from constitution_studio.tui.words import label_word, plural, wording_text
+from constitution_studio.tui.words import wording_text
+
+
+def case_gold_text(case: EvalCase) -> str:
+    """A case's gold and whose (core's wording): `gold (case): violates`, `gold (HARM-02): complies, …`."""
+    if isinstance(case.gold, dict) and case.gold:
+        return ", ".join(gold_text(label, pid) for pid, label in case.gold.items())
+    return gold_text(case.gold if isinstance(case.gold, str) else None)
 
 
 class ReviewScreen(Screen[None]):
@@ -65,12 +90,13 @@ class ReviewScreen(Screen[None]):
     def __init__(self, studio: Studio) -> None:
         super().__init__(id="review")
         self.studio = studio
-        self.items: list[Any] = []
+        self.items: list[ReviewItem] = []
         self.index = 0
         self.scope: str | None = None  # None: the whole case; else a principle ID
-        self.undo_stack: list[tuple[GoldChange, Any, int]] = []
+        self.undo_stack: list[tuple[GoldChange, EvalCase, int]] = []
         self.reviewer = reviewer_name(studio.root)
         self.unscored = 0
+        self.answers_needed = 0  # what scoring the unscored cases would take (the empty state says so)
         self.running = False
         self.partial = True  # the first stage is on screen, the rest of the queue is on its way
         self.moved = False  # the reviewer moved since opening (a later stage keeps their case)
@@ -82,15 +108,29 @@ class ReviewScreen(Screen[None]):
             yield ProgressBar(id="review-progress", show_eta=False)
             with VerticalScroll(id="review-scroll"):
                 yield Static("", id="review-conversation")
-                yield Static("", id="review-principle")
-                yield Static("", id="review-critic")
+                yield Static("", id="review-case")
+                yield Static("", id="review-principles")
             yield Input(placeholder="note (optional): n to write, enter to keep", id="review-note", compact=True)
         yield StudioFooter()
 
     def on_mount(self) -> None:
-        self.sub_title = f"review queue · reviewer: {sanitize(self.reviewer)}"
+        self.trust_measured()
         self.query_one(ProgressBar).display = False
         self.load(False)
+
+    def trust_measured(self) -> None:
+        """The title bar: the reviewer, and the critic's trust as the verdicts move it (before → after)."""
+        trust = self.app.trust  # type: ignore[attr-defined]
+        narrow = self.app.size.width < NARROW_TITLE
+        line = (
+            f"review · {sanitize(self.reviewer)}" if narrow else f"review queue · reviewer: {sanitize(self.reviewer)}"
+        )
+        if trust.report is not None:
+            line += f" · {trust.short()}"
+        self.sub_title = line
+
+    def on_resize(self) -> None:
+        self.trust_measured()
 
     # --- the queue ---------------------------------------------------------------------
 
@@ -98,7 +138,7 @@ class ReviewScreen(Screen[None]):
     def load(self, score: bool) -> None:
         """The queue in core's two steps: cases that disagree with gold at once, then the rest."""
         from constitution_studio.core.analysis.impact import thresholds
-        from constitution_studio.core.analysis.review import review_stages
+        from constitution_studio.core.analysis.review import answers_needed, review_stages, scored_for_review
 
         worker = get_current_worker()
         try:
@@ -115,7 +155,10 @@ class ReviewScreen(Screen[None]):
             for items, unscored in stages:
                 if worker.is_cancelled:
                     return
-                self.app.call_from_thread(self._loaded, items, unscored)
+                needed = self.answers_needed
+                if unscored:  # the empty state says how much a run would score
+                    needed = answers_needed(scored_for_review(ws, critic, score=False), critic)
+                self.app.call_from_thread(self._loaded, items, unscored, needed)
         except StudioError as exc:
             self.app.call_from_thread(self._failed, exc.one_line())
 
@@ -128,7 +171,7 @@ class ReviewScreen(Screen[None]):
         self.query_one(ProgressBar).display = False
         self.query_one("#review-position", Static).update(Text(sanitize(message), style="red"))
 
-    def _loaded(self, items: list[Any], unscored: int | None) -> None:
+    def _loaded(self, items: list[ReviewItem], unscored: int | None, needed: int = 0) -> None:
         """Show a stage of the queue; `unscored` None while the rest is still being read."""
         current = self.item.case_id if self.item is not None and self.moved else None
         final = unscored is not None
@@ -138,6 +181,7 @@ class ReviewScreen(Screen[None]):
             self.running = False
             self.query_one(ProgressBar).display = False
             self.unscored = unscored or 0
+            self.answers_needed = needed
         self.items = items
         self.partial = not final
         ids = [i.case_id for i in items]
@@ -159,36 +203,44 @@ class ReviewScreen(Screen[None]):
         self.load(True)
 
     @property
-    def item(self) -> Any:
+    def item(self) -> ReviewItem | None:
         return self.items[self.index] if 0 <= self.index < len(self.items) else None
 
     def show(self) -> None:
-        from constitution_studio.core.analysis.review import REASON_TEXT
-
         item = self.item
         position = self.query_one("#review-position", Static)
-        missing = f"  ·  {plural(self.unscored, 'case')} not scored yet: r runs the critic" if self.unscored else ""
+        state = empty_state(
+            items=len(self.items),
+            cases=len(self.studio.ws.cases),
+            unscored=self.unscored,
+            answers_needed=self.answers_needed,
+            action="press r",
+        )
+        missing = f"  ·  {state}" if state and self.unscored else ""
         if self.partial:
             missing = "  ·  reading the rest of the queue…"
         if item is None and self.partial:
             position.update("reading the critic's cached verdicts…")
             return
         if item is None:
-            done = "Nothing to review" if not self.items else "End of the queue"
-            position.update(Text(f"{done}: no case left that needs a human look.{missing}", style="green"))
-            for name in ("conversation", "principle", "critic"):
+            if self.items:
+                line = Text(f"End of the queue: no case left that needs a human look.{missing}", style="green")
+            elif state and self.unscored:  # the critic has not scored the cases: never "nothing to review"
+                line = Text(state[0].upper() + state[1:], style="yellow")
+            else:
+                line = Text((state or "nothing to review").capitalize(), style="green")
+            position.update(line)
+            for name in ("conversation", "case", "principles"):
                 self.query_one(f"#review-{name}", Static).update("")
             self._verdict_keys(None)
             return
         case = self.studio.ws.cases[item.case_id]
-        if isinstance(case.gold, dict) and self.scope is None:
-            self.scope = item.principle_id if item.principle_id in case.principles else case.principles[0]
-        elif isinstance(case.gold, str):
+        if self.scope is not None and self.scope not in case.principles:
             self.scope = None
         position.update(
             Text.assemble(
                 (f"Case {self.index + 1} of {len(self.items)}", "bold"),
-                f": {sanitize(item.case_id)}  ·  why: {REASON_TEXT[item.reason]}",
+                f": {sanitize(item.case_id)}  ·  why: {sanitize(item.why or item.reason)}",
                 (missing, "yellow"),
             )
         )
@@ -202,17 +254,8 @@ class ReviewScreen(Screen[None]):
             turns.append(Text.assemble(("A: ", "bold magenta"), wording_text(case.a)))
             turns.append(Text.assemble(("B: ", "bold magenta"), wording_text(case.b)))
         self.query_one("#review-conversation", Static).update(Group(Text("Conversation", style="bold"), *turns))
-        pid = self.scope or item.principle_id
-        principle = self.studio.ws.principles.get(pid or "")
-        wording = (
-            Text("")
-            if principle is None
-            else Text.assemble(
-                (f"{sanitize(pid or '')} {sanitize(principle.title)}: ", "bold"), wording_text(principle.statement)
-            )
-        )
-        self.query_one("#review-principle", Static).update(Group(Text("Principle", style="bold"), wording))
-        self.query_one("#review-critic", Static).update(self._critic_text(item, case))
+        self.query_one("#review-case", Static).update(self._case_text(item, case))
+        self.query_one("#review-principles", Static).update(self._principles_text(item, case))
         relabel(self, "o", f"For: {sanitize(self.scope or 'whole case')}")
         self._verdict_keys(case.kind)
 
@@ -226,33 +269,56 @@ class ReviewScreen(Screen[None]):
         ):
             relabel(self, key, description, show=applies)
 
-    def _critic_text(self, item: Any, case: Any) -> Text:
-        p = item.probability
-        if case.kind == "single":
-            what = (
-                f"{p:.0%} sure the response violates {sanitize(item.principle_id)}" if p is not None else "not scored"
-            )
-        else:
-            what = (
-                f"{p:.0%} sure response A follows {sanitize(item.principle_id)} better"
-                if p is not None
-                else "not scored"
-            )
-        text = Text.assemble(("The critic says: ", "bold"), (label_word(item.label), "bold yellow"), f" ({what})")
-        if len(item.labels) > 1:
-            text.append(
-                "\n  each principle: " + ", ".join(f"{sanitize(k)} {label_word(v)}" for k, v in item.labels.items())
-            )
-        if item.conflict:
-            text.append("\n  the principles disagreed; the priority order decided")
-        gold = (
-            label_word(case.gold)
-            if isinstance(case.gold, str)
-            else ", ".join(f"{sanitize(k)} {label_word(v)}" for k, v in case.gold_by_principle.items())
-        )
-        text.append(f"\n  gold now: {gold or 'none'}", style="cyan")
+    def scope_words(self) -> str:
+        """What a verdict recorded now is for, in words."""
+        if self.scope is None:
+            return "the case as a whole (gold: label)"
+        return f"{sanitize(self.scope)} only (per-principle gold: {{{sanitize(self.scope)}: label}})"
+
+    def _case_text(self, item: ReviewItem, case: EvalCase) -> Text:
+        """The case as a whole: its note, its gold now and whose, who decides and why, what a verdict is for."""
+        text = Text("This case", style="bold")
+        if case.note:
+            text.append("\n  note: ")
+            text.append(wording_text(case.note), style="italic")
+        text.append(f"\n  gold now: {sanitize(item_gold_text(item))}", style="cyan")
+        if item.decision:
+            text.append(f"\n  who decides: {sanitize(item.decision)}")
+        text.append("\n  your verdict is for: ", style="bold")
+        text.append(self.scope_words(), style="bold yellow")
         keys = "v violates · c complies" if case.kind == "single" else "a: A preferred · b: B preferred"
-        text.append(f"\n  record: {keys} · s skip · u undo · o whole case/one principle", style="dim")
+        others = len(item.linked) > 1 or self.scope is not None
+        scope_key = " · o: for the whole case or one principle" if others else ""
+        text.append(f"\n  record: {keys}{scope_key} · n note · s skip · u undo", style="dim")
+        return text
+
+    def _principles_text(self, item: ReviewItem, case: EvalCase) -> Text:
+        """Every linked principle: its wording, the critic's verdict and P for it, whether the request
+        bears on it, its own gold; the principle a verdict is for is marked ▸."""
+        kind: Kind = "pair" if case.kind == "pair" else "single"
+        many = len(item.linked) > 1
+        text = Text("Linked principles, highest priority first" if many else "Principle", style="bold")
+        for lv in item.linked:
+            chosen = lv.principle_id == self.scope
+            rank = f"{lv.rank}. " if lv.rank is not None and many else ""
+            title = f" {sanitize(lv.title)}" if lv.title else " (not in this version)"
+            text.append("\n" + ("▸ " if chosen else "  "), style="bold yellow")
+            text.append(f"{rank}{sanitize(lv.principle_id)}{title}", style="bold yellow" if chosen else "bold")
+            if lv.decides:
+                text.append("  — decides the case", style="bold")
+            if lv.status and lv.status != "active":
+                text.append(f"  ({sanitize(lv.status)})", style="dim")
+            if lv.statement:
+                text.append("\n    ")
+                text.append(wording_text(lv.statement))
+            says = verdict_sentence(lv.label, lv.probability, kind, sanitize(lv.principle_id))
+            text.append(f"\n    critic: {says}", style="yellow" if lv.decides else "")
+            if lv.engaged is not None:
+                bears = "yes" if lv.engaged else "no"
+                sure = f", {percent(lv.engagement)} sure" if lv.engagement is not None else ""
+                text.append(f" · the request bears on it: {bears}{sure}", style="dim")
+            if lv.gold is not None:
+                text.append(f"\n    {gold_text(lv.gold, sanitize(lv.principle_id))}", style="cyan")
         return text
 
     def _move(self, index: int) -> None:
@@ -297,36 +363,57 @@ class ReviewScreen(Screen[None]):
             self._move(self.index - 1)
 
     def action_cycle_scope(self) -> None:
+        """What the next verdict is for: the whole case, then each linked principle in priority order."""
         item = self.item
         if item is None:
             return
-        case = self.studio.ws.cases[item.case_id]
-        if isinstance(case.gold, str):
-            self.notify("This case has gold for the case as a whole; verdicts go to the whole case")
-            return
-        options: list[str | None] = ([] if isinstance(case.gold, dict) else [None]) + list(case.principles)
-        self.scope = options[(options.index(self.scope) + 1) % len(options)] if self.scope in options else options[0]
+        options: list[str | None] = [None, *(lv.principle_id for lv in item.linked)]
+        self.scope = options[(options.index(self.scope) + 1) % len(options)] if self.scope in options else None
         self.show()
 
     def action_verdict(self, label: str) -> None:
+        """Record `label` for the case or the chosen principle; replacing gold already there asks first."""
         item = self.item
         if item is None:
             return
-        case = self.studio.ws.cases[item.case_id]
         note = self.query_one("#review-note", Input).value
         verdict = GoldVerdict(item.case_id, label, self.scope, self.reviewer, note)
+        problem = check_verdict(self.studio.ws, verdict)
+        if problem:
+            self.notify(problem, severity="error")
+            return
+        replaced = replacement(self.studio.ws, verdict)
+        if replaced is None:
+            self._write(verdict, replace=False)
+            return
+        self.app.push_screen(
+            Choice(
+                "Replace the gold label?",
+                f"{replaced}.\n\nReplace it? (u undoes it afterwards)",
+                [("replace", "Replace"), ("keep", "Keep the gold")],
+                "confirm-replace-gold",
+            ),
+            lambda choice: self._write(verdict, replace=True) if choice == "replace" else None,
+        )
+
+    def _write(self, verdict: GoldVerdict, *, replace: bool) -> None:
+        """Write one verdict through core (one transaction); the workspace follows what was written."""
+        index = self.index
+        before = self.studio.ws.cases[verdict.case_id]
+        write = replace_gold if replace else record_verdict
         try:
-            change = record_gold(self.studio.root, self.studio.ws, verdict)
+            change = write(self.studio.root, self.studio.ws, verdict)
         except StudioError as exc:
             self.notify(sanitize(exc.one_line()), severity="error")
             return
-        gold = {**case.gold_by_principle, self.scope: label} if self.scope else label
-        self.studio.ws.cases[item.case_id] = case.model_copy(update={"gold": gold})
-        self.undo_stack.append((change, case, self.index))
-        target = sanitize(item.case_id) + (f" for {sanitize(self.scope)}" if self.scope else "")
-        replaced = f" (was {label_word(change.before)})" if change.before and change.before != label else ""
-        self.notify(f"Recorded {label} as gold of {target} in {sanitize(change.relpath)}{replaced}")
-        self._move(self.index + 1)
+        if change is None:
+            already = gold_text(verdict.label, verdict.principle)
+            self.notify(f"{sanitize(verdict.case_id)}: {already} already; nothing written")
+        else:
+            self.undo_stack.append((change, before, index))
+            self.notify(f"Recorded {sanitize(change.describe())} in {sanitize(change.relpath)}")
+            self.app.critic_finished("")  # type: ignore[attr-defined]  # new gold: trust again, before → after
+        self._move(index + 1)
 
     def action_undo(self) -> None:
         if not self.undo_stack:
@@ -339,5 +426,6 @@ class ReviewScreen(Screen[None]):
             self.notify(sanitize(exc.one_line()), severity="error")
             return
         self.studio.ws.cases[change.case_id] = case
-        self.notify(f"Undone: gold of {sanitize(change.case_id)} is {change.before or 'none'} again")
+        self.notify(f"Undone: {sanitize(change.case_id)} has {sanitize(case_gold_text(case))} again")
+        self.app.critic_finished("")  # type: ignore[attr-defined]
         self._move(index)

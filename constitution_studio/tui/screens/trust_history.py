@@ -120,6 +120,11 @@ class TrustHistoryScreen(Screen[None]):
             text.append(
                 f"\n{plural(unscored, 'gold case')} not scored at some commits: press r to run all", style="yellow"
             )
+        change = self.app.trust.change  # type: ignore[attr-defined]
+        if change is not None:  # the verdicts recorded since the last commit: before → after
+            from constitution_studio.core.analysis.trust_delta import change_lines
+
+            text.append("\nwork tree: " + "\n  ".join(sanitize(line) for line in change_lines(change)), style="cyan")
         summary.update(text)
         ids = ["(overall)"] + [p.principle_id for p in points[0].trust.principles]
         self.query_one(RowList).set_rows(ids, self._cells)

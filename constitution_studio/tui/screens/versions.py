@@ -29,18 +29,40 @@ from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.words import change_count, change_kind, plural
 from constitution_studio.tui.workers import NO_REPR
 
+DELETED = ("[-", "-]")  # git's word-diff markers: readable without colour (NO_COLOR, a monochrome
+INSERTED = ("{+", "+}")  # terminal, a screen reader, a copy-paste), and two changes never run together
+
 
 def word_diff_text(ops: list[Any], side: str = "both") -> Text:
-    """Word-level highlighting: deletions red and struck, insertions green; `side` picks old/new/both."""
+    """Word-level changes, marked in words and in colour: `[-removed-]` red and struck,
+    `{+added+}` green and underlined; `side` picks old/new/both.
+
+    Each mark wraps the words alone (their whitespace stays outside), so "ability" replaced by
+    "any" reads `[-ability-]{+any+}`, never "abilityany". A change of whitespace alone is shown
+    as the side's own whitespace, unmarked.
+    """
     text = Text()
     for op in ops:
         shown = sanitize(op.text, keep_newlines=True)
         if op.op == "equal":
             text.append(shown)
-        elif op.op == "delete" and side in ("old", "both"):
-            text.append(shown, style="bold red strike" if side == "both" else "bold red")
-        elif op.op == "insert" and side in ("new", "both"):
-            text.append(shown, style="bold green underline" if side == "both" else "bold green")
+            continue
+        keep = (op.op == "delete" and side in ("old", "both")) or (op.op == "insert" and side in ("new", "both"))
+        if not keep:
+            continue
+        if not shown.strip():  # whitespace alone: the side's own (the new one when both are shown)
+            if op.op == "insert" or side == "old":
+                text.append(shown)
+            continue
+        core = shown.strip()
+        lead, tail = shown[: len(shown) - len(shown.lstrip())], shown[len(shown.rstrip()) :]
+        start, end = DELETED if op.op == "delete" else INSERTED
+        style = ("bold red" if op.op == "delete" else "bold green") + (
+            (" strike" if op.op == "delete" else " underline") if side == "both" else ""
+        )
+        text.append(lead)
+        text.append(f"{start}{core}{end}", style=style)
+        text.append(tail)
     return text
 
 
@@ -59,7 +81,7 @@ def change_detail(change: Any, old: Any = None, new: Any = None) -> RenderableTy
     if "moved" in change.changes:
         parts.append(Text(f"priority: rank {change.rank_base} → {change.rank_head}", style="cyan"))
     if change.words:
-        parts.append(Text("statement (red: removed, green: added):", style="dim"))
+        parts.append(Text("statement ([-removed-] red, {+added+} green):", style="dim"))
         parts.append(word_diff_text(change.words))
     elif change.statement_head or change.statement_base:
         parts.append(Text(sanitize(change.statement_head or change.statement_base or "", keep_newlines=True)))
@@ -72,6 +94,12 @@ def change_detail(change: Any, old: Any = None, new: Any = None) -> RenderableTy
     if change.links_removed:
         parts.append(Text("cases unlinked: " + ", ".join(map(sanitize, change.links_removed)), style="red"))
     return Group(*parts)
+
+
+def refs_width(terminal: int) -> int:
+    """The ref labels' width: #refs-pane is 30% of the terminal, 22 to 42 columns (app.tcss), less its
+    border and a margin; known before the list is laid out, so the labels never wrap."""
+    return min(max(terminal * 3 // 10, 22), 42) - 3
 
 
 class VersionsScreen(Screen[None]):
@@ -95,7 +123,7 @@ class VersionsScreen(Screen[None]):
         yield Header()
         with Horizontal(id="versions-body"):
             with Vertical(id="refs-pane"):
-                yield Static("Compare the saved work tree with:", classes="pane-title")
+                yield Static("Compare with:", classes="pane-title")
                 yield OptionList(id="refs")
             with Vertical(id="diff-pane"):
                 yield Static("", id="diff-summary")
@@ -130,6 +158,7 @@ class VersionsScreen(Screen[None]):
     def _show_refs(self, refs: list[Any]) -> None:
         options = self.query_one("#refs", OptionList)
         options.clear_options()
+        width = refs_width(self.app.size.width)
         shown: set[str] = set()
         for ref in refs:
             if ref.name == WORKTREE or ref.name in shown or (ref.kind == "commit" and ref.sha in shown):
@@ -138,7 +167,10 @@ class VersionsScreen(Screen[None]):
             label = Text.assemble(
                 (sanitize(ref.name), "bold"), f"  {ref.kind}", (f"  {sanitize(ref.subject)[:40]}", "dim")
             )
+            label.truncate(width, overflow="ellipsis")  # one line per ref, cut to the pane
             options.add_option(Option(label, id=ref.name))
+        if options.option_count:
+            options.highlighted = 0  # the current branch (HEAD, compared on opening): a cursor from the start
         options.focus()
 
     @on(OptionList.OptionSelected, "#refs")

@@ -9,7 +9,7 @@ needed ones from the end of the line first:
            whose state is not its default ("Flips only: on", "Sort: uncertainty");
 1. next:   the keys that do the work of the screen in view (save, critic, back, run all,
            the review's verdicts and skip);
-2. then:   the other toggles, showing their (default) state;
+2. then:   the other toggles, showing their (default) state, and the palette key (ctrl+p);
 3. first:  the others, which the help screen (F1) and the palette (ctrl+p) still list.
 
 Below NARROW_WIDTH the keys are drawn compact (no padding around the key), which is what lets
@@ -136,14 +136,14 @@ class StudioFooter(Footer):
             actions.add(binding.action)
             shown.append((node, binding, enabled, tooltip))
         displays = [self.app.get_key_display(binding) for _, binding, _, _ in shown]
-        entries = [
+        # the palette key first: of rank 2, it is the last of its rank left out, the first taken back
+        entries = [(2, PALETTE_WIDTH[compact])] + [
             (rank(node, binding), key_width(display, binding.description, compact))
             for (node, binding, _, _), display in zip(shown, displays, strict=True)
         ]
-        palette = self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE
-        room = self._composed_width - (PALETTE_WIDTH[compact] if palette else 0)
-        keep = fit(entries, room)
-        for i, ((_, binding, enabled, tooltip), display) in enumerate(zip(shown, displays, strict=True)):
+        keep = fit(entries, self._composed_width)
+        palette = self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE and 0 in keep
+        for i, ((_, binding, enabled, tooltip), display) in enumerate(zip(shown, displays, strict=True), start=1):
             if i in keep:
                 yield FooterKey(
                     binding.key,
