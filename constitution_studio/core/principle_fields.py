@@ -18,7 +18,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString
 from constitution_studio.core.error_words import worded
 from constitution_studio.core.ids import DEFAULT_ID_PATTERN, IdScheme, case_clash, file_name_problem, id_scheme
 from constitution_studio.core.models import Principle, Status
-from constitution_studio.core.yamldoc import YamlDocument
+from constitution_studio.core.yamldoc import YamlDocument, refold
 
 # Editable fields, in the order the editor shows them.
 FIELDS = ("id", "title", "status", "owner", "tags", "critique", "revision", "statement")
@@ -181,6 +181,12 @@ def _apply(doc: YamlDocument, name: str, value: str) -> None:
         if name in data:
             data[name] = None
         return
+    old = data.get(name)
     doc.set([name], value)
     if name == "statement" and isinstance(data["statement"], FoldedScalarString):
-        data["statement"].fold_pos = fold_positions(value)  # type: ignore[attr-defined]
+        # the old line breaks where the text around them did not change; a greedy wrap only
+        # for the lines the edit touched (git then shows those lines alone as changed)
+        breaks = getattr(old, "fold_pos", None) if isinstance(old, FoldedScalarString) else None
+        data["statement"].fold_pos = (  # type: ignore[attr-defined]
+            refold(str(old), breaks, value, fold_positions) if breaks is not None else fold_positions(value)
+        )

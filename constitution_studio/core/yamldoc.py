@@ -13,7 +13,7 @@ import copy
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from io import StringIO
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -220,6 +220,38 @@ def styled_like(old: Any, new: str) -> Any:
     if isinstance(old, DoubleQuotedScalarString | SingleQuotedScalarString):
         return type(old)(new)
     return new
+
+
+def _breakable(text: str, i: int) -> bool:
+    """A folded scalar can break at `text[i]`: one space between two non-space characters."""
+    return 0 < i < len(text) - 1 and text[i] == " " and text[i - 1] not in " \n" and text[i + 1] not in " \n"
+
+
+def refold(old: str, old_breaks: Sequence[int], new: str, wrap: Callable[[str], list[int]]) -> list[int]:
+    """Where a folded scalar's new text breaks: its old line breaks wherever the text around them
+    did not change, `wrap` (a greedy wrap, offsets into the text it gets) only for the lines the
+    edit touched.
+
+    Rewrapping the whole paragraph after a one-word edit makes git show every line below it as
+    changed; this keeps the lines before the edit (the common prefix) and after it (the common
+    suffix, where the old breaks move by the length difference) exactly as they were.
+    """
+    breaks = sorted(b for b in old_breaks if 0 <= b < len(old))
+    prefix = 0
+    limit = min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
+        suffix += 1
+    shift = len(new) - len(old)
+    # a break is kept when the line after it starts in the unchanged text as well as its space
+    head = [b for b in breaks if b + 1 < prefix and _breakable(new, b)]
+    tail = [b + shift for b in breaks if b - 1 >= len(old) - suffix and _breakable(new, b + shift)]
+    start = head[-1] + 1 if head else 0
+    end = tail[0] if tail else len(new)
+    middle = [start + p for p in wrap(new[start:end])]
+    return head + [p for p in middle if _breakable(new, p)] + tail
 
 
 def atomic_write(path: Path, data: bytes) -> None:
