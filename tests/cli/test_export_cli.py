@@ -78,3 +78,19 @@ def test_shift_reports_the_preference_set(tmp_path: Path, tiny_model_dir: Path, 
     assert main(["shift", "main", "head", "--root", str(root), "--preferences"]) == 0
     out = capsys.readouterr().out
     assert "preference set (pair cases) main -> head: 1 -> 1 row(s)" in out
+
+
+def test_ctrl_c_cancels_after_the_batch_and_a_second_stops_at_once(capsys) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+
+    from constitution_studio.cli.progress import interrupt_cancels
+
+    before = signal.getsignal(signal.SIGINT)
+    with interrupt_cancels() as cancel:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert cancel.is_set()  # the first Ctrl-C asks long work to stop between batches
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before
+    assert "cancelling after the current batch" in capsys.readouterr().err

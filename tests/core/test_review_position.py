@@ -17,7 +17,8 @@ MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     dest = tmp_path / "c"
-    shutil.copytree(MINI, dest)
+    # the checked-in fixture may hold a .cstudio/ (parse cache) that tests loading it in place wrote
+    shutil.copytree(MINI, dest, ignore=shutil.ignore_patterns(".cstudio"))
     return dest
 
 
