@@ -99,7 +99,7 @@ def change_detail(change: Any, old: Any = None, new: Any = None) -> RenderableTy
 def refs_width(terminal: int) -> int:
     """The ref labels' width: #refs-pane is 30% of the terminal, 22 to 42 columns (app.tcss), less its
     border and a margin; known before the list is laid out, so the labels never wrap."""
-    return min(max(terminal * 3 // 10, 22), 42) - 3
+    return min(max(terminal * 3 // 10, 22), 42) - 5  # border 2, option padding 2, a scrollbar 1
 
 
 class VersionsScreen(Screen[None]):
