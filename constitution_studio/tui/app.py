@@ -32,6 +32,7 @@ from constitution_studio.tui.workers import NO_REPR
 
 if TYPE_CHECKING:
     from constitution_studio.core.critic.judge import Judge
+    from constitution_studio.tui.services import StudioServices
 
 
 class StudioApp(AnalysisActions, App[int]):
@@ -219,3 +220,9 @@ class StudioApp(AnalysisActions, App[int]):
 
     def zero_flips_warning(self, principle_id: str | None = None) -> str:
         return self.trust.zero_flips_warning(principle_id)
+
+
+if TYPE_CHECKING:
+
+    def _keeps_the_services(app: StudioApp) -> StudioServices:
+        return app  # mypy: StudioApp provides every service the screens use (tui/services.py)

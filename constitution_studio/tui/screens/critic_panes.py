@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import on, work
 from textual.screen import Screen
@@ -32,14 +32,12 @@ from constitution_studio.tui.messages import (
     GpuProbed,
 )
 from constitution_studio.tui.screens.modals import ErrorModal
+from constitution_studio.tui.services import StudioServices, services
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.cases_panel import CasesPanel
 from constitution_studio.tui.widgets.principle_table import PrincipleTable
 from constitution_studio.tui.workers import NO_REPR
-
-if TYPE_CHECKING:
-    from constitution_studio.tui.app import StudioApp
 
 LOOKUP_SECONDS = 0.3  # typing pause after which the edited wording is looked up in the score cache
 AUTO_RUN_SECONDS = 0.8  # typing pause after which the critic runs on the edited wording (GPU only)
@@ -74,11 +72,12 @@ class CriticPanes(Screen[None]):
 
     @property
     def principle_table(self) -> PrincipleTable:
-        return self.query_one("#principles")  # type: ignore[return-value]
+        return self.query_one("#principles", PrincipleTable)
 
     @property
-    def studio_app(self) -> StudioApp:
-        return self.app  # type: ignore[return-value]
+    def studio_app(self) -> StudioServices:
+        """The app's services (the critic, its trust), typed: see tui/services.py."""
+        return services(self)
 
     # --- critic ----------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from constitution_studio.core.wording import Kind, p_arrow
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.screens import impact_columns as layout
 from constitution_studio.tui.screens.impact_columns import pct
+from constitution_studio.tui.services import services
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.footer import StudioFooter
@@ -132,7 +133,7 @@ class ImpactScreen(Screen[None]):
         worker = get_current_worker()
         try:
             base, head, diff = self._sides(unsaved)
-            critic = self.app.critic()  # type: ignore[attr-defined]
+            critic = services(self).critic()
             limits = core.thresholds(critic, head)
             first = core.cached_shift(base, head, diff, critic, context=False)
             self._inputs = (base, head, diff)
@@ -170,7 +171,7 @@ class ImpactScreen(Screen[None]):
         principles' own labels first, drawn as they arrive, then the rest, each group's count shown."""
         worker = get_current_worker()
         try:
-            critic = self.app.critic()  # type: ignore[attr-defined]
+            critic = services(self).critic()
             plan = core.plan_impact(base, head, diff, critic)
             steps = [(s.title, s.reason, s.answers) for s in plan.steps]
             for index, step in enumerate(plan.steps):
@@ -215,7 +216,7 @@ class ImpactScreen(Screen[None]):
         if run != self._run or not self.running:
             return
         self.query_one(ProgressBar).update(total=max(total, 1), progress=min(done, total))
-        loading = self.app.critic_loading()  # type: ignore[attr-defined]
+        loading = services(self).critic_loading()
         line = layout.step_lines(index, steps, done, total, loading=loading)
         self.query_one("#impact-detail", Static).update(line, layout=False)
 
@@ -236,7 +237,7 @@ class ImpactScreen(Screen[None]):
         known = max(total - self._to_score, 0) if self._to_score else 0
         scored, todo = max(done - known, 0), (self._to_score or total)
         self.query_one(ProgressBar).update(total=max(todo, 1), progress=min(scored, todo))
-        loading = self.app.critic_loading()  # type: ignore[attr-defined]
+        loading = services(self).critic_loading()
         line = layout.progress_line(scored, todo, loading=loading)
         self.query_one("#impact-detail", Static).update(line, layout=False)
 
@@ -299,7 +300,7 @@ class ImpactScreen(Screen[None]):
             Text(plural(o.n_flips_stable, "flip"), style="bold yellow" if o.n_flips_stable else ""),
             Text(f", {o.n_flips_unstable} more inside the noise band (not counted)", style="dim"),
         ]
-        warning = self.app.zero_flips_warning() if not o.n_flips_stable and r.cases else ""  # type: ignore[attr-defined]
+        warning = services(self).zero_flips_warning() if not o.n_flips_stable and r.cases else ""
         if warning and not self.partial:
             parts.append(Text(f" — {warning}", style="bold yellow"))
         refusal = "reading…" if self.partial else f"{pct(o.over_refusal_base)} → {pct(o.over_refusal_head)}"

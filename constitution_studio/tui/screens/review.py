@@ -42,6 +42,7 @@ from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.wording import Kind, gold_text, percent, verdict_sentence
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.screens.modals import Choice
+from constitution_studio.tui.services import services
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import relabel
 from constitution_studio.tui.trust_view import NARROW_TITLE
@@ -120,7 +121,7 @@ class ReviewScreen(Screen[None]):
 
     def trust_measured(self) -> None:
         """The title bar: the reviewer, and the critic's trust as the verdicts move it (before → after)."""
-        trust = self.app.trust  # type: ignore[attr-defined]
+        trust = services(self).trust
         narrow = self.app.size.width < NARROW_TITLE
         line = (
             f"review · {sanitize(self.reviewer)}" if narrow else f"review queue · reviewer: {sanitize(self.reviewer)}"
@@ -142,7 +143,7 @@ class ReviewScreen(Screen[None]):
 
         worker = get_current_worker()
         try:
-            critic = self.app.critic()  # type: ignore[attr-defined]
+            critic = services(self).critic()
             ws = self.studio.ws
             stages = review_stages(
                 ws,
@@ -177,7 +178,7 @@ class ReviewScreen(Screen[None]):
         final = unscored is not None
         if final:
             if self.running:
-                self.app.critic_finished("")  # type: ignore[attr-defined]  # new labels: trust again
+                services(self).critic_finished("")  # new labels: trust again
             self.running = False
             self.query_one(ProgressBar).display = False
             self.unscored = unscored or 0
@@ -412,7 +413,7 @@ class ReviewScreen(Screen[None]):
         else:
             self.undo_stack.append((change, before, index))
             self.notify(f"Recorded {sanitize(change.describe())} in {sanitize(change.relpath)}")
-            self.app.critic_finished("")  # type: ignore[attr-defined]  # new gold: trust again, before → after
+            services(self).critic_finished("")  # new gold: trust again, before → after
         self._move(index + 1)
 
     def action_undo(self) -> None:
@@ -427,5 +428,5 @@ class ReviewScreen(Screen[None]):
             return
         self.studio.ws.cases[change.case_id] = case
         self.notify(f"Undone: {sanitize(change.case_id)} has {sanitize(case_gold_text(case))} again")
-        self.app.critic_finished("")  # type: ignore[attr-defined]
+        services(self).critic_finished("")
         self._move(index)

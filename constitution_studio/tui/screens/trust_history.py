@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 from constitution_studio.core.analysis.trust_history import DEFAULT_COMMITS, kappa_series
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
+from constitution_studio.tui.services import services
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.widgets.plots import series
@@ -78,7 +79,7 @@ class TrustHistoryScreen(Screen[None]):
 
         worker = get_current_worker()
         try:
-            critic = self.app.critic()  # type: ignore[attr-defined]
+            critic = services(self).critic()
             history = trust_history(
                 self.studio.root,
                 critic,
@@ -120,7 +121,7 @@ class TrustHistoryScreen(Screen[None]):
             text.append(
                 f"\n{plural(unscored, 'gold case')} not scored at some commits: press r to run all", style="yellow"
             )
-        change = self.app.trust.change  # type: ignore[attr-defined]
+        change = services(self).trust.change
         if change is not None:  # the verdicts recorded since the last commit: before → after
             from constitution_studio.core.analysis.trust_delta import change_lines
 
