@@ -53,7 +53,8 @@ def reworded_repo(root: Path) -> Path:
 async def versions_open(pilot: Pilot[Any]) -> None:
     await pilot.press("down", "ctrl+g")
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    for _ in range(3):  # the diff table sizes its columns on the refresh after its rows arrive
+        await pilot.pause()
 
 
 def test_main_screen_160x48(mini_root: Path, snap_compare: Any) -> None:

@@ -213,6 +213,7 @@ class VersionsScreen(Screen[None]):
                 rank = str(change.rank_head or "")
             kinds = ", ".join(change_kind(k) for k in change.changes)
             table.add_row(Text(sanitize(change.id)), kinds, rank, Text(sanitize(change.title)), key=change.id)
+        self.call_after_refresh(table.refresh)  # the header too, once the rows have sized the columns
         s = diff.summary
         counts = ", ".join(change_count(k, n) for k, n in s.principles.items() if n) or "no principle changes"
         head = f"{sanitize(str(diff.base))} → work tree: {counts}"
