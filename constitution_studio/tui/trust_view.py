@@ -115,10 +115,10 @@ class TrustView:
         c = self.change
         if c is not None and c.before.level != c.after.level:
             level = f"{c.before.level.value} → {c.after.level.value}"
-        if narrow:
+        if narrow:  # 64 columns at 80 (the icon and the clock's space take the rest)
             if c is not None:  # the move is what the reviewer is looking for
-                return f"critic trust: {level}, all principles ({self.change_words(narrow=True)})"
-            return f"critic trust: {level}, all principles ({kappa}, {a.n} labels)"
+                return f"critic trust: {level} overall ({self.change_words(narrow=True)})"
+            return f"critic trust: {level} overall ({kappa}, {a.n} labels)"
         line = f"critic trust: {level}, all principles ({kappa}, {labels})"
         if c is not None:
             line += f" · {self.change_words()}"
@@ -140,17 +140,15 @@ class TrustView:
         )
 
     def principle_note(self, principle_id: str) -> str:
-        """One principle's trust, short enough for the linked cases' one status line at 80 columns."""
+        """One principle's trust, for the linked cases' lower border (76 columns at 80)."""
         if self.report is None:
             return ""
         a = self.report.principle(principle_id)
         if a is None:
             return f"trust, {principle_id} alone: unknown (no human label on a case it decides)"
         kappa = "kappa n/a" if a.kappa.value is None else f"kappa {a.kappa.value:.2f}"
-        note = f"trust, {principle_id} alone: {a.level.value} ({kappa}, {a.n} human labels on cases it decides)"
-        if a.level.value in ("untrusted", "unknown"):
-            note += " — F9"
-        return note
+        # the title bar says "F9 to review" when the trust is low; this line says whose trust it is
+        return f"trust, {principle_id} alone: {a.level.value} ({kappa}, {a.n} labels on cases it decides)"
 
     def zero_flips_warning(self, principle_id: str | None = None) -> str:
         """Said beside "0 flips" when the critic cannot be believed: no flip may only mean a blind critic."""

@@ -103,7 +103,7 @@ async def test_trust_fits_80_columns_agrees_with_the_principle_line_and_warns_on
         level = report.overall.level.value
         assert level in ("unknown", "untrusted")
         title = " ".join(str(screen_text(app)).splitlines()[0].split())
-        whole = rf"^⭘ critic trust: {level}, all principles \(kappa (n/a|[0-9.-]+), {report.overall.n} labels\)"
+        whole = rf"^⭘ critic trust: {level} overall \(kappa (n/a|[0-9.-]+), {report.overall.n} labels\)"
         assert re.match(whole, title), title  # whole: the name and folder after it are what is cut
         own = report.principle("HARM-01")
         own_level = "unknown" if own is None else own.level.value
@@ -114,6 +114,8 @@ async def test_trust_fits_80_columns_agrees_with_the_principle_line_and_warns_on
         status = str(panel.query_one("#cases-status").render())
         assert not panel.flips  # the tiny model is deterministic: this edit flips nothing
         assert f"0 flips — critic trust {level}: do not act on 0 flips from this critic" in status
+        assert str(panel.border_subtitle) == note  # the principle's own trust, on the panel's border
+        assert note in str(screen_text(app))  # whole at 80 columns
 
 
 async def test_trust_advice_on_the_review_queue_does_not_send_you_to_it(
@@ -131,3 +133,23 @@ async def test_trust_advice_on_the_review_queue_does_not_send_you_to_it(
         advice = [n.message for n in app._notifications if "may be noise" in n.message]
         assert advice and all("F9" not in m and "review queue" not in m for m in advice), advice
         assert "record human verdicts here" in advice[0]
+
+
+async def test_impact_at_80x24_keeps_press_r_and_warns_only_on_counted_flips(
+    mini_root: Path, tiny_critic_settings: CriticSettings, screen_text: Any
+) -> None:
+    """Seen in tmux: the 0-flips warning pushed "press r to run all" out of the 4-line summary."""
+    app = StudioApp(mini_root, critic_settings=tiny_critic_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        area = app.screen.query_one("#f-statement", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+        await pilot.press(*" Even in fiction.", "f8")
+        await settle(app, pilot)
+        text = " ".join(str(screen_text(app)).split())
+        assert "press r to run all" in text and "do not act on 0 flips" not in text  # nothing counted yet
+        await pilot.press("r")
+        await settle(app, pilot)
+        text = " ".join(str(screen_text(app)).split())
+        assert "not scored yet" not in text
+        assert ("do not act on 0 flips from this critic" in text) == (app.screen.report.overall.n_flips_stable == 0)

@@ -300,8 +300,11 @@ class ImpactScreen(Screen[None]):
             Text(plural(o.n_flips_stable, "flip"), style="bold yellow" if o.n_flips_stable else ""),
             Text(f", {o.n_flips_unstable} more inside the noise band (not counted)", style="dim"),
         ]
-        warning = services(self).zero_flips_warning() if not o.n_flips_stable and r.cases else ""
-        if warning and not self.partial:
+        # 0 flips from a critic that cannot be believed; not while cases wait to be scored (their
+        # flips are not known yet, and "press r" must stay on screen at 80x24)
+        counted = not self.partial and not missing and not r.incomplete
+        warning = services(self).zero_flips_warning() if not o.n_flips_stable and r.cases and counted else ""
+        if warning:
             parts.append(Text(f" — {warning}", style="bold yellow"))
         refusal = "reading…" if self.partial else f"{pct(o.over_refusal_base)} → {pct(o.over_refusal_head)}"
         line2 = Text.assemble(

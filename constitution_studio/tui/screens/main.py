@@ -183,7 +183,8 @@ class MainScreen(CasePanes):
             studio.labels_for(pid, saved),
             studio.labels_for(pid, edited),
             edited != saved,
-            note=" · ".join(x for x in (self.progress_note(), note, trust) if x),
+            note=" · ".join(x for x in (self.progress_note(), note) if x),
+            trust=trust,
             principle_id=pid,
             zero_flips=self.studio_app.zero_flips_warning(pid),
         )

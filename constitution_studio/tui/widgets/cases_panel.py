@@ -366,12 +366,16 @@ class CasesPanel(Vertical):
         note: str = "",
         principle_id: str | None = None,
         zero_flips: str = "",
+        trust: str = "",
     ) -> None:
         """Fill the table; `edited` labels are only meaningful when the wording changed.
 
         `zero_flips` is said right after "0 flips" when an edit flipped nothing under a critic
-        that cannot be believed ("do not act on 0 flips from this critic").
+        that cannot be believed ("do not act on 0 flips from this critic"). `trust` (the
+        principle's own trust) goes on the panel's lower border, whole, not after the status.
         """
+        if self.border_subtitle != trust:
+            self.border_subtitle = trust
         rows = []
         for case in cases:
             before = saved.get(case.id)
