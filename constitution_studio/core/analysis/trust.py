@@ -26,7 +26,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from constitution_studio.core.analysis.agreement import figures_with_intervals, grouped_figures
 from constitution_studio.core.analysis.scored import ScoredVersion
 
 MIN_GOLD = 10
@@ -159,6 +158,8 @@ def agreement(
     gold: Sequence[bool], predicted: Sequence[bool], scores: Sequence[float], *, n_pair: int = 0, seed: int = 0
 ) -> Agreement:
     """Accuracy, balanced accuracy, kappa and AUC with seeded bootstrap 95% intervals."""
+    from constitution_studio.core.analysis.agreement import figures_with_intervals  # numpy: the critic extra
+
     figures = figures_with_intervals(
         [int(g) for g in gold], [int(x) for x in predicted], [float(x) for x in scores], n_boot=BOOTSTRAP, seed=seed
     )
@@ -260,6 +261,8 @@ def trust_report(
     ids = [pid for pid in version.ws.ordered_principle_ids() if pid in by_pid and (wanted is None or pid in wanted)]
     kept = {pid: [r for r in by_pid[pid] if r.case_id not in excluded.get(pid, set())] for pid in ids}
     # every principle's intervals in one vectorised bootstrap (analysis/agreement.py)
+    from constitution_studio.core.analysis.agreement import grouped_figures  # numpy: the critic extra
+
     figures = grouped_figures(
         [
             ([int(r.gold) for r in kept[pid]], [int(r.predicted) for r in kept[pid]], [r.score for r in kept[pid]])

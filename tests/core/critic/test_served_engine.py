@@ -170,6 +170,11 @@ def _mini_repo(tmp_path: Path, server_yaml: str) -> Path:
     return root
 
 
+def _errors(stderr: str) -> list[str]:
+    """stderr's error lines (progress and notices aside)."""
+    return [line for line in stderr.splitlines() if line.startswith("cstudio: judge server:")]
+
+
 def _cstudio(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "constitution_studio", *args, "--root", str(root)],
@@ -192,7 +197,7 @@ def test_the_api_key_never_appears_in_output_report_cache_or_traceback(tmp_path:
         assert '"server"' in ok.stdout and srv.url in ok.stdout
         wrong = _cstudio(root, "--debug", "eval", "--principle", "HON-01", env={"JUDGE_KEY": "not-the-key"})
         assert wrong.returncode == 2 and "refused the API key" in wrong.stderr
-        assert len(wrong.stderr.strip().splitlines()) == 1
+        assert len(_errors(wrong.stderr)) == 1  # one line (beside the "connecting to the judge" progress line)
         unset = _cstudio(root, "eval", "--principle", "HON-01", env={"JUDGE_KEY": ""})
         assert unset.returncode == 2 and "JUDGE_KEY" in unset.stderr
         for run in (ok, wrong, unset):
@@ -215,8 +220,9 @@ def test_the_cli_judges_through_the_flag_and_a_down_server_is_one_line_exit_2(
     port = free_port()
     down = _cstudio(root, "eval", "--principle", "HON-01", "--critic-server", f"http://127.0.0.1:{port}")
     assert down.returncode == 2
-    lines = down.stderr.strip().splitlines()
-    assert len(lines) == 1 and "judge server" in lines[0] and f"127.0.0.1:{port}" in lines[0], down.stderr
+    assert f"connecting to the judge at http://127.0.0.1:{port}" in down.stderr  # said from the first moment
+    lines = _errors(down.stderr)
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0], down.stderr
     insecure = _cstudio(root, "eval", "--critic-server", "http://judge.example:8000")
     assert insecure.returncode == 2 and "allow_insecure" in insecure.stderr
 
