@@ -1,12 +1,13 @@
-"""The main screen's halves (screens/main_reload.py, screens/main_cases.py) still answer their keys and messages."""
+"""The main screen's parts (the cases pane, screens/cases_pane.py; saving and disk watching, screens/main_reload.py)
+answer their keys and messages."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from constitution_studio.tui.app import StudioApp
+from constitution_studio.tui.screens.cases_pane import CasesPane
 from constitution_studio.tui.screens.main import MainScreen
-from constitution_studio.tui.screens.main_cases import CasePanes
 from constitution_studio.tui.screens.main_reload import DiskPanes
 from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
 from constitution_studio.tui.widgets.editor import PrincipleEditor
@@ -18,15 +19,19 @@ async def test_case_actions_and_disk_watching_after_the_split(mini_root: Path) -
     app = StudioApp(mini_root)
     async with app.run_test(size=SIZE) as pilot:
         main = app.screen
-        assert isinstance(main, MainScreen) and isinstance(main, CasePanes) and isinstance(main, DiskPanes)
-        # the linked cases' keys (CasePanes): flips only, delete asks first
+        assert isinstance(main, MainScreen) and isinstance(main, DiskPanes)
+        pane = main.query_one(CasesPane)  # a pane of the screen that owns the linked cases' actions
+        # the linked cases' keys (the pane): flips only, delete asks first
         await pilot.press("f4")
         await pilot.pause()
         assert isinstance(app.focused, CaseTable)
         await pilot.press("f")
         await pilot.pause()
-        assert main.query_one(CasesPanel).flips_only
+        assert pane.flips_only and main.query_one(CasesPanel) is pane
+        assert set(main.query_one(CaseTable).ids) <= set(pane.flips)  # the screen showed the pane's rows again
         await pilot.press("f")
+        await pilot.pause()
+        assert not pane.flips_only and main.query_one(CaseTable).ids
         cid = main.query_one(CaseTable).current_id()
         assert cid is not None
         relpath = main.studio.ws.case_paths[cid]
@@ -51,3 +56,7 @@ async def test_case_actions_and_disk_watching_after_the_split(mini_root: Path) -
         await pilot.pause()
         assert "title: No uplift toward harm!" in path.read_text()
         assert not main.studio.dirty
+        # a case written through the pane (n: the case form) reaches the screen as a message: it reloads
+        await pilot.press("f4", "n")
+        await pilot.pause()
+        assert app.screen.id == "case-form"

@@ -1,10 +1,11 @@
 """The main screen: principles (filter, reorder), editor, linked cases with labels, findings.
 
 The screen owns the `Studio` state; widgets post messages and the @on handlers here change
-state and widgets. The rest lives in a chain of base classes: the critic's side (runs, cache
-lookups, auto-run; its workers only post messages) in screens/critic_panes.py, saving and
-watching the disk in screens/main_reload.py, the linked cases' actions in
-screens/main_cases.py; the keys in screens/main_keys.py.
+state and widgets. The linked cases are a pane that owns its actions (screens/cases_pane.py:
+open, write, delete, flips only) and tells the screen through messages. The rest lives in base
+classes: the critic's side (runs, cache lookups, auto-run; its workers only post messages) in
+screens/critic_panes.py, saving and watching the disk in screens/main_reload.py; the keys in
+screens/main_keys.py.
 
 Hot paths (see docs/performance.md): the list and the filter box publish signals that this
 screen handles at once, so a key's effect on the list and on the panes lands in one frame.
@@ -28,9 +29,9 @@ from constitution_studio.tui.messages import (
     FieldEdited,
     JumpRequested,
 )
-from constitution_studio.tui.screens.main_cases import CasePanes
+from constitution_studio.tui.screens.cases_pane import CaseFileWritten, CasesPane, FlipsOnlyChanged
 from constitution_studio.tui.screens.main_keys import MAIN_BINDINGS
-from constitution_studio.tui.screens.main_reload import DISK_CHECK_SECONDS
+from constitution_studio.tui.screens.main_reload import DISK_CHECK_SECONDS, DiskPanes
 from constitution_studio.tui.screens.modals import Choice
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
@@ -71,7 +72,7 @@ class FilterInput(FieldInput):
         self.screen.query_one(PrincipleTable).focus()
 
 
-class MainScreen(CasePanes):
+class MainScreen(DiskPanes):
     BINDINGS: ClassVar[list[BindingType]] = MAIN_BINDINGS
 
     def __init__(self, studio: Studio) -> None:
@@ -109,7 +110,7 @@ class MainScreen(CasePanes):
                 yield FindingsPanel(id="findings")
             with Vertical(id="right"):
                 yield PrincipleEditor(id="editor")
-                yield CasesPanel(id="cases-panel")
+                yield CasesPane(self.studio, id="cases-panel")
         yield StudioFooter()
 
     def on_mount(self) -> None:
@@ -340,6 +341,22 @@ class MainScreen(CasePanes):
 
     def action_findings(self) -> None:
         self.query_one(FindingsPanel).focus()
+
+    # --- the linked cases' pane --------------------------------------------------------
+
+    @on(CaseFileWritten)
+    def _case_file_written(self, event: CaseFileWritten) -> None:
+        """A case was added, edited or deleted: reload, so the list, the cases and the findings show it."""
+        self.notify(event.message)
+        self.revalidate()
+
+    @on(FlipsOnlyChanged)
+    def _flips_only_changed(self) -> None:
+        self.refresh_cases()
+
+    def action_toggle_flips(self) -> None:
+        """The palette's "Toggle flips only" (f on the linked cases does the same)."""
+        self.query_one(CasesPane).toggle_flips()
 
     # --- other screens ---------------------------------------------------------------
 

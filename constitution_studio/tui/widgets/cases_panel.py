@@ -348,6 +348,7 @@ class CasesPanel(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.flips_only = False
         self.flips: list[str] = []
+        self.principle_id: str | None = None  # whose linked cases are shown
 
     def compose(self) -> ComposeResult:
         yield Static("", id="cases-status")
@@ -374,6 +375,7 @@ class CasesPanel(Vertical):
         that cannot be believed ("do not act on 0 flips from this critic"). `trust` (the
         principle's own trust) goes on the panel's lower border, whole, not after the status.
         """
+        self.principle_id = principle_id
         if self.border_subtitle != trust:
             self.border_subtitle = trust
         rows = []

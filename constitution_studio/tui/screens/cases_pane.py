@@ -1,12 +1,16 @@
-"""The linked cases' actions on the main screen: open, write (n / e) and delete a case, flips only.
+"""The linked cases as a pane of the main screen that owns its actions: open, write (n / e), delete, flips only.
 
-`CasePanes` sits between `DiskPanes` and `MainScreen`: a written case reloads the
-constitution in the background (`revalidate`), so the list, the cases and the findings show it.
+The pane is the cases panel (widgets/cases_panel.py: what it draws) plus what its keys do; the
+case table's messages reach it first (it is their parent), and it tells the screen what
+happened through messages (`CaseFileWritten`, `FlipsOnlyChanged`) instead of calling it. The
+main screen shows the pane's rows (it owns the labels and the trust) and reloads the
+constitution after a case file is written.
 """
 
 from __future__ import annotations
 
 from textual import on
+from textual.message import Message
 
 from constitution_studio.core.case_authoring import delete_case
 from constitution_studio.core.models import EvalCase
@@ -14,8 +18,8 @@ from constitution_studio.core.sanitize import sanitize
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.screens.case_detail import CaseScreen
 from constitution_studio.tui.screens.case_form import CaseForm
-from constitution_studio.tui.screens.main_reload import DiskPanes
 from constitution_studio.tui.screens.modals import Choice, ErrorModal
+from constitution_studio.tui.state import Studio
 from constitution_studio.tui.toggles import on_off, relabel
 from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
 
@@ -27,12 +31,32 @@ def has_control_characters(case: EvalCase) -> bool:
     return any(t and sanitize(t, keep_newlines=True) != t for t in texts)
 
 
-class CasePanes(DiskPanes):
+class CaseFileWritten(Message):
+    """A case file was written (a case added, edited or deleted): the screen reloads the constitution."""
+
+    def __init__(self, relpath: str, message: str) -> None:
+        super().__init__()
+        self.relpath = relpath
+        self.message = message
+
+
+class FlipsOnlyChanged(Message):
+    """The pane shows only flips now, or all cases again: the screen shows its rows again."""
+
+
+class CasesPane(CasesPanel):
+    """The linked cases of the principle shown, with their keys' actions."""
+
+    def __init__(self, studio: Studio, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.studio = studio
+
     @on(CaseTable.OpenRequested)
     def _open_case(self, event: CaseTable.OpenRequested) -> None:
+        event.stop()
         case = self.studio.ws.cases.get(event.case_id)
-        pid = self.current
-        if case is None or pid is None:
+        pid = self.principle_id
+        if case is None or pid is None or pid not in self.studio.ws.principles:
             return
         saved = self.studio.labels_for(pid, self.studio.ws.principles[pid].statement).get(case.id)
         edited = self.studio.labels_for(pid, self.studio.edited(pid)["statement"]).get(case.id)
@@ -41,7 +65,8 @@ class CasePanes(DiskPanes):
     @on(CaseTable.CaseEditRequested)
     def _case_edit(self, event: CaseTable.CaseEditRequested) -> None:
         """n / e / delete on the linked cases: the case form, or delete after asking."""
-        pid = self.current
+        event.stop()
+        pid = self.principle_id
         if pid is None:
             return
         case = self.studio.ws.cases.get(event.case_id) if event.case_id is not None else None
@@ -74,15 +99,16 @@ class CasePanes(DiskPanes):
         self._case_written(relpath, f"Deleted {case_id} from {relpath}")
 
     def _case_written(self, relpath: str | None, message: str | None = None) -> None:
-        """A case file was written: reload so the list, the cases and the findings show it."""
-        if relpath is None:
-            return
-        self.notify(message or f"Saved {relpath}")
-        self.revalidate()
+        if relpath is not None:
+            self.post_message(CaseFileWritten(relpath, message or f"Saved {relpath}"))
 
     @on(CaseTable.FlipsToggled)
-    def action_toggle_flips(self) -> None:
-        panel = self.query_one(CasesPanel)
-        panel.flips_only = not panel.flips_only
-        relabel(self.query_one(CaseTable), "f", f"Flips only: {on_off(panel.flips_only)}")
-        self.refresh_cases()
+    def _flips_toggled(self, event: CaseTable.FlipsToggled) -> None:
+        event.stop()
+        self.toggle_flips()
+
+    def toggle_flips(self) -> None:
+        """Flips only on/off (f, or the palette): the footer says which."""
+        self.flips_only = not self.flips_only
+        relabel(self.query_one(CaseTable), "f", f"Flips only: {on_off(self.flips_only)}")
+        self.post_message(FlipsOnlyChanged())
