@@ -52,9 +52,11 @@ def reworded_repo(root: Path) -> Path:
 
 async def versions_open(pilot: Pilot[Any]) -> None:
     await pilot.press("down", "ctrl+g")
-    await pilot.app.workers.wait_for_complete()
-    for _ in range(3):  # the diff table sizes its columns on the refresh after its rows arrive
-        await pilot.pause()
+    # the screen loads in a worker, then the diff table sizes its columns on the refresh after its
+    # rows arrive: settle several times, with time between, so a loaded machine draws the same frame
+    for _ in range(5):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.1)
 
 
 def test_main_screen_160x48(mini_root: Path, snap_compare: Any) -> None:

@@ -108,7 +108,14 @@ def test_edit_impact_review_git_diff(repo: Path, tmux: Tmux) -> None:
         time.sleep(0.5)
         screen = tmux.text()
     assert "mini-001" in screen and "mini-002" in screen
-    tmux.keys("Escape", "F9")
+    # Run all may still be scoring its later groups (engagement, judge variants): Escape cancels that
+    # first, then leaves the view; F9 only once the main screen is back (on a loaded machine the keys
+    # otherwise land while the view is still up)
+    deadline = time.monotonic() + 60
+    while "Impact of the unsaved edits" in tmux.text() and time.monotonic() < deadline:
+        tmux.keys("Escape")
+        time.sleep(1.0)
+    tmux.keys("F9")
     tmux.wait_for("review queue")
     tmux.keys("r")
     screen = tmux.wait_for("Case 1 of")
