@@ -123,7 +123,7 @@ class ServerSettings(StrictModel):
         default="auto", description="Which engine serves it (auto: read from the models endpoint)."
     )
     concurrency: int = Field(default=4, ge=1, le=256, description="Requests in flight per replica.")
-    timeout_s: float = Field(default=60.0, gt=0, le=3600, description="Seconds to wait for one answer.")
+    timeout_s: float = Field(default=60.0, gt=0.0, le=3600.0, description="Seconds to wait for one answer.")
     retries: int = Field(default=3, ge=0, le=10, description="Retries of one request on 429, 5xx or a timeout.")
     min_label_mass: float = Field(
         default=0.05,
