@@ -116,7 +116,7 @@ def test_edit_impact_review_git_diff(repo: Path, tmux: Tmux) -> None:
         tmux.keys("Escape")
         time.sleep(1.0)
     tmux.keys("F9")
-    tmux.wait_for("review queue")
+    tmux.wait_for("E2E Reviewer")  # the review screen's title names the reviewer, in its long and compact forms
     tmux.keys("r")
     screen = tmux.wait_for("Case 1 of")
     deadline = time.monotonic() + 120
