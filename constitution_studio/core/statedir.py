@@ -79,21 +79,9 @@ def _tracked(root: Path) -> bool | None:
     key = (str(root), stamp[1])
     if stamp[1] >= 0 and key in _TRACKED_MEMO:
         return _TRACKED_MEMO[key]
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    try:
-        out = subprocess.run(
-            ["git", "-c", "core.fsmonitor=false", "ls-files", "-z", "--", STATE_DIR],
-            cwd=root,
-            capture_output=True,
-            timeout=10,
-            env=env,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+    tracked = _git_tracks(root, STATE_DIR)
+    if tracked is None:
         return None
-    if out.returncode != 0:
-        return None
-    tracked = bool(out.stdout.strip(b"\0"))
     if stamp[1] >= 0:
         _TRACKED_MEMO[key] = tracked
     return tracked
@@ -321,11 +309,16 @@ def _tracked_under(top: Path, relpath: str) -> bool | None:
     """Whether git tracks anything under `relpath` of the work tree at `top` (None: git cannot say)."""
     if not os.path.lexists(top / ".git"):
         return False  # not a git work tree after all: nothing is tracked
+    return _git_tracks(top, relpath)
+
+
+def _git_tracks(cwd: Path, relpath: str) -> bool | None:
+    """`git ls-files` under `relpath`: whether git tracks anything there (None: git cannot say)."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
         out = subprocess.run(
             ["git", "-c", "core.fsmonitor=false", "ls-files", "-z", "--", relpath],
-            cwd=top,
+            cwd=cwd,
             capture_output=True,
             timeout=10,
             env=env,
