@@ -103,11 +103,11 @@ def parse_endpoint(url: str, *, allow_insecure: bool = False) -> Endpoint:
     return Endpoint(parts.scheme, host, port, base, sanitize(display))
 
 
-class _Retry(Exception):
+class TransientError(Exception):
     """A transient failure worth another try (429, 5xx, timeout, connection reset)."""
 
 
-class _Down(Exception):
+class ReplicaDown(Exception):
     """The replica refuses connections: send its work elsewhere."""
 
 
@@ -161,21 +161,21 @@ class Transport:
                 break
             except ConnectionRefusedError:
                 self._drop(ep)
-                raise _Down(f"{ep.display} refused the connection") from None
+                raise ReplicaDown(f"{ep.display} refused the connection") from None
             except TimeoutError:
                 self._drop(ep)
-                raise _Retry(f"{ep.display} did not answer within {self.timeout_s:g} s") from None
+                raise TransientError(f"{ep.display} did not answer within {self.timeout_s:g} s") from None
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
                 self._drop(ep)
                 if attempt == 2:
-                    raise _Retry(f"{ep.display} closed the connection ({type(exc).__name__})") from None
+                    raise TransientError(f"{ep.display} closed the connection ({type(exc).__name__})") from None
             except OSError as exc:
                 self._drop(ep)
-                raise _Down(f"{ep.display} cannot be reached ({exc.strerror or type(exc).__name__})") from None
+                raise ReplicaDown(f"{ep.display} cannot be reached ({exc.strerror or type(exc).__name__})") from None
         status = resp.status
         text = raw.decode("utf-8", errors="replace")
         if status == 429 or status >= 500:
-            raise _Retry(f"{ep.display} answered HTTP {status}{_excerpt(text, key)}")
+            raise TransientError(f"{ep.display} answered HTTP {status}{_excerpt(text, key)}")
         if status in (401, 403):
             raise JudgeServerError(
                 f"{ep.display} refused the API key (HTTP {status}); check the variable critic.server.api_key_env names"
@@ -186,6 +186,21 @@ class Transport:
             return json.loads(text)
         except ValueError:
             raise JudgeServerError(f"{ep.display}{path} did not answer JSON{_excerpt(text, key)}") from None
+
+
+def with_retries(call: Callable[[], Any], retries: int) -> Any:
+    """`call()`, tried again up to `retries` times with jittered exponential backoff while it
+    raises TransientError (the last one propagates); the judge and the chat generator share it."""
+    delay = 0.25
+    for attempt in range(retries + 1):
+        try:
+            return call()
+        except TransientError:
+            if attempt == retries:
+                raise
+            time.sleep(delay + random.uniform(0, delay / 2))
+            delay = min(delay * 2, 8.0)
+    raise AssertionError("unreachable")
 
 
 def _excerpt(text: str, key: str | None) -> str:
@@ -342,7 +357,7 @@ class ServedRunner:
         for n, ep in enumerate(self.endpoints):
             try:
                 doc = self._with_retries(functools.partial(self.transport.request, ep, "GET", "/v1/models"))
-            except _Down as exc:
+            except ReplicaDown as exc:
                 self.ring.live.discard(n)
                 errors.append(str(exc))
                 continue
@@ -385,7 +400,7 @@ class ServedRunner:
             return None
         try:
             doc = self.transport.request(ep, "GET", path)
-        except (JudgeServerError, _Retry, _Down):
+        except (JudgeServerError, TransientError, ReplicaDown):
             return None
         if isinstance(doc, dict):
             value = doc.get("version") or doc.get("build_info")
@@ -485,16 +500,7 @@ class ServedRunner:
         return a - b
 
     def _with_retries(self, call: Callable[[], Any]) -> Any:
-        delay = 0.25
-        for attempt in range(self.settings.retries + 1):
-            try:
-                return call()
-            except _Retry:
-                if attempt == self.settings.retries:
-                    raise
-                time.sleep(delay + random.uniform(0, delay / 2))
-                delay = min(delay * 2, 8.0)
-        raise AssertionError("unreachable")
+        return with_retries(call, self.settings.retries)
 
     def _ask(self, ep: Endpoint, work: _Work) -> float:
         body, sent = self._body(work.unit)
@@ -560,7 +566,7 @@ class ServedRunner:
                     return
                 try:
                     value = self._ask(ep, work)
-                except _Down as exc:
+                except ReplicaDown as exc:
                     with self._lock:
                         was_live = n in self.ring.live
                         self.ring.live.discard(n)
@@ -574,7 +580,7 @@ class ServedRunner:
                             return
                         if rest is not None:
                             reroute(rest)
-                except _Retry as exc:
+                except TransientError as exc:
                     results.put(JudgeServerError(f"{exc} (after {self.settings.retries} retries)"))
                     return
                 except BaseException as exc:

@@ -13,15 +13,20 @@ generator's identity, the messages, the temperature, max tokens and (when sampli
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from constitution_studio.core.critic.served import Endpoint, Transport, _Down, _Retry, parse_endpoint
+from constitution_studio.core.critic.served import (
+    Endpoint,
+    ReplicaDown,
+    TransientError,
+    Transport,
+    parse_endpoint,
+    with_retries,
+)
 from constitution_studio.errors import BadInputError, JudgeServerError, StudioError
 
 
@@ -94,20 +99,16 @@ class ChatGenerator:
         return f"chat:{self.endpoint.display}#{self.model_name}"
 
     def _post(self, body: dict[str, Any]) -> Any:
-        delay = 0.25
-        for attempt in range(self.retries + 1):
-            try:
-                return self.transport.request(self.endpoint, "POST", "/v1/chat/completions", body)
-            except JudgeServerError as exc:
-                raise GeneratorError(_generator_message(exc)) from None
-            except _Retry as exc:  # 429, 5xx, a timeout, a reset connection: try again with backoff
-                if attempt == self.retries:
-                    raise GeneratorError(f"{exc} (after {self.retries} retries)") from None
-                time.sleep(delay + random.uniform(0, delay / 2))
-                delay = min(delay * 2, 8.0)
-            except _Down as exc:
-                raise GeneratorError(str(exc)) from None
-        raise AssertionError("unreachable")
+        try:  # 429, 5xx, a timeout, a reset connection: tried again with backoff
+            return with_retries(
+                lambda: self.transport.request(self.endpoint, "POST", "/v1/chat/completions", body), self.retries
+            )
+        except JudgeServerError as exc:
+            raise GeneratorError(_generator_message(exc)) from None
+        except TransientError as exc:
+            raise GeneratorError(f"{exc} (after {self.retries} retries)") from None
+        except ReplicaDown as exc:
+            raise GeneratorError(str(exc)) from None
 
     def generate(
         self, messages: Sequence[Mapping[str, Any]], *, temperature: float, seed: int, max_new_tokens: int
