@@ -316,14 +316,13 @@ class Critic(Labels):
     def _server_display(self) -> str:
         if self._runner is not None and self.server is not None:
             return str(self._runner.display)
-        from constitution_studio.core.critic.served import parse_endpoint
+        from constitution_studio.core.critic.served import parse_endpoint, replicas_text
 
         assert self.server is not None
         try:
-            urls = [parse_endpoint(u, allow_insecure=True).display for u in self.server.urls()]
-        except JudgeServerError:
+            return replicas_text([parse_endpoint(u, allow_insecure=True) for u in self.server.urls()])
+        except (JudgeServerError, IndexError):
             return "(bad URL)"
-        return urls[0] if len(urls) == 1 else f"{urls[0]} (+{len(urls) - 1} replica(s))"
 
     @property
     def loading_message(self) -> str:

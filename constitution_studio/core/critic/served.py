@@ -103,6 +103,12 @@ def parse_endpoint(url: str, *, allow_insecure: bool = False) -> Endpoint:
     return Endpoint(parts.scheme, host, port, base, sanitize(display))
 
 
+def replicas_text(endpoints: Sequence[Endpoint]) -> str:
+    """How messages and reports name a judge's replicas: the first URL, and how many more."""
+    first = endpoints[0].display
+    return first if len(endpoints) == 1 else f"{first} (+{len(endpoints) - 1} replica(s))"
+
+
 class TransientError(Exception):
     """A transient failure worth another try (429, 5xx, timeout, connection reset)."""
 
@@ -345,8 +351,7 @@ class ServedRunner:
 
     @property
     def display(self) -> str:
-        urls = [e.display for e in self.endpoints]
-        return urls[0] if len(urls) == 1 else f"{urls[0]} (+{len(urls) - 1} replica(s))"
+        return replicas_text(self.endpoints)
 
     def probe(self) -> ServerInfo:
         """Ask each replica what it serves; the first one that answers decides the engine.
