@@ -1,7 +1,7 @@
 """What the studio holds between keystrokes: the loaded workspace, drafts, the pending order, labels.
 
 Plain Python (no Textual). Widgets read from it and call its methods; the file writes go
-through `drafts.write_draft` and the round-trip constitution document, all or nothing per save.
+through core's `authoring.save_principles` (the one principle write), all or nothing per save.
 """
 
 from __future__ import annotations
@@ -11,17 +11,17 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from constitution_studio.core.authoring import case_files, plan_relink, reorder
+from constitution_studio.core.authoring import save_principles
 from constitution_studio.core.models import Principle
 from constitution_studio.core.priority_groups import priority_groups
 from constitution_studio.core.source import CONSTITUTION_FILE
-from constitution_studio.core.storage.journal import Transaction, recover
+from constitution_studio.core.storage.journal import recover
 from constitution_studio.core.storage.locking import constitution_lock
 from constitution_studio.core.storage.safe_paths import read_in_root
 from constitution_studio.core.workspace import Workspace, load_root
-from constitution_studio.core.yamldoc import YamlDocument, decode, load_roundtrip
+from constitution_studio.core.yamldoc import decode, load_roundtrip
 from constitution_studio.errors import BadInputError, FileChangedError
-from constitution_studio.tui.drafts import Draft, fields_of, model_data, validate_fields, write_draft
+from constitution_studio.tui.drafts import Draft, fields_of, model_data, validate_fields
 
 # The studio compares and rebases on a file's exact text: read as bytes (through the path and
 # size checks of storage.safe_paths) and decoded without newline translation, so a CRLF file
@@ -261,29 +261,34 @@ class Studio:
         if changed:
             raise FileChangedError("changed on disk since it was loaded", path=", ".join(changed))
         renames = {k: d.edited["id"] for k, d in dirty.items() if d.edited["id"] != k}
-        # One transaction for the whole save: drafts, the order and every relinked case file
-        # are written together or not at all (see core/storage/journal.py).
-        txn = Transaction(self.root)
-        planned = [(key, draft, write_draft(self.root, draft, txn)) for key, draft in dirty.items()]
-        target: list[str] | None = None
-        if self.order_dirty or (renames and self.constitution_text is not None):
-            target = self._plan_order(renames, txn)
-        relinked: list[str] = []
-        for old_id, new_id in renames.items():  # cases follow the principle to its new ID
-            relinked += plan_relink(txn, case_files(self.root), old_id, new_id)
-        txn.commit()
-        for key, draft, relpath in planned:
+        if (self.order_dirty or renames) and self.constitution_text is None:
+            raise BadInputError("there is no constitution.yaml to write the order to", path=CONSTITUTION_FILE)
+        # Core's one principle write (the same call as `cstudio rename`): drafts, the order and
+        # every relinked case file in one transaction, all or nothing.
+        result = save_principles(
+            self.root,
+            self.ws,
+            list(dirty.values()),
+            order=list(self.order) if self.order_dirty else None,
+            constitution_text=self.constitution_text,
+        )
+        for key, draft in dirty.items():
+            relpath = result.paths[key]
             outcome.saved.append(relpath)
-            text = _exact_text(self.root, relpath)
+            text = result.texts[key]
             new_key = draft.edited["id"]
             fresh = Draft(new_key, relpath, text, dict(draft.edited))
             del self.drafts[key]
             self.drafts[new_key] = fresh
             self._adopt_principle(key, fresh, text)
-        if target is not None:
-            self._adopt_order(target)
+            if relpath != draft.relpath:
+                self.ws.texts.pop(draft.relpath, None)
+        if result.constitution_text is not None and result.order is not None:
+            self._adopt_order(result.order, result.constitution_text)
             outcome.saved.append(CONSTITUTION_FILE)
-        outcome.saved += [relpath for relpath in relinked if relpath not in outcome.saved]
+        elif self.order_dirty:  # the order asked for is the one on disk already
+            self.saved_order = list(self.order)
+        outcome.saved += [relpath for relpath in result.relinked if relpath not in outcome.saved]
         for old_id, new_id in renames.items():
             for cid in self.ws.links.get(new_id, []):
                 case = self.ws.cases[cid]
@@ -291,30 +296,8 @@ class Studio:
                 self.ws.cases[cid] = case.model_copy(update={"principles": links})
         return outcome
 
-    def _plan_order(self, renames: dict[str, str], txn: Transaction) -> list[str]:
-        """Add the new priority order (and renamed IDs) to `txn`; returns the order planned."""
-        if self.constitution_text is None:
-            raise BadInputError("there is no constitution.yaml to write the order to", path=CONSTITUTION_FILE)
-        text = self.constitution_text
-        doc = YamlDocument(self.root / CONSTITUTION_FILE, text.encode("utf-8"), load_roundtrip(text), CONSTITUTION_FILE)
-        seq = doc.data.get("priority")
-        if seq is None:
-            raise BadInputError("constitution.yaml has no `priority:` list", path=CONSTITUTION_FILE)
-        for i, pid in enumerate(list(seq)):
-            if pid in renames:
-                seq[i] = renames[pid]
-        target = [renames.get(p, p) for p in self.order]
-        for i, pid in enumerate(target):
-            current = [str(x) for x in seq]
-            j = current.index(pid, i) if pid in current[i:] else -1
-            if j > i:
-                reorder(seq, j, i)
-        txn.expect(CONSTITUTION_FILE, doc.original)
-        txn.write(CONSTITUTION_FILE, doc.encoded())
-        return target
-
-    def _adopt_order(self, target: list[str]) -> None:
-        self.constitution_text = _exact_text(self.root, CONSTITUTION_FILE)
+    def _adopt_order(self, target: list[str], text: str) -> None:
+        self.constitution_text = text
         self.order = target
         self.saved_order = list(target)
         if self.ws.constitution is not None:

@@ -74,20 +74,11 @@ def _studio(root: Path, old: str, new: str) -> str:
     return "refused" if outcome.problems else "ok"
 
 
-STUDIO_NOT_YET = pytest.mark.xfail(
-    strict=True,
-    reason="tui/state.py still saves through tui/drafts.write_draft; studio-tui moves Studio.save_all "
-    "to core.authoring.save_principles (then drop this mark)",
-)
-
-
 @pytest.mark.parametrize(
     ("scenario", "how"),
     [
         *[(name, _core_save) for name in SCENARIOS],
-        pytest.param("yml-suffix", _studio, marks=STUDIO_NOT_YET, id="yml-suffix-studio"),
-        pytest.param("broken-file-with-the-new-id", _studio, marks=STUDIO_NOT_YET, id="broken-studio"),
-        pytest.param("crlf-comments-two-case-files", _studio, id="crlf-studio"),
+        *[pytest.param(name, _studio, id=f"{name}-studio") for name in SCENARIOS],
     ],
 )
 def test_studio_rename_and_cli_rename_give_the_same_tree(
