@@ -19,7 +19,7 @@ from constitution_studio.core.critic import ScoreRequest, open_critic
 from constitution_studio.core.models import CriticSettings
 from constitution_studio.core.workspace import load_root
 from constitution_studio.tui.app import StudioApp
-from constitution_studio.tui.screens.critic_panes import AUTO_RUN_SECONDS, LOOKUP_SECONDS
+from constitution_studio.tui.screens.critic_runner import AUTO_RUN_SECONDS, LOOKUP_SECONDS
 from constitution_studio.tui.screens.main import MainScreen
 from constitution_studio.tui.widgets.cases_panel import CaseTable
 from constitution_studio.tui.widgets.principle_table import PrincipleTable
@@ -99,7 +99,7 @@ async def test_auto_run_scores_the_edited_wording_when_typing_pauses(
     async with app.run_test(size=SIZE) as pilot:
         main = app.screen
         assert isinstance(main, MainScreen)
-        main.gpu = True  # as on a GPU machine (the run itself stays on the tiny model's CPU)
+        main.critic_runner.gpu = True  # as on a GPU machine (the run itself stays on the tiny model's CPU)
         area = main.query_one("#f-statement", TextArea)
         area.focus()
         area.move_cursor(area.document.end)
@@ -112,7 +112,7 @@ async def test_auto_run_scores_the_edited_wording_when_typing_pauses(
         assert set(app.studio.labels_for("HARM-01", edited)) == {"mini-001", "mini-002"}
         assert studio_critic(app).model_calls > 0
         await pilot.press("f5")  # off
-        assert main.auto_run is False
+        assert main.critic_runner.auto_run is False
 
 
 async def test_auto_run_stays_off_on_the_cpu(mini_root: Path, tiny_critic_settings: CriticSettings) -> None:
@@ -128,10 +128,10 @@ async def test_auto_run_stays_off_on_the_cpu(mini_root: Path, tiny_critic_settin
         await app.workers.wait_for_complete()
         await pilot.pause()
         main = app.screen
-        assert isinstance(main, MainScreen) and main.gpu is False
+        assert isinstance(main, MainScreen) and main.critic_runner.gpu is False
         assert app._critic is None or app._critic.model_calls == 0
         await pilot.press("f5")
-        assert main.auto_run is True  # refused: needs a GPU
+        assert main.critic_runner.auto_run is True  # refused: needs a GPU
 
 
 async def test_auto_run_on_a_gpu(mini_root: Path, tiny_model_dir: Path) -> None:
@@ -143,7 +143,7 @@ async def test_auto_run_on_a_gpu(mini_root: Path, tiny_model_dir: Path) -> None:
     app = StudioApp(mini_root, critic_settings=settings)
     async with app.run_test(size=SIZE) as pilot:
         main = app.screen
-        assert isinstance(main, MainScreen) and main.gpu is None
+        assert isinstance(main, MainScreen) and main.critic_runner.gpu is None
         area = main.query_one("#f-statement", TextArea)
         area.focus()
         area.move_cursor(area.document.end)
@@ -153,7 +153,7 @@ async def test_auto_run_on_a_gpu(mini_root: Path, tiny_model_dir: Path) -> None:
         await pilot.pause()
         await app.workers.wait_for_complete()  # the run it started
         await pilot.pause()
-        assert main.gpu is True
+        assert main.critic_runner.gpu is True
         edited = app.studio.edited("HARM-01")["statement"]
         assert set(app.studio.labels_for("HARM-01", edited)) == {"mini-001", "mini-002"}
         critic = studio_critic(app)

@@ -199,24 +199,24 @@ async def test_progress_belongs_to_its_principle_and_clears_on_cancel(
         assert isinstance(main, MainScreen)
         bar = main.query_one(CasesPanel).query_one(ProgressBar)
         main.action_run_critic()  # called directly: no message of the run is handled before the asserts
-        assert main.running == "HARM-01" and bar.display
+        assert main.critic_runner.running == "HARM-01" and bar.display
         main.select("HON-01")  # another principle during the run: its bar is not shown there
         assert not bar.display
-        assert main.progress_note().startswith("critic on HARM-01:")
+        assert main.critic_runner.progress_note().startswith("critic on HARM-01:")
         main.select("HARM-01")
         assert bar.display
         main.action_cancel_critic()
         assert not bar.display  # cleared at once, not when the worker gets round to finishing
         for _ in range(200):
-            if not main.critic_running():
+            if not main.critic_runner.critic_running():
                 break
             await pilot.pause(0.05)
         await pilot.pause()
-        assert main.running is None and not bar.display
+        assert main.critic_runner.running is None and not bar.display
         main.select("HON-01")
         await pilot.pause()
         await pilot.press("ctrl+t")  # a full run on HON-01 ends with its progress at the total
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert main.run_progress == (1, 1) and not bar.display
+        assert main.critic_runner.run_progress == (1, 1) and not bar.display
         assert set(app.studio.labels_for("HON-01", app.studio.ws.principles["HON-01"].statement)) == {"mini-004"}

@@ -371,14 +371,15 @@ async def test_the_critic_note_says_what_the_first_answer_waits_for(mini_root: P
     critic.loading_message = "loading the critic model builtin:smollm2-135m…"
     app = StudioApp(mini_root, critic_factory=lambda settings, where: critic)
     async with app.run_test(size=SIZE):
-        screen = app.screen
-        assert isinstance(screen, MainScreen)
-        screen.running, screen.run_progress = "HARM-01", (0, 4)
-        assert screen.progress_note() == "critic on HARM-01: starting the critic… then 4 to score (escape cancels)"
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        runner = main.critic_runner  # the main screen's critic part owns the run and its note
+        runner.running, runner.run_progress = "HARM-01", (0, 4)
+        assert runner.progress_note() == "critic on HARM-01: starting the critic… then 4 to score (escape cancels)"
         app.critic()
-        assert screen.progress_note() == (
+        assert runner.progress_note() == (
             "critic on HARM-01: loading the critic model builtin:smollm2-135m… then 4 to score (escape cancels)"
         )
         critic.loaded = True
-        assert screen.progress_note() == "critic on HARM-01: 0 of 4 scored (escape cancels)"
-        screen.running = None
+        assert runner.progress_note() == "critic on HARM-01: 0 of 4 scored (escape cancels)"
+        runner.running = None

@@ -2,10 +2,10 @@
 
 The screen owns the `Studio` state; widgets post messages and the @on handlers here change
 state and widgets. The linked cases are a pane that owns its actions (screens/cases_pane.py:
-open, write, delete, flips only) and tells the screen through messages. The rest lives in base
-classes: the critic's side (runs, cache lookups, auto-run; its workers only post messages) in
-screens/critic_panes.py, saving and watching the disk in screens/main_reload.py; the keys in
-screens/main_keys.py.
+open, write, delete, flips only) and tells the screen through messages. The critic's part
+(runs, cache lookups, auto-run; its workers only post messages) is an invisible widget the
+screen composes, screens/critic_runner.py, which knows the screen only as a `CriticHost`;
+saving and watching the disk is in screens/main_reload.py; the keys in screens/main_keys.py.
 
 Hot paths (see docs/performance.md): the list and the filter box publish signals that this
 screen handles at once, so a key's effect on the list and on the panes lands in one frame.
@@ -25,15 +25,19 @@ from textual.timer import Timer
 from textual.widgets import Header, Input, TextArea
 
 from constitution_studio.core.models import EvalCase
+from constitution_studio.errors import StudioError
 from constitution_studio.tui.messages import (
     FieldEdited,
     JumpRequested,
 )
 from constitution_studio.tui.screens.cases_pane import CaseFileWritten, CasesPane, FlipsOnlyChanged
+from constitution_studio.tui.screens.critic_runner import CriticRunner
 from constitution_studio.tui.screens.main_keys import MAIN_BINDINGS
 from constitution_studio.tui.screens.main_reload import DISK_CHECK_SECONDS, DiskPanes
-from constitution_studio.tui.screens.modals import Choice
+from constitution_studio.tui.screens.modals import Choice, ErrorModal
+from constitution_studio.tui.services import StudioServices, services
 from constitution_studio.tui.state import Studio
+from constitution_studio.tui.toggles import relabel
 from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
 from constitution_studio.tui.widgets.editor import LABELS, PrincipleEditor
 from constitution_studio.tui.widgets.findings_panel import FindingsPanel
@@ -84,6 +88,7 @@ class MainScreen(DiskPanes):
         self._last_highlight = 0.0
         self._unsaved_problems: list[tuple[str, str, str]] = []
         self._known_listing: frozenset[str] = self._listing()
+        self.critic_runner = CriticRunner(studio, host=self)
 
     @property
     def current(self) -> str | None:
@@ -95,6 +100,20 @@ class MainScreen(DiskPanes):
     @current.setter
     def current(self, pid: str | None) -> None:
         self._current = pid
+
+    @property
+    def shown(self) -> str | None:
+        """The principle in the editor now (a highlight waiting for a key pause stays waiting)."""
+        return self._current
+
+    @property
+    def principle_table(self) -> PrincipleTable:
+        return self.query_one("#principles", PrincipleTable)
+
+    @property
+    def studio_app(self) -> StudioServices:
+        """The app's services (the critic, its trust), typed: see tui/services.py."""
+        return services(self)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -112,6 +131,7 @@ class MainScreen(DiskPanes):
                 yield PrincipleEditor(id="editor")
                 yield CasesPane(self.studio, id="cases-panel")
         yield StudioFooter()
+        yield self.critic_runner
 
     def on_mount(self) -> None:
         self.refresh_findings()
@@ -125,7 +145,8 @@ class MainScreen(DiskPanes):
         if ids:
             self.select(ids[0])
         self.set_interval(DISK_CHECK_SECONDS, self.check_disk)
-        self.call_after_refresh(self.lookup_all_saved)  # label summaries from the cache, after first paint
+        # label summaries from the cache, after first paint
+        self.call_after_refresh(self.critic_runner.lookup_all_saved)
 
     # --- selection -------------------------------------------------------------------
 
@@ -165,8 +186,8 @@ class MainScreen(DiskPanes):
         draft = studio.draft(pid)
         self.query_one(PrincipleEditor).show(pid, draft.edited, draft.dirty_fields, studio.problems(pid), force)
         self.refresh_cases()
-        self.show_progress()
-        self.request_cached(pid)
+        self.critic_runner.show_progress()
+        self.critic_runner.request_cached(pid)
 
     def cases(self, pid: str) -> list[EvalCase]:
         return self.studio.ws.cases_for(pid)
@@ -184,7 +205,7 @@ class MainScreen(DiskPanes):
             studio.labels_for(pid, saved),
             studio.labels_for(pid, edited),
             edited != saved,
-            note=" · ".join(x for x in (self.progress_note(), note) if x),
+            note=" · ".join(x for x in (self.critic_runner.progress_note(), note) if x),
             trust=trust,
             principle_id=pid,
             zero_flips=self.studio_app.zero_flips_warning(pid),
@@ -228,7 +249,7 @@ class MainScreen(DiskPanes):
         self.principle_table.invalidate(pid)
         if event.name == "statement":
             self.refresh_cases()
-            self._statement_typed()
+            self.critic_runner.statement_typed()
         unsaved = [(pid, n, m) for n, m in problems.items()]
         others = [u for u in self._unsaved_problems if u[0] != pid]
         if sorted(others + unsaved) != sorted(self._unsaved_problems):
@@ -357,6 +378,44 @@ class MainScreen(DiskPanes):
     def action_toggle_flips(self) -> None:
         """The palette's "Toggle flips only" (f on the linked cases does the same)."""
         self.query_one(CasesPane).toggle_flips()
+
+    # --- the critic's part (screens/critic_runner.py): its keys, and what it asks of the screen ---
+
+    def action_run_critic(self, quiet: bool = False) -> None:
+        self.critic_runner.run(quiet)
+
+    def action_cancel_critic(self) -> None:
+        self.critic_runner.cancel()
+
+    def action_toggle_auto_run(self) -> None:
+        self.critic_runner.toggle_auto_run()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_critic":
+            return self.critic_runner.critic_running()
+        return True
+
+    def on_screen_resume(self) -> None:
+        self.critic_runner.screen_resumed()
+
+    def show_run(self, progress: tuple[int, int] | None) -> None:
+        panel = self.query_one(CasesPanel)
+        if progress is None:
+            panel.idle()
+        else:
+            panel.progress(*progress)
+
+    def labels_changed(self, principle_id: str) -> None:
+        self.principle_table.invalidate(principle_id)
+
+    def toggle_shown(self, key: str, description: str, show: bool) -> None:
+        relabel(self, key, description, show=show)
+
+    def background_failed(self, title: str, error: BaseException) -> None:
+        self.query_one(CasesPanel).idle()
+        message = error.one_line() if isinstance(error, StudioError) else f"{type(error).__name__}: {error}"
+        self.app.push_screen(ErrorModal(title, message))
+        self.refresh_cases()
 
     # --- other screens ---------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Saving, the background reload after it, and watching the files on disk (the main screen's half).
 
-`DiskPanes` sits between `CriticPanes` and `MainScreen` (a chain of Screen classes, so the
-@on handlers here are found). `MainScreen` provides the selection (`current`, `select`),
+`DiskPanes` is the base class of `MainScreen` (a Screen, so the @on handlers here are found).
+`MainScreen` provides the selection (`current`, `select`),
 `refresh_findings` and `sync_editor`. Saving checks the disk first; a poll every
 `DISK_CHECK_SECONDS`, and the terminal regaining focus, reload clean files quietly, ask once
 about edited ones, and reload the whole constitution when a file appeared or went away.
@@ -13,22 +13,26 @@ import os
 from typing import Any
 
 from textual import on, work
-from textual.worker import get_current_worker
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from constitution_studio.core.source import CASES_DIR, PRINCIPLES_DIR
 from constitution_studio.core.workspace import load_root
 from constitution_studio.errors import FileChangedError, StudioError
 from constitution_studio.tui.heap import bulk_load
 from constitution_studio.tui.messages import WorkspaceLoaded
-from constitution_studio.tui.screens.critic_panes import CriticPanes
 from constitution_studio.tui.screens.modals import ErrorModal, disk_changed
+from constitution_studio.tui.state import Studio
 from constitution_studio.tui.widgets.editor import LABELS
+from constitution_studio.tui.widgets.principle_table import PrincipleTable
 from constitution_studio.tui.words import plural
 
 DISK_CHECK_SECONDS = 2.0
 
 
-class DiskPanes(CriticPanes):
+class DiskPanes(Screen[None]):
+    studio: Studio
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._prompted: set[tuple[str, object]] = set()  # what was already asked or reported, once each
@@ -52,6 +56,17 @@ class DiskPanes(CriticPanes):
 
     def sync_editor(self) -> None:
         raise NotImplementedError
+
+    def background_failed(self, title: str, error: BaseException) -> None:
+        raise NotImplementedError
+
+    @property
+    def principle_table(self) -> PrincipleTable:
+        return self.query_one("#principles", PrincipleTable)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.background_failed("Background task failed", event.worker.error)
 
     # --- saving ----------------------------------------------------------------------
 

@@ -1,7 +1,11 @@
-"""The critic's side of the main screen: runs, cached labels, auto-run on typing pauses.
+"""The critic's part of the main screen: runs, cached labels, auto-run on typing pauses.
 
-`CriticPanes` is the base class of `MainScreen`, which provides the selection (`current`),
-`cases()` and `refresh_cases()`. Workers here run in threads and only post messages:
+`CriticRunner` is an invisible widget the main screen composes: it owns the critic's state
+(the run, its progress, the GPU probe, auto-run, what the cache was already asked) and its
+workers, which run in threads and only post messages to it. It knows the screen only as a
+`CriticHost` (a narrow typed interface: which principle is shown; draw the cases, the bar,
+the list row and the footer toggle again; show a failure) and the app only through
+`tui/services.py`. Its workers:
 - `run_critic` (ctrl+t, or auto-run): scores the selected principle's linked cases under the
   saved and the edited wording, loading the model on the first cache miss;
 - `lookup_cached` / `lookup_all_saved`: labels already in the critic's score cache, for the
@@ -14,11 +18,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual import on, work
-from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from constitution_studio.core.models import EvalCase
@@ -31,24 +35,61 @@ from constitution_studio.tui.messages import (
     CriticProgressed,
     GpuProbed,
 )
-from constitution_studio.tui.screens.modals import ErrorModal
 from constitution_studio.tui.services import StudioServices, services
 from constitution_studio.tui.state import Studio
-from constitution_studio.tui.toggles import on_off, relabel
-from constitution_studio.tui.widgets.cases_panel import CasesPanel
-from constitution_studio.tui.widgets.principle_table import PrincipleTable
+from constitution_studio.tui.toggles import on_off
 from constitution_studio.tui.workers import NO_REPR
+
+if TYPE_CHECKING:
+    from constitution_studio.core.critic.judge import Judge
 
 LOOKUP_SECONDS = 0.3  # typing pause after which the edited wording is looked up in the score cache
 AUTO_RUN_SECONDS = 0.8  # typing pause after which the critic runs on the edited wording (GPU only)
 
 
-class CriticPanes(Screen[None]):
-    studio: Studio
-    _current: str | None
+class CriticHost(Protocol):
+    """What the critic runner asks of the screen that shows the principles (MainScreen)."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    @property
+    def current(self) -> str | None:
+        """The principle in the editor (a highlight still waiting for a key pause is shown first)."""
+        ...
+
+    @property
+    def shown(self) -> str | None:
+        """The principle in the editor now (a highlight waiting for a key pause stays waiting)."""
+        ...
+
+    def refresh_cases(self, note: str = "") -> None:
+        """Draw the shown principle's linked cases again (labels, trust, the run's note)."""
+        ...
+
+    def show_run(self, progress: tuple[int, int] | None) -> None:
+        """The bar under the linked cases: (done, total) of the run, or idle."""
+        ...
+
+    def labels_changed(self, principle_id: str) -> None:
+        """The list's label summary of one principle is out of date."""
+        ...
+
+    def toggle_shown(self, key: str, description: str, show: bool) -> None:
+        """The footer's words for a toggle's key (its binding is the screen's)."""
+        ...
+
+    def background_failed(self, title: str, error: BaseException) -> None:
+        """A worker failed: the bar goes idle, the error is shown, the cases drawn again."""
+        ...
+
+
+class CriticRunner(Widget):
+    """The critic's runs and cache lookups for the main screen (no display of its own)."""
+
+    DEFAULT_CSS: ClassVar[str] = "CriticRunner { display: none; }"
+
+    def __init__(self, studio: Studio, host: CriticHost) -> None:
+        super().__init__(id="critic-runner")
+        self.studio = studio
+        self.host = host
         self._looked_up: set[tuple[str, str]] = set()  # (principle, wording) already asked of the cache
         self._typing_timers: list[Timer] = []
         # Auto-run on typing pauses: only with a GPU (probed on the first pause); f5 turns it off.
@@ -58,22 +99,6 @@ class CriticPanes(Screen[None]):
         self.run_progress: tuple[int, int] = (0, 0)
         self._scores_seen = 0  # `studio.scores_written` when the labels were last looked up
 
-    # --- provided by MainScreen --------------------------------------------------------
-
-    @property
-    def current(self) -> str | None:
-        raise NotImplementedError
-
-    def cases(self, pid: str) -> list[EvalCase]:
-        raise NotImplementedError
-
-    def refresh_cases(self, note: str = "") -> None:
-        raise NotImplementedError
-
-    @property
-    def principle_table(self) -> PrincipleTable:
-        return self.query_one("#principles", PrincipleTable)
-
     @property
     def studio_app(self) -> StudioServices:
         """The app's services (the critic, its trust), typed: see tui/services.py."""
@@ -81,11 +106,12 @@ class CriticPanes(Screen[None]):
 
     # --- critic ----------------------------------------------------------------------
 
-    def action_run_critic(self, quiet: bool = False) -> None:
-        pid = self.current
+    def run(self, quiet: bool = False) -> None:
+        """ctrl+t (or auto-run, `quiet`): score the selected principle's cases under both wordings."""
+        pid = self.host.current
         if pid is None:
             return
-        cases = self.cases(pid)
+        cases = self.studio.ws.cases_for(pid)
         if not cases:
             if not quiet:
                 self.notify(f"{pid} has no linked cases to score", severity="warning")
@@ -106,7 +132,7 @@ class CriticPanes(Screen[None]):
         self.running = pid
         self.run_progress = (0, len(cases) * len(wordings))
         self.show_progress()
-        self.refresh_cases()
+        self.host.refresh_cases()
         self.run_critic(pid, wordings, cases)
 
     @work(thread=True, exclusive=True, group="critic", exit_on_error=False, description=NO_REPR)
@@ -142,91 +168,84 @@ class CriticPanes(Screen[None]):
 
     def show_progress(self) -> None:
         """The bar belongs to the principle being scored: shown only while that one is selected."""
-        panel = self.query_one(CasesPanel)
-        if self.running is not None and self.running == self._current:
-            panel.progress(*self.run_progress)
-        else:
-            panel.idle()
+        shown = self.running is not None and self.running == self.host.shown
+        self.host.show_run(self.run_progress if shown else None)
 
     @on(CriticProgressed)
     def _progressed(self, event: CriticProgressed) -> None:
+        event.stop()
         if event.principle_id != self.running:
             return
         before = self.run_progress[0]
         self.run_progress = (min(max(event.done, before), event.total), event.total)
         self.show_progress()
-        if before == 0 and self.running == self.current:
-            self.refresh_cases()  # the note: loading the model, or the first answers
+        if before == 0 and self.running == self.host.current:
+            self.host.refresh_cases()  # the note: loading the model, or the first answers
 
     @on(CaseScored)
     def _scored(self, event: CaseScored) -> None:
+        event.stop()
         self.studio.record(event.principle_id, event.statement, event.case_id, event.label)
         if event.principle_id == self.running:
             self.run_progress = (min(max(event.done, self.run_progress[0]), event.total), event.total)
             self.show_progress()
-        if event.principle_id == self.current and (event.done == event.total or event.done % 8 == 0):
-            self.refresh_cases()
+        if event.principle_id == self.host.current and (event.done == event.total or event.done % 8 == 0):
+            self.host.refresh_cases()
 
     @on(CriticFinished)
     def _critic_done(self, event: CriticFinished) -> None:
+        event.stop()
         if event.principle_id == self.running and not (event.cancelled and self.critic_running()):
             self.running = None  # (a cancelled run ending late leaves a newer run's state alone)
         self.show_progress()
         self.studio_app.critic_finished(event.principle_id)
-        self.principle_table.invalidate(event.principle_id)
-        if event.principle_id == self.current:
-            self.refresh_cases(note=f"critic cancelled: {event.scored} results kept" if event.cancelled else "")
+        self.host.labels_changed(event.principle_id)
+        if event.principle_id == self.host.current:
+            self.host.refresh_cases(note=f"critic cancelled: {event.scored} results kept" if event.cancelled else "")
         self.refresh_bindings()
         if not event.cancelled and self.gpu and self.auto_run:
             self.call_later(self._catch_up)
 
     def _catch_up(self) -> None:
         """Auto-run: the wording may have changed again while the last run was going; score it too."""
-        pid = self._current
+        pid = self.host.shown
         if pid is None or self.critic_running():
             return
         edited = self.studio.edited(pid)["statement"]
-        if edited.strip() and set(self.studio.labels_for(pid, edited)) != {c.id for c in self.cases(pid)}:
-            self.action_run_critic(quiet=True)
+        if edited.strip() and set(self.studio.labels_for(pid, edited)) != {c.id for c in self.studio.ws.cases_for(pid)}:
+            self.run(quiet=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "critic":
             self.refresh_bindings()
-        if event.state is not WorkerState.ERROR:
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
             return
         if event.worker.group == "critic":
             self.running = None
-        self.query_one(CasesPanel).idle()
-        error = event.worker.error
-        message = error.one_line() if isinstance(error, StudioError) else f"{type(error).__name__}: {error}"
         title = "The critic could not run" if event.worker.group == "critic" else "Background task failed"
-        self.app.push_screen(ErrorModal(title, message))
-        self.refresh_cases()
+        self.host.background_failed(title, event.worker.error)
 
     def critic_running(self) -> bool:
         return any(w.group == "critic" and w.is_running for w in self.workers)
 
-    def action_cancel_critic(self) -> None:
+    def cancel(self) -> None:
+        """escape: stop the run; the results it finished are kept."""
         self.workers.cancel_group(self, "critic")
         self.running = None
-        self.query_one(CasesPanel).idle()  # at once: the worker may still be inside a batch
+        self.host.show_run(None)  # at once: the worker may still be inside a batch
         self.notify("Critic run cancelled; the results it finished are kept")
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "cancel_critic":
-            return self.critic_running()
-        return True
 
     # --- cached labels (no model) and auto-run -----------------------------------------
 
-    def on_screen_resume(self) -> None:
+    def screen_resumed(self) -> None:
         """Back from a screen whose run scored into the cache: show those labels here too."""
         if self.studio.scores_written == self._scores_seen:
             return
         self._scores_seen = self.studio.scores_written
         self._looked_up.clear()  # what the cache lacked before may be there now
-        if self._current is not None:
-            self.request_cached(self._current)
+        pid = self.host.shown
+        if pid is not None:
+            self.request_cached(pid)
         self.lookup_all_saved()
 
     def request_cached(self, pid: str) -> None:
@@ -238,7 +257,7 @@ class CriticPanes(Screen[None]):
         saved = self.studio.ws.principles[pid].statement
         edited = self.studio.edited(pid)["statement"]
         wordings = [w for w in dict.fromkeys((saved, edited)) if w.strip() and (pid, w) not in self._looked_up]
-        cases = self.cases(pid)
+        cases = self.studio.ws.cases_for(pid)
         if wordings and cases:
             self.lookup_cached(pid, wordings, cases)
 
@@ -270,7 +289,7 @@ class CriticPanes(Screen[None]):
         # the cached labels are on screen: measure trust from them (not "not measured" after a restart)
         self.app.call_from_thread(self.studio_app.critic_finished, "")
 
-    def _lookup_critic(self) -> Any:
+    def _lookup_critic(self) -> Judge | None:
         """The critic for cache lookups, or None when it cannot be opened (that shows on ctrl+t)."""
         try:
             return self.studio_app.critic()
@@ -279,6 +298,7 @@ class CriticPanes(Screen[None]):
 
     @on(CachedLabelsFound)
     def _cached_found(self, event: CachedLabelsFound) -> None:
+        event.stop()
         pid, statement = event.principle_id, event.statement
         self._looked_up.add((pid, statement))
         if not event.labels or pid not in self.studio.ws.principles:
@@ -287,12 +307,12 @@ class CriticPanes(Screen[None]):
         for case_id, label in event.labels.items():
             if case_id not in known:  # a live run's result wins
                 self.studio.record(pid, statement, case_id, label)
-        self.principle_table.invalidate(pid)
-        if pid == self._current:
-            self.refresh_cases()
+        self.host.labels_changed(pid)
+        if pid == self.host.shown:
+            self.host.refresh_cases()
             self.studio_app.critic_finished(pid)
 
-    def _statement_typed(self) -> None:
+    def statement_typed(self) -> None:
         """After a typing pause: look the edited wording up in the cache; with a GPU, run the critic."""
         for timer in self._typing_timers:
             timer.stop()
@@ -301,14 +321,15 @@ class CriticPanes(Screen[None]):
             self._typing_timers.append(self.set_timer(AUTO_RUN_SECONDS, self._auto_run))
 
     def _lookup_edited(self) -> None:
-        if self._current is not None:
-            self.request_cached(self._current)
+        pid = self.host.shown
+        if pid is not None:
+            self.request_cached(pid)
 
     def _auto_run(self) -> None:
         if self.gpu is None:
             self.probe_gpu()
-        elif self.gpu and self.auto_run and self._current is not None and not self.critic_running():
-            self.action_run_critic(quiet=True)
+        elif self.gpu and self.auto_run and self.host.shown is not None and not self.critic_running():
+            self.run(quiet=True)
 
     @work(thread=True, exclusive=True, group="gpu-probe", exit_on_error=False)
     def probe_gpu(self) -> None:
@@ -317,10 +338,11 @@ class CriticPanes(Screen[None]):
 
     def _show_auto_run(self) -> None:
         """The footer shows auto-run and its state only where it can run (a GPU)."""
-        relabel(self, "f5", f"Auto-run: {on_off(self.auto_run)}", show=bool(self.gpu))
+        self.host.toggle_shown("f5", f"Auto-run: {on_off(self.auto_run)}", bool(self.gpu))
 
     @on(GpuProbed)
     def _gpu_probed(self, event: GpuProbed) -> None:
+        event.stop()
         first = self.gpu is None
         self.gpu = event.available
         self._show_auto_run()
@@ -328,7 +350,8 @@ class CriticPanes(Screen[None]):
             self.notify("GPU found: the critic runs on your edited wording when you pause typing (f5: off)")
             self._auto_run()
 
-    def action_toggle_auto_run(self) -> None:
+    def toggle_auto_run(self) -> None:
+        """f5: auto-run on typing pauses on/off (only with a GPU)."""
         if self.gpu is False:
             self.notify("Auto-run needs a GPU; on the CPU, run the critic with ctrl+t", severity="warning")
             return
