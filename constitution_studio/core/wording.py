@@ -107,3 +107,10 @@ def gold_change(before: str | None, after: str, principle: str | None = None) ->
     """`gold (case): violates → complies` · `gold (HARM-02): none → complies`."""
     old = "none" if before is None else label_word(before)
     return f"gold ({gold_whose(principle)}): {old} → {label_word(after)}"
+
+
+def revision_outcome(accepted_round: int | None, rounds: int) -> str:
+    """How a case's critique-revision loop ended: `accepted in round 2` · `never complied after 2 rounds`."""
+    if accepted_round is not None:
+        return f"accepted in round {accepted_round}"
+    return f"never complied after {rounds} round{'' if rounds == 1 else 's'}"
