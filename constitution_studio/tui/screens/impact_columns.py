@@ -95,7 +95,8 @@ def step_lines(index: int, steps: list[tuple[str, str, int]], done: int, total: 
     else:
         first = f"{where}: {done} of {plural(total, 'answer')}"
     order = " · ".join(f"{i}. {sanitize(t)} {n}" for i, (t, _, n) in enumerate(steps, 1))
-    return f"{first}\nRun all: {order} (escape cancels)"
+    whole = plural(sum(n for _, _, n in steps), "answer")  # the count the summary's "left to score" gave
+    return f"{first}\nRun all, {whole}: {order} (escape cancels)"
 
 
 def progress_line(scored: int, todo: int, *, loading: str | None) -> str:
