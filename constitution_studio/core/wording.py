@@ -23,6 +23,11 @@ LABEL_WORDS = {"violates": "violates", "complies": "complies", "a": "A preferred
 NOT_SCORED = "not scored"
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 case', '3 cases' ("case(s)" reads as code)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def label_word(label: str | None) -> str:
     """A label as read: `violates`, `complies`, `A preferred`, `B preferred` (`–` for none)."""
     if label is None:
