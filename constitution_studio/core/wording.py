@@ -118,4 +118,4 @@ def revision_outcome(accepted_round: int | None, rounds: int) -> str:
     """How a case's critique-revision loop ended: `accepted in round 2` · `never complied after 2 rounds`."""
     if accepted_round is not None:
         return f"accepted in round {accepted_round}"
-    return f"never complied after {rounds} round{'' if rounds == 1 else 's'}"
+    return f"never complied after {plural(rounds, 'round')}"

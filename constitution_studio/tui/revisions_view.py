@@ -18,7 +18,7 @@ from constitution_studio.core.critic.types import served_description
 from constitution_studio.core.export.revision_record import CaseRevision, CaseRevisions
 from constitution_studio.core.export.revision_rows import JudgedText, RevisionRow
 from constitution_studio.core.sanitize import sanitize
-from constitution_studio.core.wording import label_word, revision_outcome, verdict_short
+from constitution_studio.core.wording import label_word, plural, revision_outcome, verdict_short
 
 SHOW_CHARS = 2000  # of one critique or revision; the rest is in revisions.jsonl
 HEADING = "Revisions (cstudio revise)"
@@ -119,10 +119,10 @@ def render_revisions(found: CaseRevisions | None, kind: str) -> RenderableType:
     elif count == 0:
         parts.append(Text(f"{HEADING}: {empty_text(found.case_id, kind)}"))
     else:
-        parts.append(Text(f"{HEADING}: {count} recorded run{'' if count == 1 else 's'}, newest first", style="bold"))
+        parts.append(Text(f"{HEADING}: {plural(count, 'recorded run')}, newest first", style="bold"))
     parts.extend(render_record(r) for r in found.revisions)
     if found.more:
-        parts.append(Text(f"… and {found.more} older run(s) not shown", style="dim"))
+        parts.append(Text(f"… and {plural(found.more, 'older run')} not shown", style="dim"))
     if found.skipped:
-        parts.append(Text(f"{found.skipped} record(s) not shown: too large or not a valid record", style="dim"))
+        parts.append(Text(f"{plural(found.skipped, 'record')} not shown: too large or not a valid record", style="dim"))
     return Group(*parts)
