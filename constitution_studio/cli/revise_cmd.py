@@ -81,6 +81,7 @@ def run_revise(args: argparse.Namespace) -> int:
         violating_cases,
         with_cases,
     )
+    from constitution_studio.core.export.revision_record import RevisionRecord
     from constitution_studio.core.export.revision_rows import RevisionPreferenceRow, RevisionRow, SftRow
     from constitution_studio.core.sanitize import sanitize
 
@@ -130,6 +131,7 @@ def run_revise(args: argparse.Namespace) -> int:
         allow_pickle=settings_model.allow_pickle,
     )
     cache = GenerationCache(root, use=not args.no_generation_cache)
+    record = RevisionRecord(root if source == "case" else None)  # what the studio's case detail shows
     start = time.perf_counter()
     rows: list[RevisionRow] = []
     selected: list[str] = []
@@ -167,6 +169,7 @@ def run_revise(args: argparse.Namespace) -> int:
                     selected,
                     source=source,
                     cache=cache,
+                    record=record,
                     cancel=cancel,
                     progress=bar,
                 ):
@@ -178,6 +181,7 @@ def run_revise(args: argparse.Namespace) -> int:
         judge.close()
         generator.close()
         cache.close()
+        record.close()
     seconds = time.perf_counter() - start
     summary = summarize(rows, len(selected), settings.rounds, cancelled=cancelled)
     outputs: list[tuple[str, Sequence[BaseModel], type[BaseModel]]] = [

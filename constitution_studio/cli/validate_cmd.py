@@ -75,7 +75,10 @@ def run_validate(args: argparse.Namespace) -> int:
     else:
         emit(args, "".join(sanitize(finding.format()) + "\n" for finding in findings))
     if not args.quiet and args.format == "text":
-        summary = f"{len(ws.principles)} principles, {len(ws.cases)} cases: {errors} error(s), {warnings} warning(s)"
+        from constitution_studio.core.wording import plural
+
+        counts = [plural(len(ws.principles), "principle"), plural(len(ws.cases), "case")]
+        summary = f"{', '.join(counts)}: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
         sys.stderr.write(("ok: " if errors == 0 else "failed: ") + summary + "\n")
     return int(ExitCode.CHECK_FAILED if errors else ExitCode.OK)
 

@@ -23,6 +23,11 @@ LABEL_WORDS = {"violates": "violates", "complies": "complies", "a": "A preferred
 NOT_SCORED = "not scored"
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 case', '3 cases' ("case(s)" reads as code)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def label_word(label: str | None) -> str:
     """A label as read: `violates`, `complies`, `A preferred`, `B preferred` (`–` for none)."""
     if label is None:
@@ -107,3 +112,10 @@ def gold_change(before: str | None, after: str, principle: str | None = None) ->
     """`gold (case): violates → complies` · `gold (HARM-02): none → complies`."""
     old = "none" if before is None else label_word(before)
     return f"gold ({gold_whose(principle)}): {old} → {label_word(after)}"
+
+
+def revision_outcome(accepted_round: int | None, rounds: int) -> str:
+    """How a case's critique-revision loop ended: `accepted in round 2` · `never complied after 2 rounds`."""
+    if accepted_round is not None:
+        return f"accepted in round {accepted_round}"
+    return f"never complied after {plural(rounds, 'round')}"

@@ -1,4 +1,4 @@
-"""What the studio's screens ask of the app, typed: the critic, its trust, and its news.
+"""What the studio's screens ask of the app, typed: the open constitution, the critic, its trust, and its news.
 
 Screens reach the app through `services(self)`, never `self.app.critic()  # type: ignore`: the
 app is `StudioApp`, but a screen importing it would make a cycle (the app imports the screens;
@@ -17,11 +17,14 @@ from constitution_studio.core.models import CriticSettings
 
 if TYPE_CHECKING:
     from constitution_studio.core.critic.judge import Judge
+    from constitution_studio.tui.state import Studio
     from constitution_studio.tui.trust_view import TrustView
 
 
 class StudioServices(Protocol):
     """The app's services the screens use."""
+
+    studio: Studio  # the constitution open, its root and its unsaved edits
 
     @property
     def trust(self) -> TrustView: ...

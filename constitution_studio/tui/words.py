@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from constitution_studio.core.wording import plural
 
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """'1 case', '3 cases' ("case(s)" reads as code)."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+__all__ = ["label_forms", "plural"]
 
 
 def label_forms(counts: Mapping[str, int]) -> list[str]:

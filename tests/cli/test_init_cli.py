@@ -26,7 +26,7 @@ def test_init_then_validate_clean_then_eval_runs(
     # valid, with no warning at all: one principle, linked to one case with gold
     assert main(["validate", "--root", str(root)]) == 0
     captured = capsys.readouterr()
-    assert captured.out == "" and "0 error(s), 0 warning(s)" in captured.err
+    assert captured.out == "" and "ok: 1 principle, 1 case: 0 errors, 0 warnings" in captured.err
     ws = load_root(root)
     assert list(ws.principles) == ["HELP-01"] and ws.priority == ["HELP-01"]
     assert [(c.id, c.gold, c.principles) for c in ws.cases.values()] == [("help-001", "violates", ["HELP-01"])]

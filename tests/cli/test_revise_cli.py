@@ -9,6 +9,7 @@ import pytest
 from fixtures.shift_support import build_repo
 
 from constitution_studio.cli import main
+from constitution_studio.core.export.revision_record import revisions_for_case
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,9 @@ def test_cases_the_judge_labels_violates(repo: Path, tmp_path: Path, capsys) -> 
     assert rows, "the tiny judge labels some fixture case violates"
     for r in rows:
         assert r["original_judged"]["label"] == "violates" and r["source"] == "case"
+        # recorded for the studio's case detail: the same row, read back through core's one reader
+        recorded = revisions_for_case(repo, r["case_id"]).revisions
+        assert recorded and recorded[0].row.model_dump(mode="json") == r
 
 
 def test_bad_settings_are_one_line(repo: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

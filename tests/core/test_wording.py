@@ -11,6 +11,7 @@ from constitution_studio.core.wording import (
     p_arrow,
     p_text,
     percent,
+    revision_outcome,
     verdict_sentence,
     verdict_short,
 )
@@ -54,3 +55,9 @@ def test_gold_says_whose_label_it_is() -> None:
     assert gold_text(None) == "no gold"
     assert gold_change("violates", "complies") == "gold (case): violates → complies"
     assert gold_change(None, "a", "HON-01") == "gold (HON-01): none → A preferred"
+
+
+def test_revision_outcome_names_the_round_or_how_many_were_tried() -> None:
+    assert revision_outcome(2, 2) == "accepted in round 2"
+    assert revision_outcome(None, 2) == "never complied after 2 rounds"
+    assert revision_outcome(None, 1) == "never complied after 1 round"

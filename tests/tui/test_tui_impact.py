@@ -50,6 +50,12 @@ async def test_impact_runs_all_and_shows_cases_of_the_edit(
         text = screen_text(app)
         assert "Impact of the unsaved edits against the saved files: 2 cases can move" in text
         assert "HARM-01" in text and "Gold agreement" in text
+        # whose gold the row and the detail show: the base's answer key, for the case as a whole
+        assert "Base gold" in text
+        first = cases.current_id()
+        assert first is not None and screen._by_case[first].gold == "violates"
+        detail = str(screen.query_one("#impact-detail").render())
+        assert "base gold (case): violates" in detail
         # the same figures as `cstudio shift` computes: flips counted only when stable
         stable = sum(cs.flipped and cs.stable for cs in report.cases)
         assert report.overall.n_flips_stable == stable
@@ -173,9 +179,9 @@ async def test_decided_by_shows_before_and_after_whole(tmp_path: Path, screen_te
         assert first in text  # whole: no "HELP-01 → HAR…"
         widths = dict(cases.columns)
         assert widths["Decided by"] >= len(first)
-        assert widths["Gold"] == (0 if size[0] == 80 else 8)  # the narrow list drops Gold first
+        assert widths["Base gold"] == (0 if size[0] == 80 else 9)  # the narrow list drops Gold first
         header = next(line for line in text.splitlines() if "Decided by" in line)
-        assert ("Gold" in header) == (size[0] != 80)
+        assert ("Base gold" in header) == (size[0] != 80)
 
 
 async def test_linked_cases_show_the_labels_a_run_all_scored(

@@ -132,7 +132,13 @@ def test_edit_impact_review_git_diff(repo: Path, tmux: Tmux) -> None:
     tmux.keys(key)
     time.sleep(1.0)
     if "Replace the gold label?" in tmux.text():  # the verdict replaces gold: it asks first, old → new
-        assert " → " in tmux.text()
+        # one capture holding both (a capture taken mid-redraw can hold half the dialog)
+        deadline = time.monotonic() + 10
+        screen = tmux.text()
+        while not ("Replace the gold label?" in screen and " → " in screen) and time.monotonic() < deadline:
+            time.sleep(0.3)
+            screen = tmux.text()
+        assert "Replace the gold label?" in screen and " → " in screen, screen
         tmux.keys("Enter")  # the first button: Replace
     deadline = time.monotonic() + 60
     while not git(repo, "status", "--porcelain").strip() and time.monotonic() < deadline:

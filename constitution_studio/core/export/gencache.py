@@ -43,34 +43,50 @@ def generation_key(
     return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def state_db_problem(root: Path) -> str | None:
+    """Why `<root>/.cstudio/generations.sqlite` must not be used (statedir.py's trust rules, and
+    the file itself not a symlink); None when it may be read (it may not exist yet)."""
+    problem = state_dir_problem(root, CACHE_FILE)
+    if problem is None and (Path(root) / STATE_DIR / CACHE_FILE).is_symlink():
+        problem = f"{CACHE_FILE} is a symlink"
+    return problem
+
+
+def open_state_db(root: Path) -> tuple[sqlite3.Connection | None, str | None]:
+    """generations.sqlite under a trusted `.cstudio/` (made if needed), WAL mode: (connection, None),
+    or (None, why not). The one opener of the file for writing (the cache and the revision record)."""
+    problem = state_db_problem(root)
+    if problem is None and trusted_state_dir(root) is None:
+        problem = f"{STATE_DIR}/ cannot be created"
+    if problem is not None:
+        return None, problem
+    try:
+        db = sqlite3.connect(str(Path(root) / STATE_DIR / CACHE_FILE), timeout=10.0, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.DatabaseError as exc:
+        return None, f"{CACHE_FILE} is unusable ({exc})"
+    return db, None
+
+
 class GenerationCache:
     """key -> text; in memory when `.cstudio/` is not trusted or `use` is False."""
 
     def __init__(self, root: Path | None, *, use: bool = True) -> None:
         self.note: str | None = None
-        problem = None
+        db: sqlite3.Connection | None = None
         if root is not None and use:
-            problem = state_dir_problem(root, CACHE_FILE)
-            path = Path(root) / STATE_DIR / CACHE_FILE
-            if problem is None and path.is_symlink():
-                problem = f"{CACHE_FILE} is a symlink"
-            if problem is None and trusted_state_dir(root) is None:
-                problem = f"{STATE_DIR}/ cannot be created"
-        if root is None or not use or problem is not None:
-            if problem is not None:
+            db, problem = open_state_db(root)
+            if db is not None:
+                try:
+                    db.executescript(_SCHEMA)
+                    db.execute("SELECT COUNT(*) FROM generations").fetchone()
+                except sqlite3.DatabaseError as exc:
+                    db.close()
+                    db, problem = None, f"{CACHE_FILE} is unusable ({exc})"
+            if db is None:
                 self.note = f"not using the generation cache: {problem}; generations are kept for this run only"
                 log.warning(self.note)
-            self._db = sqlite3.connect(":memory:", check_same_thread=False)
-        else:
-            try:
-                self._db = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False)
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.executescript(_SCHEMA)
-                self._db.execute("SELECT COUNT(*) FROM generations").fetchone()
-            except sqlite3.DatabaseError as exc:
-                self.note = f"the generation cache is unusable ({exc}); generations are kept for this run only"
-                log.warning(self.note)
-                self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db = db if db is not None else sqlite3.connect(":memory:", check_same_thread=False)
         self._db.executescript(_SCHEMA)
 
     def get(self, key: str) -> str | None:

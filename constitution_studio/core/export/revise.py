@@ -33,6 +33,7 @@ from constitution_studio.core.export.gencache import GenerationCache, generation
 from constitution_studio.core.export.generator import Generator, GeneratorInfo
 from constitution_studio.core.export.labels import stability
 from constitution_studio.core.export.provenance import statement_hash
+from constitution_studio.core.export.revision_record import RevisionRecord
 from constitution_studio.core.export.revision_rows import (
     JudgedText,
     Pick,
@@ -243,10 +244,14 @@ def revise(
     *,
     source: str = "case",
     cache: GenerationCache,
+    record: RevisionRecord | None = None,
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
 ) -> Iterator[RevisionRow]:
-    """One RevisionRow per case whose loop finished, in `case_ids` order; stops when cancelled."""
+    """One RevisionRow per case whose loop finished, in `case_ids` order; stops when cancelled.
+
+    With `record`, each finished case's row is recorded (committed) before it is yielded, so the
+    studio can show it (revision_record.py) and a cancel keeps it."""
     version = gathered.version
     ws = version.ws
     run = _Run(version, judge, generator, settings, cache, cancel)
@@ -293,7 +298,7 @@ def revise(
                 accepted = n
                 break
             current = revision
-        yield RevisionRow(
+        row = RevisionRow(
             case_id=cid,
             source=source,  # type: ignore[arg-type]
             prompt=prompt,
@@ -310,6 +315,9 @@ def revise(
             generator=info,
             provenance=gathered.provenance,
         )
+        if record is not None:
+            record.put(row)
+        yield row
         if progress is not None:
             progress(done, total)
 

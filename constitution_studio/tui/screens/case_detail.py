@@ -1,4 +1,9 @@
-"""One eval case in full: the whole conversation, the response(s), gold, and the current labels."""
+"""One eval case in full: the whole conversation, the response(s), gold, the current labels, and its revisions.
+
+The revisions (what `cstudio revise` recorded for the case, core/export/revision_record.py)
+are read in a thread when the screen opens, from the studio's root; tui/revisions_view.py
+draws them.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,24 @@ from typing import ClassVar
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from constitution_studio.core.conversation import tool_names, turn_body, turn_heading
+from constitution_studio.core.export.revision_record import CaseRevisions, revisions_for_case
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.sanitize import sanitize
-from constitution_studio.tui.state import Label
+from constitution_studio.tui.revisions_view import render_revisions
+from constitution_studio.tui.services import services
+from constitution_studio.tui.state import Label, Studio
 from constitution_studio.tui.widgets.cases_panel import gold_words, kind_of, label_text
 from constitution_studio.tui.widgets.footer import StudioFooter
+from constitution_studio.tui.workers import NO_REPR
 
 ROLE_STYLES = {"system": "yellow", "developer": "yellow", "tool": "bright_black"}  # else blue
 
@@ -88,14 +99,30 @@ class CaseScreen(Screen[None]):
     def __init__(self, case: EvalCase, principles: list[str], saved: Label | None, edited: Label | None) -> None:
         super().__init__(id="case-screen")
         self.case = case
+        self.revisions: CaseRevisions | None = None  # None until read
         self.body = render_case(case, principles, saved, edited)
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="case-body"):
             yield Static(self.body)
+            yield Static(render_revisions(None, self.case.kind), id="case-revisions")
         yield StudioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"case {sanitize(self.case.id)}"
         self.query_one("#case-body").focus()
+        self._read_revisions(services(self).studio)
+
+    @work(thread=True, exclusive=True, group="case-revisions", description=NO_REPR)
+    def _read_revisions(self, studio: Studio) -> None:
+        found = revisions_for_case(studio.root, self.case.id, studio.ws)
+        self.app.call_from_thread(self.show_revisions, found)
+
+    def show_revisions(self, found: CaseRevisions) -> None:
+        self.revisions = found
+        try:
+            section = self.query_one("#case-revisions", Static)
+        except NoMatches:  # the screen was closed while the record was read
+            return
+        section.update(render_revisions(found, self.case.kind))

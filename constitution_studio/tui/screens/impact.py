@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 
 from constitution_studio.core.analysis import impact as core
 from constitution_studio.core.sanitize import sanitize
-from constitution_studio.core.wording import Kind, p_arrow
+from constitution_studio.core.wording import Kind, case_gold_text, p_arrow
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.screens import impact_columns as layout
 from constitution_studio.tui.screens.impact_columns import pct
@@ -360,7 +360,7 @@ class ImpactScreen(Screen[None]):
             Text(f"{before} → {after}", style=style),
             Text(delta, style=style),
             Text(decided),
-            Text(label_word(cs.gold) if cs.gold else "–"),
+            Text(label_word(cs.gold) + ("*" if cs.gold_by_principle else "") if cs.gold else "–"),
             mark,
         ]
 
@@ -406,8 +406,9 @@ class ImpactScreen(Screen[None]):
             Text.assemble(
                 (f"{sanitize(cs.case_id)}: ", "bold"),
                 (f"{p_arrow(before, after, kind)}  ", "cyan"),  # what Δ is the change of
-                sanitize(cs.prompt)[:160],
+                (f"base {sanitize(case_gold_text(cs.gold, cs.gold_by_principle))}" if cs.gold else "", "bold"),
                 (note, "yellow"),
+                "  " + sanitize(cs.prompt)[:160],  # last: what a narrow screen cuts first
             ),
             layout=False,
         )

@@ -23,7 +23,7 @@ from constitution_studio.tui.words import plural
 
 NARROW_WIDTH = 110  # as the main screen's
 DECIDED = "Decided by"
-GOLD = "Gold"
+GOLD = "Base gold"  # the base's answer key, for the case as a whole (`*`: derived from per-principle gold)
 DECIDED_MIN = 14  # one ID and room to spare: the layout when no edit changes who decides
 DECIDED_MAX = 24 + len(" → ") + 24
 PRINCIPLE_COLUMNS = (
@@ -40,7 +40,7 @@ CASE_COLUMNS = (  # the widths at their smallest; "Decided by" grows to its cont
     ("Before → after", 20),
     ("ΔP ± noise", 12),
     (DECIDED, DECIDED_MIN),
-    (GOLD, 8),
+    (GOLD, 9),
     ("", 1),
 )
 
@@ -95,7 +95,8 @@ def step_lines(index: int, steps: list[tuple[str, str, int]], done: int, total: 
     else:
         first = f"{where}: {done} of {plural(total, 'answer')}"
     order = " · ".join(f"{i}. {sanitize(t)} {n}" for i, (t, _, n) in enumerate(steps, 1))
-    return f"{first}\nRun all: {order} (escape cancels)"
+    whole = plural(sum(n for _, _, n in steps), "answer")  # the count the summary's "left to score" gave
+    return f"{first}\nRun all, {whole}: {order} (escape cancels)"
 
 
 def progress_line(scored: int, todo: int, *, loading: str | None) -> str:
