@@ -180,6 +180,16 @@ async def test_an_empty_queue_with_nothing_scored_says_so_and_what_a_run_takes(
         text = " ".join(str(screen_text(app)).split())
         assert f"Nothing scored yet — press r (about {screen.answers_needed} critic answers)" in text
         assert "nothing to review" not in text.lower()
+        # while Run all scores and no case is in yet, the line says what is under way, not "press r"
+        screen.running = True
+        screen._progressed(3, 40)
+        await pilot.pause()
+        text = " ".join(str(screen_text(app)).split())
+        assert "Scoring the queue: 3 of 40 critic answers" in text and "press r" not in text
+        await pilot.press("escape")  # stops the run: the empty state and its count again
+        await pilot.pause()
+        assert not screen.running and app.screen is screen
+        assert "Nothing scored yet — press r" in " ".join(str(screen_text(app)).split())
 
 
 async def test_trust_moves_with_the_verdicts(

@@ -36,7 +36,7 @@ from constitution_studio.core.analysis.shift import scored_version
 from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.gc_pause import paused_gc
-from constitution_studio.core.wording import case_gold_text, label_word, sure_text
+from constitution_studio.core.wording import case_gold_text, label_word, plural, sure_text
 from constitution_studio.core.workspace import Workspace
 
 REASONS = ("uncertain", "disagrees", "unstable", "conflict")
@@ -375,7 +375,9 @@ def empty_state(*, items: int, cases: int, unscored: int, answers_needed: int, a
     if not items and not unscored:
         return "nothing to review: every case has gold the critic agrees with, stably"
     if unscored:
-        return f"{unscored} case(s) not scored yet are left out — {action}{about}"
+        return (
+            f"{plural(unscored, 'case')} not scored yet {'is' if unscored == 1 else 'are'} left out — {action}{about}"
+        )
     return None
 
 

@@ -101,6 +101,7 @@ class ReviewScreen(Screen[None]):
         self.running = False
         self.partial = True  # the first stage is on screen, the rest of the queue is on its way
         self.moved = False  # the reviewer moved since opening (a later stage keeps their case)
+        self.scoring = (0, 0)  # critic answers done, of total, while Run all scores
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -165,7 +166,15 @@ class ReviewScreen(Screen[None]):
 
     def _progress_from_thread(self, done: int, total: int) -> None:
         if self.running:
-            self.app.call_from_thread(self.query_one(ProgressBar).update, total=max(total, 1), progress=done)
+            self.app.call_from_thread(self._progressed, done, total)
+
+    def _progressed(self, done: int, total: int) -> None:
+        if not self.running:
+            return
+        self.scoring = (done, total)
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+        if self.item is None:  # the empty state would still say "press r": say what is under way
+            self.show()
 
     def _failed(self, message: str) -> None:
         self.running = False
@@ -199,6 +208,7 @@ class ReviewScreen(Screen[None]):
         if self.running:
             return
         self.running = True
+        self.scoring = (0, 0)
         self.studio.scores_written += 1
         self.query_one(ProgressBar).display = True
         self.load(True)
@@ -222,6 +232,12 @@ class ReviewScreen(Screen[None]):
             missing = "  ·  reading the rest of the queue…"
         if item is None and self.partial:
             position.update("reading the critic's cached verdicts…")
+            return
+        if item is None and self.running:
+            done, total = self.scoring
+            count = f"{done} of {total} critic answers" if total else "reading the cache, loading the critic"
+            then = "the cases show when they are scored; esc stops, keeping what finished"
+            position.update(Text(f"Scoring the queue: {count} — {then}"))
             return
         if item is None:
             if self.items:
@@ -346,6 +362,7 @@ class ReviewScreen(Screen[None]):
             self.workers.cancel_group(self, "review")
             self.running = False
             self.query_one(ProgressBar).display = False
+            self.show()  # the empty state again, with what is left to score
             return
         self.app.pop_screen()
 
