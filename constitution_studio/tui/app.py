@@ -149,7 +149,7 @@ class StudioApp(AnalysisActions, App[int]):
             dirty.append("priority order")
 
         def decided(choice: str | None) -> None:
-            if choice == "discard" or (choice == "save" and self.main.save()):
+            if choice == "discard" or (choice == "save" and self.main.disk_sync.save()):
                 self.exit(0)
 
         self.push_screen(confirm_quit(dirty), decided)

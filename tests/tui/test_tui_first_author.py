@@ -37,7 +37,7 @@ async def test_reload_converges_after_a_principle_vanishes_and_another_appears(m
         conf = mini_root / "principles/constitution.yaml"
         conf.write_text(conf.read_text().replace("  - HON-01\n", "  - HON-02\n"))
         for _ in range(4):  # four polls (every ~2 s in real life)
-            main.check_disk()
+            main.disk_sync.check_disk()
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert not isinstance(app.screen, ErrorModal)

@@ -91,7 +91,7 @@ async def test_external_change_reload_drops_edits(mini_root: Path) -> None:
         path.write_text(path.read_text().replace("title: No uplift", "title: Still no uplift"))
         main = app.screen
         assert isinstance(main, MainScreen)
-        main.check_disk()  # what the 2 s poll and app focus do
+        main.disk_sync.check_disk()  # what the 2 s poll and app focus do
         await pilot.pause()
         assert isinstance(app.screen, Choice)
         await pilot.click("#reload")

@@ -1,4 +1,4 @@
-"""The main screen's parts (the cases pane, screens/cases_pane.py; saving and disk watching, screens/main_reload.py)
+"""The main screen's parts (the cases pane, screens/cases_pane.py; saving and disk watching, screens/disk_sync.py)
 answer their keys and messages."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 from constitution_studio.tui.app import StudioApp
 from constitution_studio.tui.screens.cases_pane import CasesPane
+from constitution_studio.tui.screens.disk_sync import DiskSync
 from constitution_studio.tui.screens.main import MainScreen
-from constitution_studio.tui.screens.main_reload import DiskPanes
 from constitution_studio.tui.widgets.cases_panel import CasesPanel, CaseTable
 from constitution_studio.tui.widgets.editor import PrincipleEditor
 
@@ -19,7 +19,7 @@ async def test_case_actions_and_disk_watching_after_the_split(mini_root: Path) -
     app = StudioApp(mini_root)
     async with app.run_test(size=SIZE) as pilot:
         main = app.screen
-        assert isinstance(main, MainScreen) and isinstance(main, DiskPanes)
+        assert isinstance(main, MainScreen) and main.query_one(DiskSync) is main.disk_sync  # a part it composes
         pane = main.query_one(CasesPane)  # a pane of the screen that owns the linked cases' actions
         # the linked cases' keys (the pane): flips only, delete asks first
         await pilot.press("f4")
@@ -41,15 +41,15 @@ async def test_case_actions_and_disk_watching_after_the_split(mini_root: Path) -
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is main and f"id: {cid}" in (mini_root / relpath).read_text()
-        # a clean file changed on disk (DiskPanes): reloaded quietly on the next poll
+        # a clean file changed on disk (DiskSync): reloaded quietly on the next poll
         path = mini_root / "principles/HARM-01.yaml"
         path.write_text(path.read_text().replace("No uplift toward serious harm", "No uplift toward harm"))
-        main.check_disk()
+        main.disk_sync.check_disk()
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert main.studio.ws.principles["HARM-01"].title == "No uplift toward harm"
         assert any("Reloaded principles/HARM-01.yaml" in n.message for n in app._notifications)
-        # saving (DiskPanes): an edit is written and the list follows
+        # saving (DiskSync): an edit is written and the list follows
         main.query_one(PrincipleEditor).focus_field("title")
         await pilot.press("end", "!", "ctrl+s")
         await app.workers.wait_for_complete()

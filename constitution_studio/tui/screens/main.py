@@ -1,11 +1,18 @@
 """The main screen: principles (filter, reorder), editor, linked cases with labels, findings.
 
-The screen owns the `Studio` state; widgets post messages and the @on handlers here change
-state and widgets. The linked cases are a pane that owns its actions (screens/cases_pane.py:
-open, write, delete, flips only) and tells the screen through messages. The critic's part
-(runs, cache lookups, auto-run; its workers only post messages) is an invisible widget the
-screen composes, screens/critic_runner.py, which knows the screen only as a `CriticHost`;
-saving and watching the disk is in screens/main_reload.py; the keys in screens/main_keys.py.
+Built by composition, no base classes of its own: the screen owns the `Studio` state, the
+layout, the selection and the keys; widgets post messages and the @on handlers here change
+state and widgets. Its parts each own their state and widgets:
+- the linked cases, a pane that owns its actions (screens/cases_pane.py: open, write, delete,
+  flips only) and tells the screen through messages;
+- the critic's part (screens/critic_runner.py `CriticRunner`: runs, cache lookups, auto-run,
+  the GPU probe; its workers only post messages to it);
+- saving and watching the files on disk (screens/disk_sync.py `DiskSync`: save, the reload
+  after it, the poll, reload/keep questions).
+The two last are invisible widgets the screen composes (workers and timers need a node); each
+knows the screen only through a narrow typed Protocol (`CriticHost`, `DiskHost`) that this
+screen implements in the sections named after them, and the app only through tui/services.py.
+The keys are in screens/main_keys.py; the screen's actions for its parts are one-line delegations.
 
 Hot paths (see docs/performance.md): the list and the filter box publish signals that this
 screen handles at once, so a key's effect on the list and on the panes lands in one frame.
@@ -20,11 +27,11 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 from textual.widgets import Header, Input, TextArea
 
-from constitution_studio.core.models import EvalCase
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.messages import (
     FieldEdited,
@@ -32,8 +39,8 @@ from constitution_studio.tui.messages import (
 )
 from constitution_studio.tui.screens.cases_pane import CaseFileWritten, CasesPane, FlipsOnlyChanged
 from constitution_studio.tui.screens.critic_runner import CriticRunner
+from constitution_studio.tui.screens.disk_sync import DiskSync
 from constitution_studio.tui.screens.main_keys import MAIN_BINDINGS
-from constitution_studio.tui.screens.main_reload import DISK_CHECK_SECONDS, DiskPanes
 from constitution_studio.tui.screens.modals import Choice, ErrorModal
 from constitution_studio.tui.services import StudioServices, services
 from constitution_studio.tui.state import Studio
@@ -76,7 +83,7 @@ class FilterInput(FieldInput):
         self.screen.query_one(PrincipleTable).focus()
 
 
-class MainScreen(DiskPanes):
+class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = MAIN_BINDINGS
 
     def __init__(self, studio: Studio) -> None:
@@ -87,8 +94,9 @@ class MainScreen(DiskPanes):
         self._pending_timer: Timer | None = None
         self._last_highlight = 0.0
         self._unsaved_problems: list[tuple[str, str, str]] = []
-        self._known_listing: frozenset[str] = self._listing()
+        # the screen's parts (invisible widgets that own their state and workers; see their Host protocols)
         self.critic_runner = CriticRunner(studio, host=self)
+        self.disk_sync = DiskSync(studio, host=self)
 
     @property
     def current(self) -> str | None:
@@ -132,6 +140,7 @@ class MainScreen(DiskPanes):
                 yield CasesPane(self.studio, id="cases-panel")
         yield StudioFooter()
         yield self.critic_runner
+        yield self.disk_sync
 
     def on_mount(self) -> None:
         self.refresh_findings()
@@ -144,7 +153,6 @@ class MainScreen(DiskPanes):
         ids = self.studio.principle_ids()
         if ids:
             self.select(ids[0])
-        self.set_interval(DISK_CHECK_SECONDS, self.check_disk)
         # label summaries from the cache, after first paint
         self.call_after_refresh(self.critic_runner.lookup_all_saved)
 
@@ -189,9 +197,6 @@ class MainScreen(DiskPanes):
         self.critic_runner.show_progress()
         self.critic_runner.request_cached(pid)
 
-    def cases(self, pid: str) -> list[EvalCase]:
-        return self.studio.ws.cases_for(pid)
-
     def refresh_cases(self, note: str = "") -> None:
         pid = self.current
         if pid is None:
@@ -201,7 +206,7 @@ class MainScreen(DiskPanes):
         edited = studio.edited(pid)["statement"]
         trust = self.studio_app.trust_note(pid)
         self.query_one(CasesPanel).show(
-            self.cases(pid),
+            studio.ws.cases_for(pid),
             studio.labels_for(pid, saved),
             studio.labels_for(pid, edited),
             edited != saved,
@@ -369,7 +374,7 @@ class MainScreen(DiskPanes):
     def _case_file_written(self, event: CaseFileWritten) -> None:
         """A case was added, edited or deleted: reload, so the list, the cases and the findings show it."""
         self.notify(event.message)
-        self.revalidate()
+        self.disk_sync.revalidate()
 
     @on(FlipsOnlyChanged)
     def _flips_only_changed(self) -> None:
@@ -416,6 +421,24 @@ class MainScreen(DiskPanes):
         message = error.one_line() if isinstance(error, StudioError) else f"{type(error).__name__}: {error}"
         self.app.push_screen(ErrorModal(title, message))
         self.refresh_cases()
+
+    # --- saving and the files on disk (screens/disk_sync.py): its key, and what it asks of the screen ---
+
+    def action_save(self) -> None:
+        self.disk_sync.save_requested()
+
+    def on_app_focus(self) -> None:
+        self.disk_sync.check_disk()
+
+    def rebuild_list(self, keep: str | None) -> str | None:
+        table = self.principle_table
+        table.invalidate()
+        table.rebuild(keep=keep)
+        return table.current_id()
+
+    def reselect(self, principle_id: str, force: bool = False) -> None:
+        self.current = None  # stays None when the principle is gone
+        self.select(principle_id, force)
 
     # --- other screens ---------------------------------------------------------------
 

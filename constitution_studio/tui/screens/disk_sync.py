@@ -1,19 +1,22 @@
-"""Saving, the background reload after it, and watching the files on disk (the main screen's half).
+"""The main screen's part that keeps the files and the screen in step: saving, the reload after
+it, and watching the files on disk.
 
-`DiskPanes` is the base class of `MainScreen` (a Screen, so the @on handlers here are found).
-`MainScreen` provides the selection (`current`, `select`),
-`refresh_findings` and `sync_editor`. Saving checks the disk first; a poll every
-`DISK_CHECK_SECONDS`, and the terminal regaining focus, reload clean files quietly, ask once
-about edited ones, and reload the whole constitution when a file appeared or went away.
+`DiskSync` is an invisible widget the main screen composes: it owns what was already asked
+about or reported, the file listing last seen, the poll and the background reload (its worker
+posts to it). It knows the screen only as a `DiskHost` (a narrow typed interface: the shown
+principle; fold the editor into the drafts; draw the list, the findings and one principle again;
+show a failure). Saving checks the disk first; a poll every `DISK_CHECK_SECONDS`, and the
+terminal regaining focus, reload clean files quietly, ask once about edited ones, and reload
+the whole constitution when a file appeared or went away.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import ClassVar, Protocol
 
 from textual import on, work
-from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from constitution_studio.core.source import CASES_DIR, PRINCIPLES_DIR
@@ -24,54 +27,61 @@ from constitution_studio.tui.messages import WorkspaceLoaded
 from constitution_studio.tui.screens.modals import ErrorModal, disk_changed
 from constitution_studio.tui.state import Studio
 from constitution_studio.tui.widgets.editor import LABELS
-from constitution_studio.tui.widgets.principle_table import PrincipleTable
 from constitution_studio.tui.words import plural
 
 DISK_CHECK_SECONDS = 2.0
 
 
-class DiskPanes(Screen[None]):
-    studio: Studio
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._prompted: set[tuple[str, object]] = set()  # what was already asked or reported, once each
-        self._known_listing: frozenset[str] = frozenset()  # MainScreen sets it once `studio` is there
-
-    # --- provided by MainScreen --------------------------------------------------------
+class DiskHost(Protocol):
+    """What saving and disk watching ask of the screen that shows the principles (MainScreen)."""
 
     @property
     def current(self) -> str | None:
-        raise NotImplementedError
-
-    @current.setter
-    def current(self, pid: str | None) -> None:
-        raise NotImplementedError
-
-    def select(self, pid: str, force: bool = False) -> None:
-        raise NotImplementedError
-
-    def refresh_findings(self) -> None:
-        raise NotImplementedError
+        """The principle in the editor (a highlight still waiting for a key pause is shown first)."""
+        ...
 
     def sync_editor(self) -> None:
-        raise NotImplementedError
+        """Fold what the editor shows into the drafts (a keystroke's message may still be queued)."""
+        ...
+
+    def rebuild_list(self, keep: str | None) -> str | None:
+        """Draw the principle list again from the files, the cursor on `keep` where it still is;
+        returns the principle at the cursor."""
+        ...
+
+    def reselect(self, principle_id: str, force: bool = False) -> None:
+        """Show `principle_id` again (none, when it is gone); `force`: the field being typed in too."""
+        ...
+
+    def refresh_findings(self) -> None:
+        """Draw the findings again (the files' and the unsaved edits')."""
+        ...
 
     def background_failed(self, title: str, error: BaseException) -> None:
-        raise NotImplementedError
+        """A worker failed: the bar goes idle, the error is shown, the cases drawn again."""
+        ...
 
-    @property
-    def principle_table(self) -> PrincipleTable:
-        return self.query_one("#principles", PrincipleTable)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.background_failed("Background task failed", event.worker.error)
+class DiskSync(Widget):
+    """Saving and watching the disk for the main screen (no display of its own)."""
+
+    DEFAULT_CSS: ClassVar[str] = "DiskSync { display: none; }"
+
+    def __init__(self, studio: Studio, host: DiskHost) -> None:
+        super().__init__(id="disk-sync")
+        self.studio = studio
+        self.host = host
+        self._prompted: set[tuple[str, object]] = set()  # what was already asked or reported, once each
+        self._known_listing: frozenset[str] = self._listing()
+
+    def on_mount(self) -> None:
+        self.set_interval(DISK_CHECK_SECONDS, self.check_disk)
 
     # --- saving ----------------------------------------------------------------------
 
-    def action_save(self) -> None:
-        self.sync_editor()
+    def save_requested(self) -> None:
+        """ctrl+s: ask first about files changed on disk, then save."""
+        self.host.sync_editor()
         changed = self.studio.changed_on_disk()
         if changed:
             self.app.push_screen(disk_changed(changed), lambda choice: self._resolve_disk(changed, choice, True))
@@ -83,14 +93,14 @@ class DiskPanes(Screen[None]):
         try:
             outcome = self.studio.save_all()
         except FileChangedError:
-            self.action_save()
+            self.save_requested()
             return False
         except (StudioError, OSError) as exc:
             message = exc.one_line() if isinstance(exc, StudioError) else str(exc)
             self.app.push_screen(ErrorModal("Save failed", message))
             return False
         if outcome.problems:
-            self.refresh_findings()
+            self.host.refresh_findings()
             count = sum(len(p) for p in outcome.problems.values())
             where = ", ".join(
                 f"{pid} {LABELS.get(name, name).lower()}" for pid, probs in outcome.problems.items() for name in probs
@@ -104,17 +114,14 @@ class DiskPanes(Screen[None]):
         return True
 
     def after_save(self, saved: list[str]) -> None:
-        current = self.current
+        current = self.host.current
         if current is not None and current not in self.studio.ws.principles:
             renamed = [d.key for d in self.studio.drafts.values() if d.relpath in saved]
             current = renamed[0] if renamed else None
-        table = self.principle_table
-        table.invalidate()
-        table.rebuild(keep=current)
+        self.host.rebuild_list(keep=current)
         if current is not None:
-            self.current = None
-            self.select(current)
-        self.refresh_findings()
+            self.host.reselect(current)
+        self.host.refresh_findings()
         self.notify("Saved " + ", ".join(saved))
         self.revalidate()
 
@@ -129,17 +136,20 @@ class DiskPanes(Screen[None]):
 
     @on(WorkspaceLoaded)
     def _reloaded(self, event: WorkspaceLoaded) -> None:
+        event.stop()
         self.studio.adopt_workspace(event.workspace)
         self._known_listing = self._listing()
-        table = self.principle_table
-        table.invalidate()
-        table.rebuild(keep=self.current)
-        self.refresh_findings()
-        if self.current is not None and self.current in self.studio.ws.principles:
-            self.select(self.current)
-        elif table.current_id() is not None:
-            self.current = None
-            self.select(table.current_id() or "")
+        at_cursor = self.host.rebuild_list(keep=self.host.current)
+        self.host.refresh_findings()
+        current = self.host.current  # (the list's cursor may have moved the selection)
+        if current is not None and current in self.studio.ws.principles:
+            self.host.reselect(current)
+        elif at_cursor is not None:
+            self.host.reselect(at_cursor)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.host.background_failed("Background task failed", event.worker.error)
 
     # --- files changed on disk ---------------------------------------------------------
 
@@ -150,7 +160,7 @@ class DiskPanes(Screen[None]):
         checkout`), reloads the whole constitution in the background: the list then shows
         what is on disk, and a deleted file is reported once, never again on the next poll.
         """
-        if self.app.screen is not self:
+        if self.app.screen is not self.screen:
             return
         studio = self.studio
         changed = studio.changed_on_disk()
@@ -196,9 +206,6 @@ class DiskPanes(Screen[None]):
                 continue
         return frozenset(names)
 
-    def on_app_focus(self) -> None:
-        self.check_disk()
-
     def _resolve_disk(self, paths: list[str], choice: str | None, then_save: bool) -> None:
         if choice == "reload":
             self._reload(paths, keep=False)
@@ -213,11 +220,9 @@ class DiskPanes(Screen[None]):
                 self.studio.reload_file(relpath, keep_edits=keep)
             except StudioError as exc:
                 self.app.push_screen(ErrorModal("Could not reload", exc.one_line()))
-        table = self.principle_table
-        table.invalidate()
-        table.rebuild(keep=self.current)
-        if self.current is not None:
-            pid, self.current = self.current, None
-            self.select(pid, force=True)
-        self.refresh_findings()
+        self.host.rebuild_list(keep=self.host.current)
+        current = self.host.current  # (the list's cursor may have moved the selection)
+        if current is not None:
+            self.host.reselect(current, force=True)
+        self.host.refresh_findings()
         self.notify(("Kept your edits over " if keep else "Reloaded ") + ", ".join(paths))
