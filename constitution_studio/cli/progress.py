@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from constitution_studio.core.critic.judge import Judge
 
+LOG_EVERY_S = 30.0  # off a terminal: one progress line this often (a CI log is not silent for an hour)
 PREPARING = "preparing (reading the score cache)"
 WAITING = "waiting for the first answer (the critic model loads on first use)"
 
@@ -40,6 +41,7 @@ class ScoringProgress:
         self._task: Any = None
         self._start = time.perf_counter()
         self._first_done: int | None = None
+        self._logged = time.monotonic()  # off a terminal: when the last progress line was written
         if console is not None or _stderr_is_terminal():
             self._open(total=None, done=0, status=PREPARING)  # at once: the first second of scoring
 
@@ -84,6 +86,11 @@ class ScoringProgress:
         rate = scored / max(time.perf_counter() - self._start, 1e-9)
         status = loading or (WAITING if scored <= 0 else f"{rate:.1f} answers/s")
         self._bar.update(self._task, completed=done, total=total, status=status)
+        if self._console is None and not _stderr_is_terminal() and scored > 0 and done < total:
+            now = time.monotonic()
+            if now - self._logged >= LOG_EVERY_S:
+                self._logged = now
+                sys.stderr.write(f"cstudio: {self.label}: {log_line(done, total, rate)}\n")
 
     def watch(self, judge: Judge) -> None:
         """Say what `judge` waits for while its model loads (a judge opened after the bar)."""
@@ -101,6 +108,13 @@ class ScoringProgress:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+
+
+def log_line(done: int, total: int, rate: float) -> str:
+    """Off a terminal: `120 of 816 answers, 2.1 answers/s, about 6 min left`."""
+    left = (total - done) / rate if rate > 0 else None
+    when = "" if left is None else f", about {left / 60:.0f} min left" if left >= 90 else f", about {left:.0f} s left"
+    return f"{done} of {total} answers, {rate:.1f} answers/s{when}"
 
 
 def _stderr_is_terminal() -> bool:

@@ -75,3 +75,31 @@ def test_off_a_terminal_one_line_says_the_model_loads(capsys: pytest.CaptureFixt
     fully_cached(52, 52)
     fully_cached.close()
     assert "cstudio:" not in capsys.readouterr().err  # the cache answered everything: no model loads
+
+
+def test_off_a_terminal_a_long_run_writes_a_line_every_while(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI logs: a long scoring run is not silent until it ends; lines come LOG_EVERY_S apart, not per answer."""
+    from constitution_studio.cli import progress
+
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: clock[0])
+    bar = ScoringProgress("scoring")
+    bar(0, 816)  # the cache read: nothing scored yet
+    for done in range(1, 40):
+        clock[0] += 1.0  # one answer a second
+        bar(done, 816)
+    bar.close()
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("cstudio: scoring:")]
+    assert len(lines) == 1  # 39 answers over 39 s: one line, at 30 s
+    assert lines[0].startswith("cstudio: scoring: 30 of 816 answers, ") and "min left" in lines[0]
+
+
+def test_the_log_line_words_the_time_left() -> None:
+    from constitution_studio.cli.progress import log_line
+
+    assert log_line(120, 816, 2.0) == "120 of 816 answers, 2.0 answers/s, about 6 min left"
+    assert log_line(800, 816, 2.0) == "800 of 816 answers, 2.0 answers/s, about 8 s left"
+    assert log_line(0, 816, 0.0) == "0 of 816 answers, 0.0 answers/s"
