@@ -92,6 +92,14 @@ class StudioApp(AnalysisActions, App[int]):
     def on_resize(self) -> None:
         self.update_subtitle()
 
+    def on_app_focus(self) -> None:
+        """The terminal has the focus again: the main screen looks at the files now, not at the next poll.
+
+        (Textual delivers AppFocus to the app only, never to a screen.)
+        """
+        if any(isinstance(screen, MainScreen) for screen in self.screen_stack):
+            self.main.disk_sync.check_disk()  # nothing while another screen is on top
+
     def format_title(self, title: str, sub_title: str) -> Content:
         """Below NARROW_TITLE columns the title bar is the sub-title alone: the trust (or the
         screen's own line) fits 80 columns instead of being cut after "Constitution Studio —"."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -74,7 +74,7 @@ class StudioCommands(Provider):
 
     @property
     def studio_app(self) -> StudioApp:
-        return self.app  # type: ignore[return-value]
+        return cast("StudioApp", self.app)  # the palette is registered by StudioApp only (COMMANDS)
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = self.studio_app

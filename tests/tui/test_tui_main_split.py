@@ -60,3 +60,23 @@ async def test_case_actions_and_disk_watching_after_the_split(mini_root: Path) -
         await pilot.press("f4", "n")
         await pilot.pause()
         assert app.screen.id == "case-form"
+
+
+async def test_the_terminal_regaining_focus_looks_at_the_files_at_once(mini_root: Path) -> None:
+    """AppFocus reaches the app only (never a screen): the app hands it to the main screen's disk part."""
+    from textual import events
+
+    app = StudioApp(mini_root)
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        main.disk_sync.poll.pause()  # only the focus can notice the change
+        path = mini_root / "principles/HARM-01.yaml"
+        path.write_text(path.read_text().replace("No uplift toward serious harm", "No uplift toward harm"))
+        await pilot.pause()
+        assert main.studio.ws.principles["HARM-01"].title == "No uplift toward serious harm"
+        app.post_message(events.AppFocus())
+        await pilot.pause()
+        await pilot.pause()
+        assert main.studio.ws.principles["HARM-01"].title == "No uplift toward harm"
+        assert any("Reloaded principles/HARM-01.yaml" in n.message for n in app._notifications)

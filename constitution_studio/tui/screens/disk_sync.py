@@ -6,8 +6,8 @@ about or reported, the file listing last seen, the poll and the background reloa
 posts to it). It knows the screen only as a `DiskHost` (a narrow typed interface: the shown
 principle; fold the editor into the drafts; draw the list, the findings and one principle again;
 show a failure). Saving checks the disk first; a poll every `DISK_CHECK_SECONDS`, and the
-terminal regaining focus, reload clean files quietly, ask once about edited ones, and reload
-the whole constitution when a file appeared or went away.
+terminal regaining focus (the app calls `check_disk`), reload clean files quietly, ask once
+about edited ones, and reload the whole constitution when a file appeared or went away.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class DiskSync(Widget):
         self._known_listing: frozenset[str] = self._listing()
 
     def on_mount(self) -> None:
-        self.set_interval(DISK_CHECK_SECONDS, self.check_disk)
+        self.poll = self.set_interval(DISK_CHECK_SECONDS, self.check_disk)
 
     # --- saving ----------------------------------------------------------------------
 

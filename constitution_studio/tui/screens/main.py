@@ -427,9 +427,6 @@ class MainScreen(Screen[None]):
     def action_save(self) -> None:
         self.disk_sync.save_requested()
 
-    def on_app_focus(self) -> None:
-        self.disk_sync.check_disk()
-
     def rebuild_list(self, keep: str | None) -> str | None:
         table = self.principle_table
         table.invalidate()
