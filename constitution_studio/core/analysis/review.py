@@ -29,6 +29,7 @@ from constitution_studio.core.analysis.scoring import (
     case_requests,
     distinct_answers,
     fill_from_cache,
+    fill_lacking,
     score_versions,
     unanswered,
 )
@@ -47,6 +48,7 @@ REASON_TEXT = {
     "conflict": "two principles disagreed; the priority order decided",
 }
 FIRST_STAGE = REASONS[:2]  # reasons decided by the primary judge alone
+REVIEW_CHUNK_CASES = 16  # a scoring review shows its queue after every this many cases
 
 
 class LinkedVerdict(BaseModel):
@@ -453,10 +455,26 @@ def review_stages(
     judges = list(first.judges)
     first.judges = judges[:1]
     requests = case_requests(first, ws.cases)
-    if score:
-        score_versions(critic, [(first, requests)], cancel=cancel, progress=progress)
-    else:
-        fill_from_cache(first, critic, requests)
+    lacking = fill_lacking(first, critic, requests)
+    if score and lacking:
+        # In chunks of cases, each chunk's queue shown as it is in: on a slow judge the reviewer
+        # starts on the first cases in seconds, not after every answer of the constitution.
+        ids = list(dict.fromkeys(r.case.id for r in lacking))
+        done_before = len(requests) - len(lacking)
+        for start in range(0, len(ids), REVIEW_CHUNK_CASES):
+            chunk = case_requests(first, ids[start : start + REVIEW_CHUNK_CASES])
+            offset = done_before
+
+            def chunk_progress(done: int, total: int, offset: int = offset) -> None:
+                if progress is not None:
+                    progress(min(offset + done, len(requests)), len(requests))
+
+            score_versions(critic, [(first, chunk)], cancel=cancel, progress=chunk_progress)
+            done_before += len(chunk)
+            if cancel is not None and cancel.is_set():
+                break
+            if start + REVIEW_CHUNK_CASES < len(ids):
+                yield first_groups(first, ws.cases, thresholds or {}), None
     yield first_groups(first, ws.cases, thresholds or {}), None
     if cancel is not None and cancel.is_set():
         return

@@ -183,7 +183,8 @@ class ReviewScreen(Screen[None]):
 
     def _loaded(self, items: list[ReviewItem], unscored: int | None, needed: int = 0) -> None:
         """Show a stage of the queue; `unscored` None while the rest is still being read."""
-        current = self.item.case_id if self.item is not None and self.moved else None
+        # the case the reviewer is on stays put when they moved, and while a run adds cases
+        current = self.item.case_id if self.item is not None and (self.moved or self.running) else None
         final = unscored is not None
         if final:
             if self.running:
@@ -229,7 +230,11 @@ class ReviewScreen(Screen[None]):
         )
         missing = f"  ·  {state}" if state and self.unscored else ""
         if self.partial:
-            missing = "  ·  reading the rest of the queue…"
+            missing = (
+                "  ·  scoring: more cases join the queue as they are scored (esc stops)"
+                if self.running
+                else "  ·  reading the rest of the queue…"
+            )
         if item is None and self.partial:
             position.update("reading the critic's cached verdicts…")
             return

@@ -179,3 +179,41 @@ def test_per_principle_gold_is_shown_per_principle(tmp_path: Path) -> None:
     assert [(lv.principle_id, lv.gold) for lv in item.linked] == [("HARM-01", None), ("HELP-01", "violates")]
     assert item.gold == "violates"  # derived: HELP-01 is the only labelled principle
     assert item.reason == "conflict"
+
+
+def test_a_scoring_review_shows_its_queue_chunk_by_chunk(tmp_path: Path) -> None:
+    """On a slow judge the reviewer starts on the first cases before every answer is in: the
+    first stage is yielded after each chunk of cases, growing, and the last stage is the whole queue."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from fixtures.shift_support import ScriptedCritic
+
+    from constitution_studio.core.analysis.review import REVIEW_CHUNK_CASES, review_stages
+
+    n = REVIEW_CHUNK_CASES * 2 + 3  # three chunks
+    cases = "cases:\n" + "".join(
+        f"  - id: c{i:03d}\n    principles: [HARM-01]\n    prompt: q{i}\n    response: r{i}\n" for i in range(n)
+    )
+    root = tmp_path / "c"
+    shutil.copytree(FIXTURE, root)
+    (root / "eval_cases" / "cases.yaml").write_text(cases)
+    ws = load_root(root)
+    assert not ws.errors
+    critic = ScriptedCritic(lambda pid, statement, cid, judge: 0.55)  # uncertain: every case queues
+    calls_at_stage: list[int] = []
+    sizes: list[int] = []
+    finals: list[int | None] = []
+    seen: list[tuple[int, int]] = []
+    for items, unscored in review_stages(ws, critic, score=True, progress=lambda d, t: seen.append((d, t))):
+        calls_at_stage.append(critic.model_calls)
+        sizes.append(len(items))
+        finals.append(unscored)
+    assert finals[-1] == 0 and all(u is None for u in finals[:-1])
+    assert sizes[0] == REVIEW_CHUNK_CASES  # the first chunk's cases, before the rest was scored
+    assert calls_at_stage[0] < calls_at_stage[-1]
+    assert sizes == sorted(sizes) and sizes[-1] == n
+    assert all(t == seen[0][1] for _, t in seen) and all(d <= t for d, t in seen)  # one total, never past it
+    first_stage = seen[: next(i for i, (d, t) in enumerate(seen) if d == t) + 1]  # then the judge variants
+    assert len(first_stage) > REVIEW_CHUNK_CASES
+    assert [d for d, _ in first_stage] == sorted(d for d, _ in first_stage)  # it only goes up across chunks
