@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from constitution_studio.core.wording import plural
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.tui.state import Studio
 
@@ -90,7 +91,7 @@ class TrustView:
             if c.before.level != c.after.level:
                 level = f"{c.before.level.value} → {c.after.level.value}"
             return f"trust {level} ({self.change_words(narrow=True)})"
-        return f"trust {level} (kappa {value(a.kappa.value)}, {a.n} labels)"
+        return f"trust {level} (kappa {value(a.kappa.value)}, {plural(a.n, 'label')})"
 
     def level(self, principle_id: str | None = None) -> str:
         """The trust level over all principles (or one principle's), "not measured" before a report."""
@@ -118,7 +119,7 @@ class TrustView:
         if narrow:  # 64 columns at 80 (the icon and the clock's space take the rest)
             if c is not None:  # the move is what the reviewer is looking for
                 return f"critic trust: {level} overall ({self.change_words(narrow=True)})"
-            return f"critic trust: {level} overall ({kappa}, {a.n} labels)"
+            return f"critic trust: {level} overall ({kappa}, {plural(a.n, 'label')})"
         line = f"critic trust: {level}, all principles ({kappa}, {labels})"
         if c is not None:
             line += f" · {self.change_words()}"
@@ -148,7 +149,7 @@ class TrustView:
             return f"trust, {principle_id} alone: unknown (no human label on a case it decides)"
         kappa = "kappa n/a" if a.kappa.value is None else f"kappa {a.kappa.value:.2f}"
         # the title bar says "F9 to review" when the trust is low; this line says whose trust it is
-        return f"trust, {principle_id} alone: {a.level.value} ({kappa}, {a.n} labels on cases it decides)"
+        return f"trust, {principle_id} alone: {a.level.value} ({kappa}, {plural(a.n, 'label')} on cases it decides)"
 
     def zero_flips_warning(self, principle_id: str | None = None) -> str:
         """Said beside "0 flips" when the critic cannot be believed: no flip may only mean a blind critic."""
