@@ -179,7 +179,9 @@ async def test_decided_by_shows_before_and_after_whole(tmp_path: Path, screen_te
         assert first in text  # whole: no "HELP-01 → HAR…"
         widths = dict(cases.columns)
         assert widths["Decided by"] >= len(first)
-        assert widths["Base gold"] == (0 if size[0] == 80 else 9)  # the narrow list drops Gold first
+        assert (widths["Base gold"] == 0) == (size[0] == 80)  # the narrow list drops Gold first
+        if size[0] != 80:  # a wide one shows labels whole ("B preferred*")
+            assert widths["Base gold"] == 12 and widths["Before → after"] == 25
         header = next(line for line in text.splitlines() if "Decided by" in line)
         assert ("Base gold" in header) == (size[0] != 80)
 

@@ -23,6 +23,7 @@ from constitution_studio.tui.words import plural
 
 NARROW_WIDTH = 110  # as the main screen's
 DECIDED = "Decided by"
+BEFORE_AFTER = "Before → after"
 GOLD = "Base gold"  # the base's answer key, for the case as a whole (`*`: derived from per-principle gold)
 DECIDED_MIN = 14  # one ID and room to spare: the layout when no edit changes who decides
 DECIDED_MAX = 24 + len(" → ") + 24
@@ -37,12 +38,15 @@ PRINCIPLE_COLUMNS = (
 )
 CASE_COLUMNS = (  # the widths at their smallest; "Decided by" grows to its content
     ("Case", 10),
-    ("Before → after", 20),
+    (BEFORE_AFTER, 20),
     ("ΔP ± noise", 12),
     (DECIDED, DECIDED_MIN),
     (GOLD, 9),
     ("", 1),
 )
+# The widths that show every value whole ("B preferred → B preferred", "B preferred*"), taken
+# from a terminal's spare width in this order.
+WHOLE_WIDTHS = ((BEFORE_AFTER, 25), (GOLD, 12))
 
 
 def decided_text(cs: Any) -> str:
@@ -72,7 +76,16 @@ def case_columns(width: int, decided: int) -> list[tuple[str, int]]:
         used -= dict(CASE_COLUMNS)[GOLD] + 2
     room = max(width - used - 2, DECIDED_MIN)
     widths = {DECIDED: min(decided, room), GOLD: 0 if drop_gold else dict(CASE_COLUMNS)[GOLD]}
-    return [(label, widths.get(label, w)) for label, w in CASE_COLUMNS]
+    columns = [(label, widths.get(label, w)) for label, w in CASE_COLUMNS]
+    spare = width - sum(w + 2 for _, w in columns if w)
+    grown = dict(columns)
+    for label, want in WHOLE_WIDTHS:  # a wide terminal shows the labels whole, not "B prefer…"
+        if spare <= 0 or not grown[label]:
+            continue
+        extra = min(max(want - grown[label], 0), spare)
+        grown[label] += extra
+        spare -= extra
+    return [(label, grown[label]) for label, _ in columns]
 
 
 def fit_footer(screen: DOMNode, width: int) -> None:
