@@ -172,4 +172,4 @@ def test_trust_with_nothing_scored_says_so_and_moves_with_verdicts(
     assert data["gold_cases"] == 12 and data["unscored"] == 0 and data["answers_needed"] == 0
     assert main(["trust", "--root", str(repo), "--cached-only"]) == 0
     out = capsys.readouterr().out
-    assert "trust with 1 uncommitted gold change(s) (vs HEAD): " in out and "n 11 → 12" in out
+    assert "trust with 1 uncommitted gold change (vs HEAD): " in out and "n 11 → 12" in out

@@ -217,4 +217,4 @@ async def test_trust_moves_with_the_verdicts(
         await settle(app, pilot)
         assert isinstance(app.screen, TrustHistoryScreen)
         text = str(screen_text(app))
-        assert "work tree: trust with 1 uncommitted gold change(s) (vs HEAD)" in text
+        assert "work tree: trust with 1 uncommitted gold change (vs HEAD)" in text

@@ -19,6 +19,7 @@ from constitution_studio.core.analysis.shift import scored_version
 from constitution_studio.core.analysis.trust import Agreement, PrincipleChange, TrustChange, TrustReport, trust_report
 from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.models import EvalCase
+from constitution_studio.core.wording import plural
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.errors import RefError
 
@@ -135,7 +136,7 @@ def change_text(change: TrustChange) -> str:
     level = b.level.value.upper() if b.level == a.level else f"{b.level.value.upper()} → {a.level.value.upper()}"
     noise = "within noise" if change.within_noise else "outside the old interval"
     return (
-        f"trust with {len(change.changed)} uncommitted gold change(s) (vs {change.ref}): {level}, "
+        f"trust with {plural(len(change.changed), 'uncommitted gold change')} (vs {change.ref}): {level}, "
         f"kappa {b.kappa.text()} → {a.kappa.text()} ({noise}), n {b.n} → {a.n}"
     )
 

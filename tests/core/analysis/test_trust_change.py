@@ -85,7 +85,7 @@ def test_verdicts_move_trust_before_to_after(repo: Path) -> None:
     assert change.within_noise  # three labels move kappa less than its own interval
     assert [p.principle_id for p in change.principles] == ["HARM-01", "HELP-01"]
     text = change_text(change)
-    assert text.startswith("trust with 3 uncommitted gold change(s) (vs HEAD): ")
+    assert text.startswith("trust with 3 uncommitted gold changes (vs HEAD): ")
     assert f"n {N} → {N + 2}" in text and "(within noise)" in text
     assert f"kappa {change.before.kappa.text()} → {change.after.kappa.text()}" in text
 
@@ -121,5 +121,5 @@ def test_trust_text_says_before_after_and_nothing_scored_honestly(repo: Path) ->
     report.uncommitted = trust_change(ws, committed, c, score=False)
     text = format_trust_text(report)
     assert text.startswith(f"trust GOOD on {N + 1} gold case(s)") or text.startswith("trust WEAK on")
-    assert "trust with 1 uncommitted gold change(s) (vs HEAD)" in text
+    assert "trust with 1 uncommitted gold change (vs HEAD)" in text
     assert "  HARM-01      kappa " in text
