@@ -99,6 +99,10 @@ def test_an_untrusted_critic_is_inconclusive_in_every_output(
     assert title.startswith("## Constitution check ⚠️ inconclusive") and "passed" not in title
     assert "> **⚠️ inconclusive — this critic cannot tell" in md and "To make it conclusive:" in md
     assert "calibrate" in md and "served judge" in md
+    trust_row = next(line for line in md.splitlines() if line.startswith("| trust |"))
+    assert trust_row.startswith("| trust | ⚠️ inconclusive |" if code == 0 else "| trust | ❌ fail |")  # never ✅
+    trust_line = next(line for line in outs["text"].splitlines() if line.split()[1:2] == ["trust"])
+    assert trust_line.split()[0] == ("WARN" if code == 0 else "FAIL")
 
     suite = ET.fromstring(outs["junit"])
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}

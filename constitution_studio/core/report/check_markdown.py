@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.analysis.shift_models import ShiftReport
-from constitution_studio.core.report.check_verdict import answer_key_markdown, headline, inconclusive_markdown
+from constitution_studio.core.report.check_verdict import (
+    answer_key_markdown,
+    gate_word,
+    headline,
+    inconclusive_markdown,
+)
 from constitution_studio.core.report.markdown_escape import md_code
 from constitution_studio.core.report.shift_markdown import (
     critic_section,
@@ -30,7 +35,7 @@ def _ref(name: str, commit: str | None) -> str:
 def gates_table(result: CheckResult) -> str:
     lines = ["| Gate | Result | Detail |", "|---|---|---|"]
     for g in result.gates:
-        lines.append(f"| {g.rule} | {'✅ pass' if g.passed else '❌ fail'} | {esc(g.message)} |")
+        lines.append(f"| {g.rule} | {gate_word(result, g, markdown=True)} | {esc(g.message)} |")
     return "\n".join(lines) + "\n"
 
 

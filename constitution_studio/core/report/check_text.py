@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from constitution_studio.core.analysis.gate import CheckResult
-from constitution_studio.core.report.check_verdict import answer_key_lines, verdict_line
+from constitution_studio.core.report.check_verdict import answer_key_lines, gate_word, verdict_line
 from constitution_studio.core.report.shift_text import format_shift_text
 from constitution_studio.core.sanitize import sanitize
 
@@ -27,6 +27,6 @@ def check_text(result: CheckResult) -> str:
         out += [f"to make it conclusive: {a}\n" for a in result.conclusive_advice]
     out.append("gates:\n")
     for g in result.gates:
-        out.append(f"  {'pass' if g.passed else 'FAIL'}  {g.rule:<16} {g.message}\n")
+        out.append(f"  {gate_word(result, g)}  {g.rule:<16} {g.message}\n")
     out.append(f"check {result.base} -> {result.head}: {verdict_line(result)}\n")
     return sanitize("".join(out), keep_newlines=True)  # refs, messages and values came from the repository

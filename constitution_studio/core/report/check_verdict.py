@@ -10,13 +10,27 @@ analysis/answer_key.py.
 from __future__ import annotations
 
 from constitution_studio.core.analysis.answer_key import AnswerKeyReport
-from constitution_studio.core.analysis.gate import CheckResult
+from constitution_studio.core.analysis.gate import CheckResult, GateResult
 from constitution_studio.core.report.markdown_escape import md_code, md_text
 from constitution_studio.core.report.shift_common import rate
 from constitution_studio.core.sanitize import sanitize
 
 HEADLINE = {"passed": "✅ passed", "failed": "❌ failed", "inconclusive": "⚠️ inconclusive"}
 FOLD_OVER = 5
+GATE_WORDS = {"pass": ("pass", "✅ pass"), "fail": ("FAIL", "❌ fail"), "inconclusive": ("WARN", "⚠️ inconclusive")}
+
+
+def gate_outcome(result: CheckResult, gate: GateResult) -> str:
+    """`pass`, `fail`, or `inconclusive` for the trust gate that only passes under
+    `check.on_untrusted: warn` while the critic cannot tell (never shown as a plain pass)."""
+    if gate.rule == "trust" and gate.passed and result.inconclusive is not None:
+        return "inconclusive"
+    return "pass" if gate.passed else "fail"
+
+
+def gate_word(result: CheckResult, gate: GateResult, *, markdown: bool = False) -> str:
+    """The gate's result as the text report (`pass`/`FAIL`/`WARN`) or a Markdown table shows it."""
+    return GATE_WORDS[gate_outcome(result, gate)][1 if markdown else 0]
 
 
 def headline(result: CheckResult) -> str:
