@@ -299,6 +299,10 @@ PROMPT_FORMS = ("text", "turns")  # tags in a validation error's location (the l
 
 
 GoldLabel = Literal["violates", "complies", "a", "b"]
+# What a label, gold or row is for: the case as a whole, or one principle. One alias, one order: typing
+# treats Literal["principle", "case"] as equal to this one, so pydantic would render whichever it
+# met first into every JSON schema (a published schema then depended on import order).
+Scope = Literal["case", "principle"]
 SINGLE_GOLD = ("violates", "complies")
 PAIR_GOLD = ("a", "b")
 

@@ -211,6 +211,22 @@ def test_report_schemas_in_docs_are_current() -> None:
         )
 
 
+@pytest.mark.parametrize("first", ["constitution_studio.core.export.rows", "constitution_studio.core.analysis.review"])
+def test_published_schemas_do_not_depend_on_import_order(first: str) -> None:
+    """typing treats Literal["principle", "case"] and Literal["case", "principle"] as equal, so
+    pydantic renders the first it met into every schema: the published files must come out the
+    same whichever module a process imports first (CI's test order once made them stale)."""
+    program = (
+        f"import importlib, json; importlib.import_module({first!r})\n"
+        "from constitution_studio.core.report.report_schemas import report_schema_documents\n"
+        "from constitution_studio.core.export.schemas import row_schema_documents\n"
+        "print(json.dumps({**report_schema_documents(), **row_schema_documents()}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    for name, text in json.loads(done.stdout).items():
+        assert (DOCS_SCHEMA / name).read_text(encoding="utf-8") == text, f"docs/schema/{name} after importing {first}"
+
+
 def test_check_and_shift_json_validate_against_their_schemas(result: CheckResult) -> None:
     from constitution_studio.core.report.check_json import check_json
     from constitution_studio.core.report.shift_json import shift_json

@@ -37,6 +37,7 @@ from constitution_studio.core.analysis.shift import scored_version
 from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.gc_pause import paused_gc
+from constitution_studio.core.models import Scope
 from constitution_studio.core.wording import case_gold_text, label_word, plural, sure_text
 from constitution_studio.core.workspace import Workspace
 
@@ -83,7 +84,7 @@ class ReviewItem(BaseModel):
     decision: str = Field(default="", description="Who decides the case and why (analysis/resolve.py).")
     rule: str | None = None
     gold: str | None = Field(description="The case's overall gold (given, or derived from per-principle gold).")
-    gold_scope: Literal["case", "principle"] | None = Field(
+    gold_scope: Scope | None = Field(
         default=None, description="How the existing gold is given: for the case as a whole, or per principle."
     )
     gold_by_principle: dict[str, str] = Field(default_factory=dict)

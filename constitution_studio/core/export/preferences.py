@@ -20,7 +20,7 @@ from constitution_studio.core.export.gather import Gathered
 from constitution_studio.core.export.labels import stability, variant_labels
 from constitution_studio.core.export.provenance import Provenance, statement_hash
 from constitution_studio.core.export.rows import PreferenceRow, assistant, prompt_messages
-from constitution_studio.core.models import EvalCase
+from constitution_studio.core.models import EvalCase, Scope
 
 Reason = Literal["variants-disagree", "inside-noise-band", "variants-unscored"]
 
@@ -44,7 +44,7 @@ def _row(
     verdict: Verdict,
     principle_id: str,
     *,
-    scope: Literal["case", "principle"],
+    scope: Scope,
     decides: bool,
     gold: str | None,
     provenance: Provenance,

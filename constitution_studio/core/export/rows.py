@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from constitution_studio.core.conversation import Turn
 from constitution_studio.core.export.provenance import Provenance
-from constitution_studio.core.models import EvalCase
+from constitution_studio.core.models import EvalCase, Scope
 
 
 class FunctionCall(BaseModel):
@@ -98,7 +98,7 @@ class LabelRow(BaseModel):
     band: float | None = Field(description="Spread of P across judge variants.")
     variants: list[VariantLabel]
     gold: str | None = Field(description="Human gold for this principle: per-principle gold, else the case's.")
-    gold_scope: Literal["principle", "case"] | None
+    gold_scope: Scope | None
     agrees_with_gold: bool | None
     provenance: Provenance
 
@@ -107,7 +107,7 @@ class PreferenceRow(BaseModel):
     """One RLAIF preference from a pair case (TRL DPO / distilabel: prompt, chosen, rejected)."""
 
     case_id: str
-    scope: Literal["case", "principle"] = Field(
+    scope: Scope = Field(
         description="case: the case's verdict (its deciding principle); principle: one linked principle's own."
     )
     prompt: list[Message]
