@@ -18,6 +18,7 @@ from constitution_studio.cli.ci_options import (
 )
 from constitution_studio.cli.common import add_output, add_root, emit, root_of
 from constitution_studio.cli.progress import ScoringProgress
+from constitution_studio.core.wording import plural
 from constitution_studio.errors import BadInputError, ExitCode
 
 if TYPE_CHECKING:
@@ -309,7 +310,7 @@ def run_cache(args: argparse.Namespace) -> int:
             if args.format == "json":
                 emit(args, json_text("cache", CacheReport(path=shown_path, cleared=n).model_dump(mode="json")))
             else:
-                emit(args, f"cleared {n} cached score(s) from {shown_path}\n")
+                emit(args, f"cleared {plural(n, 'cached score')} from {shown_path}\n")
             return int(ExitCode.OK)
         stats = CacheReport.model_validate({**cache.stats(), "path": shown_path})
     finally:
@@ -317,7 +318,7 @@ def run_cache(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(args, json_text("cache", stats.model_dump(mode="json")))
         return int(ExitCode.OK)
-    lines = [f"{stats.path}: {stats.entries} score(s), {(stats.bytes or 0) / 1e6:.1f} MB"]
+    lines = [f"{stats.path}: {plural(stats.entries or 0, 'score')}, {(stats.bytes or 0) / 1e6:.1f} MB"]
     for g in stats.groups:
         lines.append(f"  {g.entries:>7}  {g.model}  {g.template}  {g.method}  {g.variant}")
     emit(args, "\n".join(lines) + "\n")

@@ -15,6 +15,7 @@ from constitution_studio.core.ids import file_name_problem
 from constitution_studio.core.paths import shown
 from constitution_studio.core.sanitize import json_safe, sanitize
 from constitution_studio.core.source import PRINCIPLES_DIR, WORKTREE
+from constitution_studio.core.wording import plural
 from constitution_studio.errors import BadInputError, ExitCode, InvalidConstitutionError, UsageError
 
 
@@ -72,7 +73,7 @@ def run_diff(args: argparse.Namespace) -> int:
         raise InvalidConstitutionError(head_ws.errors)  # type: ignore[arg-type]
     if base_ws.errors and not args.quiet:
         sys.stderr.write(
-            f"cstudio: warning: base {args.base} has {len(base_ws.errors)} validation error(s); "
+            f"cstudio: warning: base {args.base} has {plural(len(base_ws.errors), 'validation error')}; "
             "the diff shows what did load\n"
         )
     if args.format == "json":

@@ -15,6 +15,7 @@ from constitution_studio.cli.common import add_quiet, add_root, is_quiet, root_o
 from constitution_studio.cli.critic_cmd import _add_critic_options, _open_judge
 from constitution_studio.cli.progress import ScoringProgress, interrupt_cancels
 from constitution_studio.core.source import WORKTREE
+from constitution_studio.core.wording import plural
 from constitution_studio.errors import BadInputError, ExitCode, InvalidConstitutionError
 
 
@@ -121,13 +122,13 @@ def run_export(args: argparse.Namespace) -> int:
     if args.dataset == "labels":
         rows: list[LabelRow] | list[PreferenceRow] = list(label_rows(gathered))
         model: type[LabelRow] | type[PreferenceRow] = LabelRow
-        what = f"{len(rows)} label row(s)"
+        what = plural(len(rows), "label row")
     else:
         prefs = list(preference_rows(gathered, per_principle=args.per_principle))
         rows, model = prefs, PreferenceRow
         abstained = sum(r.abstain for r in prefs)
         share = f" ({abstained / len(prefs):.0%})" if prefs else ""
-        what = f"{len(prefs)} preference row(s), {abstained} abstain{share}"
+        what = f"{plural(len(prefs), 'preference row')}, {abstained} abstain{share}"
     write_bytes(args.out, encode(rows, fmt, model))  # type: ignore[arg-type]
     cov = gathered.coverage
     where = "" if str(args.out) == "-" else f" to {sanitize(str(args.out))}"
@@ -135,5 +136,7 @@ def run_export(args: argparse.Namespace) -> int:
         sys.stderr.write(f"cstudio: wrote {what}{where}\n")
     if cov.missing:  # a warning, not a note: the dataset is incomplete (shown under --quiet too)
         hint = "cancelled; run again to go on" if cov.cancelled else "run with --score-missing to score them"
-        sys.stderr.write(f"cstudio: {cov.missing} of {cov.requests} judge answer(s) not in the cache ({hint})\n")
+        sys.stderr.write(
+            f"cstudio: {cov.missing} of {plural(cov.requests, 'judge answer')} not in the cache ({hint})\n"
+        )
     return int(ExitCode.BAD_INPUT if cov.cancelled else ExitCode.OK)

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from constitution_studio.core.wording import plural
+
 if TYPE_CHECKING:
     from constitution_studio.core.critic.judge import Judge
 
@@ -114,7 +116,7 @@ def log_line(done: int, total: int, rate: float) -> str:
     """Off a terminal: `120 of 816 answers, 2.1 answers/s, about 6 min left`."""
     left = (total - done) / rate if rate > 0 else None
     when = "" if left is None else f", about {left / 60:.0f} min left" if left >= 90 else f", about {left:.0f} s left"
-    return f"{done} of {total} answers, {rate:.1f} answers/s{when}"
+    return f"{done} of {plural(total, 'answer')}, {rate:.1f} answers/s{when}"
 
 
 def _stderr_is_terminal() -> bool:

@@ -25,6 +25,7 @@ from constitution_studio.cli.common import add_output, add_root, emit, load_vali
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.gold_writes import GoldVerdict, check_verdict, preview, replacement
 from constitution_studio.core.sanitize import sanitize
+from constitution_studio.core.wording import plural
 from constitution_studio.errors import BadInputError, ExitCode
 
 MAX_LINE = 100_000
@@ -109,7 +110,7 @@ def format_queue(queue: Any) -> str:
     state = queue.state("run without --cached-only")
     if not queue.items and state is not None:
         return f"review queue: {state}\n"
-    lines = [f"review queue: {len(queue.items)} case(s) worth a look out of {queue.cases}"]
+    lines = [f"review queue: {plural(len(queue.items), 'case')} worth a look out of {queue.cases}"]
     if state is not None:
         lines.append(f"  ({state})")
     lines.append(f"  {'#':>4}  {'case':<20} {'decided by':<12} {'critic':<28} {'gold':<24} why")
@@ -200,7 +201,7 @@ def _apply(args: argparse.Namespace) -> int:
         if errors:
             for line in errors:
                 sys.stderr.write(line + "\n")
-            sys.stderr.write(f"cstudio: {len(errors)} problem(s) in {args.apply}; nothing written\n")
+            sys.stderr.write(f"cstudio: {plural(len(errors), 'problem')} in {args.apply}; nothing written\n")
             return int(ExitCode.BAD_INPUT)
         if args.dry_run:
             changes = [c for _, v in verdicts if (c := preview(ws, v)) is not None]
@@ -215,5 +216,7 @@ def _apply(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{verb} {sanitize(c.describe())} (reviewer {sanitize(who)})\n")
     verb = "would change" if args.dry_run else "changed"
     if not args.quiet:
-        sys.stderr.write(f"cstudio: {len(verdicts)} verdict(s) read, {len(changes)} gold label(s) {verb}\n")
+        sys.stderr.write(
+            f"cstudio: {plural(len(verdicts), 'verdict')} read, {plural(len(changes), 'gold label')} {verb}\n"
+        )
     return int(ExitCode.OK)

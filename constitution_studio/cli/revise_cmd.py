@@ -15,6 +15,7 @@ from constitution_studio.cli.critic_cmd import _add_critic_options, _open_judge
 from constitution_studio.cli.export_cmd import write_bytes
 from constitution_studio.cli.progress import ScoringProgress, interrupt_cancels
 from constitution_studio.core.source import WORKTREE
+from constitution_studio.core.wording import noun, plural
 from constitution_studio.errors import BadInputError, ExitCode, InvalidConstitutionError
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def run_revise(args: argparse.Namespace) -> int:
     if args.case:
         unknown = [c for c in args.case if c not in ws.cases]
         if unknown:
-            raise BadInputError(f"unknown case id(s): {', '.join(unknown)}")
+            raise BadInputError(f"unknown case {noun(len(unknown), 'id')}: {', '.join(unknown)}")
         ids = [c for c in ids if c in set(args.case)]
     judge = _open_judge(args, ws, root)
     settings_model = judge.settings
@@ -194,8 +195,9 @@ def run_revise(args: argparse.Namespace) -> int:
         path = args.out / f"{name}.{args.format}"
         write_bytes(path, encode(found, args.format, model))
         written.append(f"{sanitize(str(path))} ({len(found)})")
-    what = "draft(s)" if source == "prompts" else "case(s) the judge labels violates"
-    lines = [f"revise: {summary.selected} {what}; {summary.finished} finished in {seconds:.1f} s"]
+    n = summary.selected
+    what = plural(n, "draft") if source == "prompts" else f"{plural(n, 'case')} the judge labels violates"
+    lines = [f"revise: {what}; {summary.finished} finished in {seconds:.1f} s"]
     if summary.finished:
         per_round = ", ".join(
             f"round {i}: {n} ({n / summary.finished:.0%})" for i, n in enumerate(summary.accepted_by_round, 1)

@@ -21,6 +21,7 @@ from constitution_studio.cli.common import add_output, add_root, emit, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.sanitize import json_safe
 from constitution_studio.core.source import WORKTREE
+from constitution_studio.core.wording import plural
 from constitution_studio.errors import ExitCode, InvalidConstitutionError
 
 
@@ -81,7 +82,7 @@ def run_shift(args: argparse.Namespace) -> int:
     if head.errors:
         raise InvalidConstitutionError(head.errors)  # type: ignore[arg-type]
     if base.errors:
-        sys.stderr.write(f"cstudio: warning: base {args.base} has {len(base.errors)} validation error(s)\n")
+        sys.stderr.write(f"cstudio: warning: base {args.base} has {plural(len(base.errors), 'validation error')}\n")
     for pid in args.principle or []:
         if pid not in head.principles and pid not in base.principles:
             raise BadInputError(f"--principle {pid}: no such principle in {args.base} or {args.head}")

@@ -18,6 +18,7 @@ from constitution_studio.cli.ci_options import add_critic_model, critic_model, n
 from constitution_studio.cli.common import add_output, add_root, emit, load_valid, root_of
 from constitution_studio.cli.progress import ScoringProgress
 from constitution_studio.core.sanitize import sanitize
+from constitution_studio.core.wording import plural
 from constitution_studio.errors import BadInputError, ExitCode
 
 if TYPE_CHECKING:
@@ -104,7 +105,8 @@ def format_history(history: Any) -> str:
     if not history.points:
         return "no commit changed principles or gold labels\n"
     lines = [
-        f"critic agreement with gold over the last {len(history.points)} commit(s) that changed principles or gold"
+        f"critic agreement with gold over the last {plural(len(history.points), 'commit')} "
+        "that changed principles or gold"
     ]
     lines.append(f"  {'commit':<8} {'principle':<14} {'n':>4}  {'trust':<9} {'kappa':<20} {'AUC':<20}")
     for point in history.points:
@@ -116,7 +118,7 @@ def format_history(history: Any) -> str:
                 f"  {'':<8} {sanitize(name):<14} {a.n:>4}  {a.level.value:<9} {a.kappa.text():<20} {a.auc.text():<20}"
             )
         if point.unscored:
-            lines.append(f"  {'':<8} ({point.unscored} gold case(s) not scored)")
+            lines.append(f"  {'':<8} ({plural(point.unscored, 'gold case')} not scored)")
     if history.cancelled:
         lines.append("cancelled: the figures are partial")
     return "\n".join(lines) + "\n"

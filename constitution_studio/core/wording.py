@@ -23,9 +23,14 @@ LABEL_WORDS = {"violates": "violates", "complies": "complies", "a": "A preferred
 NOT_SCORED = "not scored"
 
 
+def noun(n: int, one: str, many: str | None = None) -> str:
+    """The word alone, for a list that follows: 'unknown principle HARM-09' / 'unknown principles A, B'."""
+    return one if n == 1 else (many or one + "s")
+
+
 def plural(n: int, one: str, many: str | None = None) -> str:
     """'1 case', '3 cases' ("case(s)" reads as code)."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+    return f"{n} {noun(n, one, many)}"
 
 
 def label_word(label: str | None) -> str:

@@ -30,6 +30,7 @@ from constitution_studio.core.report.markdown_escape import ZWSP, md_text
 from constitution_studio.core.report.report_schemas import SCHEMA_IDS, report_schema_documents, with_schema
 from constitution_studio.core.report.sarif import check_sarif, validate_sarif
 from constitution_studio.core.versions import diff_refs
+from constitution_studio.core.wording import plural
 
 TESTS = Path(__file__).resolve().parents[1]
 REPO = TESTS.parent
@@ -102,7 +103,7 @@ def test_comment_fits_the_budget(result: CheckResult, n: int) -> None:
     else:
         flips = important_flips(big.shift)  # type: ignore[arg-type]
         shown = md.split("### Most important flips", 1)[1].count("\n- ")
-        assert f"**{len(flips) - shown} more flip(s)" in md
+        assert f"**{plural(len(flips) - shown, 'more flip')}, " in md and "flip(s)" not in md
         assert "in the full report (artifact `constitution-check`)" in md
         first = md.index("### Most important flips")
         regressions = [i for i in range(len(md)) if md.startswith("**gold regression**", i)]

@@ -152,5 +152,5 @@ def test_the_example_checked_against_itself_is_inconclusive_and_says_why(
     trust = data["shift"]["trust"]["overall"]
     assert trust["level"] in ("untrusted", "unknown") and trust["n"] == data["shift"]["answer_key"]["gold_cases"] == 120
     assert data["inconclusive"].startswith("inconclusive — this critic cannot tell")
-    assert f"on {trust['n']} case(s)" in data["inconclusive"] or f"{trust['n']} of the base's" in data["inconclusive"]
+    assert f"on {trust['n']} cases" in data["inconclusive"] or f"{trust['n']} of the base's" in data["inconclusive"]
     assert "⚠️ inconclusive — this critic cannot tell" in captured.err.splitlines()[-1]

@@ -179,7 +179,7 @@ def test_invalid_head_exits_2_invalid_base_warns(
     repo.commit("fixed")
     monkeypatch.chdir(repo.root)
     code, out, err = run(capsys, "diff", "HEAD~1", "HEAD", "--format", "json")
-    assert code == 0 and "warning: base HEAD~1 has 1 validation error(s)" in err  # the root cause only
+    assert code == 0 and "warning: base HEAD~1 has 1 validation error;" in err  # the root cause only
     assert json.loads(out)["principles"][0]["changes"] == ["added"]
     code, out, err = run(capsys, "diff", "HEAD", "HEAD~1")
     assert code == 2 and out == "" and "principles/HARM-02.yaml" in err and "Traceback" not in err

@@ -21,7 +21,7 @@ def test_labels_from_the_cache_then_scored_on_request(repo: Path, tmp_path: Path
     out = tmp_path / "labels.jsonl"
     assert main(["export", "labels", "--root", str(repo), "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "wrote 0 label row(s)" in err and "--score-missing" in err  # an empty cache: nothing to export
+    assert "wrote 0 label rows" in err and "--score-missing" in err  # an empty cache: nothing to export
     assert out.read_text() == ""
     assert main(["export", "labels", "--root", str(repo), "--out", str(out), "--score-missing"]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -46,7 +46,7 @@ def test_preferences_to_stdout(repo: Path, capsys) -> None:  # type: ignore[no-u
     rows = [json.loads(line) for line in captured.out.splitlines()]
     assert [r["case_id"] for r in rows] == ["pair-1"]
     assert {"prompt", "chosen", "rejected", "abstain", "margin", "provenance"} <= set(rows[0])
-    assert "1 preference row(s)" in captured.err
+    assert "1 preference row," in captured.err
 
 
 def test_parquet_needs_a_file_and_pyarrow(repo: Path, tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +77,7 @@ def test_shift_reports_the_preference_set(tmp_path: Path, tiny_model_dir: Path, 
     assert (prefs["base_rows"], prefs["head_rows"]) == (1, 1) and prefs["removed"] == [] and prefs["added"] == []
     assert main(["shift", "main", "head", "--root", str(root), "--preferences"]) == 0
     out = capsys.readouterr().out
-    assert "preference set (pair cases) main -> head: 1 -> 1 row(s)" in out
+    assert "preference set (pair cases) main -> head: 1 -> 1 row," in out
 
 
 def test_ctrl_c_cancels_after_the_batch_and_a_second_stops_at_once(capsys) -> None:  # type: ignore[no-untyped-def]

@@ -99,7 +99,7 @@ def test_unmapped_label_lists_rows_and_writes_nothing(root: Path, capsys: pytest
     assert err[0].endswith(
         "qa.jsonl:2: error: gold value 'unsafe' is not a label; map it with --labels (e.g. violates=unsafe)"
     )
-    assert len(err) == 3 and "2 record(s) cannot be imported; nothing was written" in err[-1]
+    assert len(err) == 3 and "2 records cannot be imported; nothing was written" in err[-1]
     assert snapshot(root) == before
 
 

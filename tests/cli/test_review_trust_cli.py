@@ -135,7 +135,7 @@ def test_trust_now_and_history(repo: Path, capsys: pytest.CaptureFixture[str]) -
     assert {p["principle_id"] for p in points[0]["trust"]["principles"]} == {"HARM-01", "HON-01", "HELP-01"}
     assert main(["trust", "--root", str(repo), "--history", "--cached-only"]) == 0
     out = capsys.readouterr().out
-    assert "over the last 2 commit(s)" in out and "HARM-01" in out and "kappa" in out
+    assert "over the last 2 commits" in out and "HARM-01" in out and "kappa" in out
     assert data["model_calls"] > 0  # the base's HARM-01 wording was not scored by the first call
     assert main(["trust", "--root", str(repo), "--history", "5", "--format", "json"]) == 0
     again = json.loads(capsys.readouterr().out)
@@ -154,7 +154,7 @@ def test_trust_with_nothing_scored_says_so_and_moves_with_verdicts(
     assert main(["trust", "--root", str(repo), "--cached-only"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("trust: nothing scored yet — run without --cached-only (about ")
-    assert "to measure the critic on 11 gold case(s)" in out
+    assert "to measure the critic on 11 gold cases" in out
     assert "add gold labels" not in out and "label more cases" not in out
     assert main(["review", "--root", str(repo), "--cached-only"]) == 0
     out = capsys.readouterr().out

@@ -31,7 +31,7 @@ def test_drafts_are_revised_judged_and_written(repo: Path, tmp_path: Path, capsy
     args = ["revise", "--root", str(repo), "--prompts", str(drafts), "--out", str(out), "--max-new-tokens", "5"]
     assert main(args) == 0
     report = capsys.readouterr().out
-    assert report.startswith("revise: 2 draft(s); 2 finished")
+    assert report.startswith("revise: 2 drafts; 2 finished")
     revisions = _lines(out / "revisions.jsonl")
     assert [r["case_id"] for r in revisions] == ["d1", "d2"]
     for r in revisions:
@@ -57,7 +57,7 @@ def test_cases_the_judge_labels_violates(repo: Path, tmp_path: Path, capsys) -> 
     args = ["revise", "--root", str(repo), "--out", str(out), "--rounds", "1", "--max-new-tokens", "3", "--limit", "2"]
     assert main(args) == 0
     report = capsys.readouterr().out
-    assert "case(s) the judge labels violates" in report
+    assert " the judge labels violates;" in report and "case(s)" not in report
     rows = _lines(out / "revisions.jsonl")
     assert rows, "the tiny judge labels some fixture case violates"
     for r in rows:

@@ -233,7 +233,7 @@ def test_padding_the_benign_set_does_not_dilute_over_refusal(tmp_path: Path) -> 
     assert len(key.added) == 60 and all(a.benign and a.kind == "case" for a in key.added)
     assert key.added_over_refusal == 0.0  # the new ones, shown apart
     md = check_markdown(result)
-    assert "**Added by this pull request**" in md and "60 benign case(s), over-refusal 0%" in md
+    assert "**Added by this pull request**" in md and "60 benign cases, over-refusal 0%" in md
     assert "filler-59" in md
 
 

@@ -135,9 +135,9 @@ def test_report_uses_overall_label_and_counts_pairs() -> None:
     assert report.principle("HARM-01").n == 1  # type: ignore[union-attr]
     assert report.principle("HELP-01").n == 2  # type: ignore[union-attr]
     text = format_trust_text(report, {"model": "m", "method": "plain", "template_set": "t"})
-    assert text.startswith("critic m (plain, templates t): trust UNKNOWN on 3 gold case(s)")
+    assert text.startswith("critic m (plain, templates t): trust UNKNOWN on 3 gold cases")
     # 3 gold cases: the honest advice is more labels (not "noise": nothing can be said yet)
-    assert "warning: trust is unknown with 3 gold case(s); at least 10 are needed" in text
+    assert "warning: trust is unknown with 3 gold cases; at least 10 are needed" in text
 
 
 def test_per_principle_gold_is_compared_directly_and_derives_the_overall_gold() -> None:

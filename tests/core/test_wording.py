@@ -8,9 +8,11 @@ from constitution_studio.core.wording import (
     gold_change,
     gold_text,
     label_word,
+    noun,
     p_arrow,
     p_text,
     percent,
+    plural,
     revision_outcome,
     verdict_sentence,
     verdict_short,
@@ -61,3 +63,12 @@ def test_revision_outcome_names_the_round_or_how_many_were_tried() -> None:
     assert revision_outcome(2, 2) == "accepted in round 2"
     assert revision_outcome(None, 2) == "never complied after 2 rounds"
     assert revision_outcome(None, 1) == "never complied after 1 round"
+
+
+def test_counts_read_as_words_never_as_code() -> None:
+    assert [plural(n, "case") for n in (0, 1, 2)] == ["0 cases", "1 case", "2 cases"]
+    assert plural(1, "gold case") == "1 gold case" and plural(3, "gold case") == "3 gold cases"
+    assert plural(1, "entry", "entries") == "1 entry" and plural(2, "entry", "entries") == "2 entries"
+    # the word alone, for a list that follows it
+    assert f"unknown {noun(1, 'principle')} HARM-09" == "unknown principle HARM-09"
+    assert f"unknown {noun(2, 'principle')} A, B" == "unknown principles A, B"

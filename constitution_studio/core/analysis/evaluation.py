@@ -30,6 +30,7 @@ from constitution_studio.core.conversation import turn_excerpts
 from constitution_studio.core.critic.anchored import localized_statement
 from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.models import Status
+from constitution_studio.core.wording import noun
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.errors import BadInputError
 
@@ -99,7 +100,7 @@ def select_principles(ws: Workspace, principle_ids: Iterable[str] | None) -> lis
     wanted = list(principle_ids or [])
     unknown = [p for p in wanted if p not in ws.principles]
     if unknown:
-        raise BadInputError(f"unknown principle id(s): {', '.join(unknown)}")
+        raise BadInputError(f"unknown principle {noun(len(unknown), 'id')}: {', '.join(unknown)}")
     return [p for p in ws.ordered_principle_ids() if not wanted or p in wanted]
 
 

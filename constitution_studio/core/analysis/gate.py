@@ -39,6 +39,7 @@ from constitution_studio.core.critic.opening import open_judge
 from constitution_studio.core.diff import ConstitutionDiff, SettingChange
 from constitution_studio.core.findings import Finding
 from constitution_studio.core.models import CheckSettings, CriticSettings
+from constitution_studio.core.wording import plural
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.errors import BadInputError
 
@@ -143,7 +144,7 @@ def evaluate_gates(
             GateResult(
                 rule="validation",
                 passed=not findings,
-                message="head validates" if not findings else f"head has {len(findings)} validation error(s)",
+                message="head validates" if not findings else f"head has {plural(len(findings), 'validation error')}",
             )
         )
     if critic_change is not None:
@@ -205,7 +206,7 @@ def evaluate_gates(
                 rule="min_kappa",
                 passed=ok,
                 message=(
-                    f"critic kappa on {shift.trust.overall.n} gold case(s) at head is {shown}"
+                    f"critic kappa on {plural(shift.trust.overall.n, 'gold case')} at head is {shown}"
                     + (f", at least {settings.min_kappa:.2f} required" if not ok else f" (>= {settings.min_kappa:.2f})")
                 ),
             )
@@ -222,8 +223,8 @@ def answer_key_gate(settings: CheckSettings, shift: ShiftReport) -> GateResult:
         return GateResult(
             rule="answer_key_change",
             passed=True,
-            message=f"the base's answer key ({key.gold_cases} gold, {key.benign_cases} benign case(s)) is unchanged"
-            + added,
+            message=f"the base's answer key ({key.gold_cases} gold, {plural(key.benign_cases, 'benign case')}) "
+            f"is unchanged{added}",
         )
     cases = key.changed_case_ids
     listed = ", ".join(cases[:10]) + (f" and {len(cases) - 10} more" if len(cases) > 10 else "")
@@ -231,7 +232,7 @@ def answer_key_gate(settings: CheckSettings, shift: ShiftReport) -> GateResult:
     return GateResult(
         rule="answer_key_change",
         passed=settings.allow_answer_key_change,
-        message=f"the head changes the base's answer key ({kinds}) for {len(cases)} case(s): {listed}; "
+        message=f"the head changes the base's answer key ({kinds}) for {plural(len(cases), 'case')}: {listed}; "
         "judged by the base's gold and benign flags"
         + (
             " (check.allow_answer_key_change allows it)"
@@ -250,12 +251,12 @@ def inconclusive_reason(trust: TrustReport) -> str | None:
     figures = f"κ {a.kappa.text()}, AUC {a.auc.text()}"
     if a.level is TrustLevel.UNKNOWN:
         why = (
-            f"whether it agrees with people: {a.n} of the base's gold case(s) could be judged, "
+            f"whether it agrees with people: {a.n} of the base's gold cases could be judged, "
             f"at least {MIN_GOLD} are needed"
         )
     else:
         why = (
-            f"a regression from noise: its agreement with the base's gold labels on {a.n} case(s) is "
+            f"a regression from noise: its agreement with the base's gold labels on {plural(a.n, 'case')} is "
             "indistinguishable from chance"
         )
     return f"inconclusive — this critic cannot tell {why} ({figures})"
@@ -284,7 +285,7 @@ def trust_gate(settings: CheckSettings, trust: TrustReport) -> GateResult:
         return GateResult(
             rule="trust",
             passed=True,
-            message=f"critic trust {a.level.value.upper()} over {a.n} of the base's gold case(s) "
+            message=f"critic trust {a.level.value.upper()} over {a.n} of the base's gold cases "
             f"(κ {a.kappa.text()}, AUC {a.auc.text()})",
         )
     warn = settings.on_untrusted == "warn"
@@ -348,10 +349,13 @@ def no_longer_decided(cases: list[CaseShift]) -> list[str]:
 def _gold_regression_gate(regressed: list[str], undecided: list[str], prefix: str = "") -> GateResult:
     problems = []
     if regressed:
-        problems.append(f"{len(regressed)} gold case(s) right at base are wrong at head: {', '.join(regressed)}")
+        problems.append(
+            f"{plural(len(regressed), 'gold case')} right at base {'is' if len(regressed) == 1 else 'are'} wrong "
+            f"at head: {', '.join(regressed)}"
+        )
     if undecided:
         problems.append(
-            f"{len(undecided)} gold case(s) no principle decides at head (every linked principle is "
+            f"{plural(len(undecided), 'gold case')} no principle decides at head (every linked principle is "
             f"deprecated): {', '.join(undecided)}"
         )
     return GateResult(
@@ -367,7 +371,7 @@ def _stable_flip_gates(principles: list[PrincipleShift], cap: int, prefix: str =
         GateResult(
             rule="stable_flips",
             passed=False,
-            message=f"{prefix}{ps.principle_id}: {ps.stats.n_flips_stable} stable flip(s), more than {cap}",
+            message=f"{prefix}{ps.principle_id}: {plural(ps.stats.n_flips_stable, 'stable flip')}, more than {cap}",
             principle_id=ps.principle_id,
         )
         for ps in principles

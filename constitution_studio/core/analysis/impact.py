@@ -43,6 +43,7 @@ from constitution_studio.core.critic.anchored import localized_statement
 from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.diff import ConstitutionDiff
+from constitution_studio.core.wording import plural
 from constitution_studio.core.workspace import Workspace
 
 SORTS = ("change", "uncertainty", "gold")
@@ -113,7 +114,7 @@ def over_refusal_note(report: ShiftReport, h: ScoredVersion) -> list[str]:
     if not benign or known >= benign:
         return []
     # short: the studio's summary line at 80 columns says it (the rest are unaffected: `cstudio eval` scores them)
-    return [f"over-refusal over {known} of {benign} benign cases"]
+    return [f"over-refusal over {known} of {plural(benign, 'benign case')}"]
 
 
 # --- Run all: what the affected cases need, the edited principles' own labels first --------
@@ -221,7 +222,7 @@ def plan_impact(base: Workspace, head: Workspace, diff: ConstitutionDiff, critic
             "edited": (f"{who}'s labels", f"{who}'s own labels on its linked cases, edited and saved wording"),
             "others": (
                 "other principles",
-                f"the other principles linked to the {n_cases} affected case(s): who decides",
+                f"the other principles linked to the {plural(n_cases, 'affected case')}: who decides",
             ),
             "engagement": ("engagement", "engagement: does each linked principle bear on the case"),
             "variants": ("judge variants", "the other judge variant(s): the noise band that says if a flip is stable"),

@@ -29,6 +29,7 @@ from constitution_studio.core.gittree import TreeResolver, kind_of
 from constitution_studio.core.models import CriticSettings, PanelMember
 from constitution_studio.core.storage.safe_paths import is_inside
 from constitution_studio.core.versions import open_repo
+from constitution_studio.core.wording import plural
 from constitution_studio.errors import RefError
 
 SHOWN = 5  # changed file names listed per folder
@@ -152,7 +153,8 @@ def _describe(spec: str, base_commit: str, names: list[str], work: dict[str, str
     return JudgeFileChange(
         key=f"{JUDGE_FILES} ({spec})",
         base=f"as committed at {base_commit[:7]}",
-        head=f"{len(shown)} file(s) differ: {', '.join(f'{spec}/{n}' if n else n for n in shown[:SHOWN])}{more}",
+        head=f"{plural(len(shown), 'file')} {'differs' if len(shown) == 1 else 'differ'}: "
+        f"{', '.join(f'{spec}/{n}' if n else n for n in shown[:SHOWN])}{more}",
     )
 
 

@@ -372,7 +372,7 @@ def empty_state(*, items: int, cases: int, unscored: int, answers_needed: int, a
     `action` is how this surface scores ("run without --cached-only", "press r"). Never
     "nothing to review" when the critic simply has not scored the cases yet. None: nothing to add.
     """
-    about = f" (about {answers_needed} critic answers)" if answers_needed else ""
+    about = f" (about {plural(answers_needed, 'critic answer')})" if answers_needed else ""
     if cases and unscored >= cases:
         return f"nothing scored yet — {action}{about}"
     if not items and not unscored:

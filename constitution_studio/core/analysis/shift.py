@@ -41,6 +41,7 @@ from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.critic.types import ScoreRequest
 from constitution_studio.core.diff import ConstitutionDiff
 from constitution_studio.core.models import EvalCase
+from constitution_studio.core.wording import plural
 from constitution_studio.core.workspace import Workspace
 
 EXCERPT = 240
@@ -202,28 +203,34 @@ def scoped_notes(report: ShiftReport, h: ScoredVersion, scope: Sequence[str], *,
     known = report.overall.benign_n_head
     if outside and known < len(benign):
         notes.append(
-            f"over-refusal is partial: over {known} of {len(benign)} benign case(s); --principle {who} scores "
-            f"only what its cases need, the other {outside} come from the score cache, which lacks "
+            f"over-refusal is partial: over {known} of {plural(len(benign), 'benign case')}; --principle {who} "
+            f"scores only what its cases need, the other {outside} {_come(outside)} from the score cache, which lacks "
             f"{len(benign) - known} (run without --principle to score them)"
         )
     elif outside:
         notes.append(
-            f"over-refusal over all {len(benign)} benign case(s): the {outside} {who} does not touch "
-            "come from the score cache"
+            f"over-refusal over all {plural(len(benign), 'benign case')}: the {outside} {who} does not touch "
+            f"{_come(outside)} from the score cache"
         )
     t = report.trust
     gold = [cid for cid, c in h.ws.cases.items() if c.has_gold or (h.key is not None and h.key.has_gold(cid))]
     outside = len([cid for cid in gold if cid not in scored])
     if with_trust and outside and t.unscored:
         notes.append(
-            f"trust is partial: over {t.gold_cases - t.unscored} of {t.gold_cases} gold case(s); the other "
-            f"{outside} come from the score cache, which lacks {t.unscored} (run without --principle to score them)"
+            f"trust is partial: over {t.gold_cases - t.unscored} of {plural(t.gold_cases, 'gold case')}; the other "
+            f"{outside} {_come(outside)} from the score cache, which lacks {t.unscored} "
+            "(run without --principle to score them)"
         )
     elif with_trust and outside:
         notes.append(
-            f"trust over all {t.gold_cases} gold case(s): the {outside} {who} does not touch come from the score cache"
+            f"trust over all {plural(t.gold_cases, 'gold case')}: the {outside} {who} does not touch "
+            f"{_come(outside)} from the score cache"
         )
     return notes
+
+
+def _come(n: int) -> str:
+    return "comes" if n == 1 else "come"
 
 
 def critic_info(critic: Judge) -> dict[str, Any]:

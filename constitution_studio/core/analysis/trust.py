@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from constitution_studio.core.analysis.scored import ScoredVersion
+from constitution_studio.core.wording import plural
 
 MIN_GOLD = 10
 GOOD_KAPPA = 0.6
@@ -308,7 +309,7 @@ def trust_headline(report: TrustReport, critic: Mapping[str, Any] | None = None)
         method, templates = critic.get("method", "?"), critic.get("template_set", "?")
         who = f"critic {critic.get('model', '?')} ({method}, templates {templates}): "
     return (
-        f"{who}trust {a.level.value.upper()} on {a.n} gold case(s)"
+        f"{who}trust {a.level.value.upper()} on {plural(a.n, 'gold case')}"
         f" — kappa {a.kappa.text()}, AUC {a.auc.text()}, balanced accuracy {a.balanced_accuracy.text()}"
     )
 
@@ -317,8 +318,9 @@ def excluded_note(report: TrustReport) -> str:
     """Say how many gold cases agreement leaves out, so trust is never read off the examples."""
     shown = sum(len(ids) for ids in report.demonstrations.values())
     return (
-        f"  {report.excluded} gold case(s) left out of overall agreement ({shown} demonstration(s) over "
-        f"{len(report.demonstrations)} principle(s), method anchored: each is left out of its principle's figures)"
+        f"  {plural(report.excluded, 'gold case')} left out of overall agreement ({plural(shown, 'demonstration')} "
+        f"over {plural(len(report.demonstrations), 'principle')}, method anchored: each is left out of its "
+        "principle's figures)"
     )
 
 
@@ -328,11 +330,11 @@ def scoring_state(report: TrustReport, action: str) -> str | None:
     ("run without --cached-only", "press r"). None when every gold case was scored."""
     if report.gold_cases == 0:
         return "no gold labels yet: label cases (the review queue, `cstudio review`) to measure the critic"
-    about = f" (about {report.answers_needed} critic answers)" if report.answers_needed else ""
+    about = f" (about {plural(report.answers_needed, 'critic answer')})" if report.answers_needed else ""
     if report.overall.n == 0 and report.unscored:
-        return f"nothing scored yet — {action}{about} to measure the critic on {report.gold_cases} gold case(s)"
+        return f"nothing scored yet — {action}{about} to measure the critic on {plural(report.gold_cases, 'gold case')}"
     if report.unscored:
-        return f"{report.unscored} of {report.gold_cases} gold case(s) not scored yet — {action}{about}"
+        return f"{report.unscored} of {plural(report.gold_cases, 'gold case')} not scored yet — {action}{about}"
     return None
 
 
@@ -340,7 +342,7 @@ def advice(report: TrustReport) -> str | None:
     """What would make the critic believable, for a report whose gold was scored (None: nothing to say)."""
     if report.level == TrustLevel.UNKNOWN and report.gold_cases - report.excluded < MIN_GOLD:
         return (
-            f"warning: trust is unknown with {report.overall.n} gold case(s); at least {MIN_GOLD} are needed — "
+            f"warning: trust is unknown with {plural(report.overall.n, 'gold case')}; at least {MIN_GOLD} are needed — "
             "label more cases (the review queue, `cstudio review`)"
         )
     if report.level == TrustLevel.UNTRUSTED:

@@ -131,7 +131,8 @@ def _change(ws: Workspace, changed: list[str], before: TrustReport, after: Trust
 
 
 def change_text(change: TrustChange) -> str:
-    """`trust with 3 uncommitted verdict(s): kappa 0.41 [0.22, 0.58] → 0.45 [...], within noise; n 117 → 120`."""
+    """`trust with 3 uncommitted gold changes (vs HEAD): HIGH, kappa 0.41 [0.22, 0.58] → 0.45 [...] (within noise),
+    n 117 → 120`."""
     b, a = change.before, change.after
     level = b.level.value.upper() if b.level == a.level else f"{b.level.value.upper()} → {a.level.value.upper()}"
     noise = "within noise" if change.within_noise else "outside the old interval"

@@ -15,6 +15,7 @@ from typing import Any
 from constitution_studio.core.critic.families import ChatPrompt, Demo, Family, Part, Rendered
 from constitution_studio.core.critic.families.generic import Generic
 from constitution_studio.core.models import EvalCase
+from constitution_studio.core.wording import noun
 from constitution_studio.errors import ModelUnavailableError
 
 PREFIX_IDS_CAP = 4096  # memoised prefix tokenizations (one per wording x variant x polarity)
@@ -67,7 +68,8 @@ class PromptBuilder:
         if missing:
             name = getattr(self.tokenizer, "name_or_path", "this model")
             raise ModelUnavailableError(
-                f"the {family.name} prompt format needs the special token(s) {', '.join(missing)}, which the "
+                f"the {family.name} prompt format needs the special {noun(len(missing), 'token')} "
+                f"{', '.join(missing)}, which the "
                 f"tokenizer of {name} does not have; set critic.templates to the model's family (or generic)"
             )
         self._checked.add(family.name)

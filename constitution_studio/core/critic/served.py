@@ -38,6 +38,7 @@ from typing import Any
 from constitution_studio.core.critic.units import Unit
 from constitution_studio.core.models import ServerSettings
 from constitution_studio.core.sanitize import sanitize
+from constitution_studio.core.wording import plural
 from constitution_studio.errors import JudgeServerError
 
 TOP_LOGPROBS = 20  # what OpenAI-compatible engines accept for completions (vLLM's default max_logprobs)
@@ -106,7 +107,14 @@ def parse_endpoint(url: str, *, allow_insecure: bool = False) -> Endpoint:
 def replicas_text(endpoints: Sequence[Endpoint]) -> str:
     """How messages and reports name a judge's replicas: the first URL, and how many more."""
     first = endpoints[0].display
-    return first if len(endpoints) == 1 else f"{first} (+{len(endpoints) - 1} replica(s))"
+    return first if len(endpoints) == 1 else f"{first} (+{plural(len(endpoints) - 1, 'replica')})"
+
+
+def _carry(left: int) -> str:
+    """Who carries a run once a replica is down: `the other replica carries the run` / `the other 2 replicas …`."""
+    if left == 0:
+        return "no other replica is up"
+    return "the other replica carries the run" if left == 1 else f"the other {left} replicas carry the run"
 
 
 class TransientError(Exception):
@@ -575,8 +583,9 @@ class ServedRunner:
                     with self._lock:
                         was_live = n in self.ring.live
                         self.ring.live.discard(n)
+                        left = len(self.ring.live)
                     if was_live and self.notify is not None:
-                        self.notify(f"{exc}; the other replica(s) carry the run")
+                        self.notify(f"{exc}; {_carry(left)}")
                     reroute(work)
                     while True:  # hand the rest of this replica's queue on
                         try:

@@ -20,6 +20,7 @@ from constitution_studio.core.critic.judge import Judge
 from constitution_studio.core.export.gather import gather
 from constitution_studio.core.export.preferences import preference_rows
 from constitution_studio.core.export.rows import PreferenceRow
+from constitution_studio.core.wording import plural
 from constitution_studio.core.workspace import Workspace
 
 Change = Literal["added", "removed", "flipped", "newly-abstained", "no-longer-abstained"]
@@ -150,7 +151,8 @@ def preference_shift(
 def preference_shift_text(shift: PreferenceShift) -> str:
     """The section `cstudio shift --preferences` prints (plain text; IDs are validated case IDs)."""
     lines = [
-        f"preference set (pair cases) {shift.base} -> {shift.head}: {shift.base_rows} -> {shift.head_rows} row(s), "
+        f"preference set (pair cases) {shift.base} -> {shift.head}: {shift.base_rows} -> "
+        f"{plural(shift.head_rows, 'row')}, "
         f"abstain {shift.base_abstain} -> {shift.head_abstain}",
         f"  added {len(shift.added)}, removed {len(shift.removed)}, flipped {len(shift.flipped)}, "
         f"newly abstained {len(shift.newly_abstained)}, no longer abstained {len(shift.no_longer_abstained)}",
@@ -160,5 +162,5 @@ def preference_shift_text(shift: PreferenceShift) -> str:
         after = f"{c.head.chosen_side}{' (abstain)' if c.head.abstain else ''}" if c.head else "—"
         lines.append(f"  {c.case_id:<20} {', '.join(c.changes):<28} chosen {before} -> {after}")
     if shift.missing:
-        lines.append(f"  {shift.missing} judge answer(s) missing (cancelled): rows of those cases are left out")
+        lines.append(f"  {plural(shift.missing, 'judge answer')} missing (cancelled): rows of those cases are left out")
     return "\n".join(lines) + "\n"

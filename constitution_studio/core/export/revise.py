@@ -44,6 +44,7 @@ from constitution_studio.core.export.revision_rows import (
 )
 from constitution_studio.core.export.rows import Message, assistant, prompt_messages
 from constitution_studio.core.models import EvalCase, Principle, Status
+from constitution_studio.core.wording import noun
 from constitution_studio.core.workspace import Workspace
 from constitution_studio.errors import BadInputError
 
@@ -124,7 +125,9 @@ def read_drafts(path: Path, ws: Workspace) -> list[EvalCase]:
             raise BadInputError(f"not a draft ({first})", path=str(path), line=n) from None
         unknown = [p for p in case.principles if p not in ws.principles]
         if unknown:
-            raise BadInputError(f"unknown principle(s) {', '.join(unknown)}", path=str(path), line=n)
+            raise BadInputError(
+                f"unknown {noun(len(unknown), 'principle')} {', '.join(unknown)}", path=str(path), line=n
+            )
         if case.id in seen:
             raise BadInputError(f"duplicate id {case.id}", path=str(path), line=n)
         seen.add(case.id)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from constitution_studio.core.wording import plural
 from constitution_studio.errors import BadInputError
 
 MAX_LINES_SHOWN = 20
@@ -54,7 +55,7 @@ class RecordErrors(BadInputError):
 
     def __init__(self, lines: list[str]) -> None:
         super().__init__(
-            f"{len(lines)} record(s) cannot be imported; nothing was written (--skip-invalid leaves them out)"
+            f"{plural(len(lines), 'record')} cannot be imported; nothing was written (--skip-invalid leaves them out)"
         )
         self.lines = lines
 

@@ -27,6 +27,7 @@ from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.report.check_verdict import answer_key_lines
 from constitution_studio.core.report.shift_common import flips
 from constitution_studio.core.sanitize import sanitize
+from constitution_studio.core.wording import plural
 
 _NOT_XML = re.compile("[\ufffe\uffff]")  # XML-illegal characters sanitize leaves alone
 
@@ -94,11 +95,12 @@ def check_junit(result: CheckResult, *, started: datetime | None = None, seconds
             s = ps.stats
             problems = []
             if result.settings.fail_on_gold_regression and s.gold_regressions:
-                problems.append(f"gold regression(s): {', '.join(s.gold_regressions)}")
+                word = "gold regression" if len(s.gold_regressions) == 1 else "gold regressions"
+                problems.append(f"{word}: {', '.join(s.gold_regressions)}")
             if ps.principle_id in principle_gates:
                 problems.append(principle_gates[ps.principle_id].message)
             summary = (
-                f"{', '.join(ps.changes)}; {s.scored} case(s); stable flips {flips(s.flips_stable)}; "
+                f"{', '.join(ps.changes)}; {plural(s.scored, 'case')}; stable flips {flips(s.flips_stable)}; "
                 f"unstable flips {flips(s.flips_unstable)}"
             )
             out = f"{ps.principle_id} ({ps.title}): {summary}"

@@ -24,6 +24,7 @@ from constitution_studio.core.report.shift_markdown import (
     principle_sections,
     summary_table,
 )
+from constitution_studio.core.wording import plural
 
 MARKER = "<!-- cstudio-check -->"
 
@@ -67,7 +68,8 @@ def check_markdown(result: CheckResult) -> str:
     if result.findings:
         body = "\n".join(f"- {md_code(f.format())}" for f in result.findings)
         out.append(
-            f"<details><summary>{len(result.findings)} validation error(s) at head</summary>\n\n{body}\n\n</details>\n"
+            f"<details><summary>{plural(len(result.findings), 'validation error')} at head</summary>\n\n"
+            f"{body}\n\n</details>\n"
         )
     if shift is None:
         out.append("The label shift was not computed because the head does not validate.\n")
@@ -87,10 +89,12 @@ def _notes(shift: ShiftReport) -> list[str]:
     if shift.cancelled:
         lines.append("> [!WARNING]\n> Scoring was cancelled: the figures below are partial.\n")
     if shift.incomplete:
-        lines.append(f"{len(shift.incomplete)} affected case(s) could not be decided (not every principle scored).\n")
+        lines.append(
+            f"{plural(len(shift.incomplete), 'affected case')} could not be decided (not every principle scored).\n"
+        )
     if shift.undecided:
         lines.append(
-            f"{len(shift.undecided)} affected case(s) no principle may decide on one side "
+            f"{plural(len(shift.undecided), 'affected case')} no principle may decide on one side "
             "(every linked principle deprecated there).\n"
         )
     return lines
@@ -123,7 +127,7 @@ def critic_change_section(result: CheckResult) -> str:
         "",
         f"This pull request changes `critic:` ({', '.join(md_code(s.key) for s in change.settings)}). "
         + ("The base allows it." if change.allowed else "**Not allowed** (`check.allow_critic_change` is false)."),
-        f"Its cases under the base's critic → under its own: {o.n_flips_stable} stable flip(s), "
+        f"Its cases under the base's critic → under its own: {plural(o.n_flips_stable, 'stable flip')}, "
         f"{o.n_flips_unstable} unstable; gold accuracy {_pct(o.gold_accuracy_base)} → {_pct(o.gold_accuracy_head)}; "
         f"over-refusal {_pct(o.over_refusal_base)} → {_pct(o.over_refusal_head)}.",
         "",

@@ -6,6 +6,7 @@ from constitution_studio.core.analysis.gate import CheckResult
 from constitution_studio.core.report.check_verdict import answer_key_lines, gate_word, verdict_line
 from constitution_studio.core.report.shift_text import format_shift_text
 from constitution_studio.core.sanitize import sanitize
+from constitution_studio.core.wording import plural
 
 
 def check_text(result: CheckResult) -> str:
@@ -19,7 +20,8 @@ def check_text(result: CheckResult) -> str:
     if result.critic_change is not None and result.critic_change.shift is not None:
         o = result.critic_change.shift.overall
         out.append(
-            f"critic changed: head cases under the base critic -> the head critic: {o.n_flips_stable} stable flip(s), "
+            "critic changed: head cases under the base critic -> the head critic: "
+            f"{plural(o.n_flips_stable, 'stable flip')}, "
             f"{o.n_flips_unstable} unstable\n"
         )
     out += [line + "\n" for line in answer_key_lines(result)]

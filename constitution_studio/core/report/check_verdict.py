@@ -14,6 +14,7 @@ from constitution_studio.core.analysis.gate import CheckResult, GateResult
 from constitution_studio.core.report.markdown_escape import md_code, md_text
 from constitution_studio.core.report.shift_common import rate
 from constitution_studio.core.sanitize import sanitize
+from constitution_studio.core.wording import plural
 
 HEADLINE = {"passed": "✅ passed", "failed": "❌ failed", "inconclusive": "⚠️ inconclusive"}
 FOLD_OVER = 5
@@ -44,7 +45,7 @@ def verdict_line(result: CheckResult) -> str:
         exits = "exit 1" if not result.passed else "exit 0: check.on_untrusted is warn"
         return f"⚠️ {result.inconclusive} [{exits}]"
     if result.status == "failed":
-        return f"FAILED ({len(result.failures)} gate(s): {', '.join(g.rule for g in result.failures)})"
+        return f"FAILED ({plural(len(result.failures), 'gate')}: {', '.join(g.rule for g in result.failures)})"
     return "passed"
 
 
@@ -82,8 +83,8 @@ def answer_key_markdown(result: CheckResult) -> str:
     if key.changes:
         allowed = result.settings.allow_answer_key_change
         lines.append(
-            f"This pull request changes the base's answer key in {len(key.changed_case_ids)} case(s). Both sides "
-            "were judged by the **base's** gold labels and benign flags; "
+            f"This pull request changes the base's answer key in {plural(len(key.changed_case_ids), 'case')}. "
+            "Both sides were judged by the **base's** gold labels and benign flags; "
             + (
                 "the base allows the change."
                 if allowed
@@ -95,7 +96,7 @@ def answer_key_markdown(result: CheckResult) -> str:
         rows += [f"| {md_code(c.case_id, cell=True)} | {md_text(c.message)} |" for c in key.changes]
         table = "\n".join(rows) + "\n"
         if len(key.changes) > FOLD_OVER:
-            lines.append(f"<details><summary>{len(key.changes)} change(s)</summary>\n\n{table}\n</details>\n")
+            lines.append(f"<details><summary>{plural(len(key.changes), 'change')}</summary>\n\n{table}\n</details>\n")
         else:
             lines.append(table)
     if key.added:
@@ -103,8 +104,8 @@ def answer_key_markdown(result: CheckResult) -> str:
         benign = [a for a in key.added if a.benign]
         lines.append(
             f"**Added by this pull request** (scored and shown apart; they count from the next base on): "
-            f"{len(gold)} gold case(s), head's gold accuracy {rate(key.added_gold_accuracy)}; {len(benign)} benign "
-            f"case(s), over-refusal {rate(key.added_over_refusal)}.\n"
+            f"{plural(len(gold), 'gold case')}, head's gold accuracy {rate(key.added_gold_accuracy)}; "
+            f"{plural(len(benign), 'benign case')}, over-refusal {rate(key.added_over_refusal)}.\n"
         )
         items = []
         for a in key.added:
@@ -118,7 +119,7 @@ def answer_key_markdown(result: CheckResult) -> str:
             items.append(f"- {md_code(a.case_id)}: {what}{says}{mark}")
         body = "\n".join(items) + "\n"
         if len(items) > FOLD_OVER:
-            lines.append(f"<details><summary>{len(items)} added case(s)</summary>\n\n{body}\n</details>\n")
+            lines.append(f"<details><summary>{plural(len(items), 'added case')}</summary>\n\n{body}\n</details>\n")
         else:
             lines.append(body)
     return "\n".join(lines).rstrip() + "\n"
@@ -134,8 +135,8 @@ def answer_key_lines(result: CheckResult) -> list[str]:
         gold = sum(a.gold is not None for a in key.added)
         benign = sum(a.benign for a in key.added)
         out.append(
-            f"answer key added (shown apart, counted from the next base on): {gold} gold case(s), head's gold "
-            f"accuracy {rate(key.added_gold_accuracy)}; {benign} benign case(s), over-refusal "
-            f"{rate(key.added_over_refusal)}"
+            f"answer key added (shown apart, counted from the next base on): {plural(gold, 'gold case')}, "
+            f"head's gold accuracy {rate(key.added_gold_accuracy)}; {plural(benign, 'benign case')}, "
+            f"over-refusal {rate(key.added_over_refusal)}"
         )
     return out

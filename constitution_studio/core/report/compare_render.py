@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constitution_studio.core.compare import Comparison
 from constitution_studio.core.report.markdown_escape import md_code, md_text
+from constitution_studio.core.wording import plural
 
 
 def _share(value: float | None) -> str:
@@ -67,7 +68,7 @@ def compare_text(cmp: Comparison) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     foot = (
-        f"{cmp.gold_cases} gold case(s) at {cmp.version}; "
+        f"{plural(cmp.gold_cases, 'gold case')} at {cmp.version}; "
         f"95% intervals (bootstrap with seed {cmp.seed}; DeLong for AUC)"
     )
     return "\n".join(lines) + "\n" + foot + "\n" + FOOTNOTE + "\n"
@@ -75,7 +76,7 @@ def compare_text(cmp: Comparison) -> str:
 
 def compare_markdown(cmp: Comparison) -> str:
     lines = [
-        f"## Critic comparison on {cmp.gold_cases} gold case(s) at {md_code(cmp.version)}",
+        f"## Critic comparison on {plural(cmp.gold_cases, 'gold case')} at {md_code(cmp.version)}",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),

@@ -6,7 +6,7 @@ from constitution_studio.core.analysis.evaluation import CaseVerdict, EvalReport
 from constitution_studio.core.analysis.trust import format_trust_text
 from constitution_studio.core.critic.types import served_description
 from constitution_studio.core.sanitize import sanitize as safe
-from constitution_studio.core.wording import p_text
+from constitution_studio.core.wording import p_text, plural
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -49,7 +49,7 @@ def format_eval_text(report: EvalReport) -> str:
         f"critic: {safe(str(info.get('model')))} ({info.get('model_identity')}), templates "
         f"{info.get('template_set')}#{info.get('template_hash')}, method {info.get('method')}, "
         f"{info.get('device')}/{info.get('dtype')}, judge {report.judge}",
-        f"version: {safe(report.version)}; {report.scored + report.cached} score(s): {report.scored} computed, "
+        f"version: {safe(report.version)}; {plural(report.scored + report.cached, 'score')}: {report.scored} computed, "
         f"{report.cached} from cache, {report.seconds:.1f} s"
         + ("; CANCELLED, figures are partial" if report.cancelled else ""),
     ]
@@ -58,7 +58,7 @@ def format_eval_text(report: EvalReport) -> str:
         lines.append(safe(served))
     panel = info.get("panel") or []
     if panel:
-        lines.append(f"panel of {len(panel)} critics: {', '.join(safe(str(m)) for m in panel)}")
+        lines.append(f"panel of {plural(len(panel), 'critic')}: {', '.join(safe(str(m)) for m in panel)}")
     if report.locale:
         lines.append(
             f"locale {safe(report.locale)}: the judge read each statement with its {safe(report.locale)} addendum"
@@ -81,7 +81,7 @@ def format_eval_text(report: EvalReport) -> str:
     overall = report.trust.overall
     lines.append("")
     lines.append(
-        f"overall: {len(report.cases)} case(s), gold agreement on {overall.n}: "
+        f"overall: {plural(len(report.cases), 'case')}, gold agreement on {overall.n}: "
         f"accuracy {overall.accuracy.text()}, kappa {overall.kappa.text()}"
     )
     lines.append("")

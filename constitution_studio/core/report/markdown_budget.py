@@ -19,6 +19,7 @@ from constitution_studio.core.analysis.scored import Verdict
 from constitution_studio.core.analysis.shift_models import CaseShift, ShiftReport
 from constitution_studio.core.report.markdown_escape import md_code, md_text
 from constitution_studio.core.report.shift_common import prob_change, side_label
+from constitution_studio.core.wording import plural
 
 DEFAULT_BUDGET = 60_000
 
@@ -140,7 +141,7 @@ def fit_markdown(full: str, flips: Iterable[Flip], total_flips: int, budget: int
     more = total_flips - shown
     note = "the rest of the summary and " if cut else ""
     parts.append(
-        f"\n**{more} more flip(s), {note}the per-principle details are in the full report "
+        f"\n**{plural(more, 'more flip')}, {note}the per-principle details are in the full report "
         f"(artifact {md_code(artifact)}).** This comment is cut at {budget:,} characters.\n"
     )
     return "".join(parts)

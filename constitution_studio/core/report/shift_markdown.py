@@ -21,6 +21,7 @@ from constitution_studio.core.report.shift_common import (
     rank,
     side_label,
 )
+from constitution_studio.core.wording import plural
 
 FOLD_OVER = 5  # lists longer than this go inside <details>
 
@@ -45,13 +46,13 @@ def critic_section(report: ShiftReport) -> str:
         *([f"**Judge:** {esc(served_description(c))}"] if served_description(c) else []),
         "",
         f"**Critic trust: {a.level.value.upper()}** — agreement with human gold labels at {md_code(t.version)} "
-        f"on {a.n} case(s) ({a.n_pair} pair): Cohen's kappa {a.kappa.text()}, AUC {a.auc.text()}, "
+        f"on {plural(a.n, 'case')} ({a.n_pair} pair): Cohen's kappa {a.kappa.text()}, AUC {a.auc.text()}, "
         f"balanced accuracy {a.balanced_accuracy.text()}, accuracy {a.accuracy.text()} (95% intervals: "
         f"bootstrap with seed {t.seed}, DeLong for AUC).",
     ]
     panel = c.get("panel") or []
     if panel:
-        lines += ["", f"**Panel of {len(panel)} critics:** " + ", ".join(md_code(str(m)) for m in panel)]
+        lines += ["", f"**Panel of {plural(len(panel), 'critic')}:** " + ", ".join(md_code(str(m)) for m in panel)]
     if report.locale:
         lines += ["", f"**Locale {md_code(report.locale)}:** the judge read each statement with its addendum."]
     if report.scope:
@@ -62,8 +63,8 @@ def critic_section(report: ShiftReport) -> str:
         shown = sum(len(ids) for ids in t.demonstrations.values())
         lines += [
             "",
-            f"**{t.excluded} gold case(s) left out of agreement**: shown to the judge as demonstrations "
-            f"(method `anchored`, {shown} over {len(t.demonstrations)} principle(s)); each is left out of its "
+            f"**{plural(t.excluded, 'gold case')} left out of agreement**: shown to the judge as demonstrations "
+            f"(method `anchored`, {shown} over {plural(len(t.demonstrations), 'principle')}); each is left out of its "
             "principle's figures.",
         ]
     if a.level is TrustLevel.UNTRUSTED:
@@ -190,10 +191,12 @@ def principle_sections(report: ShiftReport) -> str:
             stable = sum(r.stable for r in flipped)
             out.append(
                 "\n"
-                + _fold(f"{len(flipped)} flipped case(s) ({stable} stable) under this principle", body, len(flipped))
+                + _fold(
+                    f"{plural(len(flipped), 'flipped case')} ({stable} stable) under this principle", body, len(flipped)
+                )
             )
         else:
-            out.append(f"\nNo label of its {ps.stats.scored} case(s) flipped under this principle.\n")
+            out.append(f"\nNo label of its {plural(ps.stats.scored, 'case')} flipped under this principle.\n")
         out.append("\n")
     overall = [c for c in report.cases if c.flipped]
     if overall:
@@ -201,7 +204,7 @@ def principle_sections(report: ShiftReport) -> str:
             _case_block(c, c.base, c.head, principle_id=c.head.deciding if c.head else None) for c in overall
         )
         out.append("### Overall labels that flipped\n\n")
-        out.append(_fold(f"{len(overall)} case(s) whose overall label flipped", body, len(overall)))
+        out.append(_fold(f"{plural(len(overall), 'case')} whose overall label flipped", body, len(overall)))
     return "".join(out)
 
 
@@ -211,8 +214,8 @@ def disputed_section(report: ShiftReport) -> str:
         return ""
     ids = ", ".join(md_code(c) for c in report.disputed)
     return (
-        f"### Disputed flips\n\n{len(report.disputed)} overall label(s) flipped under the panel while its members "
-        f"disagree at base or head (not counted): {ids}\n"
+        f"### Disputed flips\n\n{plural(len(report.disputed), 'overall label')} flipped under the panel while its "
+        f"members disagree at base or head (not counted): {ids}\n"
     )
 
 
@@ -221,9 +224,9 @@ def _locale_section(loc: LocaleShift) -> str:
     lines = [
         f"### Locale {md_code(loc.locale)} (statement + addendum)",
         "",
-        f"{o.scored} case(s): stable flips {flips(o.flips_stable)}, unstable {flips(o.flips_unstable)}; "
+        f"{plural(o.scored, 'case')}: stable flips {flips(o.flips_stable)}, unstable {flips(o.flips_unstable)}; "
         f"mean / max \\|Δp\\| {delta(o)}; gold accuracy {gold_acc(o)}; over-refusal {over_refusal(o)}; "
-        f"trust **{a.level.value}** on {a.n} gold case(s), kappa {a.kappa.text()}, AUC {a.auc.text()}.",
+        f"trust **{a.level.value}** on {plural(a.n, 'gold case')}, kappa {a.kappa.text()}, AUC {a.auc.text()}.",
         "",
     ]
     for ps in loc.principles:
@@ -238,7 +241,11 @@ def _locale_section(loc: LocaleShift) -> str:
     if flipped:
         lines += [
             "",
-            _fold(f"{len(flipped)} case(s) whose overall label flipped in {md_code(loc.locale)}", body, len(flipped)),
+            _fold(
+                f"{plural(len(flipped), 'case')} whose overall label flipped in {md_code(loc.locale)}",
+                body,
+                len(flipped),
+            ),
         ]
     if loc.disputed:
         lines += ["", "Disputed (not counted): " + ", ".join(md_code(c) for c in loc.disputed)]

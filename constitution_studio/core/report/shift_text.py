@@ -15,7 +15,7 @@ from constitution_studio.core.report.shift_common import (
     side_label,
 )
 from constitution_studio.core.sanitize import sanitize as safe
-from constitution_studio.core.wording import case_gold_text, label_word
+from constitution_studio.core.wording import case_gold_text, label_word, plural
 
 
 def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False) -> str:
@@ -31,7 +31,7 @@ def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False)
         out.append(f"{safe(served)}\n")
     panel = report.critic.get("panel") or []
     if panel:
-        out.append(f"panel of {len(panel)} critics: {', '.join(safe(m) for m in panel)}\n")
+        out.append(f"panel of {plural(len(panel), 'critic')}: {', '.join(safe(m) for m in panel)}\n")
     if report.locale:
         out.append(
             f"locale {safe(report.locale)}: the judge read each statement with its {safe(report.locale)} addendum\n"
@@ -41,10 +41,12 @@ def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False)
     if report.cancelled:
         out.append("CANCELLED: scoring stopped early; the figures are partial\n")
     if report.incomplete:
-        out.append(f"{len(report.incomplete)} case(s) without a verdict (not every principle scored)\n")
+        out.append(f"{plural(len(report.incomplete), 'case')} without a verdict (not every principle scored)\n")
     if report.undecided:
-        out.append(f"{len(report.undecided)} case(s) no principle may decide on one side (all linked deprecated)\n")
-    out.append(f"label shift {report.base} -> {report.head}: {report.overall.scored} case(s) affected")
+        out.append(
+            f"{plural(len(report.undecided), 'case')} no principle may decide on one side (all linked deprecated)\n"
+        )
+    out.append(f"label shift {report.base} -> {report.head}: {plural(report.overall.scored, 'case')} affected")
     if report.priority_changed:
         out.append(" (priority order changed)")
     out.append("\n")
@@ -63,8 +65,9 @@ def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False)
         out.append(row.rstrip() + "\n")
     o = report.overall
     out.append(
-        f"overall: {o.scored} case(s); flips stable {flips(o.flips_stable)}, unstable {flips(o.flips_unstable)}; "
-        f"|dp| {delta(o)}; gold accuracy {gold_acc(o)}; over-refusal on benign {over_refusal(o)}; "
+        f"overall: {plural(o.scored, 'case')}; flips stable {flips(o.flips_stable)}, "
+        f"unstable {flips(o.flips_unstable)}; |dp| {delta(o)}; gold accuracy {gold_acc(o)}; "
+        f"over-refusal on benign {over_refusal(o)}; "
         f"conflicts resolved by priority {o.conflicts_base} -> {o.conflicts_head}\n"
     )
     out += _flipped(report.cases)
@@ -76,7 +79,8 @@ def format_shift_text(report: ShiftReport, *, per_principle_trust: bool = False)
     for loc in report.locales:
         out += _locale(loc, report.critic)
     out.append(
-        f"scored {report.requests} request(s), {report.cached} from the cache, {report.model_calls} model call(s)\n"
+        f"scored {plural(report.requests, 'request')}, {report.cached} from the cache, "
+        f"{plural(report.model_calls, 'model call')}\n"
     )
     return "".join(out)
 
@@ -107,7 +111,7 @@ def _locale(loc: LocaleShift, critic: dict[str, object]) -> list[str]:
     """One configured locale's shift: the same figures, judged on statement + its addendum."""
     o = loc.overall
     out = [
-        f"locale {safe(loc.locale)} (statement + addendum): {o.scored} case(s); flips stable "
+        f"locale {safe(loc.locale)} (statement + addendum): {plural(o.scored, 'case')}; flips stable "
         f"{flips(o.flips_stable)}, unstable {flips(o.flips_unstable)}; |dp| {delta(o)}; gold accuracy "
         f"{gold_acc(o)}; over-refusal on benign {over_refusal(o)}\n",
         f"  {trust_headline(loc.trust)}\n",

@@ -39,6 +39,7 @@ from constitution_studio.core.storage.safe_paths import (
     resolve_inside,
 )
 from constitution_studio.core.storage.temps import sweep_stale_temps
+from constitution_studio.core.wording import plural
 from constitution_studio.errors import BadInputError, FileChangedError
 
 JOURNAL = "journal.json"
@@ -383,7 +384,7 @@ def recover(root: Path) -> str | None:
         note = _recover_journal(root, journal) if os.path.lexists(journal) else None
     swept = sweep_stale_temps(root)
     if swept and note is None:
-        note = f"removed {swept} temp file(s) an interrupted write left behind"
+        note = f"removed {plural(swept, 'temp file')} an interrupted write left behind"
     return note
 
 

@@ -42,6 +42,7 @@ def test_uncommitted_and_untracked_judge_files_count_too(tmp_path: Path, tiny_mo
     (root / "judge" / "extra_tokens.json").write_text("{}")
     (change,) = judge_file_changes(root, CriticSettings(model="judge"), _sha(root, "main"))
     assert "judge/extra_tokens.json" in str(change.head)
+    assert str(change.head).startswith("1 file differs: "), change.head  # a count in words, the verb agreeing
 
 
 def test_an_unchanged_judge_folder_and_one_outside_the_repository_are_not_changes(

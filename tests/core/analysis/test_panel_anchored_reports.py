@@ -22,6 +22,7 @@ from constitution_studio.core.models import CheckSettings
 from constitution_studio.core.report.shift_markdown import shift_markdown
 from constitution_studio.core.report.shift_text import format_shift_text
 from constitution_studio.core.versions import diff_refs
+from constitution_studio.core.wording import plural
 from constitution_studio.core.workspace import load_root
 
 Member = ScriptedCritic  # a scripted panel member (flip arithmetic only; the Panel itself is the real one)
@@ -111,7 +112,7 @@ def test_anchored_leaves_its_demonstrations_out_of_agreement(repo: Path, tiny_cr
         assert pt.agreement.n + pt.excluded == before.agreement.n
     harm = next(p for p in report.trust.principles if p.principle_id == "HARM-01")
     assert harm.excluded == 2  # harm-* cases HARM-01 decides: both demonstrations count against its n
-    assert f"{rows_shown} gold case(s) left out of overall agreement" in format_trust_text(report.trust)
+    assert f"{plural(rows_shown, 'gold case')} left out of overall agreement" in format_trust_text(report.trust)
     critic.close()
 
 

@@ -117,14 +117,14 @@ def test_shift_principle_scores_only_what_its_cases_need(repo: Path) -> None:
     assert 0 < judge.model_calls < whole.model_calls  # no benign, other gold or HARM-01 case scored
     assert report.scope == ["HON-01"]
     over, trust = report.partial  # the benign and the other gold cases lie outside HON-01's cases
-    assert over.startswith("over-refusal is partial: over 0 of 3 benign case(s); --principle HON-01 ")
+    assert over.startswith("over-refusal is partial: over 0 of 3 benign cases; --principle HON-01 ")
     assert trust.startswith("trust is partial: over ")
     # once the cache holds the rest (a whole run before), the same scoped run says so instead
     again = analyze_shift(base, head, diff, whole, principles=["HON-01"])
     assert again.model_calls == 0
     assert again.partial == [
-        "over-refusal over all 3 benign case(s): the 3 HON-01 does not touch come from the score cache",
-        f"trust over all {again.trust.gold_cases} gold case(s): the {again.trust.gold_cases - 3} HON-01 does not "
+        "over-refusal over all 3 benign cases: the 3 HON-01 does not touch come from the score cache",
+        f"trust over all {again.trust.gold_cases} gold cases: the {again.trust.gold_cases - 3} HON-01 does not "
         "touch come from the score cache",
     ]
     # a principle whose cases are every benign case: over-refusal is whole, nothing to say about it

@@ -110,7 +110,7 @@ def test_trust_text_says_before_after_and_nothing_scored_honestly(repo: Path) ->
     assert report.gold_cases == N and report.overall.n == 0 and report.answers_needed == 2 * N
     assert text.startswith(
         f"trust: nothing scored yet — run without --cached-only (about {2 * N} critic answers) "
-        f"to measure the critic on {N} gold case(s)"
+        f"to measure the critic on {N} gold cases"
     )
     assert "add gold labels" not in text and "label more cases" not in text
     assert "press r" in format_trust_text(report, action="press r")
@@ -120,6 +120,6 @@ def test_trust_text_says_before_after_and_nothing_scored_honestly(repo: Path) ->
     report = current_trust(ws, c, score=True)
     report.uncommitted = trust_change(ws, committed, c, score=False)
     text = format_trust_text(report)
-    assert text.startswith(f"trust GOOD on {N + 1} gold case(s)") or text.startswith("trust WEAK on")
+    assert text.startswith(f"trust GOOD on {N + 1} gold cases") or text.startswith("trust WEAK on")
     assert "trust with 1 uncommitted gold change (vs HEAD)" in text
     assert "  HARM-01      kappa " in text

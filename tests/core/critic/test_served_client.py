@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from constitution_studio.core.critic.served import Ring, ServedRunner, UnitRefused, parse_endpoint
+from constitution_studio.core.critic.served import (
+    Ring,
+    ServedRunner,
+    UnitRefused,
+    _carry,
+    parse_endpoint,
+    replicas_text,
+)
 from constitution_studio.core.critic.units import Unit
 from constitution_studio.core.models import ServerSettings
 from constitution_studio.errors import JudgeServerError
@@ -40,6 +47,19 @@ def test_urls_the_client_accepts() -> None:
     assert parse_endpoint("https://judge.example/team/v1").base_path == "/team"
     assert parse_endpoint("http://[::1]:8000").host == "::1"
     assert parse_endpoint("http://judge.example:8000", allow_insecure=True).port == 8000
+
+
+def test_replicas_are_counted_in_words() -> None:
+    urls = [parse_endpoint(f"http://127.0.0.1:{8000 + n}") for n in range(3)]
+    assert replicas_text(urls[:1]) == "http://127.0.0.1:8000"
+    assert replicas_text(urls[:2]) == "http://127.0.0.1:8000 (+1 replica)"
+    assert replicas_text(urls) == "http://127.0.0.1:8000 (+2 replicas)"
+    # what a run says when a replica goes down mid-run, by how many are left
+    assert [_carry(n) for n in (0, 1, 2)] == [
+        "no other replica is up",
+        "the other replica carries the run",
+        "the other 2 replicas carry the run",
+    ]
 
 
 def test_the_ring_keeps_a_prefix_on_one_replica_and_moves_only_a_dead_replicas_prefixes() -> None:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from constitution_studio.core.conversation import tool_names
 from constitution_studio.core.critic import templates
 from constitution_studio.core.models import EvalCase
+from constitution_studio.core.wording import noun
 from constitution_studio.errors import BadInputError
 
 Kind = Literal["single", "pair", "engagement"]
@@ -96,7 +97,8 @@ class Family:
         unsupported = [c for c in components if c not in self.components]
         if unsupported:
             raise BadInputError(
-                f"scoring method component(s) {', '.join(unsupported)} do not apply to the {self.name} judge "
+                f"scoring method {noun(len(unsupported), 'component')} {', '.join(unsupported)} "
+                f"{'does' if len(unsupported) == 1 else 'do'} not apply to the {self.name} judge "
                 f"family (its native prompt has no place for them); use "
                 f"{' or '.join(['plain', *sorted(self.components)])}"
             )
