@@ -213,6 +213,14 @@ async def test_trust_moves_with_the_verdicts(
         title = str(screen_text(app)).splitlines()[0]  # the review queue's own title bar
         assert "reviewer: Ada Reviewer · trust " in title and f", {noise})" in title
         assert "1 uncommitted gold change: kappa" in app.trust.headline()  # the main screen's
+        await pilot.resize_terminal(80, 24)  # narrow: the name and the kappa's move, whole
+        await settle(app, pilot)
+        narrow = str(screen_text(app)).splitlines()[0]
+        before, after = change.before.kappa.value, change.after.kappa.value
+        moved = f"kappa {'n/a' if before is None else f'{before:.2f}'} → {'n/a' if after is None else f'{after:.2f}'}"
+        assert "review · Ada Reviewer · " in narrow and moved in narrow and "…" not in narrow
+        await pilot.resize_terminal(160, 48)
+        await settle(app, pilot)
         await pilot.press("f10")
         await settle(app, pilot)
         assert isinstance(app.screen, TrustHistoryScreen)

@@ -34,7 +34,17 @@ from constitution_studio.tui.workers import NO_REPR
 ROLE_STYLES = {"system": "yellow", "developer": "yellow", "tool": "bright_black"}  # else blue
 
 
-def render_case(case: EvalCase, principles: list[str], saved: Label | None, edited: Label | None) -> RenderableType:
+def render_case(
+    case: EvalCase,
+    principles: list[str],
+    saved: Label | None,
+    edited: Label | None,
+    principle_id: str | None = None,
+    unsaved: bool = False,
+) -> RenderableType:
+    """The case in full. The critic's line names the principle it judged against (`principle_id`,
+    the one whose linked cases it was opened from) and shows the edited wording's label only
+    when that wording is `unsaved`."""
     head = Text.assemble(
         (sanitize(case.id), "bold"),
         f"  ·  {case.kind}  ·  linked to {', '.join(map(sanitize, principles))}",
@@ -45,9 +55,12 @@ def render_case(case: EvalCase, principles: list[str], saved: Label | None, edit
         "Gold (the human verdict): ", (gold_words(case.gold) or "none", "bold"), f"  ({whose})" if case.gold else ""
     )
     kind = kind_of(case)
+    against = f" on {sanitize(principle_id)}" if principle_id else ""
     labels = Text.assemble(
-        "Critic, saved wording: ", label_text(saved, kind), "   edited wording: ", label_text(edited, kind)
+        f"Critic{against}, saved wording: " if unsaved else f"Critic{against}: ", label_text(saved, kind)
     )
+    if unsaved:
+        labels.append_text(Text.assemble("   edited wording: ", label_text(edited, kind)))
     parts: list[RenderableType] = [head, gold, labels]
     for turn, tool in zip(case.turns, tool_names(case.turns), strict=True):
         parts.append(
@@ -96,11 +109,20 @@ class CaseScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", id="case.back"),
     ]
 
-    def __init__(self, case: EvalCase, principles: list[str], saved: Label | None, edited: Label | None) -> None:
+    def __init__(
+        self,
+        case: EvalCase,
+        principles: list[str],
+        saved: Label | None,
+        edited: Label | None,
+        *,
+        principle_id: str | None = None,
+        unsaved: bool = False,
+    ) -> None:
         super().__init__(id="case-screen")
         self.case = case
         self.revisions: CaseRevisions | None = None  # None until read
-        self.body = render_case(case, principles, saved, edited)
+        self.body = render_case(case, principles, saved, edited, principle_id, unsaved)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -58,9 +58,11 @@ class CasesPane(CasesPanel):
         pid = self.principle_id
         if case is None or pid is None or pid not in self.studio.ws.principles:
             return
-        saved = self.studio.labels_for(pid, self.studio.ws.principles[pid].statement).get(case.id)
-        edited = self.studio.labels_for(pid, self.studio.edited(pid)["statement"]).get(case.id)
-        self.app.push_screen(CaseScreen(case, list(case.principles), saved, edited))
+        statement, wording = self.studio.ws.principles[pid].statement, self.studio.edited(pid)["statement"]
+        saved = self.studio.labels_for(pid, statement).get(case.id)
+        edited = self.studio.labels_for(pid, wording).get(case.id)
+        unsaved = wording != statement
+        self.app.push_screen(CaseScreen(case, list(case.principles), saved, edited, principle_id=pid, unsaved=unsaved))
 
     @on(CaseTable.CaseEditRequested)
     def _case_edit(self, event: CaseTable.CaseEditRequested) -> None:

@@ -49,6 +49,8 @@ from constitution_studio.tui.trust_view import NARROW_TITLE
 from constitution_studio.tui.widgets.footer import StudioFooter
 from constitution_studio.tui.words import wording_text
 
+NARROW_NAME = 20  # the reviewer's name in an 80-column title
+
 
 def case_gold_text(case: EvalCase) -> str:
     """A case's gold and whose (core's wording): `gold (case): violates`, `gold (HARM-02): complies, …`."""
@@ -124,11 +126,14 @@ class ReviewScreen(Screen[None]):
         """The title bar: the reviewer, and the critic's trust as the verdicts move it (before → after)."""
         trust = services(self).trust
         narrow = self.app.size.width < NARROW_TITLE
-        line = (
-            f"review · {sanitize(self.reviewer)}" if narrow else f"review queue · reviewer: {sanitize(self.reviewer)}"
-        )
-        if trust.report is not None:
-            line += f" · {trust.short()}"
+        reviewer = sanitize(self.reviewer)
+        if narrow:  # ~64 columns: the name cut before the trust figure, which is what moves
+            name = reviewer if len(reviewer) <= NARROW_NAME else reviewer[: NARROW_NAME - 1] + "…"
+            line = f"review · {name}" + (f" · {trust.short(narrow=True)}" if trust.report is not None else "")
+        else:
+            line = f"review queue · reviewer: {reviewer}"
+            if trust.report is not None:
+                line += f" · {trust.short()}"
         self.sub_title = line
 
     def on_resize(self) -> None:
