@@ -122,10 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from constitution_studio.cli.common import set_quiet
 
     set_quiet(bool(getattr(args, "quiet", False)))
+    from constitution_studio.core.models import SERVER_ENV
+
+    server_before = os.environ.get(SERVER_ENV)
     server = getattr(args, "critic_server", None)
     if server:  # the flag is the variable: every judge this process opens reads it (engine.server_settings)
-        from constitution_studio.core.models import SERVER_ENV
-
         os.environ[SERVER_ENV] = server
     handler = _WarningLines()
     log = logging.getLogger("constitution_studio")
@@ -161,7 +162,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return int(ExitCode.INTERNAL)
     finally:
+        # One run's --quiet and --critic-server end with it: a caller running several commands in
+        # one process (tests, a notebook) does not get the last one's settings.
         log.removeHandler(handler)
+        set_quiet(False)
+        if server:
+            if server_before is None:
+                os.environ.pop(SERVER_ENV, None)
+            else:
+                os.environ[SERVER_ENV] = server_before
 
 
 class _WarningLines(logging.Handler):

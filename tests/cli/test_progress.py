@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -103,3 +104,18 @@ def test_the_log_line_words_the_time_left() -> None:
     assert log_line(120, 816, 2.0) == "120 of 816 answers, 2.0 answers/s, about 6 min left"
     assert log_line(800, 816, 2.0) == "800 of 816 answers, 2.0 answers/s, about 8 s left"
     assert log_line(0, 816, 0.0) == "0 of 816 answers, 0.0 answers/s"
+
+
+def test_one_commands_quiet_ends_with_it(tmp_path: Any) -> None:
+    """`main([... -q])` in a process that runs more (tests, a notebook): the next bar still shows.
+    (A quiet run used to leave quiet on, and every later in-process progress bar stayed silent.)"""
+    import shutil
+    from pathlib import Path
+
+    from constitution_studio.cli import main
+    from constitution_studio.cli.common import is_quiet
+
+    root = Path(tmp_path) / "c"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "mini", root)
+    assert main(["validate", "--root", str(root), "-q"]) == 0
+    assert not is_quiet()
