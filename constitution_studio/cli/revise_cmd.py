@@ -207,6 +207,8 @@ def run_revise(args: argparse.Namespace) -> int:
     if summary.never:
         lines.append("never complied: " + ", ".join(sanitize(c) for c in summary.never))
     lines.append("wrote " + ", ".join(written))
+    if record.recorded:
+        lines.append(f"recorded {plural(record.recorded, 'case')} for the studio: Enter on a case shows its revisions")
     sys.stdout.write("\n".join(lines) + "\n")
     if cancelled:
         sys.stderr.write("cstudio: cancelled; the finished cases are written, and every generation is cached\n")

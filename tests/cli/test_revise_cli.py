@@ -32,6 +32,7 @@ def test_drafts_are_revised_judged_and_written(repo: Path, tmp_path: Path, capsy
     assert main(args) == 0
     report = capsys.readouterr().out
     assert report.startswith("revise: 2 drafts; 2 finished")
+    assert "recorded" not in report  # drafts are not cases: nothing for the studio
     revisions = _lines(out / "revisions.jsonl")
     assert [r["case_id"] for r in revisions] == ["d1", "d2"]
     for r in revisions:
@@ -60,6 +61,8 @@ def test_cases_the_judge_labels_violates(repo: Path, tmp_path: Path, capsys) -> 
     assert " the judge labels violates;" in report and "case(s)" not in report
     rows = _lines(out / "revisions.jsonl")
     assert rows, "the tiny judge labels some fixture case violates"
+    n = len(rows)
+    assert f"recorded {n} case{'s' if n != 1 else ''} for the studio: Enter on a case shows its revisions" in report
     for r in rows:
         assert r["original_judged"]["label"] == "violates" and r["source"] == "case"
         # recorded for the studio's case detail: the same row, read back through core's one reader

@@ -93,6 +93,7 @@ class RevisionRecord:
 
     def __init__(self, root: Path | None) -> None:
         self.note: str | None = None
+        self.recorded = 0  # cases recorded by this run (what the command reports)
         self._db: sqlite3.Connection | None = None
         if root is None:
             return
@@ -137,6 +138,7 @@ class RevisionRecord:
                 "(SELECT key FROM revisions WHERE case_id = ? ORDER BY created DESC LIMIT ?)",
                 (row.case_id, row.case_id, KEEP_PER_CASE),
             )
+        self.recorded += 1
         return True
 
     def close(self) -> None:
