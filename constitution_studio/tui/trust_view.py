@@ -82,7 +82,7 @@ class TrustView:
     def short(self, narrow: bool = False) -> str:
         """The trust in a few words for another screen's title bar: `trust untrusted (kappa 0.00 → -0.10,
         within noise)` while verdicts are uncommitted, else `trust unknown (kappa n/a, 5 labels)`.
-        `narrow` (80 columns): the level and kappa alone, `untrusted, kappa 0.09 → 0.10`."""
+        `narrow` (80 columns): the level and kappa alone, `trust untrusted, kappa 0.09 → 0.10`."""
         if self.report is None:
             return "trust not measured"
         a = self.report.overall
@@ -92,7 +92,7 @@ class TrustView:
             level = f"{c.before.level.value} → {c.after.level.value}"
         if narrow:
             moved = f" → {value(c.after.kappa.value)}" if c is not None else ""
-            return f"{level}, kappa {value((c.before if c is not None else a).kappa.value)}{moved}"
+            return f"trust {level}, kappa {value((c.before if c is not None else a).kappa.value)}{moved}"
         if c is not None:
             return f"trust {level} ({self.change_words(narrow=True)})"
         return f"trust {level} (kappa {value(a.kappa.value)}, {plural(a.n, 'label')})"
