@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "constitution_studio.cli.trust_cmd",
     "constitution_studio.cli.export_cmd",
     "constitution_studio.cli.revise_cmd",
+    "constitution_studio.cli.revisions_cmd",
     "constitution_studio.cli.completion_cmd",
 ]
 

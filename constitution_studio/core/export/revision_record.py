@@ -179,6 +179,12 @@ class CaseRevisions(BaseModel):
     note: str | None = Field(default=None, description="Why the record was not read at all (untrusted, unusable).")
 
 
+class RevisionsReport(BaseModel):
+    """`cstudio revisions --format json`: what `revisions_for_case` found for each case asked."""
+
+    cases: list[CaseRevisions] = Field(description="One entry per case, in the order asked.")
+
+
 def _standing(record: CaseRevision, ws: Workspace) -> CaseRevision:
     row = record.row
     principle = ws.principles.get(row.principle_id)

@@ -25,6 +25,7 @@ SCHEMA_IDS: dict[str, str] = {
     "import": "cstudio.import/1",
     "log": "cstudio.log/1",
     "review": "cstudio.review/1",
+    "revisions": "cstudio.revisions/1",
     "shift": "cstudio.shift/1",
     "trust": "cstudio.trust/1",
     "trust-history": "cstudio.trust-history/1",
@@ -54,6 +55,7 @@ def _models() -> dict[str, Any]:
     from constitution_studio.core.analysis.trust_history import TrustHistory
     from constitution_studio.core.compare import Comparison
     from constitution_studio.core.diff import ConstitutionDiff
+    from constitution_studio.core.export.revision_record import RevisionsReport
     from constitution_studio.core.imports.report import ImportReport
     from constitution_studio.core.report.json_models import (
         CacheReport,
@@ -72,6 +74,7 @@ def _models() -> dict[str, Any]:
         "import": ImportReport,
         "log": PrincipleLog,
         "review": ReviewQueue,
+        "revisions": RevisionsReport,
         "shift": ShiftReport,
         "trust": TrustReport,
         "trust-history": TrustHistory,
