@@ -32,21 +32,24 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def first_case(ws: Workspace, critic: Judge, chunk: int) -> tuple[int, float, int, float]:
-    """(answers, seconds) before the first case shows, then for the whole first stage (the
-    primary judge; the judge variants after it cost the same in both modes and are not run)."""
+    """(answers, seconds) before the first case shows, then at the end of the first stage (the
+    primary judge: its last partial queue; the judge variants after it cost the same in both
+    modes and are not counted)."""
     review.REVIEW_CHUNK_CASES = chunk
-    seen: list[tuple[int, int]] = []  # the first stage's (done, total): answers asked, cache cold
+    seen: list[tuple[int, int]] = [(0, 0)]  # (done, total) as the run reports them
     start = time.perf_counter()
     first: tuple[int, float] | None = None
+    stage: tuple[int, float] = (0, 0.0)
     stages = review.review_stages(ws, critic, score=True, progress=lambda d, t: seen.append((d, t)))
-    for items, _ in stages:
-        done, total = seen[-1]
+    for items, unscored in stages:
+        now = (seen[-1][0], time.perf_counter() - start)
+        if unscored is not None:
+            break  # the final queue: the variants were scored after the first stage
         if items and first is None:
-            first = (done, time.perf_counter() - start)
-        if done >= total:
-            break
+            first = now
+        stage = now
     assert first is not None, "the queue stayed empty"
-    return first[0], first[1], seen[-1][0], time.perf_counter() - start
+    return first[0], first[1], stage[0], stage[1]
 
 
 def copy_of_example(tmp: Path, cases: int | None) -> Path:

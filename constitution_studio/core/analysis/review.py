@@ -461,17 +461,19 @@ def review_stages(
         # In chunks of cases, each chunk's queue shown as it is in: on a slow judge the reviewer
         # starts on the first cases in seconds, not after every answer of the constitution.
         ids = list(dict.fromkeys(r.case.id for r in lacking))
-        done_before = len(requests) - len(lacking)
+        grand = distinct_answers(critic, requests)  # the count a one-shot run reports, in answers
+        done_before = grand - distinct_answers(critic, lacking)
         for start in range(0, len(ids), REVIEW_CHUNK_CASES):
             chunk = case_requests(first, ids[start : start + REVIEW_CHUNK_CASES])
-            offset = done_before
+            asked = [0]  # this chunk's answers (an answer two chunks share is counted once, clamped)
 
-            def chunk_progress(done: int, total: int, offset: int = offset) -> None:
+            def chunk_progress(done: int, total: int, offset: int = done_before, asked: list[int] = asked) -> None:
+                asked[0] = total
                 if progress is not None:
-                    progress(min(offset + done, len(requests)), len(requests))
+                    progress(min(offset + done, grand), grand)
 
             score_versions(critic, [(first, chunk)], cancel=cancel, progress=chunk_progress)
-            done_before += len(chunk)
+            done_before += asked[0]
             if cancel is not None and cancel.is_set():
                 break
             if start + REVIEW_CHUNK_CASES < len(ids):
