@@ -85,10 +85,13 @@ def compare_critics(
     rows: list[CompareRow] = []
     n_gold = len(gold_cases(ws))
     single = settings.model_copy(update={"panel": []})  # each (model, method) alone; the panel comes after
+    runs: int | None = None  # how many (model, method, variant) runs in all, known once a judge is open
     for model in models:
         for method in methods:
             critic = open_judge(single, root, use_cache=use_cache, method=method, model=model)
             excluded = anchor(critic, ws)
+            if runs is None:
+                runs = len(models) * len(methods) * len(variants or critic.variants)
             for variant in variants or critic.variants:
                 if variant not in critic.variants:
                     from constitution_studio.errors import BadInputError
@@ -97,7 +100,7 @@ def compare_critics(
                 engagement = critic.settings.engagement != "off"
                 version = ScoredVersion(ws=ws, judges=[variant], engagement=engagement)
                 requests = case_requests(version, gold_cases(ws))
-                label = f"{model} {critic.info.method} {variant}"
+                label = f"run {len(rows) + 1} of {runs}: {model} {critic.info.method} {variant}"
                 start = time.perf_counter()
 
                 def bar(done: int, total: int, label: str = label) -> None:

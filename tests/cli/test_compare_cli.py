@@ -64,3 +64,26 @@ def test_compare_anchored_panel_and_consistency(  # type: ignore[no-untyped-def]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "members agree" in text and "polarity" in text and "demos" in text
+
+
+def test_compare_progress_says_which_run_of_how_many(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """A long compare (5 methods × 2 variants by default) says how far it is: 'run 3 of 4: …'."""
+    from constitution_studio.core.compare import compare_critics
+    from constitution_studio.core.workspace import load_root
+
+    Version(str(tiny_model_dir)).write(tmp_path)
+    ws = load_root(tmp_path)
+    assert ws.constitution is not None
+    labels: list[str] = []
+
+    def progress(label: str, done: int, total: int) -> None:
+        if not labels or labels[-1] != label:
+            labels.append(label)
+
+    result = compare_critics(
+        tmp_path, ws, ws.constitution.critic, models=[str(tiny_model_dir)], methods=["plain", "both"], progress=progress
+    )
+    runs = len(result.rows)
+    assert runs >= 4 and labels == [
+        f"run {i} of {runs}: {r.model} {r.method} {r.variant}" for i, r in enumerate(result.rows, 1)
+    ]
