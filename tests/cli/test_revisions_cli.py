@@ -11,80 +11,28 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
-from fixtures.shift_support import STATEMENTS, ScriptedCritic, build_repo, git
+from fixtures.revise_support import ScriptedGenerator, revised_repo
+from fixtures.shift_support import STATEMENTS, build_repo, git
 
 from constitution_studio.cli import build_parser, main
 from constitution_studio.cli.completion_cmd import bash, walk
-from constitution_studio.core.export.gather import gather
-from constitution_studio.core.export.gencache import GenerationCache
-from constitution_studio.core.export.revise import ReviseSettings, revise
-from constitution_studio.core.export.revision_record import RevisionRecord, revisions_for_case
+from constitution_studio.core.export.revision_record import revisions_for_case
 from constitution_studio.core.export.revision_text import SHOW_CHARS
 from constitution_studio.core.report.report_schemas import SCHEMA_IDS
-from constitution_studio.core.workspace import load_root
 
 REPO = Path(__file__).parents[2]
 SCHEMA = json.loads((REPO / "docs/schema/revisions.report.schema.json").read_text())
-P = {"harm-1": 0.9, "harm-1.r1": 0.8, "harm-1.r2": 0.2, "harm-3": 0.9}
+
 LONG = "Revision number 1: I can't help build weapons. " + "Here is why, at length. " * 120  # > SHOW_CHARS
-
-
-def table(pid: str, statement: str, cid: str, variant: str) -> float:
-    if cid.startswith("pair"):
-        return 0.8
-    if cid.startswith("harm-3"):
-        return 0.9  # never complies
-    return P.get(cid, 0.1)
-
-
-class ScriptedGenerator:
-    """Critique n is `Critique n: it gives uplift.` plus a terminal escape; revision n of harm-1
-    is `Revision number n: ...` (round 1's longer than the default cut)."""
-
-    kind = "in-process"
-    model_name = "scripted-writer"
-
-    @property
-    def identity(self) -> str:
-        return "scripted-writer#1"
-
-    def generate(
-        self, messages: Sequence[Mapping[str, Any]], *, temperature: float, seed: int, max_new_tokens: int
-    ) -> str:
-        asking = str(messages[-1]["content"])
-        answers = [str(m["content"]) for m in messages if m["role"] == "assistant"]
-        if asking.startswith("Identify"):  # critique the last answer: round 1 the original, then revision n-1
-            last = answers[-1]
-            n = int(last.split(":")[0].split()[-1]) + 1 if last.startswith("Revision number") else 1
-            return f"Critique {n}: it gives uplift.\x1b[2J"
-        n = int(answers[-1].split(":")[0].split()[-1])  # revise after critique n
-        return LONG if n == 1 else f"Revision number {n}: I can't help build weapons."
-
-    def close(self) -> None:
-        pass
-
-
-def revised_repo(root: Path) -> Path:
-    build_repo(root, "scripted")
-    judge = ScriptedCritic(table, warm=True)
-    g = gather(load_root(root), judge, root=root, score_missing=True)
-    record = RevisionRecord(root)
-    settings = ReviseSettings(rounds=2, max_new_tokens=8)
-    cases = ["harm-1", "harm-3"]
-    list(revise(g, judge, ScriptedGenerator(), settings, cases, cache=GenerationCache(None), record=record))
-    record.close()
-    return root
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    return revised_repo(tmp_path / "repo")
+    return revised_repo(tmp_path / "repo", ScriptedGenerator(first_revision=LONG))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -179,7 +127,7 @@ def test_an_untrusted_record_is_not_read_and_says_why(
     case = json.loads(out)["cases"][0]
     assert case["revisions"] == [] and "tracked by git" in case["note"]
     # a symlinked database in a folder of ours is refused too
-    linked = revised_repo(tmp_path / "linked")
+    linked = revised_repo(tmp_path / "linked", ScriptedGenerator(first_revision=LONG))
     db = linked / ".cstudio" / "generations.sqlite"
     db.unlink()
     db.symlink_to(repo / ".cstudio" / "generations.sqlite")

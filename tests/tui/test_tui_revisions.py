@@ -7,73 +7,18 @@ studio then opens the case from the cases pane with Enter, at 80x24.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from fixtures.shift_support import ScriptedCritic, build_repo
+from fixtures.revise_support import revise_table, revised_repo
+from fixtures.shift_support import ScriptedCritic
 
-from constitution_studio.core.export.gather import gather
-from constitution_studio.core.export.gencache import GenerationCache
-from constitution_studio.core.export.revise import ReviseSettings, revise
-from constitution_studio.core.export.revision_record import RevisionRecord, revisions_for_case
-from constitution_studio.core.workspace import load_root
+from constitution_studio.core.export.revision_record import revisions_for_case
 from constitution_studio.tui.app import StudioApp
 from constitution_studio.tui.screens.case_detail import CaseScreen
 from constitution_studio.tui.widgets.cases_panel import CaseTable
 
 SIZE = (80, 24)
-P = {"harm-1": 0.9, "harm-1.r1": 0.8, "harm-1.r2": 0.2, "harm-3": 0.9}
-
-
-def table(pid: str, statement: str, cid: str, variant: str) -> float:
-    if cid.startswith("pair"):
-        return 0.8
-    if cid.startswith("harm-3"):
-        return 0.9
-    return P.get(cid, 0.1)
-
-
-class ScriptedGenerator:
-    """A generator whose critique and revision of round n are known texts (`Critique n: ...`,
-    `Revision number n: ...`; the round read from the answer it is asked about)."""
-
-    kind = "in-process"
-    model_name = "scripted-writer"
-
-    @property
-    def identity(self) -> str:
-        return "scripted-writer#1"
-
-    def generate(
-        self, messages: Sequence[Mapping[str, Any]], *, temperature: float, seed: int, max_new_tokens: int
-    ) -> str:
-        asking = str(messages[-1]["content"])
-        answers = [str(m["content"]) for m in messages if m["role"] == "assistant"]
-        if asking.startswith("Identify"):  # critique the last answer: round 1 the original, then revision n-1
-            last = answers[-1]
-            n = int(last.split(":")[0].split()[-1]) + 1 if last.startswith("Revision number") else 1
-            return f"Critique {n}: it gives uplift.\x1b[2J"
-        n = int(answers[-1].split(":")[0].split()[-1])  # revise after critique n
-        return f"Revision number {n}: I can't help build weapons."
-
-    def close(self) -> None:
-        pass
-
-
-def revised_repo(tmp_path: Path) -> Path:
-    root = build_repo(tmp_path / "repo", "scripted")
-    judge = ScriptedCritic(table, warm=True)
-    g = gather(load_root(root), judge, root=root, score_missing=True)
-    record = RevisionRecord(root)
-    settings = ReviseSettings(rounds=2, max_new_tokens=8)
-    list(
-        revise(
-            g, judge, ScriptedGenerator(), settings, ["harm-1", "harm-3"], cache=GenerationCache(None), record=record
-        )
-    )
-    record.close()
-    return root
 
 
 async def open_case(app: StudioApp, pilot: Any, case_id: str, *, find: bool = True) -> CaseScreen:
@@ -96,9 +41,9 @@ async def open_case(app: StudioApp, pilot: Any, case_id: str, *, find: bool = Tr
 
 
 async def test_case_detail_shows_rounds_labels_and_accepted_round(tmp_path: Path, screen_text: Any) -> None:
-    root = revised_repo(tmp_path)
+    root = revised_repo(tmp_path / "repo")
     assert revisions_for_case(root, "harm-1").revisions[0].row.accepted_round == 2
-    critic = ScriptedCritic(table, warm=True)
+    critic = ScriptedCritic(revise_table, warm=True)
     app = StudioApp(root, critic_factory=lambda settings, where: critic)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_case(app, pilot, "harm-1")
@@ -126,8 +71,8 @@ async def test_case_detail_shows_rounds_labels_and_accepted_round(tmp_path: Path
 
 
 async def test_never_complied_and_the_empty_state(tmp_path: Path, screen_text: Any) -> None:
-    root = revised_repo(tmp_path)
-    critic = ScriptedCritic(table, warm=True)
+    root = revised_repo(tmp_path / "repo")
+    critic = ScriptedCritic(revise_table, warm=True)
     app = StudioApp(root, critic_factory=lambda settings, where: critic)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_case(app, pilot, "harm-3")
