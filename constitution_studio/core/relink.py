@@ -136,26 +136,16 @@ def _link_spans(text: str, relpath: str, old_id: str) -> tuple[list[tuple[int, i
     spans: list[tuple[int, int, str | None]] = []
     unusual = False
 
-    def at_link() -> bool:
+    def at(field: str, mapping: bool) -> bool:
+        """Inside `cases[*].<field>`, whose collection is a mapping (gold keys) or a list (links)."""
         return (
             len(stack) == 4
             and stack[0][0]
             and stack[0][1] == "cases"
             and not stack[1][0]
             and stack[2][0]
-            and stack[2][1] == "principles"
-            and not stack[3][0]
-        )
-
-    def at_gold_key() -> bool:
-        return (
-            len(stack) == 4
-            and stack[0][0]
-            and stack[0][1] == "cases"
-            and not stack[1][0]
-            and stack[2][0]
-            and stack[2][1] == "gold"
-            and stack[3][0]
+            and stack[2][1] == field
+            and stack[3][0] == mapping
         )
 
     def value_done() -> None:
@@ -170,11 +160,11 @@ def _link_spans(text: str, relpath: str, old_id: str) -> tuple[list[tuple[int, i
                     unusual = True
                 top = stack[-1] if stack else None
                 if top is not None and top[0] and top[2]:
-                    if event.value == old_id and at_gold_key():  # per-principle gold follows the link
+                    if event.value == old_id and at("gold", mapping=True):  # per-principle gold follows the link
                         spans.append((event.start_mark.index, event.end_mark.index, event.style or None))
                     top[1], top[2] = event.value, False
                     continue
-                if event.value == old_id and at_link():
+                if event.value == old_id and at("principles", mapping=False):
                     spans.append((event.start_mark.index, event.end_mark.index, event.style or None))  # plain: ""
                 value_done()
             elif kind is pyyaml.MappingStartEvent or kind is pyyaml.SequenceStartEvent:
