@@ -52,18 +52,24 @@ def state_db_problem(root: Path) -> str | None:
     return problem
 
 
-def open_state_db(root: Path) -> tuple[sqlite3.Connection | None, str | None]:
-    """generations.sqlite under a trusted `.cstudio/` (made if needed), WAL mode: (connection, None),
-    or (None, why not). The one opener of the file for writing (the cache and the revision record)."""
+def open_state_db(root: Path, schema: str, table: str) -> tuple[sqlite3.Connection | None, str | None]:
+    """generations.sqlite under a trusted `.cstudio/` (made if needed), WAL mode, with `schema`
+    applied and its `table` readable: (connection, None), or (None, why not). The one opener of
+    the file for writing (the cache and the revision record)."""
     problem = state_db_problem(root)
     if problem is None and trusted_state_dir(root) is None:
         problem = f"{STATE_DIR}/ cannot be created"
     if problem is not None:
         return None, problem
+    db: sqlite3.Connection | None = None
     try:
         db = sqlite3.connect(str(Path(root) / STATE_DIR / CACHE_FILE), timeout=10.0, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(schema)
+        db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()  # our own table name, never input
     except sqlite3.DatabaseError as exc:
+        if db is not None:
+            db.close()
         return None, f"{CACHE_FILE} is unusable ({exc})"
     return db, None
 
@@ -75,14 +81,7 @@ class GenerationCache:
         self.note: str | None = None
         db: sqlite3.Connection | None = None
         if root is not None and use:
-            db, problem = open_state_db(root)
-            if db is not None:
-                try:
-                    db.executescript(_SCHEMA)
-                    db.execute("SELECT COUNT(*) FROM generations").fetchone()
-                except sqlite3.DatabaseError as exc:
-                    db.close()
-                    db, problem = None, f"{CACHE_FILE} is unusable ({exc})"
+            db, problem = open_state_db(root, _SCHEMA, "generations")
             if db is None:
                 self.note = f"not using the generation cache: {problem}; generations are kept for this run only"
                 log.warning(self.note)

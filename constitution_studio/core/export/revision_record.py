@@ -97,13 +97,7 @@ class RevisionRecord:
         self._db: sqlite3.Connection | None = None
         if root is None:
             return
-        db, problem = open_state_db(root)
-        if db is not None:
-            try:
-                db.executescript(_SCHEMA)
-            except sqlite3.DatabaseError as exc:
-                db.close()
-                db, problem = None, f"{CACHE_FILE} is unusable ({exc})"
+        db, problem = open_state_db(root, _SCHEMA, "revisions")
         if db is None:
             self.note = f"not recording revisions for the studio: {problem}"
             log.warning(self.note)
