@@ -171,3 +171,23 @@ def test_a_tampered_or_huge_record_is_skipped(
     monkeypatch.setattr(revision_record, "MAX_RECORD_CHARS", 100)
     found = revisions_for_case(repo, "hon-2")
     assert found.revisions == [] and found.skipped == 1
+
+
+def test_a_corrupt_database_is_not_used_and_says_why(repo: Path) -> None:
+    """Both writers of generations.sqlite (the cache and the record) refuse a file that is not a
+    database, in one line, and go on without it (the cache in memory, the record not at all)."""
+    (repo / ".cstudio").mkdir(exist_ok=True)
+    GenerationCache(repo).close()  # .cstudio made by this tool, trusted
+    (repo / ".cstudio" / "generations.sqlite").write_bytes(b"not a database at all " * 100)
+    for name in ("generations.sqlite-wal", "generations.sqlite-shm"):
+        (repo / ".cstudio" / name).unlink(missing_ok=True)
+    cache = GenerationCache(repo)
+    record = RevisionRecord(repo)
+    try:
+        assert cache.note is not None and "generations.sqlite is unusable" in cache.note
+        assert record.note is not None and "generations.sqlite is unusable" in record.note and not record.active
+        cache.put("k", "text", "g")  # in memory for this run
+        assert cache.get("k") == "text"
+    finally:
+        cache.close()
+        record.close()
