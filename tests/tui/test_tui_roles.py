@@ -32,7 +32,7 @@ async def test_case_detail_shows_every_turn_with_its_role_and_tool(mini_root: Pa
     app = StudioApp(mini_root)
     async with app.run_test(size=SIZE) as pilot:
         case = app.studio.ws.cases["priv-tool-1"]
-        app.push_screen(CaseScreen(case, ["PRIV-01"], None, None))
+        app.push_screen(CaseScreen(case, None, None))
         await pilot.pause()
         text = screen_text(app)
     lines = text.splitlines()

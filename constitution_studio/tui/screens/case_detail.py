@@ -36,7 +36,6 @@ ROLE_STYLES = {"system": "yellow", "developer": "yellow", "tool": "bright_black"
 
 def render_case(
     case: EvalCase,
-    principles: list[str],
     saved: Label | None,
     edited: Label | None,
     principle_id: str | None = None,
@@ -47,7 +46,7 @@ def render_case(
     when that wording is `unsaved`."""
     head = Text.assemble(
         (sanitize(case.id), "bold"),
-        f"  ·  {case.kind}  ·  linked to {', '.join(map(sanitize, principles))}",
+        f"  ·  {case.kind}  ·  linked to {', '.join(map(sanitize, case.principles))}",
         "  ·  benign" if case.benign else "",
     )
     whose = "for the case as a whole" if isinstance(case.gold, str) else "per principle"
@@ -112,7 +111,6 @@ class CaseScreen(Screen[None]):
     def __init__(
         self,
         case: EvalCase,
-        principles: list[str],
         saved: Label | None,
         edited: Label | None,
         *,
@@ -122,7 +120,7 @@ class CaseScreen(Screen[None]):
         super().__init__(id="case-screen")
         self.case = case
         self.revisions: CaseRevisions | None = None  # None until read
-        self.body = render_case(case, principles, saved, edited, principle_id, unsaved)
+        self.body = render_case(case, saved, edited, principle_id, unsaved)
 
     def compose(self) -> ComposeResult:
         yield Header()

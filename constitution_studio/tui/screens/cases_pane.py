@@ -62,7 +62,7 @@ class CasesPane(CasesPanel):
         saved = self.studio.labels_for(pid, statement).get(case.id)
         edited = self.studio.labels_for(pid, wording).get(case.id)
         unsaved = wording != statement
-        self.app.push_screen(CaseScreen(case, list(case.principles), saved, edited, principle_id=pid, unsaved=unsaved))
+        self.app.push_screen(CaseScreen(case, saved, edited, principle_id=pid, unsaved=unsaved))
 
     @on(CaseTable.CaseEditRequested)
     def _case_edit(self, event: CaseTable.CaseEditRequested) -> None:
