@@ -98,9 +98,15 @@ def root_of(args: argparse.Namespace) -> Path:
     return root
 
 
-def load_valid(root: Path) -> Workspace:
-    """The work-tree constitution, refusing (exit 2, the same lines as validate) when invalid."""
-    ws = load_root(root)
+def load_valid(root: Path, ref: str | None = None) -> Workspace:
+    """The constitution in the work tree (`ref` None) or at git `ref`, refusing (exit 2, the same
+    lines as validate) when invalid."""
+    if ref is None:
+        ws = load_root(root)
+    else:
+        from constitution_studio.core.versions import load_version
+
+        ws = load_version(root, ref)
     if ws.errors:
         raise InvalidConstitutionError(ws.errors)  # type: ignore[arg-type]
     return ws

@@ -131,15 +131,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from constitution_studio.core.report.eval_text import format_eval_text
 
     root = root_of(args)
-    if args.ref:
-        from constitution_studio.core.versions import load_version
-        from constitution_studio.errors import InvalidConstitutionError
-
-        ws = load_version(root, args.ref)
-        if ws.errors:
-            raise InvalidConstitutionError(ws.errors)  # type: ignore[arg-type]
-    else:
-        ws = load_valid(root)
+    ws = load_valid(root, args.ref or None)
     critic = _open_judge(args, ws, root)
     bar = ScoringProgress("scoring", judge=critic)
     start = time.perf_counter()

@@ -16,7 +16,7 @@ from constitution_studio.cli.critic_cmd import _add_critic_options, _open_judge
 from constitution_studio.cli.progress import ScoringProgress, interrupt_cancels
 from constitution_studio.core.source import WORKTREE
 from constitution_studio.core.wording import plural
-from constitution_studio.errors import BadInputError, ExitCode, InvalidConstitutionError
+from constitution_studio.errors import BadInputError, ExitCode
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -88,14 +88,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     fmt = output_format(args)
     root = root_of(args)
-    if args.ref != WORKTREE:
-        from constitution_studio.core.versions import load_version
-
-        ws = load_version(root, args.ref)
-        if ws.errors:
-            raise InvalidConstitutionError(ws.errors)  # type: ignore[arg-type]
-    else:
-        ws = load_valid(root)
+    ws = load_valid(root, None if args.ref == WORKTREE else args.ref)
     from constitution_studio.core.export.gather import export_cases
 
     ids = export_cases(ws, args.principle)

@@ -16,7 +16,7 @@ from constitution_studio.cli.export_cmd import write_bytes
 from constitution_studio.cli.progress import ScoringProgress, interrupt_cancels
 from constitution_studio.core.source import WORKTREE
 from constitution_studio.core.wording import noun, plural
-from constitution_studio.errors import BadInputError, ExitCode, InvalidConstitutionError
+from constitution_studio.errors import BadInputError, ExitCode
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -100,14 +100,7 @@ def run_revise(args: argparse.Namespace) -> int:
     if args.format == "parquet":
         require_pyarrow()
     root = root_of(args)
-    if args.ref != WORKTREE:
-        from constitution_studio.core.versions import load_version
-
-        ws = load_version(root, args.ref)
-        if ws.errors:
-            raise InvalidConstitutionError(ws.errors)  # type: ignore[arg-type]
-    else:
-        ws = load_valid(root)
+    ws = load_valid(root, None if args.ref == WORKTREE else args.ref)
     source = "case"
     if args.prompts is not None:
         ws = with_cases(ws, read_drafts(args.prompts, ws))
