@@ -460,17 +460,20 @@ def review_stages(
     if score and lacking:
         # In chunks of cases, each chunk's queue shown as it is in: on a slow judge the reviewer
         # starts on the first cases in seconds, not after every answer of the constitution.
-        ids = list(dict.fromkeys(r.case.id for r in lacking))
-        grand = distinct_answers(critic, requests)  # the count a one-shot run reports, in answers
-        done_before = grand - distinct_answers(critic, lacking)
+        by_case: dict[str, list[ScoreRequest]] = {}
+        for r in lacking:
+            by_case.setdefault(r.case.id, []).append(r)
+        ids = list(by_case)
+        total = distinct_answers(critic, lacking)  # what the run asks the judge: one count across chunks
+        done_before = 0
         for start in range(0, len(ids), REVIEW_CHUNK_CASES):
-            chunk = case_requests(first, ids[start : start + REVIEW_CHUNK_CASES])
-            asked = [0]  # this chunk's answers (an answer two chunks share is counted once, clamped)
+            chunk = [r for cid in ids[start : start + REVIEW_CHUNK_CASES] for r in by_case[cid]]
+            asked = [0]  # this chunk's answers (one two chunks share is counted in both: clamped)
 
-            def chunk_progress(done: int, total: int, offset: int = done_before, asked: list[int] = asked) -> None:
-                asked[0] = total
+            def chunk_progress(done: int, n: int, offset: int = done_before, asked: list[int] = asked) -> None:
+                asked[0] = n
                 if progress is not None:
-                    progress(min(offset + done, grand), grand)
+                    progress(min(offset + done, total), total)
 
             score_versions(critic, [(first, chunk)], cancel=cancel, progress=chunk_progress)
             done_before += asked[0]
