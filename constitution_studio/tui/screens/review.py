@@ -39,7 +39,7 @@ from constitution_studio.core.gold_writes import (
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.review_position import load_position, save_position
 from constitution_studio.core.sanitize import sanitize
-from constitution_studio.core.wording import Kind, gold_text, percent, verdict_sentence
+from constitution_studio.core.wording import Kind, gold_text, percent, plural, verdict_sentence
 from constitution_studio.errors import StudioError
 from constitution_studio.tui.screens.modals import Choice
 from constitution_studio.tui.services import services
@@ -240,14 +240,14 @@ class ReviewScreen(Screen[None]):
                 if self.running
                 else "  ·  reading the rest of the queue…"
             )
-        if item is None and self.partial:
-            position.update("reading the critic's cached verdicts…")
-            return
-        if item is None and self.running:
+        if item is None and self.running:  # before any case of the run is in (a chunk may queue none)
             done, total = self.scoring
-            count = f"{done} of {total} critic answers" if total else "reading the cache, loading the critic"
+            count = f"{done} of {plural(total, 'critic answer')}" if total else "reading the cache, loading the critic"
             then = "the cases show when they are scored; esc stops, keeping what finished"
             position.update(Text(f"Scoring the queue: {count} — {then}"))
+            return
+        if item is None and self.partial:
+            position.update("reading the critic's cached verdicts…")
             return
         if item is None:
             if self.items:
