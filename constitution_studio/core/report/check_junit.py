@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 from constitution_studio.core.analysis.gate import CheckResult
-from constitution_studio.core.report.check_verdict import answer_key_lines
+from constitution_studio.core.report.check_verdict import answer_key_lines, gate_outcome
 from constitution_studio.core.report.shift_common import flips
 from constitution_studio.core.sanitize import sanitize
 from constitution_studio.core.wording import plural
@@ -88,7 +88,7 @@ def check_junit(result: CheckResult, *, started: datetime | None = None, seconds
             out = key_lines if g.rule == "answer_key_change" else ""
             if g.rule == "trust" and result.inconclusive is not None:
                 out = "\n".join(["to make it conclusive:", *result.conclusive_advice])
-            skipped = result.inconclusive if g.rule == "trust" and g.passed else None
+            skipped = result.inconclusive if gate_outcome(result, g) == "inconclusive" else None
             case("gates", g.rule, None if g.passed else g.message, g.message, out, skipped)
     if result.shift is not None:
         for ps in result.shift.principles:
