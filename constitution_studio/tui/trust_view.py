@@ -76,7 +76,7 @@ class TrustView:
         noise = "within noise" if c.within_noise else "outside the old interval"
         if narrow:  # the values alone (the intervals are on F10 and in the wide title)
             return f"kappa {value(b.kappa.value)} → {value(a.kappa.value)}, {noise}"
-        verdicts = f"{len(c.changed)} uncommitted gold change{'s' if len(c.changed) != 1 else ''}"
+        verdicts = plural(len(c.changed), "uncommitted gold change")
         return f"{verdicts}: kappa {b.kappa.text()} → {a.kappa.text()} ({noise}), n {b.n} → {a.n}"
 
     def short(self, narrow: bool = False) -> str:
@@ -115,7 +115,7 @@ class TrustView:
             return "critic trust: not measured yet (ctrl+t)"
         a = self.report.overall
         kappa = "kappa n/a" if a.kappa.value is None else f"kappa {a.kappa.value:.2f}"
-        labels = f"{a.n} human label{'s' if a.n != 1 else ''}"
+        labels = plural(a.n, "human label")
         level = a.level.value
         c = self.change
         if c is not None and c.before.level != c.after.level:

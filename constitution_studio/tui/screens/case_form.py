@@ -209,7 +209,7 @@ class CaseForm(Screen[str | None]):
             label.display = bool(message)  # an empty problem line takes no room
         where = self.relpath or self.query_one("#cf-file", Input).value
         count = len(problems)
-        state = "ready to save (ctrl+s)" if not count else f"{count} problem{'s' if count != 1 else ''} to fix"
+        state = "ready to save (ctrl+s)" if not count else f"{plural(count, 'problem')} to fix"
         self.query_one("#cf-heading", Static).update(f"{self.sub_title} · {where} · {state}")
         return problems
 

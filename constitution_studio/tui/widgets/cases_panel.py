@@ -27,7 +27,7 @@ from textual.widgets import ProgressBar, Static
 from constitution_studio.core.conversation import last_user_text
 from constitution_studio.core.models import EvalCase
 from constitution_studio.core.sanitize import sanitize
-from constitution_studio.core.wording import Kind, label_word, p_arrow, p_text, verdict_short
+from constitution_studio.core.wording import Kind, label_word, p_arrow, p_text, plural, verdict_short
 from constitution_studio.tui.state import Label
 from constitution_studio.tui.widgets.line_list import LineList, list_components, list_css, navigation_bindings
 
@@ -388,9 +388,9 @@ class CasesPanel(Vertical):
         table = self.query_one(CaseTable)
         table.empty = "no flips — f shows all" if self.flips_only and cases else ""
         table.set_rows(shown, edited=wording_changed)
-        status = f"{len(cases)} linked case{'s' if len(cases) != 1 else ''}"
+        status = plural(len(cases), "linked case")
         if saved or edited:
-            status += f" · {len(self.flips)} flip{'s' if len(self.flips) != 1 else ''}"
+            status += f" · {plural(len(self.flips), 'flip')}"
             if wording_changed and edited and not self.flips and zero_flips:
                 status += f" — {zero_flips}"
         if self.flips_only:
