@@ -55,6 +55,11 @@ async def test_compare_with_head_and_read_history(mini_root: Path, screen_text: 
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "reworded" in str(table.get_row("HON-01")[1])
+        # the columns are sized from their cells when the diff arrives (the header drew the empty
+        # table's widths until a later repaint when the table sized them itself)
+        for i, column in enumerate(table.ordered_columns):
+            cells = [table.get_row_at(r)[i].cell_len for r in range(table.row_count)]
+            assert not column.auto_width and column.width == max([len(str(column.label)), *cells])
         diff = app.screen.diff
         change = diff.principle("HON-01")
         assert {op.text.strip() for op in change.words if op.op != "equal"} == {"invented", "made-up"}

@@ -96,6 +96,9 @@ def change_detail(change: Any, old: Any = None, new: Any = None) -> RenderableTy
     return Group(*parts)
 
 
+DIFF_COLUMNS = (("id", "ID"), ("changes", "Changes"), ("rank", "Rank"), ("title", "Title"))
+
+
 def refs_width(terminal: int) -> int:
     """The ref labels' width: #refs-pane is 30% of the terminal, 22 to 42 columns (app.tcss), less its
     border and a margin; known before the list is laid out, so the labels never wrap."""
@@ -135,7 +138,7 @@ class VersionsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "versions"
         table = self.query_one("#diff-table", DataTable)
-        for key, label in (("id", "ID"), ("changes", "Changes"), ("rank", "Rank"), ("title", "Title")):
+        for key, label in DIFF_COLUMNS:
             table.add_column(label, key=key)
         self.query_one("#diff-summary", Static).update("loading refs…")
         self.load_refs()
@@ -204,7 +207,7 @@ class VersionsScreen(Screen[None]):
         self.diff = diff
         self._sides = (old or {}, new or {})
         table = self.query_one("#diff-table", DataTable)
-        table.clear()
+        rows: list[tuple[str, list[Text]]] = []
         for change in diff.principles:
             rank = ""
             if change.rank_base != change.rank_head:
@@ -212,8 +215,15 @@ class VersionsScreen(Screen[None]):
             else:
                 rank = str(change.rank_head or "")
             kinds = ", ".join(change_kind(k) for k in change.changes)
-            table.add_row(Text(sanitize(change.id)), kinds, rank, Text(sanitize(change.title)), key=change.id)
-        self.call_after_refresh(table.refresh)  # the header too, once the rows have sized the columns
+            rows.append((change.id, [Text(sanitize(change.id)), Text(kinds), Text(rank), Text(sanitize(change.title))]))
+        # The columns sized here, from their cells: left to the table, the header kept the empty
+        # table's widths until some later repaint (a loaded machine showed it misaligned).
+        table.clear(columns=True)
+        for i, (key, label) in enumerate(DIFF_COLUMNS):
+            width = max([len(label), *(row[i].cell_len for _, row in rows)])
+            table.add_column(label, key=key, width=width)
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
         s = diff.summary
         counts = ", ".join(change_count(k, n) for k, n in s.principles.items() if n) or "no principle changes"
         head = f"{sanitize(str(diff.base))} → work tree: {counts}"
